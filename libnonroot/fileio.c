@@ -1,0 +1,211 @@
+/*
+ * fileio.c: bounded reads and atomic file replacement.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "fileio.h"
+
+int nr__write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int nr__fd_read_all(char **out, size_t *len, int fd, size_t max, const char *source,
+	nr_error *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t size, used = 0;
+	int error = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (fstat(fd, &st) < 0)
+		return nr__error_errno(err, errno, source, "stat");
+	if (!S_ISREG(st.st_mode))
+		return nr__error_set(err, NR_EINVALID, source, 0, 0,
+			"not a regular file (%s)", S_ISDIR(st.st_mode) ? "a directory" :
+			S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISLNK(st.st_mode) ? "a symlink" :
+			"a device or socket");
+	if ((uint64_t)st.st_size > max)
+		return nr__error_set(err, NR_ETOOBIG, source, 0, 0,
+			"file is %lld bytes, over the limit of %zu", (long long)st.st_size, max);
+	size = (size_t)st.st_size;
+	if ((buf = nr__malloc(size + 1)) == NULL)
+		return nr__error_oom(err);
+	/* Read to EOF: the file may change size under us; never past max. */
+	for (;;) {
+		ssize_t n;
+		if (used == size) {
+			char probe;
+			n = read(fd, &probe, 1);
+			if (n == 0)
+				break;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				error = nr__error_errno(err, errno, source, "read");
+				goto done;
+			}
+			error = nr__error_set(err, NR_ETOOBIG, source, 0, 0,
+				"file grew while being read");
+			goto done;
+		}
+		n = read(fd, buf + used, size - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = nr__error_errno(err, errno, source, "read");
+			goto done;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	buf[used] = '\0';
+	*out = buf;
+	*len = used;
+	buf = NULL;
+done:
+	free(buf);
+	return error;
+}
+
+int nr__file_read_at(char **out, size_t *len, int dirfd, const char *name, int flags,
+	size_t max, const char *source, nr_error *err)
+{
+	int fd, error;
+
+	*out = NULL;
+	*len = 0;
+	/* O_NONBLOCK: opening a FIFO must not hang; it is refused as non-regular right after. */
+	fd = openat(dirfd, name, flags | O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return nr__error_errno(err, errno, source ? source : name, "open");
+	error = nr__fd_read_all(out, len, fd, max, source ? source : name, err);
+	close(fd);
+	return error;
+}
+
+static int temp_name(char *out, size_t size, const char *name)
+{
+	unsigned char rnd[6];
+	size_t i;
+	int n;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -1;
+	n = snprintf(out, size, ".%s.nr-", name);
+	if (n < 0 || (size_t)n + 2 * sizeof(rnd) + 1 > size)
+		return -1;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(out + n + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
+}
+
+int nr__file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+	mode_t mode, const char *source, nr_error *err)
+{
+	char tmp[512];
+	struct stat st;
+	int fd = -1, error = 0, rc, tries;
+	bool have_old;
+
+	if (source == NULL)
+		source = name;
+	if (strchr(name, '/') || strlen(name) > 200)
+		return nr__error_set(err, NR_EARG, source, 0, 0, "invalid file name for atomic write");
+	have_old = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (have_old && !S_ISREG(st.st_mode))
+		return nr__error_set(err, NR_EINVALID, source, 0, 0,
+			"refusing to replace a file that is not a regular file");
+	for (tries = 0; tries < 16 && fd < 0; tries++) {
+		if (temp_name(tmp, sizeof(tmp), name) < 0)
+			return nr__error_set(err, NR_EIO, source, 0, 0, "cannot make a temp file name");
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return nr__error_errno(err, errno, source, "create temp file");
+	}
+	if (fd < 0)
+		return nr__error_set(err, NR_EIO, source, 0, 0, "cannot create a temp file");
+	if ((rc = nr__write_all(fd, data, len)) < 0) {
+		error = nr__error_errno(err, -rc, source, "write");
+		goto fail;
+	}
+	if (have_old) {
+		/* Keep owner and mode of the file we replace; chown first (it clears set-id bits). */
+		if (fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EPERM) {
+			error = nr__error_errno(err, errno, source, "chown");
+			goto fail;
+		}
+		mode = st.st_mode & 07777;
+	}
+	if (fchmod(fd, mode & 07777) < 0) {
+		error = nr__error_errno(err, errno, source, "chmod");
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		error = nr__error_errno(err, errno, source, "fsync");
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		error = nr__error_errno(err, errno, source, "close");
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		error = nr__error_errno(err, errno, source, "rename");
+		goto fail;
+	}
+	/* The rename is durable once the directory is. */
+	if (fsync(dirfd) < 0 && errno != EINVAL && errno != EBADF)
+		return nr__error_errno(err, errno, source, "fsync directory");
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return error;
+}
+
+int nr__file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+	nr_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = NULL;
+	int dirfd, error;
+
+	if (slash == NULL) {
+		dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		if ((dir = nr__strndup(path, slash == path ? 1 : (size_t)(slash - path))) == NULL)
+			return nr__error_oom(err);
+		dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	free(dir);
+	if (dirfd < 0)
+		return nr__error_errno(err, errno, path, "open directory");
+	error = nr__file_write_atomic_at(dirfd, slash ? slash + 1 : path, data, len, mode, path,
+		err);
+	close(dirfd);
+	return error;
+}
