@@ -1,0 +1,29 @@
+"""libnonroot for Python: make container images run as a non-root user.
+
+A thin layer over the C library (CFFI, API mode): every function maps types and turns a
+negative return code into a NonrootError subclass; owned C objects are freed by ffi.gc.
+"""
+from typing import Optional
+
+from ._native import ffi, lib
+from .errors import (AlreadyExists, Conflict, DigestMismatch, InvalidArgument, InvalidInput,
+                     IOFailure, NonrootError, NotFound, OutOfMemory, OutOfRange, PathEscape,
+                     TooBig, Unsupported)
+
+__all__ = [
+    "version", "strerror", "NonrootError", "InvalidInput", "NotFound", "OutOfRange",
+    "IOFailure", "OutOfMemory", "AlreadyExists", "Conflict", "Unsupported", "DigestMismatch",
+    "TooBig", "PathEscape", "InvalidArgument",
+]
+
+__version__ = "0.1.0"
+
+
+def version() -> str:
+    """The version of the loaded libnonroot ("MAJOR.MINOR.PATCH")."""
+    return ffi.string(lib.nr_version()).decode("ascii")
+
+
+def strerror(code: int) -> str:
+    """The English name of an NR_E* code ("invalid input", ...)."""
+    return ffi.string(lib.nr_strerror(code)).decode("ascii")
