@@ -14,6 +14,7 @@
 #include "nonroot/rootfs.h"
 #include "nonroot/urls.h"
 #include "nonroot/image.h"
+#include "nonroot/imgconfig.h"
 #include "nonroot/audit.h"
 #include "nonroot/patch.h"
 #include "nonroot/bundle.h"

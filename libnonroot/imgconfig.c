@@ -1,0 +1,686 @@
+/*
+ * imgconfig.c: image configuration JSON (jansson), edited in place so that every field we do
+ * not touch survives byte-for-byte in meaning and key order.
+ */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "internal.h"
+#include "buf.h"
+#include "parse.h"
+#include "nonroot/imgconfig.h"
+
+struct nr_imgconfig {
+	json_t *root;
+};
+
+static int field_error(nr_error *err, const char *field, const char *what)
+{
+	return nr__error_set(err, NR_EINVALID, field, 0, 0, "image config: %s %s", field, what);
+}
+
+static int check_types(json_t *root, nr_error *err)
+{
+	json_t *cfg, *v, *x, *rootfs;
+	size_t i;
+	char field[48];
+
+	if (!json_is_object(root))
+		return nr__error_set(err, NR_EINVALID, "config", 0, 0,
+			"image config: the top level is not a JSON object");
+	cfg = json_object_get(root, "config");
+	if (cfg && !json_is_null(cfg)) {
+		if (!json_is_object(cfg))
+			return field_error(err, "config", "is not an object");
+		v = json_object_get(cfg, "Env");
+		if (v && !json_is_null(v)) {
+			if (!json_is_array(v))
+				return field_error(err, "config.Env", "is not an array");
+			json_array_foreach(v, i, x) {
+				if (!json_is_string(x)) {
+					snprintf(field, sizeof(field), "config.Env[%zu]", i);
+					return field_error(err, field, "is not a string");
+				}
+			}
+		}
+		v = json_object_get(cfg, "ExposedPorts");
+		if (v && !json_is_null(v) && !json_is_object(v))
+			return field_error(err, "config.ExposedPorts", "is not an object");
+		v = json_object_get(cfg, "User");
+		if (v && !json_is_null(v) && !json_is_string(v))
+			return field_error(err, "config.User", "is not a string");
+	}
+	rootfs = json_object_get(root, "rootfs");
+	if (rootfs && !json_is_null(rootfs)) {
+		if (!json_is_object(rootfs))
+			return field_error(err, "rootfs", "is not an object");
+		v = json_object_get(rootfs, "diff_ids");
+		if (v && !json_is_null(v)) {
+			if (!json_is_array(v))
+				return field_error(err, "rootfs.diff_ids", "is not an array");
+			json_array_foreach(v, i, x) {
+				if (!json_is_string(x)) {
+					snprintf(field, sizeof(field), "rootfs.diff_ids[%zu]", i);
+					return field_error(err, field, "is not a string");
+				}
+			}
+		}
+	}
+	v = json_object_get(root, "history");
+	if (v && !json_is_null(v)) {
+		if (!json_is_array(v))
+			return field_error(err, "history", "is not an array");
+		json_array_foreach(v, i, x) {
+			if (!json_is_object(x)) {
+				snprintf(field, sizeof(field), "history[%zu]", i);
+				return field_error(err, field, "is not an object");
+			}
+		}
+	}
+	return 0;
+}
+
+int nr_imgconfig_parse(nr_imgconfig **out, const char *json, size_t len, nr_error *err)
+{
+	json_error_t jerr;
+	json_t *root;
+	nr_imgconfig *cfg;
+	int error;
+
+	NR_ASSERT_ARG(out, err);
+	*out = NULL;
+	NR_ASSERT_ARG(json, err);
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		if (json_error_code(&jerr) == json_error_out_of_memory)
+			return nr__error_oom(err);
+		return nr__error_set(err, NR_EINVALID, "config", (size_t)(jerr.line > 0 ? jerr.line : 0),
+			(size_t)(jerr.column > 0 ? jerr.column : 0), "image config: %s", jerr.text);
+	}
+	if ((error = check_types(root, err)) < 0) {
+		json_decref(root);
+		return error;
+	}
+	if ((cfg = nr__calloc(1, sizeof(*cfg))) == NULL) {
+		json_decref(root);
+		return nr__error_oom(err);
+	}
+	cfg->root = root;
+	*out = cfg;
+	return 0;
+}
+
+void nr_imgconfig_free(nr_imgconfig *cfg)
+{
+	if (cfg == NULL)
+		return;
+	json_decref(cfg->root);
+	free(cfg);
+}
+
+int nr_imgconfig_serialize(char **out, size_t *len, const nr_imgconfig *cfg, nr_error *err)
+{
+	char *s;
+
+	NR_ASSERT_ARG(out, err);
+	*out = NULL;
+	NR_ASSERT_ARG(cfg, err);
+	if ((s = json_dumps(cfg->root, JSON_COMPACT)) == NULL)
+		return nr__error_oom(err);
+	*out = s;
+	if (len)
+		*len = strlen(s);
+	return 0;
+}
+
+/* ---- getters ---------------------------------------------------------------------------- */
+
+static json_t *config_obj(const nr_imgconfig *cfg)
+{
+	json_t *c = json_object_get(cfg->root, "config");
+	return json_is_object(c) ? c : NULL;
+}
+
+/* config (created when absent or null); NULL when out of memory. */
+static json_t *config_obj_make(nr_imgconfig *cfg)
+{
+	json_t *c = config_obj(cfg);
+
+	if (c)
+		return c;
+	if ((c = json_object()) == NULL || json_object_set_new(cfg->root, "config", c) < 0)
+		return NULL;
+	return c;
+}
+
+static json_t *config_member(const nr_imgconfig *cfg, const char *name)
+{
+	json_t *c = config_obj(cfg);
+	return c ? json_object_get(c, name) : NULL;
+}
+
+const char *nr_imgconfig_string(const nr_imgconfig *cfg, const char *path)
+{
+	json_t *node;
+	const char *p, *dot;
+	char key[128];
+	size_t n;
+
+	if (cfg == NULL || path == NULL)
+		return NULL;
+	node = cfg->root;
+	for (p = path; node != NULL; p = dot + 1) {
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n == 0 || n >= sizeof(key) || !json_is_object(node))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		node = json_object_get(node, key);
+		if (dot == NULL)
+			break;
+	}
+	return json_is_string(node) ? json_string_value(node) : NULL;
+}
+
+const char *nr_imgconfig_user(const nr_imgconfig *cfg)
+{
+	json_t *u;
+
+	if (cfg == NULL)
+		return NULL;
+	u = config_member(cfg, "User");
+	return json_is_string(u) ? json_string_value(u) : "";
+}
+
+int nr_imgconfig_set_user(nr_imgconfig *cfg, const char *user, nr_error *err)
+{
+	json_t *c;
+
+	NR_ASSERT_ARG(cfg, err);
+	NR_ASSERT_ARG(user, err);
+	if (nr_span_has_ctrl(user, strlen(user)))
+		return field_error(err, "config.User", "has a control character");
+	if ((c = config_obj_make(cfg)) == NULL ||
+	    json_object_set_new(c, "User", json_string(user)) < 0)
+		return nr__error_oom(err);
+	return 0;
+}
+
+/* ---- Env -------------------------------------------------------------------------------- */
+
+static json_t *env_array(const nr_imgconfig *cfg)
+{
+	json_t *e = config_member(cfg, "Env");
+	return json_is_array(e) ? e : NULL;
+}
+
+size_t nr_imgconfig_env_count(const nr_imgconfig *cfg)
+{
+	json_t *e = cfg ? env_array(cfg) : NULL;
+	return e ? json_array_size(e) : 0;
+}
+
+const char *nr_imgconfig_env_at(const nr_imgconfig *cfg, size_t i)
+{
+	json_t *e = cfg ? env_array(cfg) : NULL;
+	return e ? json_string_value(json_array_get(e, i)) : NULL;
+}
+
+/* Does "NAME=..." entry s have name `name` (length n)? */
+static bool env_is(const char *s, const char *name, size_t n)
+{
+	return s && strncmp(s, name, n) == 0 && s[n] == '=';
+}
+
+const char *nr_imgconfig_env_get(const nr_imgconfig *cfg, const char *name)
+{
+	json_t *e;
+	size_t i, n;
+	const char *s, *found = NULL;
+
+	if (cfg == NULL || name == NULL || (e = env_array(cfg)) == NULL)
+		return NULL;
+	n = strlen(name);
+	for (i = 0; i < json_array_size(e); i++) {
+		s = json_string_value(json_array_get(e, i));
+		if (env_is(s, name, n))
+			found = s + n + 1;
+	}
+	return found;
+}
+
+int nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const char *value, nr_error *err)
+{
+	json_t *c, *e;
+	nr_buf kv = NR_BUF_INIT;
+	size_t i, n;
+	const char *s;
+	bool replaced = false, changed = false;
+	int error = 0;
+
+	NR_ASSERT_ARG(cfg, err);
+	NR_ASSERT_ARG(name, err);
+	NR_ASSERT_ARG(value, err);
+	n = strlen(name);
+	if (n == 0 || strchr(name, '=') || nr_span_has_ctrl(name, n))
+		return nr__error_set(err, NR_EINVALID, "config.Env", 0, 0,
+			"image config: invalid environment variable name '%s'", name);
+	if (strchr(value, '\n'))
+		return nr__error_set(err, NR_EINVALID, "config.Env", 0, 0,
+			"image config: the value of %s has a newline", name);
+	if (nr_buf_printf(&kv, "%s=%s", name, value) < 0)
+		return nr__error_oom(err);
+	if ((c = config_obj_make(cfg)) == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	e = json_object_get(c, "Env");
+	if (!json_is_array(e)) {
+		if ((e = json_array()) == NULL || json_object_set_new(c, "Env", e) < 0) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+	}
+	for (i = 0; i < json_array_size(e); i++) {
+		s = json_string_value(json_array_get(e, i));
+		if (!env_is(s, name, n))
+			continue;
+		replaced = true;
+		if (strcmp(s, kv.ptr) == 0)
+			continue;
+		if (json_array_set_new(e, i, json_string(kv.ptr)) < 0) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		changed = true;
+	}
+	if (!replaced) {
+		if (json_array_append_new(e, json_string(kv.ptr)) < 0) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		changed = true;
+	}
+	error = changed ? 1 : 0;
+done:
+	nr_buf_dispose(&kv);
+	return error;
+}
+
+/* ---- ExposedPorts ------------------------------------------------------------------------ */
+
+static json_t *exposed_obj(const nr_imgconfig *cfg)
+{
+	json_t *x = config_member(cfg, "ExposedPorts");
+	return json_is_object(x) ? x : NULL;
+}
+
+size_t nr_imgconfig_exposed_count(const nr_imgconfig *cfg)
+{
+	json_t *x = cfg ? exposed_obj(cfg) : NULL;
+	return x ? json_object_size(x) : 0;
+}
+
+const char *nr_imgconfig_exposed_at(const nr_imgconfig *cfg, size_t i)
+{
+	json_t *x = cfg ? exposed_obj(cfg) : NULL, *v;
+	const char *k;
+
+	if (x == NULL)
+		return NULL;
+	json_object_foreach(x, k, v) {
+		if (i-- == 0)
+			return k;
+	}
+	return NULL;
+}
+
+int nr_imgconfig_parse_port_key(const char *key, uint16_t *port, const char **proto,
+	nr_error *err)
+{
+	const char *slash;
+	size_t plen;
+	uint32_t p;
+	const char *q;
+
+	NR_ASSERT_ARG(key, err);
+	NR_ASSERT_ARG(port, err);
+	slash = strchr(key, '/');
+	plen = slash ? (size_t)(slash - key) : strlen(key);
+	if (nr_parse_u32(key, plen, 65535, &p) < 0)
+		return nr__error_set(err, NR_EINVALID, "config.ExposedPorts", 0, 0,
+			"image config: invalid port '%s' in ExposedPorts", key);
+	if (slash) {
+		if (slash[1] == '\0')
+			goto badproto;
+		for (q = slash + 1; *q; q++)
+			if (!(*q >= 'a' && *q <= 'z'))
+				goto badproto;
+	}
+	*port = (uint16_t)p;
+	if (proto)
+		*proto = slash ? slash + 1 : "tcp";
+	return 0;
+badproto:
+	return nr__error_set(err, NR_EINVALID, "config.ExposedPorts", 0, 0,
+		"image config: invalid protocol in ExposedPorts key '%s'", key);
+}
+
+static int map_port(const uint16_t *from, const uint16_t *to, size_t n, uint16_t port,
+	uint16_t *mapped)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (from[i] == port) {
+			*mapped = to[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from, const uint16_t *to,
+	size_t n, int keep_old, nr_error *err)
+{
+	json_t *x, *v, *copy = NULL;
+	const char *k, *proto;
+	char newkey[32];
+	uint16_t port, np;
+	int changes = 0, error = 0;
+	void *tmp;
+
+	NR_ASSERT_ARG(cfg, err);
+	if (n > 0 && (from == NULL || to == NULL))
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: port map is NULL");
+	if ((x = exposed_obj(cfg)) == NULL)
+		return 0;
+	/* Iterate over a copy: keys are removed/added in the original. */
+	if ((copy = json_copy(x)) == NULL)
+		return nr__error_oom(err);
+	json_object_foreach_safe(copy, tmp, k, v) {
+		if (nr_imgconfig_parse_port_key(k, &port, &proto, NULL) < 0)
+			continue;   /* left as it is; audit reports it */
+		if (!map_port(from, to, n, port, &np) || np == port)
+			continue;
+		if (strchr(k, '/'))
+			snprintf(newkey, sizeof(newkey), "%u/%s", (unsigned)np, proto);
+		else
+			snprintf(newkey, sizeof(newkey), "%u", (unsigned)np);
+		if (json_object_get(x, newkey) == NULL) {
+			if (json_object_set(x, newkey, v) < 0) {
+				error = nr__error_oom(err);
+				goto done;
+			}
+			changes++;
+		}
+		if (!keep_old) {
+			json_object_del(x, k);
+			changes++;
+		}
+	}
+	error = changes;
+done:
+	json_decref(copy);
+	return error;
+}
+
+/* ---- Healthcheck ------------------------------------------------------------------------ */
+
+static json_t *health_test(const nr_imgconfig *cfg)
+{
+	json_t *h = config_member(cfg, "Healthcheck"), *t;
+
+	if (!json_is_object(h))
+		return NULL;
+	t = json_object_get(h, "Test");
+	return json_is_array(t) && json_array_size(t) > 0 ? t : NULL;
+}
+
+int nr_imgconfig_healthcheck(char **out, const nr_imgconfig *cfg, nr_error *err)
+{
+	json_t *t, *w;
+	const char *first;
+	nr_buf b = NR_BUF_INIT;
+	size_t i, start = 0;
+
+	NR_ASSERT_ARG(out, err);
+	*out = NULL;
+	NR_ASSERT_ARG(cfg, err);
+	if ((t = health_test(cfg)) == NULL)
+		return 0;
+	first = json_string_value(json_array_get(t, 0));
+	if (first && !strcmp(first, "NONE"))
+		return 0;
+	if (first && (!strcmp(first, "CMD") || !strcmp(first, "CMD-SHELL")))
+		start = 1;
+	for (i = start; i < json_array_size(t); i++) {
+		w = json_array_get(t, i);
+		if (!json_is_string(w))
+			continue;
+		if (b.size > 0)
+			nr_buf_putc(&b, ' ');
+		nr_buf_puts(&b, json_string_value(w));
+	}
+	if (b.oom)
+		return nr__error_oom(err);
+	if ((*out = nr_buf_detach(&b, NULL)) == NULL)
+		return nr__error_oom(err);
+	return 0;
+}
+
+/*
+ * Rewrite http(s) URL ports in one string. @return number of URLs rewritten (≥ 0) with the
+ * result in *out (owned), or NR_ENOMEM.
+ */
+static int rewrite_url_ports(char **out, const char *s, const uint16_t *from, const uint16_t *to,
+	size_t n)
+{
+	nr_buf b = NR_BUF_INIT;
+	const char *p = s, *hit, *host, *end, *colon, *portend;
+	int count = 0;
+
+	while ((hit = strstr(p, "http")) != NULL) {
+		size_t slen = 0;
+		uint16_t def, port, np;
+		uint32_t v;
+
+		if (!strncmp(hit, "http://", 7)) {
+			slen = 7;
+			def = 80;
+		} else if (!strncmp(hit, "https://", 8)) {
+			slen = 8;
+			def = 443;
+		} else {
+			nr_buf_put(&b, p, (size_t)(hit - p) + 4);
+			p = hit + 4;
+			continue;
+		}
+		host = hit + slen;
+		end = host + strcspn(host, "/?#\"' \t;");
+		/* Port: after the last ':' that is not inside [ipv6]. */
+		colon = NULL;
+		if (*host == '[') {
+			const char *rb = memchr(host, ']', (size_t)(end - host));
+			if (rb && rb + 1 < end && rb[1] == ':')
+				colon = rb + 1;
+		} else {
+			colon = memchr(host, ':', (size_t)(end - host));
+		}
+		portend = end;
+		if (colon) {
+			if (nr_parse_u32(colon + 1, (size_t)(portend - colon - 1), 65535, &v) < 0) {
+				nr_buf_put(&b, p, (size_t)(end - p));
+				p = end;
+				continue;
+			}
+			port = (uint16_t)v;
+		} else {
+			port = def;
+		}
+		if (!map_port(from, to, n, port, &np) || np == port) {
+			nr_buf_put(&b, p, (size_t)(end - p));
+			p = end;
+			continue;
+		}
+		nr_buf_put(&b, p, (size_t)((colon ? colon : end) - p));
+		nr_buf_printf(&b, ":%u", (unsigned)np);
+		p = end;
+		count++;
+	}
+	nr_buf_puts(&b, p);
+	if (b.oom) {
+		nr_buf_dispose(&b);
+		return NR_ENOMEM;
+	}
+	if ((*out = nr_buf_detach(&b, NULL)) == NULL)
+		return NR_ENOMEM;
+	return count;
+}
+
+int nr_imgconfig_map_healthcheck(nr_imgconfig *cfg, const uint16_t *from, const uint16_t *to,
+	size_t n, nr_error *err)
+{
+	json_t *t;
+	size_t i;
+	int total = 0, r;
+	char *s;
+
+	NR_ASSERT_ARG(cfg, err);
+	if (n > 0 && (from == NULL || to == NULL))
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: port map is NULL");
+	if ((t = health_test(cfg)) == NULL)
+		return 0;
+	for (i = 0; i < json_array_size(t); i++) {
+		const char *w = json_string_value(json_array_get(t, i));
+		if (w == NULL)
+			continue;
+		if ((r = rewrite_url_ports(&s, w, from, to, n)) < 0)
+			return nr__error_oom(err);
+		if (r > 0 && json_array_set_new(t, i, json_string(s)) < 0) {
+			free(s);
+			return nr__error_oom(err);
+		}
+		free(s);
+		total += r;
+	}
+	return total;
+}
+
+/* ---- rootfs.diff_ids and history --------------------------------------------------------- */
+
+static json_t *diff_ids(const nr_imgconfig *cfg)
+{
+	json_t *r = json_object_get(cfg->root, "rootfs"), *d;
+
+	if (!json_is_object(r))
+		return NULL;
+	d = json_object_get(r, "diff_ids");
+	return json_is_array(d) ? d : NULL;
+}
+
+static json_t *history(const nr_imgconfig *cfg)
+{
+	json_t *h = json_object_get(cfg->root, "history");
+	return json_is_array(h) ? h : NULL;
+}
+
+size_t nr_imgconfig_diff_id_count(const nr_imgconfig *cfg)
+{
+	json_t *d = cfg ? diff_ids(cfg) : NULL;
+	return d ? json_array_size(d) : 0;
+}
+
+const char *nr_imgconfig_diff_id_at(const nr_imgconfig *cfg, size_t i)
+{
+	json_t *d = cfg ? diff_ids(cfg) : NULL;
+	return d ? json_string_value(json_array_get(d, i)) : NULL;
+}
+
+size_t nr_imgconfig_history_count(const nr_imgconfig *cfg)
+{
+	json_t *h = cfg ? history(cfg) : NULL;
+	return h ? json_array_size(h) : 0;
+}
+
+int nr_imgconfig_history_in_step(const nr_imgconfig *cfg)
+{
+	json_t *h, *e;
+	size_t i, nonempty = 0;
+
+	if (cfg == NULL)
+		return 0;
+	if ((h = history(cfg)) == NULL)
+		return nr_imgconfig_diff_id_count(cfg) == 0;
+	json_array_foreach(h, i, e) {
+		if (!json_is_true(json_object_get(e, "empty_layer")))
+			nonempty++;
+	}
+	return nonempty == nr_imgconfig_diff_id_count(cfg);
+}
+
+static bool valid_digest(const char *d)
+{
+	size_t i;
+
+	if (strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + 64)
+		return false;
+	for (i = 7; i < 71; i++)
+		if (!((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int nr_imgconfig_append_layer(nr_imgconfig *cfg, const char *diff_id, const char *created,
+	const char *created_by, const char *comment, nr_error *err)
+{
+	json_t *r, *d, *h, *entry = NULL;
+	bool add_history;
+
+	NR_ASSERT_ARG(cfg, err);
+	NR_ASSERT_ARG(diff_id, err);
+	if (!valid_digest(diff_id))
+		return nr__error_set(err, NR_EINVALID, "rootfs.diff_ids", 0, 0,
+			"image config: invalid diff_id '%s'", diff_id);
+	h = history(cfg);
+	add_history = h != NULL || nr_imgconfig_diff_id_count(cfg) == 0;
+	if (add_history) {
+		if ((entry = json_object()) == NULL)
+			return nr__error_oom(err);
+		if ((created && json_object_set_new(entry, "created", json_string(created)) < 0) ||
+		    (created_by && json_object_set_new(entry, "created_by", json_string(created_by)) < 0) ||
+		    (comment && json_object_set_new(entry, "comment", json_string(comment)) < 0))
+			goto oom;
+	}
+	r = json_object_get(cfg->root, "rootfs");
+	if (!json_is_object(r)) {
+		if ((r = json_object()) == NULL || json_object_set_new(cfg->root, "rootfs", r) < 0 ||
+		    json_object_set_new(r, "type", json_string("layers")) < 0)
+			goto oom;
+	}
+	d = json_object_get(r, "diff_ids");
+	if (!json_is_array(d)) {
+		if ((d = json_array()) == NULL || json_object_set_new(r, "diff_ids", d) < 0)
+			goto oom;
+	}
+	if (add_history && h == NULL) {
+		if ((h = json_array()) == NULL || json_object_set_new(cfg->root, "history", h) < 0)
+			goto oom;
+	}
+	/* Appends last: both succeed or the config is unchanged in its arrays. */
+	if (json_array_append_new(d, json_string(diff_id)) < 0)
+		goto oom;
+	if (add_history) {
+		if (json_array_append_new(h, entry) < 0) {
+			json_array_remove(d, json_array_size(d) - 1);
+			entry = NULL;
+			goto oom;
+		}
+		return 1;
+	}
+	return 0;
+oom:
+	json_decref(entry);
+	return nr__error_oom(err);
+}
