@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# nonroot bundle harden: options, exit codes, output formats, dry run, errors.
+set -euo pipefail
+: "${NONROOT:?}" "${NR_TEST_DATA:?}"
+data=$NR_TEST_DATA/bundle
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 passes=0
+
+check() {   # check NAME EXPECTED ACTUAL
+	if [ "$2" == "$3" ]; then
+		passes=$((passes + 1))
+	else
+		echo "FAIL: $1"; echo "  expected: $2"; echo "  actual:   $3"
+		fails=$((fails + 1))
+	fi
+}
+run() {     # run ARGS...: sets rc, out, err
+	set +e
+	"$NONROOT" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	set -e
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+bundle() {  # bundle NAME CASE: a fresh copy of a data case's config.json
+	rm -rf "${tmp:?}/$1"
+	mkdir -p "$tmp/$1"
+	cp "$data/$2/config.json" "$tmp/$1/config.json"
+}
+
+# Help and usage errors.
+run bundle --help
+check "help exit" 0 "$rc"
+check "help names every option" 6 "$(grep -cE -- '--user|--allow-low-ports|--unprivileged-port-start|--allow-root|--dry-run|--format' <<<"$out")"
+run bundle harden --help
+check "harden --help exit" 0 "$rc"
+run bundle
+check "no subcommand exit" 2 "$rc"
+run bundle frobnicate x
+check "unknown subcommand" "2 nonroot bundle: unknown subcommand 'frobnicate' (expected harden)" "$rc $(head -1 <<<"$err")"
+run bundle harden
+check "missing dir" "2 nonroot bundle: harden needs a BUNDLE_DIR" "$rc $(head -1 <<<"$err")"
+run bundle harden a b
+check "extra arg" 2 "$rc"
+run bundle harden "$tmp" --format yaml
+check "bad format" "2 nonroot bundle harden: --format: 'yaml' is not one of text, json" "$rc $(head -1 <<<"$err")"
+run bundle harden "$tmp" --unprivileged-port-start 65536
+check "port out of range" "2 nonroot: --unprivileged-port-start: 65536 is out of range (0-65535)" "$rc $err"
+run bundle harden "$tmp" --unprivileged-port-start -1
+check "port negative" 2 "$rc"
+
+# Dry run: the report, nothing written.
+bundle b1 valid/umoci-nonroot
+cp "$tmp/b1/config.json" "$tmp/orig.json"
+run bundle harden "$tmp/b1" --dry-run
+check "dry run exit" 0 "$rc"
+check "dry run headline" "bundle $tmp/b1: 5 changes, dry run: config.json not written" "$(head -1 <<<"$out")"
+check "dry run leaves config.json" "" "$(cmp "$tmp/orig.json" "$tmp/b1/config.json" 2>&1 || true)"
+
+# For real, JSON report.
+run bundle harden "$tmp/b1" --format json
+check "json exit" 0 "$rc"
+check "json written" "true 5 1000 true []" "$(jq -c '[.written, (.changes|length), .grants.uid, .grants.no_new_privileges, .grants.capabilities.ambient] | map(tostring) | join(" ")' -r <<<"$out")"
+check "json change fields" '["process.capabilities.bounding","process.capabilities.effective","process.capabilities.inheritable","process.capabilities.permitted","process.capabilities.ambient"]' "$(jq -c '[.changes[].field]' <<<"$out")"
+check "file as expected.json" "" "$(cmp "$data/valid/umoci-nonroot/expected.json" "$tmp/b1/config.json" 2>&1 || true)"
+check "untouched fields kept" "$(jq -S 'del(.process.capabilities, .process.noNewPrivileges)' "$tmp/orig.json")" "$(jq -S 'del(.process.capabilities, .process.noNewPrivileges)' "$tmp/b1/config.json")"
+run bundle harden "$tmp/b1"
+check "second run: nothing to do" "0 bundle $tmp/b1: 0 changes, already hardened" "$rc $(head -1 <<<"$out")"
+
+# --allow-low-ports and --unprivileged-port-start.
+run bundle harden "$tmp/b1" --allow-low-ports --unprivileged-port-start 0 --format json
+check "low ports json" '[["CAP_NET_BIND_SERVICE"],["CAP_NET_BIND_SERVICE"],["CAP_NET_BIND_SERVICE"],["CAP_NET_BIND_SERVICE"],["CAP_NET_BIND_SERVICE"]]' "$(jq -c '[.grants.capabilities[]]' <<<"$out")"
+check "low ports means" '["CAP_NET_BIND_SERVICE","net.ipv4.ip_unprivileged_port_start=0"]' "$(jq -c '.grants.low_ports' <<<"$out")"
+check "sysctl in file" '"0"' "$(jq -c '.linux.sysctl["net.ipv4.ip_unprivileged_port_start"]' "$tmp/b1/config.json")"
+check "ambient in file" '["CAP_NET_BIND_SERVICE"]' "$(jq -c '.process.capabilities.ambient' "$tmp/b1/config.json")"
+
+# Root is refused unless --allow-root; nothing is written.
+bundle b2 invalid/root-refused
+cp "$tmp/b2/config.json" "$tmp/orig2.json"
+run bundle harden "$tmp/b2"
+check "root refused" "2 nonroot: bundle harden $tmp/b2: config.json: process.user.uid: the bundle runs as uid 0 (root); give a non-root user (--user) or allow it with allow_root (--allow-root)" "$rc $err"
+check "refused: not written" "" "$(cmp "$tmp/orig2.json" "$tmp/b2/config.json" 2>&1 || true)"
+run bundle harden "$tmp/b2" --allow-root
+check "root allowed" 0 "$rc"
+check "root allowed warns" "  process.user.uid: the process runs as root (uid 0), allowed by allow_root" "$(grep 'runs as root' <<<"$out")"
+
+# Broken JSON names file, line and column.
+mkdir -p "$tmp/b3"
+printf '{\n  "process": {\n    "user": {"uid": 1000,, "gid": 1}\n  }\n}\n' >"$tmp/b3/config.json"
+run bundle harden "$tmp/b3"
+check "syntax error" "2 nonroot: bundle harden $tmp/b3: config.json:3:26: string or '}' expected near ','" "$rc $err"
+printf '{"process": {"user": {"uid": "1000", "gid": 1}}}' >"$tmp/b3/config.json"
+run bundle harden "$tmp/b3"
+check "type error names the field" "2 nonroot: bundle harden $tmp/b3: config.json: process.user.uid: expected an integer, got a string" "$rc $err"
+run bundle harden "$tmp/nonexistent"
+check "missing bundle" "2 nonroot: bundle harden $tmp/nonexistent: $tmp/nonexistent: open bundle directory: No such file or directory" "$rc $err"
+mkdir -p "$tmp/b4"
+run bundle harden "$tmp/b4"
+check "missing config.json" "2 nonroot: bundle harden $tmp/b4: config.json: open: No such file or directory" "$rc $err"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
