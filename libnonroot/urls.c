@@ -1,0 +1,1000 @@
+/*
+ * urls.c: ASPNETCORE_URLS and HTTP(S)_PORTS as ASP.NET Core reads them.
+ *
+ * The parser follows dotnet/aspnetcore src/Http/Http/src/BindingAddress.cs (Parse), the checks
+ * follow src/Servers/Kestrel/Core/src/Internal/AddressBinder.cs (ParseAddress) and the variable
+ * precedence follows src/Hosting/Hosting/src/GenericHost/GenericWebHostService.cs (StartAsync).
+ * Differences on purpose (see docs/urls.md):
+ *  - a control character (C0 or DEL) anywhere in a URL is an error; .NET would keep it in the
+ *    host ("http://+:80\n" would even parse its port, since int.TryParse allows trailing
+ *    white space);
+ *  - a port that is not a number parses as in .NET 8 (it becomes part of the host and the
+ *    default port is used) but is flagged NR_URL_PORT_FALLBACK and warned about; .NET 10
+ *    throws "Invalid port" instead (dotnet/aspnetcore#24384, #63135);
+ *  - only Linux semantics: "unix:/c:/x" is not a Windows drive path.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "internal.h"
+#include "buf.h"
+
+#define SPAN_END(sp) ((sp).off + (sp).len)
+
+static const char k_invalid_url[] = "Invalid url: '%.*s'";
+
+static bool ieq(const char *s, size_t n, const char *lit)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char a = (unsigned char)s[i], b = (unsigned char)lit[i];
+		if (b == '\0')
+			return false;
+		if (a >= 'A' && a <= 'Z')
+			a = (unsigned char)(a - 'A' + 'a');
+		if (a != b)
+			return false;
+	}
+	return lit[n] == '\0';
+}
+
+/* Like nr_span_has_ctrl, but tells where. */
+static bool find_ctrl(const char *s, size_t n, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f) {
+			*at = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Quote a URL for a message: control characters as \xNN, everything else as is. */
+static void quote_into(char *dst, size_t size, const char *s, size_t n)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o + 5 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(dst + o, size - o, "\\x%02x", c);
+		else
+			dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+}
+
+/*
+ * .NET int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture): optional white
+ * space (0x09-0x0D, 0x20), an optional '+' or '-' directly before ASCII digits, optional white
+ * space; the value must fit in an Int32. tok, toklen: the sign and digits.
+ */
+static bool dotnet_int_parse(const char *s, size_t n, int32_t *out, size_t *tok, size_t *toklen)
+{
+	size_t i = 0, start;
+	bool neg = false;
+	int64_t v = 0;
+
+#define NR_WS(c) ((c) == ' ' || ((unsigned char)(c) >= 0x09 && (unsigned char)(c) <= 0x0d))
+	while (i < n && NR_WS(s[i]))
+		i++;
+	start = i;
+	if (i < n && (s[i] == '+' || s[i] == '-')) {
+		neg = s[i] == '-';
+		i++;
+	}
+	if (i >= n || s[i] < '0' || s[i] > '9')
+		return false;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+		v = v * 10 + (s[i] - '0');
+		if (v > (int64_t)INT32_MAX + 1)
+			return false;
+	}
+	*tok = start;
+	*toklen = i - start;
+	while (i < n && NR_WS(s[i]))
+		i++;
+#undef NR_WS
+	if (i != n)
+		return false;
+	if (neg)
+		v = -v;
+	if (v > INT32_MAX || v < INT32_MIN)
+		return false;
+	*out = (int32_t)v;
+	return true;
+}
+
+/*
+ * IPv4 as .NET's IPAddress.TryParse accepts it (IPv4AddressHelper.ParseNonCanonical): one to
+ * four parts, each decimal, octal (leading 0) or hex (0x); the last part fills the remaining
+ * bytes ("127.1", "0x7f000001", "2130706433"). The whole text must be consumed.
+ */
+static bool parse_ipv4(const char *s, size_t n, unsigned char out[4])
+{
+	uint64_t parts[4];
+	size_t i = 0, nparts = 0;
+	uint32_t v;
+
+	while (1) {
+		uint64_t num = 0;
+		unsigned base = 10;
+		bool digit = false;
+
+		if (i < n && s[i] == '0') {
+			base = 8;
+			digit = true;
+			i++;
+			if (i < n && (s[i] == 'x' || s[i] == 'X')) {
+				base = 16;
+				digit = false;
+				i++;
+			}
+		}
+		for (; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			unsigned d;
+			if (c >= '0' && c <= '9')
+				d = c - '0';
+			else if (base == 16 && c >= 'a' && c <= 'f')
+				d = c - 'a' + 10;
+			else if (base == 16 && c >= 'A' && c <= 'F')
+				d = c - 'A' + 10;
+			else
+				break;
+			if (d >= base)
+				return false;
+			num = num * base + d;
+			if (num > 0xffffffffu)
+				return false;
+			digit = true;
+		}
+		if (!digit)
+			return false;
+		parts[nparts++] = num;
+		if (i == n)
+			break;
+		if (s[i] != '.' || nparts == 4 || num > 0xff)
+			return false;
+		i++;
+	}
+	switch (nparts) {
+	case 1:
+		v = (uint32_t)parts[0];
+		break;
+	case 2:
+		if (parts[1] > 0xffffff)
+			return false;
+		v = (uint32_t)(parts[0] << 24 | parts[1]);
+		break;
+	case 3:
+		if (parts[2] > 0xffff)
+			return false;
+		v = (uint32_t)(parts[0] << 24 | parts[1] << 16 | parts[2]);
+		break;
+	default:
+		if (parts[3] > 0xff)
+			return false;
+		v = (uint32_t)(parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]);
+		break;
+	}
+	out[0] = (unsigned char)(v >> 24);
+	out[1] = (unsigned char)(v >> 16);
+	out[2] = (unsigned char)(v >> 8);
+	out[3] = (unsigned char)v;
+	return true;
+}
+
+/*
+ * IPv6 as IPAddress.TryParse accepts it: optionally in brackets, then optionally ":port"
+ * (ignored, as .NET does), and an optional "%scope" after the address.
+ */
+static bool parse_ipv6(const char *s, size_t n, unsigned char out[16])
+{
+	char tmp[64];
+	const char *pct;
+	size_t alen;
+
+	if (n > 0 && s[0] == '[') {
+		const char *rb = memchr(s, ']', n);
+		size_t rest, i;
+		if (rb == NULL)
+			return false;
+		rest = n - (size_t)(rb + 1 - s);
+		if (rest > 0) {
+			const char *p = rb + 1;
+			if (p[0] != ':' || rest < 2)
+				return false;
+			for (i = 1; i < rest; i++)
+				if (p[i] < '0' || p[i] > '9')
+					return false;
+		}
+		s++;
+		n = (size_t)(rb - s);
+	}
+	if (n == 0 || memchr(s, ':', n) == NULL)
+		return false;
+	alen = n;
+	if ((pct = memchr(s, '%', n)) != NULL) {
+		alen = (size_t)(pct - s);
+		if (alen + 1 == n)
+			return false;   /* an empty scope */
+	}
+	if (alen >= sizeof(tmp))
+		return false;
+	memcpy(tmp, s, alen);
+	tmp[alen] = '\0';
+	return inet_pton(AF_INET6, tmp, out) == 1;
+}
+
+static void classify(nr_url *u, const char *s, bool unixp, bool pipe)
+{
+	const char *h = s + u->host.off;
+	size_t n = u->host.len;
+	static const unsigned char zero[16];
+
+	if (unixp) {
+		u->kind = NR_URL_UNIX;
+	} else if (pipe) {
+		u->kind = NR_URL_PIPE;
+	} else if (ieq(h, n, "localhost")) {
+		u->kind = NR_URL_LOCALHOST;
+	} else if (memchr(h, ':', n) == NULL && parse_ipv4(h, n, u->addr)) {
+		u->family = 4;
+		u->kind = memcmp(u->addr, zero, 4) == 0 ? NR_URL_ANY : NR_URL_IP;
+	} else if (parse_ipv6(h, n, u->addr)) {
+		u->family = 6;
+		u->kind = memcmp(u->addr, zero, 16) == 0 ? NR_URL_ANY : NR_URL_IP;
+	} else if (n == 1 && (h[0] == '*' || h[0] == '+')) {
+		u->kind = NR_URL_ANY;
+	} else {
+		u->kind = NR_URL_HOST;
+	}
+}
+
+static int url_parse(nr_url *u, const char *s, size_t len, const char *source, nr_error *err)
+{
+	const char *d, *c;
+	size_t se, ps, pe, at;
+	bool unixp, pipe, specified = false;
+	char q[200];
+
+	memset(u, 0, sizeof(*u));
+	if (s == NULL)
+		s = "", len = 0;
+	if (find_ctrl(s, len, &at)) {
+		quote_into(q, sizeof(q), s, len);
+		return nr__error_set(err, NR_EINVALID, source, 0, at + 1,
+			"Invalid url: control character 0x%02x at byte %zu: '%s'",
+			(unsigned char)s[at], at + 1, q);
+	}
+	if (len < 3 || (d = memmem(s, len, "://", 3)) == NULL)
+		return nr__error_set(err, NR_EINVALID, source, 0, 0, k_invalid_url, (int)len, s);
+	u->scheme.len = (size_t)(d - s);
+	se = u->scheme.len + 3;
+	unixp = len - se >= 6 && memcmp(s + se, "unix:/", 6) == 0;
+	pipe = len - se >= 6 && memcmp(s + se, "pipe:/", 6) == 0;
+	if (unixp || pipe) {
+		c = memchr(s + se + 6, ':', len - se - 6);
+		ps = c ? (size_t)(c - s) : len;
+		pe = c ? ps + 1 : len;
+	} else {
+		c = memchr(s + se, '/', len - se);
+		ps = pe = c ? (size_t)(c - s) : len;
+	}
+	if (ieq(s, u->scheme.len, "http"))
+		u->flags |= NR_URL_HTTP;
+	else if (ieq(s, u->scheme.len, "https"))
+		u->flags |= NR_URL_HTTPS;
+
+	if (!unixp && !pipe) {
+		c = ps > se ? memrchr(s + se, ':', ps - se) : NULL;
+		/* .NET 10 skips a candidate when the authority ends in ']' ("[::1]"); .NET 8 tries
+		 * "1]" as a number and falls back: the same result, but not a port fallback. */
+		if (c != NULL && s[ps - 1] != ']') {
+			size_t pstart = (size_t)(c - s) + 1, tok, toklen;
+			int32_t port;
+			if (dotnet_int_parse(s + pstart, ps - pstart, &port, &tok, &toklen)) {
+				specified = true;
+				u->host.off = se;
+				u->host.len = (size_t)(c - s) - se;
+				u->port = port;
+				u->port_text.off = pstart + tok;
+				u->port_text.len = toklen;
+			} else {
+				u->flags |= NR_URL_PORT_FALLBACK;
+				u->port_text.off = pstart;
+				u->port_text.len = ps - pstart;
+			}
+		}
+		if (!specified) {
+			u->flags |= NR_URL_PORT_DEFAULTED;
+			u->port = (u->flags & NR_URL_HTTP) ? 80 : (u->flags & NR_URL_HTTPS) ? 443 : 0;
+		}
+	}
+	if (!specified) {
+		u->host.off = se;
+		u->host.len = ps - se;
+	}
+	if (u->host.len == 0)
+		return nr__error_set(err, NR_EINVALID, source, 0, 0, k_invalid_url, (int)len, s);
+	/* Unix: "unix:/..." always yields a rooted path, so .NET's "unix socket path must be
+	 * absolute" check cannot fail here. */
+	if (s[len - 1] == '/') {
+		if (pe == len)   /* .NET: Substring(len, -1) throws ArgumentOutOfRangeException */
+			return nr__error_set(err, NR_EINVALID, source, 0, 0,
+				"Length cannot be less than zero. (Parameter 'length')");
+		u->path_base.off = pe;
+		u->path_base.len = len - pe - 1;
+	} else {
+		u->path_base.off = pe;
+		u->path_base.len = len - pe;
+	}
+	classify(u, s, unixp, pipe);
+	return 0;
+}
+
+int nr_url_parse(nr_url *out, const char *s, size_t len, nr_error *err)
+{
+	NR_ASSERT_ARG(out, err);
+	return url_parse(out, s, len, NULL, err);
+}
+
+static int url_validate(const nr_url *u, const char *s, size_t len, const char *source,
+	nr_error *err)
+{
+	if (!(u->flags & (NR_URL_HTTP | NR_URL_HTTPS)))
+		return nr__error_set(err, NR_EINVALID, source, 0, 0,
+			"Unrecognized scheme in server address '%.*s'. Only 'http://' and 'https://' "
+			"are supported.", (int)len, s);
+	if (u->path_base.len > 0)
+		return nr__error_set(err, NR_EINVALID, source, 0, 0,
+			"A path base can only be configured using IApplicationBuilder.UsePathBase().");
+	if (u->kind == NR_URL_UNIX || u->kind == NR_URL_PIPE)
+		return 0;
+	if (u->port < 0 || u->port > 65535)
+		return nr__error_set(err, NR_EINVALID, source, 0, 0,
+			"Specified argument was out of the range of valid values. (Parameter 'port')");
+	if (u->kind == NR_URL_LOCALHOST && u->port == 0)
+		return nr__error_set(err, NR_EINVALID, source, 0, 0,
+			"Dynamic port binding is not supported when binding to localhost. You must "
+			"either bind to 127.0.0.1:0 or [::1]:0, or both.");
+	return 0;
+}
+
+int nr_url_validate(const nr_url *u, const char *s, size_t len, nr_error *err)
+{
+	NR_ASSERT_ARG(u, err);
+	if (s == NULL)
+		s = "", len = 0;
+	return url_validate(u, s, len, NULL, err);
+}
+
+int nr_url_is_privileged(const nr_url *u, unsigned int threshold)
+{
+	if (u == NULL || u->kind == NR_URL_UNIX || u->kind == NR_URL_PIPE)
+		return 0;
+	return u->port >= 1 && (unsigned int)u->port < threshold;
+}
+
+const char *nr_url_kind_name(nr_url_kind kind)
+{
+	static const char *const names[] = { "any", "localhost", "ip", "host", "unix", "pipe" };
+
+	return (unsigned)kind < NR_ARRAY_SIZE(names) ? names[kind] : "?";
+}
+
+/* ---- variables ----------------------------------------------------------------------------- */
+
+enum { RANK_UNPREFIXED = 0, RANK_ASPNETCORE = 1, RANK_DOTNET = 2, NRANKS = 3 };
+
+static nr_urls_key key_of(const char *name, size_t len, int *rank)
+{
+	*rank = RANK_UNPREFIXED;
+	if (len > 11 && ieq(name, 11, "aspnetcore_")) {
+		name += 11, len -= 11;
+		*rank = RANK_ASPNETCORE;
+	} else if (len > 7 && ieq(name, 7, "dotnet_")) {
+		name += 7, len -= 7;
+		*rank = RANK_DOTNET;
+	}
+	if (ieq(name, len, "urls"))
+		return NR_URLS_KEY_URLS;
+	if (ieq(name, len, "http_ports"))
+		return NR_URLS_KEY_HTTP_PORTS;
+	if (ieq(name, len, "https_ports"))
+		return NR_URLS_KEY_HTTPS_PORTS;
+	return NR_URLS_KEY_NONE;
+}
+
+nr_urls_key nr_urls_key_of(const char *name, size_t len)
+{
+	int rank;
+
+	return name ? key_of(name, len, &rank) : NR_URLS_KEY_NONE;
+}
+
+int nr_urls_options_init(nr_urls_options *opts, unsigned int version)
+{
+	static const nr_urls_options defaults = NR_URLS_OPTIONS_INIT;
+
+	if (opts == NULL || version != NR_URLS_OPTIONS_VERSION)
+		return NR_EARG;
+	*opts = defaults;
+	return 0;
+}
+
+const char *nr_urls_source_name(nr_urls_source source)
+{
+	switch (source) {
+	case NR_URLS_SOURCE_URLS: return "urls";
+	case NR_URLS_SOURCE_PORTS: return "http_ports";
+	default: return "default";
+	}
+}
+
+typedef struct var {
+	const char *name;   /* points into envp */
+	size_t nlen;
+	const char *val;
+	size_t vlen;
+} var;
+
+struct nr_bindings {
+	nr_urls_source source;
+	nr_binding *items;
+	size_t count, alloc;
+	char **warnings;
+	size_t nwarnings, walloc;
+	char *names[3];     /* the effective variable of each key, NUL-terminated copies */
+	char *values[3];
+	char *text;         /* every binding's url, NUL-separated */
+};
+
+void nr_bindings_free(nr_bindings *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->nwarnings; i++)
+		free(b->warnings[i]);
+	for (i = 0; i < 3; i++) {
+		free(b->names[i]);
+		free(b->values[i]);
+	}
+	free(b->warnings);
+	free(b->items);
+	free(b->text);
+	free(b);
+}
+
+static int add_warning(nr_bindings *b, nr_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int add_warning(nr_bindings *b, nr_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	char *w;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&w, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return nr__error_oom(err);
+	if (nr__array_grow((void **)&b->warnings, &b->walloc, b->nwarnings + 1,
+			sizeof(*b->warnings)) < 0) {
+		free(w);
+		return nr__error_oom(err);
+	}
+	b->warnings[b->nwarnings++] = w;
+	return 0;
+}
+
+/* Remember a binding: its url is at `off` in text (fixed up to a pointer at the end). */
+static int add_binding(nr_bindings *b, nr_buf *text, const char *url, size_t len,
+	const char *variable, const nr_urls_options *o, nr_error *err)
+{
+	nr_binding *x;
+	size_t off = text->size;
+	int error;
+
+	if (nr__array_grow((void **)&b->items, &b->alloc, b->count + 1, sizeof(*b->items)) < 0)
+		return nr__error_oom(err);
+	x = &b->items[b->count];
+	memset(x, 0, sizeof(*x));
+	if ((error = url_parse(&x->parsed, url, len, variable, err)) < 0 ||
+	    (error = url_validate(&x->parsed, url, len, variable, err)) < 0)
+		return error;
+	if (nr_buf_put(text, url, len) < 0 || nr_buf_putc(text, '\0') < 0)
+		return nr__error_oom(err);
+	x->url = (const char *)(uintptr_t)off;   /* an offset until the text is final */
+	x->url_len = len;
+	x->privileged = nr_url_is_privileged(&x->parsed, o->threshold);
+	x->variable = variable;
+	b->count++;
+	if (x->parsed.flags & NR_URL_PORT_FALLBACK)
+		return add_warning(b, err, "%s: port '%.*s' in '%.*s' is not a number: ASP.NET Core 8 "
+			"silently binds the default port %d instead (dotnet/aspnetcore#24384)",
+			variable ? variable : "default", (int)x->parsed.port_text.len,
+			url + x->parsed.port_text.off, (int)len, url, (int)x->parsed.port);
+	return 0;
+}
+
+/* Unicode White_Space in UTF-8 at s[0..n) (what .NET's string.Trim removes): its length or 0. */
+static size_t space_len(const unsigned char *s, size_t n)
+{
+	if (n >= 1 && (s[0] == ' ' || (s[0] >= 0x09 && s[0] <= 0x0d)))
+		return 1;
+	if (n >= 2 && s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0))
+		return 2;
+	if (n >= 3 && s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80)
+		return 3;   /* U+1680 */
+	if (n >= 3 && s[0] == 0xe2 && s[1] == 0x80 &&
+	    (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
+		return 3;   /* U+2000..U+200A, U+2028, U+2029, U+202F */
+	if (n >= 3 && s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f)
+		return 3;   /* U+205F */
+	if (n >= 3 && s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80)
+		return 3;   /* U+3000 */
+	return 0;
+}
+
+static size_t space_len_back(const unsigned char *s, size_t n)
+{
+	size_t k;
+
+	for (k = 1; k <= 3 && k <= n; k++)
+		if (space_len(s + n - k, k) == k)
+			return k;
+	return 0;
+}
+
+/* Trim [*s, *s+*n) like string.Trim(). */
+static void trim(const char **s, size_t *n)
+{
+	size_t k;
+
+	while (*n > 0 && (k = space_len((const unsigned char *)*s, *n)) > 0)
+		*s += k, *n -= k;
+	while (*n > 0 && (k = space_len_back((const unsigned char *)*s, *n)) > 0)
+		*n -= k;
+}
+
+static int expand_ports(nr_bindings *b, nr_buf *text, const var *v, const char *scheme,
+	const nr_urls_options *o, nr_error *err)
+{
+	const char *p = v->val, *end = v->val + v->vlen;
+	nr_buf url = NR_BUF_INIT;
+	int error = 0;
+
+	while (p <= end && v->name) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		const char *e = p;
+		size_t n = (semi ? (size_t)(semi - p) : (size_t)(end - p));
+		trim(&e, &n);
+		if (n > 0) {
+			nr_buf_truncate(&url, 0);
+			if (nr_buf_printf(&url, "%s://*:", scheme) < 0 || nr_buf_put(&url, e, n) < 0) {
+				error = nr__error_oom(err);
+				break;
+			}
+			if ((error = add_binding(b, text, url.ptr, url.size, b->names[
+					scheme[4] == 's' ? NR_URLS_KEY_HTTPS_PORTS : NR_URLS_KEY_HTTP_PORTS],
+					o, err)) < 0)
+				break;
+		}
+		if (semi == NULL)
+			break;
+		p = semi + 1;
+	}
+	nr_buf_dispose(&url);
+	return error;
+}
+
+int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
+	const nr_urls_options *opts, nr_error *err)
+{
+	static const nr_urls_options defaults = NR_URLS_OPTIONS_INIT;
+	const nr_urls_options *o = opts ? opts : &defaults;
+	var cand[3][NRANKS], win[3];
+	int order[NRANKS];
+	nr_bindings *b = NULL;
+	nr_buf text = NR_BUF_INIT;
+	size_t i, k, r;
+	int error = 0;
+
+	NR_ASSERT_ARG(out, err);
+	*out = NULL;
+	if (o->version != NR_URLS_OPTIONS_VERSION)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: options version %u",
+			o->version);
+	order[0] = RANK_UNPREFIXED;
+	order[1] = o->host == NR_URLS_HOST_GENERIC ? RANK_ASPNETCORE : RANK_DOTNET;
+	order[2] = o->host == NR_URLS_HOST_GENERIC ? RANK_DOTNET : RANK_ASPNETCORE;
+	memset(cand, 0, sizeof(cand));
+	memset(win, 0, sizeof(win));
+	for (i = 0; envp && envp[i]; i++) {
+		const char *eq = strchr(envp[i], '=');
+		int rank;
+		nr_urls_key key;
+		if (eq == NULL)
+			continue;
+		key = key_of(envp[i], (size_t)(eq - envp[i]), &rank);
+		if (key == NR_URLS_KEY_NONE)
+			continue;
+		if (rank == RANK_UNPREFIXED && (o->flags & NR_URLS_NO_UNPREFIXED))
+			continue;
+		cand[key][rank].name = envp[i];
+		cand[key][rank].nlen = (size_t)(eq - envp[i]);
+		cand[key][rank].val = eq + 1;
+		cand[key][rank].vlen = strlen(eq + 1);
+	}
+	if ((b = nr__calloc(1, sizeof(*b))) == NULL)
+		return nr__error_oom(err);
+	for (k = 0; k < 3; k++) {
+		for (r = 0; r < NRANKS && win[k].name == NULL; r++)
+			win[k] = cand[k][order[r]];
+		if (win[k].name == NULL)
+			continue;
+		if ((b->names[k] = nr__strndup(win[k].name, win[k].nlen)) == NULL ||
+		    (b->values[k] = nr__strndup(win[k].val, win[k].vlen)) == NULL) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		/* Note a lower-precedence variable for the same key that is set differently. */
+		for (r++; r < NRANKS; r++) {
+			const var *l = &cand[k][order[r]];
+			if (l->name == NULL || (l->vlen == win[k].vlen &&
+					memcmp(l->val, win[k].val, l->vlen) == 0))
+				continue;
+			if ((error = add_warning(b, err, "%s overrides %.*s ('%.*s' is ignored) in a %s "
+					"host", b->names[k], (int)l->nlen, l->name, (int)l->vlen, l->val,
+					o->host == NR_URLS_HOST_GENERIC ? "ConfigureWebHostDefaults" :
+					"WebApplication.CreateBuilder")) < 0)
+				goto done;
+		}
+	}
+
+	if (win[NR_URLS_KEY_URLS].vlen == 0) {
+		/* GenericWebHostService: HTTP_PORTS and HTTPS_PORTS, lower priority than URLS. */
+		b->source = NR_URLS_SOURCE_PORTS;
+		if ((error = expand_ports(b, &text, &win[NR_URLS_KEY_HTTP_PORTS], "http", o, err)) < 0 ||
+		    (error = expand_ports(b, &text, &win[NR_URLS_KEY_HTTPS_PORTS], "https", o, err)) < 0)
+			goto done;
+	} else {
+		const var *u = &win[NR_URLS_KEY_URLS];
+		const char *p = u->val, *end = u->val + u->vlen;
+		b->source = NR_URLS_SOURCE_URLS;
+		if (win[NR_URLS_KEY_HTTP_PORTS].vlen > 0 || win[NR_URLS_KEY_HTTPS_PORTS].vlen > 0) {
+			if ((error = add_warning(b, err, "Overriding HTTP_PORTS '%.*s' and HTTPS_PORTS "
+					"'%.*s'. Binding to values defined by URLS instead '%.*s'.",
+					(int)win[1].vlen, win[1].val ? win[1].val : "",
+					(int)win[2].vlen, win[2].val ? win[2].val : "",
+					(int)u->vlen, u->val)) < 0)
+				goto done;
+		}
+		/* urls.Split(';', RemoveEmptyEntries): no trimming. */
+		while (p <= end) {
+			const char *semi = memchr(p, ';', (size_t)(end - p));
+			size_t n = semi ? (size_t)(semi - p) : (size_t)(end - p);
+			if (n > 0 && (error = add_binding(b, &text, p, n, b->names[NR_URLS_KEY_URLS], o,
+					err)) < 0)
+				goto done;
+			if (semi == NULL)
+				break;
+			p = semi + 1;
+		}
+	}
+	if (b->count == 0) {
+		/* Kestrel's DefaultAddressStrategy: Constants.DefaultServerAddress. */
+		static const char dflt[] = "http://localhost:5000";
+		b->source = NR_URLS_SOURCE_DEFAULT;
+		if ((error = add_binding(b, &text, dflt, sizeof(dflt) - 1, NULL, o, err)) < 0)
+			goto done;
+	}
+	if (text.oom) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	b->text = nr_buf_detach(&text, NULL);
+	if (b->text == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	for (i = 0; i < b->count; i++)
+		b->items[i].url = b->text + (size_t)(uintptr_t)b->items[i].url;
+	*out = b;
+	b = NULL;
+done:
+	nr_buf_dispose(&text);
+	nr_bindings_free(b);
+	return error;
+}
+
+nr_urls_source nr_bindings_source(const nr_bindings *b)
+{
+	return b ? b->source : NR_URLS_SOURCE_DEFAULT;
+}
+
+size_t nr_bindings_count(const nr_bindings *b)
+{
+	return b ? b->count : 0;
+}
+
+const nr_binding *nr_bindings_get(const nr_bindings *b, size_t i)
+{
+	return b && i < b->count ? &b->items[i] : NULL;
+}
+
+int nr_bindings_any_privileged(const nr_bindings *b)
+{
+	size_t i;
+
+	for (i = 0; b && i < b->count; i++)
+		if (b->items[i].privileged)
+			return 1;
+	return 0;
+}
+
+size_t nr_bindings_warning_count(const nr_bindings *b)
+{
+	return b ? b->nwarnings : 0;
+}
+
+const char *nr_bindings_warning(const nr_bindings *b, size_t i)
+{
+	return b && i < b->nwarnings ? b->warnings[i] : NULL;
+}
+
+const char *nr_bindings_variable(const nr_bindings *b, nr_urls_key key, const char **value)
+{
+	if (value)
+		*value = NULL;
+	if (b == NULL || key < NR_URLS_KEY_URLS || key > NR_URLS_KEY_HTTPS_PORTS)
+		return NULL;
+	if (value)
+		*value = b->values[key];
+	return b->names[key];
+}
+
+/* ---- port maps and rewriting --------------------------------------------------------------- */
+
+void nr_portmap_default(nr_portmap *map)
+{
+	if (map == NULL)
+		return;
+	memset(map, 0, sizeof(*map));
+	map->count = 2;
+	map->entries[0].from = 80;
+	map->entries[0].to = 8080;
+	map->entries[1].from = 443;
+	map->entries[1].to = 8443;
+}
+
+int nr_portmap_lookup(const nr_portmap *map, int32_t from)
+{
+	size_t i;
+
+	for (i = 0; map && i < map->count && i < NR_PORTMAP_MAX; i++)
+		if (map->entries[i].from == from)
+			return map->entries[i].to;
+	return -1;
+}
+
+static int map_port(const char *s, size_t n, size_t col, uint16_t *out, nr_error *err)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return nr__error_set(err, NR_ERANGE, "port map", 0, col,
+			"port %.*s is out of range (1-65535)", (int)n, s);
+	*out = (uint16_t)v;
+	return 0;
+bad:
+	return nr__error_set(err, NR_EINVALID, "port map", 0, col,
+		"'%.*s' is not a port number (expected FROM:TO[,FROM:TO...])", (int)n, s);
+}
+
+int nr_portmap_parse(nr_portmap *map, const char *s, size_t len, nr_error *err)
+{
+	size_t pos = 0;
+	int error;
+
+	NR_ASSERT_ARG(map, err);
+	NR_ASSERT_ARG(s, err);
+	memset(map, 0, sizeof(*map));
+	if (len == 0)
+		return nr__error_set(err, NR_EINVALID, "port map", 0, 0,
+			"empty port map (expected FROM:TO[,FROM:TO...])");
+	while (pos <= len) {
+		const char *item = s + pos, *comma = memchr(item, ',', len - pos), *colon;
+		size_t n = comma ? (size_t)(comma - item) : len - pos;
+		uint16_t from, to;
+		if ((colon = memchr(item, ':', n)) == NULL)
+			return nr__error_set(err, NR_EINVALID, "port map", 0, pos + 1,
+				"'%.*s' is not FROM:TO", (int)n, item);
+		if ((error = map_port(item, (size_t)(colon - item), pos + 1, &from, err)) < 0 ||
+		    (error = map_port(colon + 1, n - (size_t)(colon - item) - 1,
+				pos + (size_t)(colon - item) + 2, &to, err)) < 0)
+			return error;
+		if (nr_portmap_lookup(map, from) >= 0)
+			return nr__error_set(err, NR_EINVALID, "port map", 0, pos + 1,
+				"port %u is mapped twice", from);
+		if (map->count == NR_PORTMAP_MAX)
+			return nr__error_set(err, NR_ETOOBIG, "port map", 0, pos + 1,
+				"more than %d port mappings", NR_PORTMAP_MAX);
+		map->entries[map->count].from = from;
+		map->entries[map->count].to = to;
+		map->count++;
+		if (comma == NULL)
+			break;
+		pos += n + 1;
+	}
+	return 0;
+}
+
+typedef struct rewriter {
+	nr_buf out;
+	const char *name;
+	const nr_portmap *map;
+	unsigned int threshold, flags;
+	int changes;
+	nr_buf unmapped;   /* "81, 444" */
+} rewriter;
+
+/*
+ * Rewrite one entry. `u` was parsed from `url` (len `ulen`); the entry's own text is
+ * `entry` (for a PORTS entry the URL is the scheme, "://", a star, ":" and the entry and `shift` is the prefix length;
+ * for a URL entry they are the same and shift is 0).
+ */
+static int rewrite_entry(rewriter *w, const nr_url *u, const char *url, size_t ulen,
+	const char *entry, size_t elen, size_t shift, nr_error *err)
+{
+	int to;
+	char num[16];
+	size_t at, cut;
+
+	if (u->kind == NR_URL_UNIX || u->kind == NR_URL_PIPE ||
+	    (u->port == 0 && !(u->flags & NR_URL_PORT_DEFAULTED)))
+		return nr_buf_put(&w->out, entry, elen) < 0 ? nr__error_oom(err) : 0;
+	to = nr_portmap_lookup(w->map, u->port);
+	if (to >= 0 && (u->flags & NR_URL_PORT_FALLBACK))
+		return nr__error_set(err, NR_EINVALID, w->name, 0, 0,
+			"port '%.*s' in '%.*s' is not a number (ASP.NET Core 8 binds port %d): fix "
+			"the value by hand", (int)u->port_text.len, url + u->port_text.off,
+			(int)ulen, url, (int)u->port);
+	if (to < 0) {
+		if (nr_url_is_privileged(u, w->threshold) &&
+		    nr_buf_printf(&w->unmapped, "%s%d", w->unmapped.size ? ", " : "", (int)u->port) < 0)
+			return nr__error_oom(err);
+		return nr_buf_put(&w->out, entry, elen) < 0 ? nr__error_oom(err) : 0;
+	}
+	if (w->flags & NR_REWRITE_COMPAT) {
+		nr_buf_put(&w->out, entry, elen);
+		nr_buf_putc(&w->out, ';');
+	}
+	snprintf(num, sizeof(num), "%d", to);
+	if (u->flags & NR_URL_PORT_DEFAULTED) {
+		/* Insert ":PORT" after the host (before the path delimiter). */
+		at = SPAN_END(u->host) - shift;
+		nr_buf_put(&w->out, entry, at);
+		nr_buf_putc(&w->out, ':');
+		nr_buf_puts(&w->out, num);
+		nr_buf_put(&w->out, entry + at, elen - at);
+	} else {
+		at = u->port_text.off - shift;
+		cut = at + u->port_text.len;
+		nr_buf_put(&w->out, entry, at);
+		nr_buf_puts(&w->out, num);
+		nr_buf_put(&w->out, entry + cut, elen - cut);
+	}
+	w->changes++;
+	return w->out.oom ? nr__error_oom(err) : 0;
+}
+
+int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *value,
+	size_t len, const nr_portmap *map, unsigned int threshold, unsigned int flags,
+	nr_error *err)
+{
+	rewriter w;
+	nr_buf url = NR_BUF_INIT;
+	nr_urls_key key;
+	const char *p, *end;
+	int error = 0;
+
+	NR_ASSERT_ARG(out, err);
+	*out = NULL;
+	NR_ASSERT_ARG(name, err);
+	NR_ASSERT_ARG(map, err);
+	if (value == NULL)
+		value = "", len = 0;
+	if ((key = nr_urls_key_of(name, strlen(name))) == NR_URLS_KEY_NONE)
+		return nr__error_set(err, NR_EARG, name, 0, 0,
+			"not an ASP.NET Core URLS, HTTP_PORTS or HTTPS_PORTS variable");
+	memset(&w, 0, sizeof(w));
+	w.name = name;
+	w.map = map;
+	w.threshold = threshold;
+	w.flags = flags;
+	if (nr_buf_grow(&w.out, len + 16) < 0) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	p = value;
+	end = value + len;
+	while (p <= end) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		size_t n = semi ? (size_t)(semi - p) : (size_t)(end - p);
+		nr_url u;
+
+		if (key == NR_URLS_KEY_URLS) {
+			if (n > 0) {
+				if ((error = url_parse(&u, p, n, name, err)) < 0 ||
+				    (error = rewrite_entry(&w, &u, p, n, p, n, 0, err)) < 0)
+					goto done;
+			}
+		} else {
+			const char *e = p;
+			size_t en = n, lead;
+			const char *prefix = key == NR_URLS_KEY_HTTPS_PORTS ? "https://*:" : "http://*:";
+			trim(&e, &en);
+			if (en == 0) {
+				nr_buf_put(&w.out, p, n);
+			} else {
+				lead = (size_t)(e - p);
+				nr_buf_truncate(&url, 0);
+				nr_buf_puts(&url, prefix);
+				nr_buf_put(&url, e, en);
+				if (url.oom) {
+					error = nr__error_oom(err);
+					goto done;
+				}
+				if ((error = url_parse(&u, url.ptr, url.size, name, err)) < 0)
+					goto done;
+				nr_buf_put(&w.out, p, lead);
+				if ((error = rewrite_entry(&w, &u, url.ptr, url.size, e, en,
+						strlen(prefix), err)) < 0)
+					goto done;
+				nr_buf_put(&w.out, e + en, n - lead - en);
+			}
+		}
+		if (semi == NULL)
+			break;
+		nr_buf_putc(&w.out, ';');
+		p = semi + 1;
+	}
+	if (w.unmapped.size > 0) {
+		error = nr__error_set(err, NR_EINVALID, name, 0, 0,
+			"privileged ports without a mapping (below %u): %s", threshold, w.unmapped.ptr);
+		goto done;
+	}
+	if (w.out.oom || w.unmapped.oom) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	if ((*out = nr_buf_detach(&w.out, outlen)) == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	error = w.changes;
+done:
+	nr_buf_dispose(&w.out);
+	nr_buf_dispose(&w.unmapped);
+	nr_buf_dispose(&url);
+	return error;
+}
