@@ -625,8 +625,8 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 		goto nomem;
 	if (json_object_set_new(grants, "uid", json_integer(uid)) < 0 ||
 	    json_object_set_new(grants, "gid", json_integer(gid)) < 0 ||
-	    json_object_set(grants, "additional_gids",
-		json_is_array(gids) ? (json_t *)gids : json_array()) < 0 ||
+	    json_object_set_new(grants, "additional_gids",
+		json_is_array(gids) ? json_deep_copy(gids) : json_array()) < 0 ||
 	    json_object_set_new(grants, "capabilities", capobj) < 0)
 		goto nomem;
 	capobj = NULL;
