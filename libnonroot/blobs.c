@@ -1,0 +1,549 @@
+/*
+ * blobs.c: sha256 digests, verified blob reads, the staging area for new blobs, the public
+ * blob writer, and file copies (hard link, copy_file_range, read/write).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "image_internal.h"
+#include "fileio.h"
+
+int nr__digest_check(const char *digest, char hex[65], const char *source, nr_error *err)
+{
+	size_t i;
+
+	if (digest == NULL)
+		return nr__error_set(err, NR_EINVALID, source, 0, 0, "missing digest");
+	if (strncmp(digest, "sha256:", 7) != 0) {
+		if (strchr(digest, ':') != NULL)
+			return nr__error_set(err, NR_EUNSUPPORTED, source, 0, 0,
+				"digest algorithm not supported (only sha256): %.40s", digest);
+		return nr__error_set(err, NR_EINVALID, source, 0, 0, "malformed digest: %.80s",
+			digest);
+	}
+	for (i = 0; i < 64; i++) {
+		char c = digest[7 + i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			break;
+	}
+	if (i != 64 || digest[71] != '\0')
+		return nr__error_set(err, NR_EINVALID, source, 0, 0,
+			"malformed sha256 digest (want 64 lowercase hex digits): %.80s", digest);
+	if (hex) {
+		memcpy(hex, digest + 7, 64);
+		hex[64] = '\0';
+	}
+	return 0;
+}
+
+static void md_to_digest(const unsigned char *md, char out[NR_DIGEST_SIZE])
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hx[md[i] >> 4];
+		out[8 + 2 * i] = hx[md[i] & 15];
+	}
+	out[71] = '\0';
+}
+
+int nr__digest_of(const void *data, size_t len, char out[NR_DIGEST_SIZE], nr_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return nr__error_set(err, NR_ERROR, NULL, 0, 0, "sha256 failed");
+	md_to_digest(md, out);
+	return 0;
+}
+
+int nr__blob_path(const char *digest, char out[96], nr_error *err)
+{
+	char hex[65];
+	int error;
+
+	if ((error = nr__digest_check(digest, hex, digest, err)) < 0)
+		return error;
+	snprintf(out, 96, "blobs/sha256/%s", hex);
+	return 0;
+}
+
+/* ---- verified streaming reads -------------------------------------------------------------- */
+
+struct nr__blob_stream {
+	int fd;
+	EVP_MD_CTX *md;
+	uint64_t expect_size;
+	uint64_t total;
+	char digest[NR_DIGEST_SIZE];
+	char name[80];
+};
+
+int nr__blob_stream_open(nr__blob_stream **out, int dirfd, const char *relpath,
+	const char *digest, uint64_t size, nr_error *err)
+{
+	nr__blob_stream *s;
+	struct stat st;
+	int error;
+
+	*out = NULL;
+	if ((error = nr__digest_check(digest, NULL, relpath, err)) < 0)
+		return error;
+	if ((s = nr__calloc(1, sizeof(*s))) == NULL)
+		return nr__error_oom(err);
+	s->fd = -1;
+	memcpy(s->digest, digest, NR_DIGEST_SIZE);
+	snprintf(s->name, sizeof(s->name), "%s", digest);
+	s->expect_size = size;
+	if ((s->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
+		error = nr__error_oom(err);
+		goto fail;
+	}
+	s->fd = openat(dirfd, relpath, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (s->fd < 0) {
+		error = errno == ENOENT ?
+			nr__error_set(err, NR_ENOTFOUND, digest, 0, 0, "blob missing: %s", relpath) :
+			nr__error_errno(err, errno, relpath, "open blob");
+		goto fail;
+	}
+	if (fstat(s->fd, &st) < 0) {
+		error = nr__error_errno(err, errno, relpath, "stat");
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error = nr__error_set(err, NR_EINVALID, digest, 0, 0, "blob is not a regular file");
+		goto fail;
+	}
+	if (size != UINT64_MAX && (uint64_t)st.st_size != size) {
+		error = nr__error_set(err, NR_EDIGEST, digest, 0, 0,
+			"blob size %llu does not match its descriptor's size %llu",
+			(unsigned long long)st.st_size, (unsigned long long)size);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	nr__blob_stream_free(s);
+	return error;
+}
+
+ssize_t nr__blob_stream_read(nr__blob_stream *s, void *buf, size_t n, nr_error *err)
+{
+	ssize_t r;
+
+	for (;;) {
+		r = read(s->fd, buf, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (r < 0)
+		return nr__error_errno(err, errno, s->name, "read blob");
+	if (r > 0) {
+		EVP_DigestUpdate(s->md, buf, (size_t)r);
+		s->total += (uint64_t)r;
+	}
+	return r;
+}
+
+uint64_t nr__blob_stream_total(const nr__blob_stream *s)
+{
+	return s->total;
+}
+
+int nr__blob_stream_finish(nr__blob_stream *s, nr_error *err)
+{
+	char buf[65536], got[NR_DIGEST_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	ssize_t r;
+
+	while ((r = nr__blob_stream_read(s, buf, sizeof(buf), err)) > 0)
+		;
+	if (r < 0)
+		return (int)r;
+	if (EVP_DigestFinal_ex(s->md, md, &mdlen) != 1 || mdlen != 32)
+		return nr__error_set(err, NR_ERROR, s->name, 0, 0, "sha256 failed");
+	md_to_digest(md, got);
+	if (s->expect_size != UINT64_MAX && s->total != s->expect_size)
+		return nr__error_set(err, NR_EDIGEST, s->name, 0, 0,
+			"blob has %llu bytes, its descriptor says %llu",
+			(unsigned long long)s->total, (unsigned long long)s->expect_size);
+	if (strcmp(got, s->digest) != 0)
+		return nr__error_set(err, NR_EDIGEST, s->name, 0, 0,
+			"blob content does not match its digest (content hashes to %s)", got);
+	return 0;
+}
+
+void nr__blob_stream_free(nr__blob_stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	EVP_MD_CTX_free(s->md);
+	free(s);
+}
+
+int nr__blob_read(char **out, size_t *len, int dirfd, const char *relpath, const char *digest,
+	uint64_t size, size_t max, nr_error *err)
+{
+	nr__blob_stream *s = NULL;
+	nr_buf b = NR_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	if (size != UINT64_MAX && size > max)
+		return nr__error_set(err, NR_ETOOBIG, digest, 0, 0,
+			"blob of %llu bytes is over the limit of %zu", (unsigned long long)size, max);
+	if ((error = nr__blob_stream_open(&s, dirfd, relpath, digest, size, err)) < 0)
+		return error;
+	for (;;) {
+		ssize_t r;
+		if ((error = nr_buf_grow(&b, 65536)) < 0) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		r = nr__blob_stream_read(s, b.ptr + b.size, 65536, err);
+		if (r < 0) {
+			error = (int)r;
+			goto done;
+		}
+		if (r == 0)
+			break;
+		b.size += (size_t)r;
+		b.ptr[b.size] = '\0';
+		if (b.size > max) {
+			error = nr__error_set(err, NR_ETOOBIG, digest, 0, 0,
+				"blob is over the limit of %zu bytes", max);
+			goto done;
+		}
+	}
+	if ((error = nr__blob_stream_finish(s, err)) < 0)
+		goto done;
+	if ((*out = nr_buf_detach(&b, len)) == NULL)
+		error = nr__error_oom(err);
+done:
+	nr_buf_dispose(&b);
+	nr__blob_stream_free(s);
+	return error;
+}
+
+/* ---- temp dirs, trees, copies ------------------------------------------------------------- */
+
+int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err)
+{
+	nr_buf b = NR_BUF_INIT;
+
+	*out = NULL;
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = getenv("TMPDIR");
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	if (nr_buf_printf(&b, "%s/nonroot-%s-XXXXXX", tmpdir, what) < 0)
+		return nr__error_oom(err);
+	if (mkdtemp(b.ptr) == NULL) {
+		int e = errno;
+		nr_buf_dispose(&b);
+		return nr__error_errno(err, e, tmpdir, "create temp directory");
+	}
+	*out = nr_buf_detach(&b, NULL);
+	if (*out == NULL)
+		return nr__error_oom(err);
+	return 0;
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP || flag == FTW_D)
+		rmdir(p);
+	else
+		unlink(p);
+	return 0;
+}
+
+void nr__rmtree(const char *path)
+{
+	if (path)
+		nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int nr__mkdirs_at(int dirfd, const char *rel, nr_error *err)
+{
+	char buf[4096];
+	size_t n = strlen(rel), i;
+
+	if (n >= sizeof(buf))
+		return nr__error_set(err, NR_EINVALID, rel, 0, 0, "path too long");
+	memcpy(buf, rel, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == '\0') {
+			char c = buf[i];
+			buf[i] = '\0';
+			if (mkdirat(dirfd, buf, 0755) < 0 && errno != EEXIST)
+				return nr__error_errno(err, errno, buf, "mkdir");
+			buf[i] = c;
+		}
+	}
+	return 0;
+}
+
+int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to, nr_error *err)
+{
+	char tmp[4200];
+	const char *slash;
+	struct stat st;
+	int in = -1, outfd = -1, error = 0;
+
+	if (fstatat(tofd, to, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		return 0;   /* content-addressed: already there */
+	slash = strrchr(to, '/');
+	snprintf(tmp, sizeof(tmp), "%.*s.nr-tmp-%ld-%s", slash ? (int)(slash - to + 1) : 0, to,
+		(long)getpid(), slash ? slash + 1 : to);
+	unlinkat(tofd, tmp, 0);
+	if (linkat(fromfd, from, tofd, tmp, 0) == 0)
+		goto rename;
+	if ((in = openat(fromfd, from, O_RDONLY | O_CLOEXEC)) < 0)
+		return nr__error_errno(err, errno, from, "open");
+	if (fstat(in, &st) < 0) {
+		error = nr__error_errno(err, errno, from, "stat");
+		goto done;
+	}
+	if ((outfd = openat(tofd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		error = nr__error_errno(err, errno, to, "create");
+		goto done;
+	}
+	{
+		off_t left = st.st_size;
+		bool fallback = false;
+		while (left > 0 && !fallback) {
+			ssize_t n = copy_file_range(in, NULL, outfd, NULL, (size_t)left, 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP &&
+				    errno != EINVAL) {
+					error = nr__error_errno(err, errno, to, "copy_file_range");
+					goto done;
+				}
+				fallback = true;
+				break;
+			}
+			left -= n;
+		}
+		if (fallback) {
+			char buf[65536];
+			for (;;) {
+				ssize_t n = read(in, buf, sizeof(buf));
+				int rc;
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0) {
+					error = nr__error_errno(err, errno, from, "read");
+					goto done;
+				}
+				if (n == 0)
+					break;
+				if ((rc = nr__write_all(outfd, buf, (size_t)n)) < 0) {
+					error = nr__error_errno(err, -rc, to, "write");
+					goto done;
+				}
+			}
+		}
+	}
+	if (fsync(outfd) < 0) {
+		error = nr__error_errno(err, errno, to, "fsync");
+		goto done;
+	}
+	close(outfd);
+	outfd = -1;
+rename:
+	if (renameat(tofd, tmp, tofd, to) < 0) {
+		error = nr__error_errno(err, errno, to, "rename");
+		goto done;
+	}
+done:
+	if (in >= 0)
+		close(in);
+	if (outfd >= 0)
+		close(outfd);
+	if (error < 0)
+		unlinkat(tofd, tmp, 0);
+	return error;
+}
+
+/* ---- staging ------------------------------------------------------------------------------ */
+
+int nr__staging_fd(nr__staging *st, nr_error *err)
+{
+	int error;
+
+	if (st->dirfd >= 0)
+		return st->dirfd;
+	if (st->path == NULL && (error = nr__mkdtemp(&st->path, st->tmpdir, "blobs", err)) < 0)
+		return error;
+	if ((st->dirfd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return nr__error_errno(err, errno, st->path, "open staging directory");
+	return st->dirfd;
+}
+
+int nr__staging_put(nr__staging *st, const void *data, size_t len,
+	char digest[NR_DIGEST_SIZE], nr_error *err)
+{
+	int fd, error;
+
+	if ((fd = nr__staging_fd(st, err)) < 0)
+		return fd;
+	if ((error = nr__digest_of(data, len, digest, err)) < 0)
+		return error;
+	return nr__file_write_atomic_at(fd, digest + 7, data, len, 0644, digest, err);
+}
+
+bool nr__staging_has(nr__staging *st, const char *digest, uint64_t *size)
+{
+	struct stat s;
+
+	if (st->dirfd < 0 || nr__digest_check(digest, NULL, NULL, NULL) < 0)
+		return false;
+	if (fstatat(st->dirfd, digest + 7, &s, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(s.st_mode))
+		return false;
+	if (size)
+		*size = (uint64_t)s.st_size;
+	return true;
+}
+
+void nr__staging_dispose(nr__staging *st)
+{
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	st->dirfd = -1;
+	nr__rmtree(st->path);
+	free(st->path);
+	st->path = NULL;
+}
+
+/* ---- the public blob writer ----------------------------------------------------------------- */
+
+struct nr_blob_writer {
+	nr__staging *st;
+	int fd;
+	char tmp[64];
+	EVP_MD_CTX *md;
+	uint64_t size;
+	bool finished;
+};
+
+int nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err)
+{
+	nr_blob_writer *w;
+	int dfd, error;
+	static const char hx[] = "0123456789abcdef";
+	unsigned char rnd[8];
+	size_t i;
+
+	NR_ASSERT_ARG(out, err);
+	*out = NULL;
+	NR_ASSERT_ARG(img, err);
+	if ((w = nr__calloc(1, sizeof(*w))) == NULL)
+		return nr__error_oom(err);
+	w->fd = -1;
+	w->st = nr__image_staging(img);
+	if ((dfd = nr__staging_fd(w->st, err)) < 0) {
+		error = dfd;
+		goto fail;
+	}
+	if ((w->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1) {
+		error = nr__error_oom(err);
+		goto fail;
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		error = nr__error_errno(err, errno, NULL, "getrandom");
+		goto fail;
+	}
+	memcpy(w->tmp, ".writing-", 9);
+	for (i = 0; i < sizeof(rnd); i++) {
+		w->tmp[9 + 2 * i] = hx[rnd[i] >> 4];
+		w->tmp[10 + 2 * i] = hx[rnd[i] & 15];
+	}
+	w->tmp[9 + 2 * sizeof(rnd)] = '\0';
+	w->fd = openat(dfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		error = nr__error_errno(err, errno, w->tmp, "create staged blob");
+		goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	nr_blob_writer_free(w);
+	return error;
+}
+
+int nr_blob_writer_write(nr_blob_writer *w, const void *data, size_t len, nr_error *err)
+{
+	int rc;
+
+	NR_ASSERT_ARG(w, err);
+	if (w->finished || w->fd < 0)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "blob writer already finished");
+	if (len == 0)
+		return 0;
+	NR_ASSERT_ARG(data, err);
+	if ((rc = nr__write_all(w->fd, data, len)) < 0)
+		return nr__error_errno(err, -rc, "staged blob", "write");
+	EVP_DigestUpdate(w->md, data, len);
+	w->size += len;
+	return 0;
+}
+
+int nr_blob_writer_finish(nr_blob_writer *w, char digest[72], uint64_t *size, nr_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char d[NR_DIGEST_SIZE];
+
+	NR_ASSERT_ARG(w, err);
+	if (w->finished || w->fd < 0)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "blob writer already finished");
+	if (EVP_DigestFinal_ex(w->md, md, &mdlen) != 1 || mdlen != 32)
+		return nr__error_set(err, NR_ERROR, NULL, 0, 0, "sha256 failed");
+	md_to_digest(md, d);
+	if (fsync(w->fd) < 0 || close(w->fd) < 0) {
+		w->fd = -1;
+		return nr__error_errno(err, errno, "staged blob", "fsync/close");
+	}
+	w->fd = -1;
+	if (renameat(w->st->dirfd, w->tmp, w->st->dirfd, d + 7) < 0)
+		return nr__error_errno(err, errno, "staged blob", "rename");
+	w->finished = true;
+	if (digest)
+		memcpy(digest, d, NR_DIGEST_SIZE);
+	if (size)
+		*size = w->size;
+	return 0;
+}
+
+void nr_blob_writer_free(nr_blob_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlinkat(w->st->dirfd, w->tmp, 0);
+	}
+	EVP_MD_CTX_free(w->md);
+	free(w);
+}

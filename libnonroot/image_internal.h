@@ -1,0 +1,104 @@
+/*
+ * image_internal.h: shared by blobs.c, image.c and layers.c. Not installed.
+ */
+#ifndef NR_IMAGE_INTERNAL_H
+#define NR_IMAGE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "internal.h"
+#include "buf.h"
+
+/* Largest manifest, index or config we read into memory. */
+#define NR_JSON_BLOB_MAX (16u * 1024u * 1024u)
+/* "sha256:" + 64 hex + NUL */
+#define NR_DIGEST_SIZE 72
+
+/* ---- blobs.c ------------------------------------------------------------------------------ */
+
+/* Check that `digest` is "sha256:<64 lowercase hex>"; copy the hex part to hex[65].
+ * @return 0, NR_EUNSUPPORTED (other algorithm) or NR_EINVALID; `source` names the field. */
+int nr__digest_check(const char *digest, char hex[65], const char *source, nr_error *err);
+
+/* sha256 of a buffer as "sha256:<hex>". */
+int nr__digest_of(const void *data, size_t len, char out[NR_DIGEST_SIZE], nr_error *err);
+
+/* Relative path of a blob in an OCI layout: "blobs/sha256/<hex>". */
+int nr__blob_path(const char *digest, char out[96], nr_error *err);
+
+/*
+ * A verified reader over one blob file: every byte read is hashed; nr__blob_stream_finish()
+ * reads what is left and compares digest and size (size UINT64_MAX = not checked).
+ */
+typedef struct nr__blob_stream nr__blob_stream;
+int nr__blob_stream_open(nr__blob_stream **out, int dirfd, const char *relpath,
+	const char *digest, uint64_t size, nr_error *err);
+/* @return bytes read (0 at end), or a negative NR_E* code. */
+ssize_t nr__blob_stream_read(nr__blob_stream *s, void *buf, size_t n, nr_error *err);
+int nr__blob_stream_finish(nr__blob_stream *s, nr_error *err);
+uint64_t nr__blob_stream_total(const nr__blob_stream *s);   /* bytes read so far */
+void nr__blob_stream_free(nr__blob_stream *s);
+
+/* Read a whole blob (at most max bytes) and verify it. *out is NUL-terminated, caller-owned. */
+int nr__blob_read(char **out, size_t *len, int dirfd, const char *relpath, const char *digest,
+	uint64_t size, size_t max, nr_error *err);
+
+/* Staging area: a private directory for new blobs (named by digest hex). */
+typedef struct nr__staging {
+	char *path;        /* NULL until first use */
+	int dirfd;         /* -1 until first use */
+	const char *tmpdir;
+} nr__staging;
+int nr__staging_fd(nr__staging *st, nr_error *err);
+/* Store bytes as a staged blob; digest out. */
+int nr__staging_put(nr__staging *st, const void *data, size_t len,
+	char digest[NR_DIGEST_SIZE], nr_error *err);
+/* Does the staging area hold this blob? size out. */
+bool nr__staging_has(nr__staging *st, const char *digest, uint64_t *size);
+void nr__staging_dispose(nr__staging *st);
+
+/* Copy file `from` (in dirfd `fromfd`) to `to` (in dirfd `tofd`), hardlink first, then
+ * copy_file_range, then read/write; the target appears atomically (temp + rename) and is
+ * fsync'ed. Existing target: left alone (content-addressed). */
+int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to, nr_error *err);
+
+/* mkdir -p of a relative path under dirfd (0755). */
+int nr__mkdirs_at(int dirfd, const char *rel, nr_error *err);
+
+/* Remove a directory tree (no symlink following). */
+void nr__rmtree(const char *path);
+
+/* Make a private temp dir under tmpdir (NULL: $TMPDIR, /tmp). Caller frees *out. */
+int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err);
+
+/* ---- image.c ------------------------------------------------------------------------------ */
+
+/* The image's staging area for new blobs. */
+nr__staging *nr__image_staging(nr_image *img);
+
+/* ---- layers.c ----------------------------------------------------------------------------- */
+
+/* Clean a path lexically inside a root: leading '/', "." and empty components dropped, ".."
+ * clamped at the root; "" is the root. Appends to out (which is truncated first). */
+int nr__path_clean(nr_buf *out, const char *path, size_t len);
+
+/* A layer to scan: where its blob is and what it should hash to. */
+typedef struct nr__layer_ref {
+	int dirfd;
+	const char *relpath;
+	const char *digest;
+	uint64_t size;           /* UINT64_MAX: unknown (not checked) */
+	const char *media_type;
+} nr__layer_ref;
+
+int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_request *req,
+	nr_scan_result **out, nr_error *err);
+
+/* Is this a layer media type we can read? */
+bool nr__layer_media_type_ok(const char *mt);
+
+#endif

@@ -1,0 +1,890 @@
+/*
+ * layers.c: the streaming scan over a layer stack (libarchive).
+ *
+ * Layers are applied bottom-up, as a runtime would unpack them, but only the state of the
+ * tracked paths (the requested ones, every directory above them, and the targets of links met
+ * on the way) is kept, plus the set-id files when asked. Per layer:
+ *   - an entry at a tracked path replaces its state (a directory over a directory only updates
+ *     its metadata); a non-directory entry removes the lower-layer state under it;
+ *   - `.wh.NAME` in DIR removes DIR/NAME and everything under it from LOWER layers only;
+ *   - `DIR/.wh..wh..opq` removes everything under DIR from lower layers;
+ *   - a hard link copies the current state of its target (same inode: mode, owner, content).
+ * Member names are cleaned lexically inside the root ("../x" and "/x" are "x"), as Docker's
+ * and containerd's appliers do. Content is read only for tracked regular files within the
+ * limit; everything else is skipped, so memory does not depend on layer size.
+ * After the pass, requested paths are resolved through symlinks (inside the root); a path
+ * needed on the way that was not tracked makes another pass with it tracked.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "image_internal.h"
+
+#define CONTENT_MAX_DEFAULT (10u * 1024u * 1024u)
+#define MAX_LINKS 40
+#define MAX_PASSES 12
+
+bool nr__layer_media_type_ok(const char *mt)
+{
+	static const char *const ok[] = {
+		"application/vnd.oci.image.layer.v1.tar",
+		"application/vnd.oci.image.layer.v1.tar+gzip",
+		"application/vnd.oci.image.layer.v1.tar+zstd",
+		"application/vnd.oci.image.layer.nondistributable.v1.tar",
+		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+		"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+		"application/vnd.docker.image.rootfs.diff.tar",
+		"application/vnd.docker.image.rootfs.diff.tar.gzip",
+		"application/vnd.docker.image.rootfs.diff.tar.zstd",
+		"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	};
+	size_t i;
+
+	if (mt == NULL)
+		return false;
+	for (i = 0; i < NR_ARRAY_SIZE(ok); i++)
+		if (strcmp(mt, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+int nr__path_clean(nr_buf *out, const char *path, size_t len)
+{
+	size_t i = 0;
+
+	nr_buf_truncate(out, 0);
+	if (nr_buf_grow(out, len + 1) < 0)
+		return NR_ENOMEM;
+	out->ptr[0] = '\0';
+	while (i < len) {
+		size_t start, n;
+		while (i < len && path[i] == '/')
+			i++;
+		start = i;
+		while (i < len && path[i] != '/')
+			i++;
+		n = i - start;
+		if (n == 0 || (n == 1 && path[start] == '.'))
+			continue;
+		if (n == 2 && path[start] == '.' && path[start + 1] == '.') {
+			char *slash;
+			if (out->size == 0)
+				continue;                   /* clamped at the root */
+			slash = memrchr(out->ptr, '/', out->size);
+			nr_buf_truncate(out, slash ? (size_t)(slash - out->ptr) : 0);
+			continue;
+		}
+		if (out->size > 0)
+			nr_buf_putc(out, '/');
+		nr_buf_put(out, path + start, n);
+	}
+	return out->oom ? NR_ENOMEM : 0;
+}
+
+/* ---- tracked state ----------------------------------------------------------------------- */
+
+typedef struct tstate {
+	char *path;
+	size_t plen;
+	bool present;
+	nr_entry_type type;
+	uint32_t mode;
+	uint64_t uid, gid, size;
+	int64_t mtime;
+	size_t layer;
+	char *link;         /* symlink target as stored */
+	char *hardlink;     /* cleaned hard link target */
+	char *content;
+	size_t content_len;
+	bool too_big;
+} tstate;
+
+typedef struct scan {
+	tstate *t;
+	size_t nt, at;
+	tstate *setid;
+	size_t nsetid, asetid;
+	bool want_setid;
+	size_t content_max;
+	/* paths to track in the next pass */
+	char **need;
+	size_t nneed, aneed;
+	nr_error *err;
+} scan;
+
+static void tstate_clear(tstate *s)
+{
+	free(s->link);
+	free(s->hardlink);
+	free(s->content);
+	s->link = s->hardlink = s->content = NULL;
+	s->content_len = 0;
+	s->present = false;
+	s->too_big = false;
+	s->type = NR_ENTRY_NONE;
+	s->mode = 0;
+	s->uid = s->gid = s->size = 0;
+	s->mtime = 0;
+	s->layer = 0;
+}
+
+static tstate *find_tracked(scan *sc, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nt; i++)
+		if (sc->t[i].plen == n && memcmp(sc->t[i].path, p, n) == 0)
+			return &sc->t[i];
+	return NULL;
+}
+
+static int track_one(scan *sc, const char *p, size_t n)
+{
+	tstate *s;
+
+	if (find_tracked(sc, p, n))
+		return 0;
+	if (nr__array_grow((void **)&sc->t, &sc->at, sc->nt + 1, sizeof(*sc->t)) < 0)
+		return NR_ENOMEM;
+	s = &sc->t[sc->nt];
+	memset(s, 0, sizeof(*s));
+	if ((s->path = nr__strndup(p, n)) == NULL)
+		return NR_ENOMEM;
+	s->plen = n;
+	sc->nt++;
+	return 0;
+}
+
+/* Track a cleaned path and every directory above it. */
+static int track(scan *sc, const char *p)
+{
+	size_t n = strlen(p), i;
+	int error;
+
+	if (n == 0)
+		return 0;
+	for (i = 1; i < n; i++)
+		if (p[i] == '/' && (error = track_one(sc, p, i)) < 0)
+			return error;
+	return track_one(sc, p, n);
+}
+
+static int add_need(scan *sc, const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nneed; i++)
+		if (strcmp(sc->need[i], p) == 0)
+			return 0;
+	if (nr__array_grow((void **)&sc->need, &sc->aneed, sc->nneed + 1, sizeof(char *)) < 0)
+		return NR_ENOMEM;
+	if ((sc->need[sc->nneed] = nr__strdup(p)) == NULL)
+		return NR_ENOMEM;
+	sc->nneed++;
+	return 0;
+}
+
+/* Is `p` (len n) equal to `dir` or under it? dir "" is the root. */
+static bool under(const char *p, size_t n, const char *dir, size_t dn, bool strict)
+{
+	if (dn == 0)
+		return !strict || n > 0;
+	if (n < dn || memcmp(p, dir, dn) != 0)
+		return false;
+	if (n == dn)
+		return !strict;
+	return p[dn] == '/';
+}
+
+/* Remove lower-layer state at/under `dir` (strict: only strictly under). */
+static void hide(scan *sc, const char *dir, size_t dn, bool strict, size_t layer)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nt; i++) {
+		tstate *s = &sc->t[i];
+		if (s->present && s->layer < layer && under(s->path, s->plen, dir, dn, strict))
+			tstate_clear(s);
+	}
+	for (i = 0; i < sc->nsetid; ) {
+		tstate *s = &sc->setid[i];
+		if (s->layer < layer && under(s->path, s->plen, dir, dn, strict)) {
+			tstate_clear(s);
+			free(s->path);
+			sc->setid[i] = sc->setid[--sc->nsetid];
+			continue;
+		}
+		i++;
+	}
+}
+
+static nr_entry_type type_of(mode_t ft)
+{
+	switch (ft) {
+	case AE_IFREG: return NR_ENTRY_REGULAR;
+	case AE_IFDIR: return NR_ENTRY_DIRECTORY;
+	case AE_IFLNK: return NR_ENTRY_SYMLINK;
+	case AE_IFCHR: return NR_ENTRY_CHAR;
+	case AE_IFBLK: return NR_ENTRY_BLOCK;
+	case AE_IFIFO: return NR_ENTRY_FIFO;
+	default: return NR_ENTRY_NONE;
+	}
+}
+
+static void setid_remove(scan *sc, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nsetid; i++) {
+		if (sc->setid[i].plen == n && memcmp(sc->setid[i].path, p, n) == 0) {
+			free(sc->setid[i].path);
+			tstate_clear(&sc->setid[i]);
+			sc->setid[i] = sc->setid[--sc->nsetid];
+			return;
+		}
+	}
+}
+
+static int setid_add(scan *sc, const char *p, size_t n, struct archive_entry *e, size_t layer)
+{
+	tstate *s;
+
+	setid_remove(sc, p, n);
+	if (nr__array_grow((void **)&sc->setid, &sc->asetid, sc->nsetid + 1, sizeof(*s)) < 0)
+		return NR_ENOMEM;
+	s = &sc->setid[sc->nsetid];
+	memset(s, 0, sizeof(*s));
+	if ((s->path = nr__strndup(p, n)) == NULL)
+		return NR_ENOMEM;
+	s->plen = n;
+	s->present = true;
+	s->type = NR_ENTRY_REGULAR;
+	s->mode = archive_entry_perm(e) & 07777;
+	s->uid = (uint64_t)archive_entry_uid(e);
+	s->gid = (uint64_t)archive_entry_gid(e);
+	s->size = (uint64_t)archive_entry_size(e);
+	s->mtime = (int64_t)archive_entry_mtime(e);
+	s->layer = layer;
+	sc->nsetid++;
+	return 0;
+}
+
+/* ---- reading one layer ----------------------------------------------------------------- */
+
+typedef struct layer_io {
+	nr__blob_stream *bs;
+	char buf[65536];
+	nr_error *err;
+	int error;
+	size_t layer, nlayers;
+	uint64_t size;
+	const nr_scan_request *req;
+} layer_io;
+
+static la_ssize_t io_read(struct archive *a, void *data, const void **buf)
+{
+	layer_io *io = data;
+	ssize_t r = nr__blob_stream_read(io->bs, io->buf, sizeof(io->buf), io->err);
+
+	(void)a;
+	if (r < 0) {
+		io->error = (int)r;
+		archive_set_error(a, EIO, "read error");
+		return -1;
+	}
+	if (io->req->progress)
+		io->req->progress(io->layer, io->nlayers, nr__blob_stream_total(io->bs), io->size,
+			io->req->payload);
+	*buf = io->buf;
+	return r;
+}
+
+static int read_content(scan *sc, struct archive *a, tstate *s, const nr__layer_ref *ref)
+{
+	size_t n = s->size, got = 0;
+	char *buf;
+
+	if ((buf = nr__malloc(n + 1)) == NULL)
+		return nr__error_oom(sc->err);
+	while (got < n) {
+		la_ssize_t r = archive_read_data(a, buf + got, n - got);
+		if (r < 0) {
+			free(buf);
+			return nr__error_set(sc->err, NR_EINVALID, ref->digest, 0, 0,
+				"layer %s: %s", s->path, archive_error_string(a));
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got != n) {
+		free(buf);
+		return nr__error_set(sc->err, NR_EINVALID, ref->digest, 0, 0,
+			"layer member %s is cut short (%zu of %zu bytes)", s->path, got, n);
+	}
+	buf[n] = '\0';
+	s->content = buf;
+	s->content_len = n;
+	return 0;
+}
+
+static int apply_entry(scan *sc, struct archive *a, struct archive_entry *e, const char *p,
+	size_t n, size_t layer, const nr__layer_ref *ref, nr_buf *tmp, bool *consumed)
+{
+	const char *base = memrchr(p, '/', n);
+	size_t dn = base ? (size_t)(base - p) : 0;
+	const char *hl = archive_entry_hardlink(e);
+	mode_t ft = archive_entry_filetype(e);
+	tstate *s;
+	int error;
+
+	base = base ? base + 1 : p;
+	*consumed = false;
+	/* Whiteouts. */
+	if (n - dn >= 4 && strncmp(base, ".wh.", 4) == 0) {
+		if (strcmp(base, ".wh..wh..opq") == 0) {
+			hide(sc, p, dn, true, layer);
+		} else if (strncmp(base, ".wh..wh.", 8) != 0) {
+			/* target = dir + "/" + name without ".wh." */
+			nr_buf_truncate(tmp, 0);
+			if (dn > 0) {
+				nr_buf_put(tmp, p, dn);
+				nr_buf_putc(tmp, '/');
+			}
+			nr_buf_put(tmp, base + 4, n - (size_t)(base - p) - 4);
+			if (tmp->oom)
+				return nr__error_oom(sc->err);
+			hide(sc, tmp->ptr, tmp->size, false, layer);
+		}
+		return 0;
+	}
+	if (n == 0)
+		return 0;   /* the root itself ("./") */
+	/* A non-directory replaces whatever was under that path in lower layers. */
+	if (hl != NULL || ft != AE_IFDIR)
+		hide(sc, p, n, true, layer);
+	if (sc->want_setid) {
+		if (hl == NULL && ft == AE_IFREG && (archive_entry_perm(e) & 06000)) {
+			if ((error = setid_add(sc, p, n, e, layer)) < 0)
+				return nr__error_oom(sc->err);
+		} else if (sc->nsetid) {
+			setid_remove(sc, p, n);
+		}
+	}
+	if ((s = find_tracked(sc, p, n)) == NULL)
+		return 0;
+	if (hl != NULL) {
+		tstate *t;
+		if (nr__path_clean(tmp, hl, strlen(hl)) < 0)
+			return nr__error_oom(sc->err);
+		t = find_tracked(sc, tmp->ptr, tmp->size);
+		if (t == s)
+			return 0;
+		tstate_clear(s);
+		s->present = true;
+		s->layer = layer;
+		if ((s->hardlink = nr__strndup(tmp->ptr, tmp->size)) == NULL)
+			return nr__error_oom(sc->err);
+		if (t == NULL) {
+			/* Target not tracked in this pass: track it and scan again. */
+			s->type = NR_ENTRY_REGULAR;
+			return add_need(sc, tmp->ptr) < 0 ? nr__error_oom(sc->err) : 0;
+		}
+		if (!t->present)
+			return 0;   /* link to a missing file: keep "present, unknown" as regular */
+		s->type = t->type;
+		s->mode = t->mode;
+		s->uid = t->uid;
+		s->gid = t->gid;
+		s->size = t->size;
+		s->mtime = t->mtime;
+		s->too_big = t->too_big;
+		if (t->link && (s->link = nr__strdup(t->link)) == NULL)
+			return nr__error_oom(sc->err);
+		if (t->content) {
+			if ((s->content = nr__malloc(t->content_len + 1)) == NULL)
+				return nr__error_oom(sc->err);
+			memcpy(s->content, t->content, t->content_len + 1);
+			s->content_len = t->content_len;
+		}
+		return 0;
+	}
+	tstate_clear(s);
+	s->present = true;
+	s->type = type_of(ft);
+	s->mode = archive_entry_perm(e) & 07777;
+	s->uid = (uint64_t)archive_entry_uid(e);
+	s->gid = (uint64_t)archive_entry_gid(e);
+	s->mtime = (int64_t)archive_entry_mtime(e);
+	s->layer = layer;
+	if (ft == AE_IFLNK) {
+		const char *l = archive_entry_symlink(e);
+		if ((s->link = nr__strdup(l ? l : "")) == NULL)
+			return nr__error_oom(sc->err);
+	} else if (ft == AE_IFREG) {
+		int64_t sz = archive_entry_size(e);
+		s->size = sz > 0 ? (uint64_t)sz : 0;
+		if (s->size > sc->content_max) {
+			s->too_big = true;
+		} else {
+			*consumed = true;
+			if ((error = read_content(sc, a, s, ref)) < 0)
+				return error;
+		}
+	}
+	return 0;
+}
+
+static int scan_layer(scan *sc, const nr__layer_ref *ref, size_t layer, size_t nlayers,
+	const nr_scan_request *req)
+{
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	layer_io *io = NULL;
+	nr_buf path = NR_BUF_INIT, tmp = NR_BUF_INIT;
+	int error = 0, r;
+
+	if ((io = nr__calloc(1, sizeof(*io))) == NULL)
+		return nr__error_oom(sc->err);
+	io->err = sc->err;
+	io->layer = layer;
+	io->nlayers = nlayers;
+	io->size = ref->size;
+	io->req = req;
+	if ((error = nr__blob_stream_open(&io->bs, ref->dirfd, ref->relpath, ref->digest,
+			ref->size, sc->err)) < 0)
+		goto done;
+	if ((a = archive_read_new()) == NULL) {
+		error = nr__error_oom(sc->err);
+		goto done;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open(a, io, NULL, io_read, NULL) != ARCHIVE_OK) {
+		error = io->error ? io->error : nr__error_set(sc->err, NR_EINVALID, ref->digest, 0,
+			0, "layer is not a readable tar: %s", archive_error_string(a));
+		goto check;
+	}
+	for (;;) {
+		const char *name;
+		bool consumed;
+
+		r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			error = io->error ? io->error : nr__error_set(sc->err, NR_EINVALID,
+				ref->digest, 0, 0, "layer is not a readable tar or is cut short: %s",
+				archive_error_string(a));
+			goto check;
+		}
+		name = archive_entry_pathname(e);
+		if (name == NULL)
+			name = "";
+		if (nr__path_clean(&path, name, strlen(name)) < 0) {
+			error = nr__error_oom(sc->err);
+			goto done;
+		}
+		if ((error = apply_entry(sc, a, e, path.ptr, path.size, layer, ref, &tmp,
+				&consumed)) < 0) {
+			if (io->error == 0 && error == NR_EINVALID)
+				goto check;
+			goto done;
+		}
+		if (!consumed && archive_read_data_skip(a) < ARCHIVE_WARN) {
+			error = io->error ? io->error : nr__error_set(sc->err, NR_EINVALID,
+				ref->digest, 0, 0, "layer member %s is cut short: %s", path.ptr,
+				archive_error_string(a));
+			goto check;
+		}
+	}
+check:
+	/* Whatever happened in the tar, a blob that does not match its digest says why. */
+	if (io->error == 0) {
+		nr_error derr = NR_ERROR_INIT;
+		int derror = nr__blob_stream_finish(io->bs, &derr);
+		if (derror < 0) {
+			if (sc->err)
+				nr_error_clear(sc->err);
+			if (sc->err)
+				*sc->err = derr;
+			error = derror;
+		}
+	}
+done:
+	if (a)
+		archive_read_free(a);
+	if (io)
+		nr__blob_stream_free(io->bs);
+	free(io);
+	nr_buf_dispose(&path);
+	nr_buf_dispose(&tmp);
+	return error;
+}
+
+/* ---- resolution ------------------------------------------------------------------------ */
+
+struct nr_scan_result {
+	nr_scan_entry *e;
+	size_t ne;
+	nr_scan_entry *setid;
+	size_t nsetid;
+};
+
+/*
+ * Resolve `path` through the tracked states. @return 1 resolved (*final is the state, or
+ * NULL when absent), 0 when a path must be tracked first (added to sc->need), <0 error.
+ */
+static int resolve(scan *sc, const char *path, bool follow_last, tstate **final,
+	nr_buf *resolved, unsigned int *flags, int *links)
+{
+	nr_buf cur = NR_BUF_INIT, rest = NR_BUF_INIT, next = NR_BUF_INIT;
+	int ret = 1;
+
+	*final = NULL;
+	if (nr_buf_puts(&rest, path) < 0 || nr_buf_puts(&cur, "") < 0)
+		goto oom;
+	while (rest.size > 0) {
+		const char *slash = memchr(rest.ptr, '/', rest.size);
+		size_t cn = slash ? (size_t)(slash - rest.ptr) : rest.size;
+		bool last = slash == NULL;
+		size_t before = cur.size;
+		tstate *s;
+
+		if (cur.size > 0)
+			nr_buf_putc(&cur, '/');
+		nr_buf_put(&cur, rest.ptr, cn);
+		/* drop the component from rest */
+		if (slash) {
+			memmove(rest.ptr, slash + 1, rest.size - cn - 1);
+			nr_buf_truncate(&rest, rest.size - cn - 1);
+		} else {
+			nr_buf_truncate(&rest, 0);
+		}
+		if (cur.oom || rest.oom)
+			goto oom;
+		if ((s = find_tracked(sc, cur.ptr, cur.size)) == NULL) {
+			ret = add_need(sc, cur.ptr) < 0 ? NR_ENOMEM : 0;
+			goto done;
+		}
+		if (!s->present)
+			goto absent;
+		if (s->type == NR_ENTRY_SYMLINK && (!last || follow_last)) {
+			if (++*links > MAX_LINKS) {
+				*flags |= NR_SCAN_ENTRY_LOOP;
+				goto absent;
+			}
+			/* new path = (link absolute ? "" : parent of cur) + "/" + link + "/" + rest */
+			nr_buf_truncate(&next, 0);
+			if (s->link[0] != '/')
+				nr_buf_put(&next, cur.ptr, before);
+			nr_buf_putc(&next, '/');
+			nr_buf_puts(&next, s->link);
+			if (rest.size) {
+				nr_buf_putc(&next, '/');
+				nr_buf_put(&next, rest.ptr, rest.size);
+			}
+			if (next.oom || nr__path_clean(&rest, next.ptr, next.size) < 0)
+				goto oom;
+			nr_buf_truncate(&cur, 0);
+			continue;
+		}
+		if (!last && s->type != NR_ENTRY_DIRECTORY) {
+			*flags |= NR_SCAN_ENTRY_NOTDIR;
+			goto absent;
+		}
+		if (last)
+			*final = s;
+	}
+	if (cur.size == 0) {
+		/* the root itself */
+		*final = NULL;
+	}
+	if (nr_buf_put(resolved, cur.ptr ? cur.ptr : "", cur.size) < 0)
+		goto oom;
+	goto done;
+absent:
+	*final = NULL;
+	if (nr_buf_put(resolved, cur.ptr, cur.size) < 0 ||
+	    (rest.size && (nr_buf_putc(resolved, '/') < 0 ||
+	     nr_buf_put(resolved, rest.ptr, rest.size) < 0)))
+		goto oom;
+done:
+	nr_buf_dispose(&cur);
+	nr_buf_dispose(&rest);
+	nr_buf_dispose(&next);
+	return ret;
+oom:
+	ret = NR_ENOMEM;
+	goto done;
+}
+
+static int fill_entry(nr_scan_entry *out, const tstate *s, const char *path)
+{
+	memset(out, 0, sizeof(*out));
+	if ((out->path = nr__strdup(path)) == NULL)
+		return NR_ENOMEM;
+	if (s == NULL)
+		return 0;
+	out->type = s->type;
+	out->mode = s->mode;
+	out->uid = s->uid;
+	out->gid = s->gid;
+	out->size = s->size;
+	out->mtime = s->mtime;
+	out->layer = s->layer;
+	if (s->too_big)
+		out->flags |= NR_SCAN_ENTRY_TOO_BIG;
+	if (s->content) {
+		char *c = nr__malloc(s->content_len + 1);
+		if (c == NULL)
+			return NR_ENOMEM;
+		memcpy(c, s->content, s->content_len + 1);
+		out->content = c;
+		out->content_len = s->content_len;
+	}
+	if (s->hardlink && (out->hardlink = nr__strdup(s->hardlink)) == NULL)
+		return NR_ENOMEM;
+	return 0;
+}
+
+static void entry_dispose(nr_scan_entry *e)
+{
+	free((char *)e->path);
+	free((char *)e->resolved);
+	free((char *)e->content);
+	free((char *)e->link_target);
+	free((char *)e->hardlink);
+}
+
+void nr_scan_result_free(nr_scan_result *res)
+{
+	size_t i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->ne; i++)
+		entry_dispose(&res->e[i]);
+	for (i = 0; i < res->nsetid; i++)
+		entry_dispose(&res->setid[i]);
+	free(res->e);
+	free(res->setid);
+	free(res);
+}
+
+static void scan_dispose(scan *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nt; i++) {
+		tstate_clear(&sc->t[i]);
+		free(sc->t[i].path);
+	}
+	for (i = 0; i < sc->nsetid; i++) {
+		tstate_clear(&sc->setid[i]);
+		free(sc->setid[i].path);
+	}
+	for (i = 0; i < sc->nneed; i++)
+		free(sc->need[i]);
+	free(sc->t);
+	free(sc->setid);
+	free(sc->need);
+	memset(sc, 0, sizeof(*sc));
+}
+
+static void scan_reset_states(scan *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nt; i++)
+		tstate_clear(&sc->t[i]);
+	for (i = 0; i < sc->nsetid; i++) {
+		tstate_clear(&sc->setid[i]);
+		free(sc->setid[i].path);
+	}
+	sc->nsetid = 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const nr_scan_entry *)a)->path, ((const nr_scan_entry *)b)->path);
+}
+
+int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_request *req,
+	nr_scan_result **out, nr_error *err)
+{
+	scan sc;
+	nr_scan_result *res = NULL;
+	nr_buf clean = NR_BUF_INIT, resolved = NR_BUF_INIT;
+	char **want = NULL;
+	size_t nwant = 0, i, pass;
+	int error = 0;
+
+	*out = NULL;
+	memset(&sc, 0, sizeof(sc));
+	sc.err = err;
+	sc.want_setid = (req->flags & NR_SCAN_SETID) != 0;
+	sc.content_max = req->content_max ? req->content_max : CONTENT_MAX_DEFAULT;
+	if (req->npaths && req->paths == NULL)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: paths is NULL");
+	if ((want = nr__calloc(req->npaths + 1, sizeof(char *))) == NULL)
+		return nr__error_oom(err);
+	for (i = 0; i < req->npaths; i++) {
+		size_t k;
+		if (req->paths[i] == NULL) {
+			error = nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: paths[%zu] is NULL", i);
+			goto done;
+		}
+		if (nr__path_clean(&clean, req->paths[i], strlen(req->paths[i])) < 0)
+			goto oom;
+		for (k = 0; k < nwant; k++)
+			if (strcmp(want[k], clean.ptr) == 0)
+				break;
+		if (k < nwant)
+			continue;
+		if ((want[nwant] = nr__strdup(clean.ptr)) == NULL)
+			goto oom;
+		nwant++;
+		if (track(&sc, clean.ptr) < 0)
+			goto oom;
+	}
+	for (pass = 0; ; pass++) {
+		bool again = false;
+
+		scan_reset_states(&sc);
+		for (i = 0; i < nlayers; i++) {
+			if (!nr__layer_media_type_ok(layers[i].media_type)) {
+				error = nr__error_set(err, NR_EUNSUPPORTED, layers[i].digest, 0, 0,
+					"layer media type not supported: %s",
+					layers[i].media_type ? layers[i].media_type : "(none)");
+				goto done;
+			}
+			if ((error = scan_layer(&sc, &layers[i], i, nlayers, req)) < 0)
+				goto done;
+		}
+		/* Hard links whose target was not tracked, and symlinks on the way. */
+		for (i = 0; i < nwant; i++) {
+			tstate *fin;
+			unsigned int flags = 0;
+			int links = 0, r;
+			nr_buf_truncate(&resolved, 0);
+			if ((r = resolve(&sc, want[i], true, &fin, &resolved, &flags, &links)) < 0)
+				goto oom;
+		}
+		for (i = 0; i < sc.nneed; i++) {
+			if (!find_tracked(&sc, sc.need[i], strlen(sc.need[i]))) {
+				if (track(&sc, sc.need[i]) < 0)
+					goto oom;
+				again = true;
+			}
+			free(sc.need[i]);
+		}
+		sc.nneed = 0;
+		if (!again)
+			break;
+		if (pass + 1 >= MAX_PASSES) {
+			error = nr__error_set(err, NR_EINVALID, NULL, 0, 0,
+				"too many links to follow while scanning the layers");
+			goto done;
+		}
+	}
+	if ((res = nr__calloc(1, sizeof(*res))) == NULL ||
+	    (res->e = nr__calloc(nwant + 1, sizeof(*res->e))) == NULL)
+		goto oom;
+	for (i = 0; i < nwant; i++) {
+		tstate *fin = NULL, *self;
+		unsigned int flags = 0;
+		int links = 0;
+		nr_scan_entry *e = &res->e[res->ne];
+
+		nr_buf_truncate(&resolved, 0);
+		if (resolve(&sc, want[i], true, &fin, &resolved, &flags, &links) < 0)
+			goto oom;
+		if (fin && fin->type == NR_ENTRY_SYMLINK)
+			fin = NULL;   /* cannot happen when followed; be safe */
+		res->ne++;
+		if (fill_entry(e, fin, want[i]) < 0)
+			goto oom;
+		e->flags |= flags;
+		if ((e->resolved = nr__strndup(resolved.ptr ? resolved.ptr : "",
+				resolved.size)) == NULL)
+			goto oom;
+		self = find_tracked(&sc, want[i], strlen(want[i]));
+		if (self && self->present && self->type == NR_ENTRY_SYMLINK &&
+		    (e->link_target = nr__strdup(self->link)) == NULL)
+			goto oom;
+		if (*want[i] == '\0') {
+			e->type = NR_ENTRY_DIRECTORY;   /* the root */
+			e->mode = 0755;
+		}
+	}
+	if (sc.nsetid) {
+		if ((res->setid = nr__calloc(sc.nsetid, sizeof(*res->setid))) == NULL)
+			goto oom;
+		for (i = 0; i < sc.nsetid; i++) {
+			res->nsetid++;
+			if (fill_entry(&res->setid[i], &sc.setid[i], sc.setid[i].path) < 0)
+				goto oom;
+			if ((res->setid[i].resolved = nr__strdup(sc.setid[i].path)) == NULL)
+				goto oom;
+		}
+		qsort(res->setid, res->nsetid, sizeof(*res->setid), cmp_entry);
+	}
+	*out = res;
+	res = NULL;
+	goto done;
+oom:
+	error = nr__error_oom(err);
+done:
+	nr_scan_result_free(res);
+	for (i = 0; i < nwant; i++)
+		free(want[i]);
+	free(want);
+	scan_dispose(&sc);
+	nr_buf_dispose(&clean);
+	nr_buf_dispose(&resolved);
+	return error;
+}
+
+const nr_scan_entry *nr_scan_result_get(const nr_scan_result *res, const char *path)
+{
+	nr_buf clean = NR_BUF_INIT;
+	const nr_scan_entry *found = NULL;
+	size_t i;
+
+	if (res == NULL || path == NULL || nr__path_clean(&clean, path, strlen(path)) < 0) {
+		nr_buf_dispose(&clean);
+		return NULL;
+	}
+	for (i = 0; i < res->ne; i++)
+		if (strcmp(res->e[i].path, clean.ptr) == 0) {
+			found = &res->e[i];
+			break;
+		}
+	nr_buf_dispose(&clean);
+	return found;
+}
+
+size_t nr_scan_result_count(const nr_scan_result *res)
+{
+	return res ? res->ne : 0;
+}
+
+const nr_scan_entry *nr_scan_result_entry(const nr_scan_result *res, size_t k)
+{
+	return res && k < res->ne ? &res->e[k] : NULL;
+}
+
+size_t nr_scan_result_setid_count(const nr_scan_result *res)
+{
+	return res ? res->nsetid : 0;
+}
+
+const nr_scan_entry *nr_scan_result_setid(const nr_scan_result *res, size_t k)
+{
+	return res && k < res->nsetid ? &res->setid[k] : NULL;
+}
