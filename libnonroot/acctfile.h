@@ -1,0 +1,103 @@
+/*
+ * acctfile.h: the lossless line store shared by passwd, group, shadow and gshadow.
+ * Not installed.
+ *
+ * Every line of the input is kept as (text, length, terminator); lines that the caller adds
+ * or rewrites own their text. Writing concatenates the lines, so an unchanged file comes out
+ * byte for byte. A second copy of the input ("fields") is where the parsers cut fields out
+ * with NUL bytes, so parsed entries need no allocation per field.
+ */
+#ifndef NR_ACCTFILE_H
+#define NR_ACCTFILE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nonroot/errors.h"
+
+typedef struct nr__aline {
+	const char *text;   /* content without the "\n" (a "\r" stays) */
+	size_t len;
+	size_t eol;         /* 1 when a "\n" follows, 0 for a last line without one */
+	char *owned;        /* text allocated for an added or rewritten line, else NULL */
+} nr__aline;
+
+typedef struct nr__acct {
+	char *input;        /* the parsed input, NUL-terminated */
+	char *fields;       /* a copy of input that parsers may cut with NULs */
+	size_t len;
+	nr__aline *lines;
+	size_t nlines, alines;
+	char *source;       /* name for errors */
+} nr__acct;
+
+typedef enum { NR__LINE_BLANK, NR__LINE_COMMENT, NR__LINE_NIS, NR__LINE_DATA } nr__line_kind;
+
+/* Split input into lines. Rejects NUL bytes (NR_EINVALID naming the line) and > 10 MiB. */
+int nr__acct_load(nr__acct *a, const char *buf, size_t len, const char *source,
+	const char *default_source, nr_error *err);
+void nr__acct_dispose(nr__acct *a);
+int nr__acct_write(const nr__acct *a, char **out, size_t *len, nr_error *err);
+
+/* Kind of a line; *skip is the length of its leading white space (as glibc skips it). */
+nr__line_kind nr__acct_kind(const char *text, size_t len, size_t *skip);
+
+/* Where a new line goes: before the first NIS line, else at the end (a line index). */
+size_t nr__acct_insert_pos(const nr__acct *a);
+/* Insert owned text (len bytes, no newline; ownership passes even on failure) as line `at`.
+ * A last line without a newline gets one. */
+int nr__acct_insert(nr__acct *a, size_t at, char *owned, size_t len, nr_error *err);
+/* Replace line `at` with owned text (ownership passes). */
+void nr__acct_replace(nr__acct *a, size_t at, char *owned, size_t len);
+
+/* Offset of `p` (a pointer into input) in the fields copy. */
+static inline char *nr__acct_field_ptr(const nr__acct *a, const char *p)
+{
+	return a->fields + (p - a->input);
+}
+
+/* Count of sep-separated fields in [s, s+len). */
+size_t nr__count_fields(const char *s, size_t len, char sep);
+
+/* True when a new field value is acceptable: no ':', '\n' or other control character. */
+bool nr__field_ok(const char *s);
+
+/* A growable list of problems (nr_error records) for the *_check functions. */
+typedef struct nr__problems {
+	nr_error *v;
+	size_t n, alloc;
+	bool oom;
+} nr__problems;
+
+void nr__problem_add(nr__problems *p, const char *source, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Hand the list to the caller: @return count or NR_ENOMEM (list freed). */
+int nr__problems_finish(nr__problems *p, nr_error **out, size_t *count, nr_error *err);
+
+/* Report each later duplicate among refs (sorted in place by name, then line). */
+typedef struct nr__name_ref {
+	const char *name;
+	size_t line;
+} nr__name_ref;
+void nr__report_duplicates(nr__problems *p, const char *source, nr__name_ref *refs, size_t n,
+	const char *what);
+/* Sort problems by line, keeping the order of problems on the same line. */
+void nr__sort_problems(nr__problems *p);
+
+/* Append item to the comma list in the last field of a line (before a final "\r"):
+ * `fields` is the line's field count, `list_field` the 1-based field of the list (missing
+ * ':' are added), `have` whether the list has items already. *out is owned; 0 or NR_ENOMEM. */
+int nr__append_list_item(char **out, size_t *outlen, const char *text, size_t len,
+	size_t fields, size_t list_field, bool have, const char *item);
+
+/* Check a new name (nr_name_check) and report it under `what` ("user name", ...). */
+int nr__check_new_name(const char *name, const char *what, nr_error *err);
+
+/* Source names of parsed files (for problems that point into another file). */
+struct nr_passwd;
+struct nr_group;
+const char *nr__passwd_source(const struct nr_passwd *pw);
+const char *nr__group_source(const struct nr_group *gr);
+
+#endif
