@@ -99,5 +99,17 @@ mkdir -p "$tmp/b4"
 run bundle harden "$tmp/b4"
 check "missing config.json" "2 nonroot: bundle harden $tmp/b4: config.json: open: No such file or directory" "$rc $err"
 
+# nonroot k8s: help and usage errors (images are in tests/e2e/k8s_securitycontext.sh).
+run k8s --help
+check "k8s help" "0 2" "$rc $(grep -c -- '--container NAME' <<<"$out")"
+run k8s
+check "k8s no image" "2 nonroot k8s: missing IMAGE" "$rc $(head -1 <<<"$err")"
+run k8s a b
+check "k8s extra arg" "2 nonroot k8s: unexpected argument 'b'" "$rc $(head -1 <<<"$err")"
+run k8s "oci:$tmp/none:x" --container -x
+check "k8s bad container" 2 "$rc"
+run k8s "oci:$tmp/none:x"
+check "k8s missing image" 2 "$rc"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
