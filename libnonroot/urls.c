@@ -649,7 +649,7 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 			goto done;
 		}
 		/* Note a lower-precedence variable for the same key that is set differently. */
-		for (r++; r < NRANKS; r++) {
+		for (; r < NRANKS; r++) {
 			const var *l = &cand[k][order[r]];
 			if (l->name == NULL || (l->vlen == win[k].vlen &&
 					memcmp(l->val, win[k].val, l->vlen) == 0))
