@@ -8,6 +8,7 @@
  * `oci-archive:` and `docker-archive:`. A docker-archive's manifest.json entry is turned into
  * a manifest with Docker schema2 media types whose blobs are found by their member paths.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <openssl/evp.h>
 
 #include "image_internal.h"
 #include "fileio.h"
@@ -148,6 +150,7 @@ static void manifest_dispose(manifest *m)
 	free(m->config_mt);
 	free(m->config_digest);
 	free(m->config_relpath);
+	free(m->old_config);
 	for (j = 0; j < m->nlayers; j++)
 		layer_dispose(&m->layers[j]);
 	free(m->layers);
@@ -296,7 +299,8 @@ static int load_manifest(nr_image *img, json_t *d, size_t parent, size_t pos,
 	m->config_size = csize;
 	if ((error = nr__blob_path(cdigest, cpath, err)) < 0)
 		goto done;
-	if ((m->config_relpath = nr__strdup(cpath)) == NULL)
+	if ((m->config_relpath = nr__strdup(cpath)) == NULL ||
+	    (m->old_config = nr__strdup(cpath)) == NULL)
 		goto oom;
 	if ((error = nr__blob_read(&m->config, &m->config_len, img->dirfd, cpath, cdigest, csize,
 			NR_JSON_BLOB_MAX, err)) < 0)
@@ -1181,11 +1185,1033 @@ int nr_image_write_options_init(nr_image_write_options *opts, unsigned int versi
 	return 0;
 }
 
+/* ---- writing: helpers ------------------------------------------------------------------- */
+
+/* Serialise and stage a JSON document; digest and size out. */
+static int stage_json(nr_image *img, const json_t *j, char digest[NR_DIGEST_SIZE],
+	uint64_t *size, nr_error *err)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	int error;
+
+	if (text == NULL)
+		return nr__error_oom(err);
+	error = nr__staging_put(&img->staging, text, strlen(text), digest, err);
+	*size = strlen(text);
+	free(text);
+	return error;
+}
+
+static int set_desc(json_t *d, const char *digest, uint64_t size)
+{
+	if (json_object_set_new(d, "digest", json_string(digest)) < 0 ||
+	    json_object_set_new(d, "size", json_integer((json_int_t)size)) < 0)
+		return NR_ENOMEM;
+	return 0;
+}
+
+static json_t *new_desc(const char *mt, const char *digest, uint64_t size)
+{
+	return json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest,
+		"size", (json_int_t)size);
+}
+
+/* Where is the blob with this digest? Staging first, then the model, then the layout. */
+static int locate(nr_image *img, const char *digest, int *dfd, char *path, size_t psize,
+	nr_error *err)
+{
+	size_t i, j;
+	int error;
+
+	if ((error = nr__digest_check(digest, NULL, digest, err)) < 0)
+		return error;
+	if (nr__staging_has(&img->staging, digest, NULL)) {
+		*dfd = img->staging.dirfd;
+		snprintf(path, psize, "%s", digest + 7);
+		return 0;
+	}
+	*dfd = img->dirfd;
+	for (i = 0; i < img->nm; i++) {
+		manifest *m = &img->m[i];
+		if (m->config_relpath && strcmp(m->config_digest, digest) == 0) {
+			snprintf(path, psize, "%s", m->config_relpath);
+			return 0;
+		}
+		for (j = 0; j < m->nlayers; j++)
+			if (m->layers[j].relpath && strcmp(m->layers[j].digest, digest) == 0) {
+				snprintf(path, psize, "%s", m->layers[j].relpath);
+				return 0;
+			}
+	}
+	snprintf(path, psize, "blobs/sha256/%s", digest + 7);
+	return 0;
+}
+
+static int copy_blob(nr_image *img, int dst, const char *digest, nr_error *err)
+{
+	char from[4200], to[96];
+	int sfd, error;
+
+	if ((error = locate(img, digest, &sfd, from, sizeof(from), err)) < 0)
+		return error;
+	snprintf(to, sizeof(to), "blobs/sha256/%s", digest + 7);
+	if (sfd == dst && strcmp(from, to) == 0)
+		return faccessat(dst, to, F_OK, 0) == 0 ? 0 :
+			nr__error_set(err, NR_ENOTFOUND, digest, 0, 0, "blob missing from the layout");
+	if ((error = nr__mkdirs_at(dst, "blobs/sha256", err)) < 0)
+		return error;
+	return nr__file_copy_at(sfd, from, dst, to, err);
+}
+
+/* Copy a descriptor's blob and everything it references into layout `dst` (children first). */
+static int copy_closure(nr_image *img, int dst, const json_t *d, int depth, nr_error *err)
+{
+	const char *mt = jstr(d, "mediaType"), *digest = jstr(d, "digest");
+	static const char *const keys[] = { "manifests", "layers" };
+	json_t *j = NULL;
+	size_t k, n;
+	int error = 0;
+
+	if (digest == NULL)
+		return nr__error_set(err, NR_EINVALID, "descriptor", 0, 0, "descriptor has no digest");
+	if (depth > 8)
+		return nr__error_set(err, NR_EINVALID, digest, 0, 0, "indexes nested too deeply");
+	if (is_index_mt(mt) || is_manifest_mt(mt)) {
+		char path[4200], *text = NULL;
+		size_t len;
+		int sfd;
+		json_t *sz = json_object_get(d, "size");
+		if ((error = locate(img, digest, &sfd, path, sizeof(path), err)) < 0)
+			return error;
+		if ((error = nr__blob_read(&text, &len, sfd, path, digest,
+				json_is_integer(sz) ? (uint64_t)json_integer_value(sz) : UINT64_MAX,
+				NR_JSON_BLOB_MAX, err)) < 0)
+			return error;
+		error = json_parse(&j, text, len, digest, err);
+		free(text);
+		if (error < 0)
+			return error;
+		for (k = 0; k < NR_ARRAY_SIZE(keys); k++) {
+			json_t *arr = json_object_get(j, keys[k]), *e;
+			json_array_foreach(arr, n, e)
+				if ((error = copy_closure(img, dst, e, depth + 1, err)) < 0)
+					goto done;
+		}
+		if (json_is_object(json_object_get(j, "config")) &&
+		    (error = copy_closure(img, dst, json_object_get(j, "config"), depth + 1,
+				err)) < 0)
+			goto done;
+	}
+	error = copy_blob(img, dst, digest, err);
+done:
+	json_decref(j);
+	return error;
+}
+
+static const char *oci_layer_mt(const char *mt)
+{
+	if (strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar") == 0)
+		return "application/vnd.oci.image.layer.v1.tar";
+	if (strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar.gzip") == 0)
+		return "application/vnd.oci.image.layer.v1.tar+gzip";
+	if (strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar.zstd") == 0)
+		return "application/vnd.oci.image.layer.v1.tar+zstd";
+	if (strcmp(mt, "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip") == 0)
+		return "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+	return mt;
+}
+
+/*
+ * The new manifest descriptor of m (staged). For a docker-archive entry, an OCI manifest is
+ * made. *changed tells whether it differs from the opened one.
+ */
+static int manifest_desc(nr_image *img, manifest *m, const json_t *old, json_t **out,
+	nr_error *err)
+{
+	json_t *mj = NULL, *d = NULL, *layers, *cfg;
+	char digest[NR_DIGEST_SIZE];
+	uint64_t size;
+	size_t j;
+	int error;
+
+	*out = NULL;
+	if (m->json && !m->dirty) {
+		*out = json_deep_copy(old);
+		return *out ? 0 : nr__error_oom(err);
+	}
+	if (m->json) {
+		if ((mj = json_deep_copy(m->json)) == NULL)
+			goto oom;
+		cfg = json_object_get(mj, "config");
+		if (set_desc(cfg, m->config_digest, m->config_size) < 0)
+			goto oom;
+	} else {
+		mj = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MT_OCI_MANIFEST,
+			"config", new_desc(MT_OCI_CONFIG, m->config_digest, m->config_size));
+		if (mj == NULL)
+			goto oom;
+	}
+	if ((layers = json_array()) == NULL || json_object_set_new(mj, "layers", layers) < 0)
+		goto oom;
+	for (j = 0; j < m->nlayers; j++) {
+		layer *l = &m->layers[j];
+		json_t *ld = l->desc && m->json ? json_incref(l->desc) :
+			new_desc(m->json ? l->media_type : oci_layer_mt(l->media_type), l->digest,
+				l->size);
+		if (ld == NULL || json_array_append_new(layers, ld) < 0)
+			goto oom;
+	}
+	if ((error = stage_json(img, mj, digest, &size, err)) < 0)
+		goto fail;
+	if (old)
+		d = json_deep_copy(old);
+	else {
+		const char *slash = strchr(m->platform, '/'), *v;
+		char os[64], arch[64];
+		snprintf(os, sizeof(os), "%.*s", (int)(slash - m->platform), m->platform);
+		v = strchr(slash + 1, '/');
+		snprintf(arch, sizeof(arch), "%.*s", v ? (int)(v - slash - 1) : 63, slash + 1);
+		d = json_pack("{s:s, s:o}", "mediaType", MT_OCI_MANIFEST, "platform",
+			json_pack("{s:s, s:s}", "os", os, "architecture", arch));
+		if (d && v)
+			json_object_set_new(json_object_get(d, "platform"), "variant",
+				json_string(v + 1));
+	}
+	if (d == NULL || set_desc(d, digest, size) < 0)
+		goto oom;
+	json_decref(mj);
+	*out = d;
+	return 0;
+oom:
+	error = nr__error_oom(err);
+fail:
+	json_decref(mj);
+	json_decref(d);
+	return error;
+}
+
+/*
+ * Compute the edited index.json (a copy) and the descriptors of the image's top entries.
+ * tops[k] corresponds to img->top[k] (OCI) or is the one synthesized manifest (docker).
+ * Everything new is staged.
+ */
+static int prepare(nr_image *img, json_t **new_index, json_t **tops, nr_error *err)
+{
+	json_t *idx = NULL, *mans = NULL, **nxs = NULL;
+	bool *nx_changed = NULL;
+	size_t i, k;
+	int error = 0;
+
+	if (img->index == NULL) {
+		/* docker-archive: one synthesized OCI manifest */
+		return manifest_desc(img, &img->m[0], NULL, &tops[0], err);
+	}
+	if ((idx = json_deep_copy(img->index)) == NULL)
+		goto oom;
+	mans = json_object_get(idx, "manifests");
+	if ((nxs = nr__calloc(img->nnx + 1, sizeof(*nxs))) == NULL ||
+	    (nx_changed = nr__calloc(img->nnx + 1, sizeof(bool))) == NULL)
+		goto oom;
+	for (k = 0; k < img->nnx; k++)
+		if ((nxs[k] = json_deep_copy(img->nx[k].json)) == NULL)
+			goto oom;
+	for (i = 0; i < img->nm; i++) {
+		manifest *m = &img->m[i];
+		json_t *arr, *d = NULL;
+		if (!m->dirty)
+			continue;
+		arr = m->parent == SIZE_MAX ? mans : json_object_get(nxs[m->parent], "manifests");
+		if ((error = manifest_desc(img, m, json_array_get(arr, m->pos), &d, err)) < 0)
+			goto done;
+		if (json_array_set_new(arr, m->pos, d) < 0)
+			goto oom;
+		if (m->parent != SIZE_MAX)
+			nx_changed[m->parent] = true;
+	}
+	for (k = 0; k < img->nnx; k++) {
+		char digest[NR_DIGEST_SIZE];
+		uint64_t size;
+		if (!nx_changed[k])
+			continue;
+		if ((error = stage_json(img, nxs[k], digest, &size, err)) < 0)
+			goto done;
+		if (set_desc(json_array_get(mans, img->nx[k].top), digest, size) < 0)
+			goto oom;
+	}
+	for (k = 0; k < img->ntop; k++)
+		if ((tops[k] = json_deep_copy(json_array_get(mans, img->top[k]))) == NULL)
+			goto oom;
+	*new_index = idx;
+	idx = NULL;
+	goto done;
+oom:
+	error = nr__error_oom(err);
+done:
+	json_decref(idx);
+	for (k = 0; nxs && k < img->nnx; k++)
+		json_decref(nxs[k]);
+	free(nxs);
+	free(nx_changed);
+	return error;
+}
+
+static int set_ref_name(json_t *d, const char *tag)
+{
+	json_t *ann = json_object_get(d, "annotations");
+
+	if (!json_is_object(ann)) {
+		if ((ann = json_object()) == NULL || json_object_set_new(d, "annotations", ann) < 0)
+			return NR_ENOMEM;
+	}
+	json_object_del(ann, ANN_IMAGE_NAME);
+	return json_object_set_new(ann, ANN_REF_NAME, json_string(tag)) < 0 ? NR_ENOMEM : 0;
+}
+
+static const char *ref_name(const json_t *d)
+{
+	return jstr(json_object_get(d, "annotations"), ANN_REF_NAME);
+}
+
+/* Remove index entries named `tag`. */
+static void drop_tag(json_t *mans, const char *tag)
+{
+	size_t k;
+
+	for (k = json_array_size(mans); k-- > 0; ) {
+		const char *r = ref_name(json_array_get(mans, k));
+		if (r && strcmp(r, tag) == 0)
+			json_array_remove(mans, k);
+	}
+}
+
+static int write_json_at(int dfd, const char *name, const json_t *j, nr_error *err)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	int error;
+
+	if (text == NULL)
+		return nr__error_oom(err);
+	error = nr__file_write_atomic_at(dfd, name, text, strlen(text), 0644, name, err);
+	free(text);
+	return error;
+}
+
+/*
+ * Write the image into layout `dfd`.
+ *   same: dfd holds the source's index.json (in place, or a clone of an unpacked archive):
+ *         the edited index replaces it (tag: edited tops added under the tag instead).
+ *   else: the tops are added to dfd's index.json (created when missing) under `tag`
+ *         (NULL: their current names).
+ */
+static int write_layout(nr_image *img, int dfd, bool same, const char *tag, json_t *new_index,
+	json_t **tops, size_t ntops, nr_error *err)
+{
+	json_t *idx = NULL, *mans;
+	size_t k;
+	int error = 0;
+
+	if ((error = nr__mkdirs_at(dfd, "blobs/sha256", err)) < 0)
+		return error;
+	for (k = 0; k < ntops; k++)
+		if ((error = copy_closure(img, dfd, tops[k], 0, err)) < 0)
+			return error;
+	if (faccessat(dfd, "oci-layout", F_OK, 0) != 0) {
+		static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+		if ((error = nr__file_write_atomic_at(dfd, "oci-layout", layout, sizeof(layout) - 1,
+				0644, "oci-layout", err)) < 0)
+			return error;
+	}
+	if (same && tag == NULL) {
+		idx = json_incref(new_index);
+	} else {
+		if (same) {
+			idx = json_deep_copy(img->index);
+		} else {
+			char *text = NULL;
+			size_t len;
+			nr_error e2 = NR_ERROR_INIT;
+			if (nr__file_read_at(&text, &len, dfd, "index.json", O_NOFOLLOW,
+					NR_JSON_BLOB_MAX, "index.json", &e2) == 0) {
+				error = json_parse(&idx, text, len, "index.json", err);
+				free(text);
+				if (error < 0)
+					return error;
+			} else {
+				idx = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2,
+					"mediaType", MT_OCI_INDEX, "manifests");
+			}
+		}
+		if (idx == NULL)
+			return nr__error_oom(err);
+		mans = json_object_get(idx, "manifests");
+		if (!json_is_array(mans)) {
+			json_decref(idx);
+			return nr__error_set(err, NR_EINVALID, "index.json", 0, 0,
+				"field manifests is not an array");
+		}
+		if (tag)
+			drop_tag(mans, tag);
+		for (k = 0; k < ntops; k++) {
+			json_t *d = json_deep_copy(tops[k]);
+			if (d == NULL || (tag && set_ref_name(d, tag) < 0) ||
+			    json_array_append_new(mans, d) < 0) {
+				json_decref(idx);
+				return nr__error_oom(err);
+			}
+		}
+	}
+	/* index.json last: until it is replaced, the old image is what readers see */
+	error = write_json_at(dfd, "index.json", idx, err);
+	json_decref(idx);
+	return error;
+}
+
+/* ---- trees and tars --------------------------------------------------------------------- */
+
+/* Clone the unpacked tree into dir `to` with hard links (no symlinks exist in it). */
+static int clone_tree(int from, int to, const char *rel, nr_error *err)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, error = 0;
+	char sub[4096];
+
+	fd = openat(from, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return nr__error_errno(err, errno, rel, "open directory");
+	}
+	while ((de = readdir(d)) != NULL && error == 0) {
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		if (fstatat(from, sub, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(to, sub, 0755) < 0 && errno != EEXIST)
+				error = nr__error_errno(err, errno, sub, "mkdir");
+			else
+				error = clone_tree(from, to, sub, err);
+		} else if (S_ISREG(st.st_mode)) {
+			error = nr__file_copy_at(from, sub, to, sub, err);
+		}
+	}
+	closedir(d);
+	return error;
+}
+
+typedef struct tarw {
+	struct archive *a;
+	int dfd;
+	nr_image *img;     /* members written back as links; NULL: none */
+	nr_error *err;
+} tarw;
+
+static const member *find_member(const nr_image *img, const char *name)
+{
+	size_t i;
+
+	for (i = 0; img && i < img->nmembers; i++)
+		if (img->members[i].type != 'f' && strcmp(img->members[i].name, name) == 0)
+			return &img->members[i];
+	return NULL;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int tar_dir(tarw *t, const char *rel)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL, sub[4096];
+	size_t n = 0, an = 0, i;
+	int fd, error = 0;
+
+	fd = openat(t->dfd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return nr__error_errno(t->err, errno, rel, "open directory");
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (strncmp(de->d_name, ".nr-tmp-", 8) == 0 || strstr(de->d_name, ".nr-tmp-"))
+			continue;
+		if (nr__array_grow((void **)&names, &an, n + 1, sizeof(char *)) < 0 ||
+		    (names[n] = nr__strdup(de->d_name)) == NULL) {
+			error = nr__error_oom(t->err);
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (error == 0)
+		qsort(names, n, sizeof(char *), cmp_names);
+	for (i = 0; i < n && error == 0; i++) {
+		struct stat st;
+		struct archive_entry *e;
+		const member *mb;
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", names[i]);
+		if (fstatat(t->dfd, sub, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if ((mb = find_member(t->img, sub)) != NULL)
+			continue;   /* written as a link at the end */
+		if ((e = archive_entry_new()) == NULL) {
+			error = nr__error_oom(t->err);
+			break;
+		}
+		archive_entry_set_pathname(e, sub);
+		archive_entry_set_mtime(e, st.st_mtime, 0);
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		if (S_ISDIR(st.st_mode)) {
+			archive_entry_set_filetype(e, AE_IFDIR);
+			archive_entry_set_perm(e, 0755);
+			if (archive_write_header(t->a, e) != ARCHIVE_OK)
+				error = nr__error_set(t->err, NR_EIO, sub, 0, 0, "tar: %s",
+					archive_error_string(t->a));
+			archive_entry_free(e);
+			if (error == 0)
+				error = tar_dir(t, sub);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			archive_entry_free(e);
+			continue;
+		}
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, st.st_size);
+		if (archive_write_header(t->a, e) != ARCHIVE_OK) {
+			error = nr__error_set(t->err, NR_EIO, sub, 0, 0, "tar: %s",
+				archive_error_string(t->a));
+		} else {
+			int in = openat(t->dfd, sub, O_RDONLY | O_CLOEXEC);
+			char buf[65536];
+			ssize_t r;
+			if (in < 0)
+				error = nr__error_errno(t->err, errno, sub, "open");
+			while (in >= 0 && (r = read(in, buf, sizeof(buf))) > 0)
+				if (archive_write_data(t->a, buf, (size_t)r) != r) {
+					error = nr__error_set(t->err, NR_EIO, sub, 0, 0, "tar: %s",
+						archive_error_string(t->a));
+					break;
+				}
+			if (in >= 0)
+				close(in);
+		}
+		archive_entry_free(e);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return error;
+}
+
+/* Tar directory `dfd` into `path` (temp file + rename). Members of `img` that were links in
+ * the source archive are written back as links. */
+static int tar_tree(int dfd, nr_image *links, const char *path, nr_error *err)
+{
+	tarw t;
+	nr_buf tmp = NR_BUF_INIT;
+	size_t i;
+	int error = 0, fd = -1;
+
+	memset(&t, 0, sizeof(t));
+	t.dfd = dfd;
+	t.img = links;
+	t.err = err;
+	if (nr_buf_printf(&tmp, "%s.nr-tmp-%ld", path, (long)getpid()) < 0)
+		return nr__error_oom(err);
+	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		error = nr__error_errno(err, errno, path, "create");
+		goto done;
+	}
+	if ((t.a = archive_write_new()) == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	archive_write_set_format_pax_restricted(t.a);
+	archive_write_set_bytes_in_last_block(t.a, 1);
+	if (archive_write_open_fd(t.a, fd) != ARCHIVE_OK) {
+		error = nr__error_set(err, NR_EIO, path, 0, 0, "tar: %s", archive_error_string(t.a));
+		goto done;
+	}
+	if ((error = tar_dir(&t, "")) < 0)
+		goto done;
+	for (i = 0; links && i < links->nmembers; i++) {
+		member *mb = &links->members[i];
+		struct archive_entry *e;
+		if (mb->type == 'f' || !mb->done)
+			continue;
+		if ((e = archive_entry_new()) == NULL) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		archive_entry_set_pathname(e, mb->name);
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		if (mb->type == 'l') {
+			archive_entry_set_filetype(e, AE_IFLNK);
+			archive_entry_set_perm(e, 0777);
+			archive_entry_set_symlink(e, mb->link);
+		} else {
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_perm(e, 0644);
+			archive_entry_set_hardlink(e, mb->link);
+		}
+		if (archive_write_header(t.a, e) != ARCHIVE_OK)
+			error = nr__error_set(err, NR_EIO, path, 0, 0, "tar: %s",
+				archive_error_string(t.a));
+		archive_entry_free(e);
+		if (error < 0)
+			goto done;
+	}
+	if (archive_write_close(t.a) != ARCHIVE_OK) {
+		error = nr__error_set(err, NR_EIO, path, 0, 0, "tar: %s", archive_error_string(t.a));
+		goto done;
+	}
+	if (fsync(fd) < 0) {
+		error = nr__error_errno(err, errno, path, "fsync");
+		goto done;
+	}
+	if (rename(tmp.ptr, path) < 0)
+		error = nr__error_errno(err, errno, path, "rename");
+done:
+	if (t.a)
+		archive_write_free(t.a);
+	if (fd >= 0)
+		close(fd);
+	if (error < 0)
+		unlink(tmp.ptr);
+	nr_buf_dispose(&tmp);
+	return error;
+}
+
+/* ---- docker-archive output -------------------------------------------------------------- */
+
+typedef struct rawio {
+	nr__blob_stream *bs;
+	char buf[65536];
+	nr_error *err;
+	int error;
+} rawio;
+
+static la_ssize_t raw_read(struct archive *a, void *data, const void **buf)
+{
+	rawio *io = data;
+	ssize_t r = nr__blob_stream_read(io->bs, io->buf, sizeof(io->buf), io->err);
+
+	if (r < 0) {
+		io->error = (int)r;
+		archive_set_error(a, EIO, "read error");
+		return -1;
+	}
+	*buf = io->buf;
+	return r;
+}
+
+/* Write layer l uncompressed as "<diffid hex>.tar" in dfd; check it hashes to want_diff. */
+static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char *want_diff,
+	char name[80], nr_error *err)
+{
+	char from[4200], got[NR_DIGEST_SIZE];
+	int sfd, error, out = -1;
+	rawio *io = NULL;
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	nr_buf tmpname = NR_BUF_INIT;
+
+	if ((error = locate(img, l->digest, &sfd, from, sizeof(from), err)) < 0)
+		return error;
+	snprintf(name, 80, "%s.tar", want_diff + 7);
+	if (faccessat(dfd, name, F_OK, 0) == 0)
+		return 0;
+	if (strstr(l->media_type, "gzip") == NULL && strstr(l->media_type, "zstd") == NULL) {
+		/* uncompressed already: its digest is its diff_id */
+		if (strcmp(l->digest, want_diff) != 0)
+			return nr__error_set(err, NR_EINVALID, l->digest, 0, 0,
+				"uncompressed layer digest differs from its diff_id %s", want_diff);
+		return nr__file_copy_at(sfd, from, dfd, name, err);
+	}
+	if ((io = nr__calloc(1, sizeof(*io))) == NULL)
+		return nr__error_oom(err);
+	io->err = err;
+	if ((error = nr__blob_stream_open(&io->bs, sfd, from, l->digest, l->size, err)) < 0)
+		goto done;
+	nr_buf_printf(&tmpname, "%s.nr-tmp", name);
+	if ((out = openat(dfd, tmpname.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		error = nr__error_errno(err, errno, name, "create");
+		goto done;
+	}
+	if ((a = archive_read_new()) == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open(a, io, NULL, raw_read, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		error = io->error ? io->error : nr__error_set(err, NR_EINVALID, l->digest, 0, 0,
+			"cannot decompress layer: %s", archive_error_string(a));
+		goto done;
+	}
+	{
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		unsigned char h[EVP_MAX_MD_SIZE];
+		unsigned int hl = 0;
+		char buf[65536];
+		la_ssize_t n;
+		static const char hx[] = "0123456789abcdef";
+		size_t i;
+		if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+			EVP_MD_CTX_free(md);
+			error = nr__error_oom(err);
+			goto done;
+		}
+		while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+			int rc;
+			EVP_DigestUpdate(md, buf, (size_t)n);
+			if ((rc = nr__write_all(out, buf, (size_t)n)) < 0) {
+				EVP_MD_CTX_free(md);
+				error = nr__error_errno(err, -rc, name, "write");
+				goto done;
+			}
+		}
+		EVP_DigestFinal_ex(md, h, &hl);
+		EVP_MD_CTX_free(md);
+		if (n < 0) {
+			error = io->error ? io->error : nr__error_set(err, NR_EINVALID, l->digest, 0,
+				0, "cannot decompress layer: %s", archive_error_string(a));
+			goto done;
+		}
+		memcpy(got, "sha256:", 7);
+		for (i = 0; i < 32; i++) {
+			got[7 + 2 * i] = hx[h[i] >> 4];
+			got[8 + 2 * i] = hx[h[i] & 15];
+		}
+		got[71] = '\0';
+	}
+	if ((error = nr__blob_stream_finish(io->bs, err)) < 0)
+		goto done;
+	if (strcmp(got, want_diff) != 0) {
+		error = nr__error_set(err, NR_EDIGEST, l->digest, 0, 0,
+			"uncompressed layer hashes to %s, the config's diff_id is %s", got, want_diff);
+		goto done;
+	}
+	if (fsync(out) < 0 || renameat(dfd, tmpname.ptr, dfd, name) < 0)
+		error = nr__error_errno(err, errno, name, "write");
+done:
+	if (a)
+		archive_read_free(a);
+	if (out >= 0)
+		close(out);
+	if (error < 0 && tmpname.ptr)
+		unlinkat(dfd, tmpname.ptr, 0);
+	if (io)
+		nr__blob_stream_free(io->bs);
+	free(io);
+	nr_buf_dispose(&tmpname);
+	return error;
+}
+
+/* manifest.json entry for manifest m written into dfd (config "<hex>.json", "<diff>.tar"). */
+static int docker_entry(nr_image *img, int dfd, manifest *m, bool reuse, json_t **out,
+	nr_error *err)
+{
+	json_t *cfg = NULL, *diffs, *layers = NULL;
+	char cname[80], from[4200];
+	size_t j;
+	int sfd, error;
+
+	*out = NULL;
+	if ((error = json_parse(&cfg, m->config, m->config_len, m->config_digest, err)) < 0)
+		return error;
+	diffs = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	if (!json_is_array(diffs) || json_array_size(diffs) != m->nlayers) {
+		json_decref(cfg);
+		return nr__error_set(err, NR_EINVALID, m->config_digest, 0, 0,
+			"config rootfs.diff_ids has %zu ids for %zu layers",
+			json_array_size(diffs), m->nlayers);
+	}
+	snprintf(cname, sizeof(cname), "%s.json", m->config_digest + 7);
+	if ((error = locate(img, m->config_digest, &sfd, from, sizeof(from), err)) < 0 ||
+	    (error = nr__file_copy_at(sfd, from, dfd, cname, err)) < 0)
+		goto done;
+	if ((layers = json_array()) == NULL)
+		goto oom;
+	for (j = 0; j < m->nlayers; j++) {
+		char lname[4096];
+		const char *did = json_string_value(json_array_get(diffs, j));
+		if (did == NULL || (error = nr__digest_check(did, NULL, "rootfs.diff_ids", err)) < 0) {
+			error = error < 0 ? error : nr__error_set(err, NR_EINVALID, m->config_digest,
+				0, 0, "rootfs.diff_ids[%zu] is not a digest", j);
+			goto done;
+		}
+		if (reuse && m->layers[j].relpath)
+			snprintf(lname, sizeof(lname), "%s", m->layers[j].relpath);
+		else if ((error = write_docker_layer(img, dfd, &m->layers[j], did, lname, err)) < 0)
+			goto done;
+		if (json_array_append_new(layers, json_string(lname)) < 0)
+			goto oom;
+	}
+	*out = json_pack("{s:s, s:[], s:O}", "Config", cname, "RepoTags", "Layers", layers);
+	if (*out == NULL)
+		goto oom;
+	goto done;
+oom:
+	error = nr__error_oom(err);
+done:
+	json_decref(layers);
+	json_decref(cfg);
+	return error;
+}
+
+/* ---- nr_image_write ---------------------------------------------------------------------- */
+
+static int add_repo_tag(json_t *entry, const char *tag)
+{
+	json_t *tags = json_object_get(entry, "RepoTags"), *t;
+	size_t k;
+
+	if (!json_is_array(tags)) {
+		if ((tags = json_array()) == NULL || json_object_set_new(entry, "RepoTags", tags) < 0)
+			return NR_ENOMEM;
+	}
+	json_array_foreach(tags, k, t)
+		if (json_string_value(t) && strcmp(json_string_value(t), tag) == 0)
+			return 0;
+	return json_array_append_new(tags, json_string(tag)) < 0 ? NR_ENOMEM : 0;
+}
+
+/* Docker tags need a name: a bare "TAG" becomes "NAME:TAG" with the first RepoTag's name. */
+static char *docker_tag(const json_t *old_entry, const char *tag)
+{
+	const char *first = json_string_value(json_array_get(json_object_get(old_entry,
+		"RepoTags"), 0));
+	const char *colon = first ? strrchr(first, ':') : NULL;
+	nr_buf b = NR_BUF_INIT;
+
+	if (strchr(tag, ':') || first == NULL || colon == NULL || strchr(colon, '/'))
+		nr_buf_puts(&b, tag);
+	else
+		nr_buf_printf(&b, "%.*s:%s", (int)(colon - first), first, tag);
+	return nr_buf_detach(&b, NULL);
+}
+
+/* Update manifest.json (a copy of img->docker) in tree dfd for the edited manifests. */
+static int update_docker_manifest(nr_image *img, int dfd, const char *tag, nr_error *err)
+{
+	json_t *arr = json_deep_copy(img->docker);
+	size_t i, k;
+	int error = 0;
+
+	if (arr == NULL)
+		return nr__error_oom(err);
+	for (i = 0; i < img->nm; i++) {
+		manifest *m = &img->m[i];
+		json_t *old = NULL, *neu = NULL;
+		size_t pos = SIZE_MAX;
+		if (!m->dirty)
+			continue;
+		if (img->hybrid) {
+			/* the entry whose Config is this manifest's opened config */
+			for (k = 0; k < json_array_size(arr); k++) {
+				const char *c = jstr(json_array_get(arr, k), "Config");
+				if (c && m->old_config && strcmp(c, m->old_config) == 0) {
+					pos = k;
+					break;
+				}
+			}
+			if (pos == SIZE_MAX)
+				continue;
+			old = json_array_get(arr, pos);
+			if ((neu = json_deep_copy(old)) == NULL)
+				goto oom;
+			{
+				char p[96];
+				json_t *ls = json_array();
+				size_t j;
+				snprintf(p, sizeof(p), "blobs/sha256/%s", m->config_digest + 7);
+				if (ls == NULL || json_object_set_new(neu, "Config", json_string(p)) < 0 ||
+				    json_object_set_new(neu, "Layers", ls) < 0)
+					goto oom;
+				for (j = 0; j < m->nlayers; j++) {
+					snprintf(p, sizeof(p), "blobs/sha256/%s", m->layers[j].digest + 7);
+					if (json_array_append_new(ls, json_string(p)) < 0)
+						goto oom;
+				}
+			}
+		} else {
+			pos = img->docker_entry;
+			old = json_array_get(arr, pos);
+			if ((error = docker_entry(img, dfd, m, true, &neu, err)) < 0)
+				goto done;
+			json_object_set(neu, "RepoTags", json_object_get(old, "RepoTags"));
+		}
+		if (tag) {
+			char *t = docker_tag(old, tag);
+			json_t *tags = json_array();
+			if (t == NULL || tags == NULL) {
+				free(t);
+				json_decref(tags);
+				goto oom;
+			}
+			json_object_set_new(neu, "RepoTags", tags);
+			error = add_repo_tag(neu, t);
+			/* the tag moves: drop it from other entries */
+			for (k = 0; k < json_array_size(arr); k++) {
+				json_t *ts = json_object_get(json_array_get(arr, k), "RepoTags"), *x;
+				size_t q;
+				json_array_foreach(ts, q, x)
+					if (json_string_value(x) && strcmp(json_string_value(x), t) == 0) {
+						json_array_remove(ts, q);
+						break;
+					}
+			}
+			free(t);
+			if (error < 0 || json_array_append_new(arr, neu) < 0)
+				goto oom;
+		} else if (json_array_set_new(arr, pos, neu) < 0) {
+			goto oom;
+		}
+	}
+	error = write_json_at(dfd, "manifest.json", arr, err);
+	goto done;
+oom:
+	error = nr__error_oom(err);
+done:
+	json_decref(arr);
+	return error;
+}
+
 int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options *opts,
 	nr_error *err)
 {
+	int transport, error, dfd = -1;
+	char *dpath = NULL, *dtag = NULL, *tree = NULL;
+	const char *tag = opts ? opts->tag : NULL;
+	json_t *new_index = NULL, **tops = NULL;
+	size_t ntops, k;
+	bool same;
+
 	NR_ASSERT_ARG(img, err);
-	(void)dest;
-	(void)opts;
-	return nr__error_set(err, NR_EUNSUPPORTED, NULL, 0, 0, "nr_image_write: not implemented yet");
+	if (opts && opts->version != NR_IMAGE_WRITE_OPTIONS_VERSION)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "unknown options version %u",
+			opts->version);
+	if (tag && (*tag == '\0' || strpbrk(tag, " \t\n/") != NULL))
+		return nr__error_set(err, NR_EARG, "--tag", 0, 0, "invalid tag '%s'", tag);
+	if (dest == NULL) {
+		transport = img->transport;
+		if ((dpath = nr__strdup(img->path)) == NULL)
+			return nr__error_oom(err);
+	} else {
+		if ((error = nr__ref_parse(dest, &transport, &dpath, &dtag, NULL)) < 0 &&
+		    transport <= 0) {
+			free(dpath);
+			free(dtag);
+			return nr__error_set(err, NR_EINVALID, dest, 0, 0,
+				"destination must be oci:DIR[:TAG], oci-archive:FILE[:TAG] or "
+				"docker-archive:FILE[:NAME:TAG]");
+		}
+		if (transport == -1) {
+			free(dpath);
+			free(dtag);
+			return nr__error_set(err, NR_EINVALID, dest, 0, 0,
+				"destination exists and is not a directory: name its transport "
+				"(oci-archive: or docker-archive:)");
+		}
+		if (dtag)
+			tag = dtag;
+	}
+	ntops = img->index ? img->ntop : 1;
+	if ((tops = nr__calloc(ntops + 1, sizeof(*tops))) == NULL)
+		goto oom;
+	if ((error = prepare(img, &new_index, tops, err)) < 0)
+		goto done;
+	/* Writing into the layout the image came from (or a clone of the unpacked archive)? */
+	same = transport == img->transport && (dest == NULL || (dpath && img->path &&
+		strcmp(dpath, img->path) == 0) || transport != NR_TRANSPORT_OCI);
+	if (transport == NR_TRANSPORT_OCI) {
+		if (same) {
+			error = write_layout(img, img->dirfd, true, tag, new_index, tops, ntops, err);
+			goto done;
+		}
+		if (mkdir(dpath, 0755) < 0 && errno != EEXIST) {
+			error = nr__error_errno(err, errno, dpath, "mkdir");
+			goto done;
+		}
+		if ((dfd = open(dpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			error = nr__error_errno(err, errno, dpath, "open");
+			goto done;
+		}
+		error = write_layout(img, dfd, false, tag, NULL, tops, ntops, err);
+		goto done;
+	}
+	/* Archives: build a tree in a temp dir, then tar it over the destination atomically. */
+	if ((error = nr__mkdtemp(&tree, img->tmpdir, "out", err)) < 0)
+		goto done;
+	if ((dfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		error = nr__error_errno(err, errno, tree, "open");
+		goto done;
+	}
+	if (same && (error = clone_tree(img->dirfd, dfd, "", err)) < 0)
+		goto done;
+	if (transport == NR_TRANSPORT_OCI_ARCHIVE) {
+		error = write_layout(img, dfd, same, tag, new_index, tops, ntops, err);
+	} else if (same) {
+		if (img->hybrid &&
+		    (error = write_layout(img, dfd, true, tag, new_index, tops, ntops, err)) < 0)
+			goto done;
+		error = update_docker_manifest(img, dfd, tag, err);
+	} else {
+		json_t *arr, *entry = NULL;
+		if (img->nm != 1) {
+			error = nr__error_set(err, NR_EUNSUPPORTED, dest, 0, 0,
+				"a docker archive holds one platform; the image has %zu (pick one with "
+				"--platform)", img->nm);
+			goto done;
+		}
+		if ((error = docker_entry(img, dfd, &img->m[0], false, &entry, err)) < 0)
+			goto done;
+		if (tag) {
+			char *t = docker_tag(NULL, tag);
+			if (t == NULL || add_repo_tag(entry, t) < 0) {
+				free(t);
+				json_decref(entry);
+				goto oom;
+			}
+			free(t);
+		}
+		arr = json_pack("[o]", entry);
+		if (arr == NULL)
+			goto oom;
+		error = write_json_at(dfd, "manifest.json", arr, err);
+		json_decref(arr);
+	}
+	if (error < 0)
+		goto done;
+	error = tar_tree(dfd, same ? img : NULL, dpath, err);
+	goto done;
+oom:
+	error = nr__error_oom(err);
+done:
+	if (dfd >= 0)
+		close(dfd);
+	if (tree)
+		nr__rmtree(tree);
+	free(tree);
+	for (k = 0; tops && k < ntops; k++)
+		json_decref(tops[k]);
+	free(tops);
+	json_decref(new_index);
+	free(dpath);
+	free(dtag);
+	return error;
 }

@@ -29,6 +29,7 @@ typedef struct manifest {
 	char *config_digest;
 	uint64_t config_size;
 	char *config_relpath;   /* NULL: staged */
+	char *old_config;       /* config path when opened (hybrid archives: manifest.json key) */
 	nr_descriptor config_pub;
 	layer *layers;
 	size_t nlayers, alayers;
