@@ -1,0 +1,247 @@
+/*
+ * userspec.c: OCI User spec resolution, as runc/moby GetExecUser (see userspec.h).
+ */
+#include <stdio.h>
+
+#include "internal.h"
+
+/* Go's strconv.Atoi / ParseInt(s, 10, 64): optional sign, one or more decimal digits. */
+static int go_atoi(const char *s, size_t len, int64_t *out)
+{
+	uint64_t v = 0, lim;
+	size_t i = 0;
+	bool neg = false;
+
+	if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == len)
+		return -1;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < len; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+		if (d > 9 || v > (lim - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
+	return 0;
+}
+
+static int range_error(nr_error *err)
+{
+	return nr__error_set(err, NR_ERANGE, NULL, 0, 0, "uids and gids must be in range 0-%u",
+		NR_USERSPEC_ID_MAX);
+}
+
+int nr_userspec_options_init(nr_userspec_options *opts, unsigned version)
+{
+	static const nr_userspec_options init = NR_USERSPEC_OPTIONS_INIT;
+
+	if (opts == NULL || version != NR_USERSPEC_OPTIONS_VERSION)
+		return NR_EARG;
+	*opts = init;
+	return 0;
+}
+
+void nr_exec_user_dispose(nr_exec_user *u)
+{
+	if (u == NULL)
+		return;
+	free(u->additional_gids);
+	free(u->home);
+	free(u->name);
+	memset(u, 0, sizeof(*u));
+}
+
+static int copy_gids(nr_exec_user *u, const uint32_t *gids, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if ((u->additional_gids = nr__calloc(n, sizeof(*gids))) == NULL)
+		return NR_ENOMEM;
+	memcpy(u->additional_gids, gids, n * sizeof(*gids));
+	u->n_additional_gids = n;
+	return 0;
+}
+
+int nr_userspec_resolve(nr_exec_user *out, const char *spec, const nr_passwd *pw,
+	const nr_group *gr, const nr_userspec_options *opts, nr_error *err)
+{
+	static const nr_userspec_options dflt = NR_USERSPEC_OPTIONS_INIT;
+	const char *user_arg, *group_arg = "", *colon;
+	size_t user_len, group_len = 0, i;
+	int64_t uid_arg = 0, gid_arg = 0;
+	bool uid_num, gid_num;
+	const nr_pwent *match = NULL;
+	const char *home;
+	nr_exec_user u;
+	int error = 0;
+
+	NR_ASSERT_ARG(out, err);
+	memset(out, 0, sizeof(*out));
+	if (opts == NULL)
+		opts = &dflt;
+	if (opts->version != NR_USERSPEC_OPTIONS_VERSION)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0,
+			"invalid argument: nr_userspec_options version %u", opts->version);
+	if (spec == NULL)
+		spec = "";
+	memset(&u, 0, sizeof(u));
+	u.uid = opts->uid;
+	u.gid = opts->gid;
+	home = opts->home ? opts->home : "";
+
+	/* runc's parseLine(spec, &userArg, &groupArg): split at every ':', use two parts. */
+	user_arg = spec;
+	colon = strchr(spec, ':');
+	user_len = colon ? (size_t)(colon - spec) : strlen(spec);
+	if (colon) {
+		const char *next = strchr(colon + 1, ':');
+		group_arg = colon + 1;
+		group_len = next ? (size_t)(next - group_arg) : strlen(group_arg);
+	}
+	uid_num = go_atoi(user_arg, user_len, &uid_arg) == 0;
+	gid_num = go_atoi(group_arg, group_len, &gid_arg) == 0;
+
+	/* The user: first match wins. */
+	for (i = 0; i < nr_passwd_count(pw) && match == NULL; i++) {
+		const nr_pwent *e = nr_passwd_entry(pw, i);
+		if (user_len == 0 ? e->uid == u.uid :
+		    uid_num ? (int64_t)e->uid == uid_arg :
+		    (strlen(e->name) == user_len && memcmp(e->name, user_arg, user_len) == 0))
+			match = e;
+	}
+	if (match) {
+		u.uid = match->uid;
+		u.gid = match->gid;
+		home = match->dir;
+	} else if (user_len > 0) {
+		if (!uid_num)
+			return nr__error_set(err, NR_ENOTFOUND, NULL, 0, 0,
+				"unable to find user %.*s: no matching entries in passwd file",
+				(int)(user_len > 200 ? 200 : user_len), user_arg);
+		if (uid_arg < 0 || uid_arg > (int64_t)NR_USERSPEC_ID_MAX)
+			return range_error(err);
+		u.uid = (uint32_t)uid_arg;
+	}
+
+	/* The groups: an explicit group sets the gid; else the user's memberships. */
+	if (group_len > 0) {
+		const nr_grent *g = NULL;
+		for (i = 0; i < nr_group_count(gr) && g == NULL; i++) {
+			const nr_grent *e = nr_group_entry(gr, i);
+			if (gid_num ? (int64_t)e->gid == gid_arg :
+			    (strlen(e->name) == group_len && memcmp(e->name, group_arg, group_len) == 0))
+				g = e;
+		}
+		if (g) {
+			u.gid = g->gid;
+		} else {
+			if (!gid_num)
+				return nr__error_set(err, NR_ENOTFOUND, NULL, 0, 0,
+					"unable to find group %.*s: no matching entries in group file",
+					(int)(group_len > 200 ? 200 : group_len), group_arg);
+			if (gid_arg < 0 || gid_arg > (int64_t)NR_USERSPEC_ID_MAX)
+				return range_error(err);
+			u.gid = (uint32_t)gid_arg;
+		}
+	} else if (match) {
+		size_t n = 0, k;
+		for (i = 0; i < nr_group_count(gr); i++) {
+			const nr_grent *e = nr_group_entry(gr, i);
+			for (k = 0; k < e->nmembers; k++) {
+				if (strcmp(e->members[k], match->name) == 0) {
+					n++;
+					break;
+				}
+			}
+		}
+		if (n > 0) {
+			if ((u.additional_gids = nr__calloc(n, sizeof(uint32_t))) == NULL)
+				goto oom;
+			for (i = 0; i < nr_group_count(gr); i++) {
+				const nr_grent *e = nr_group_entry(gr, i);
+				for (k = 0; k < e->nmembers; k++) {
+					if (strcmp(e->members[k], match->name) == 0) {
+						u.additional_gids[u.n_additional_gids++] = e->gid;
+						break;
+					}
+				}
+			}
+		}
+	}
+	if (u.additional_gids == NULL && copy_gids(&u, opts->additional_gids,
+		opts->n_additional_gids) < 0)
+		goto oom;
+	if ((u.home = nr__strdup(home)) == NULL)
+		goto oom;
+	if (match && (u.name = nr__strdup(match->name)) == NULL)
+		goto oom;
+	*out = u;
+	return error;
+oom:
+	nr_exec_user_dispose(&u);
+	return nr__error_oom(err);
+}
+
+int nr_userspec_additional_gids(const nr_group *gr, const char *const *groups, size_t n,
+	uint32_t **gids, size_t *ngids, nr_error *err)
+{
+	uint32_t *v = NULL;
+	size_t nv = 0, i, k;
+
+	NR_ASSERT_ARG(gids, err);
+	NR_ASSERT_ARG(ngids, err);
+	*gids = NULL;
+	*ngids = 0;
+	if (n > 0 && groups == NULL)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: groups is NULL");
+	if (n > 0 && (v = nr__calloc(n, sizeof(*v))) == NULL)
+		return nr__error_oom(err);
+	for (i = 0; i < n; i++) {
+		const char *ag = groups[i] ? groups[i] : "";
+		bool found = false, seen;
+		int64_t gid;
+		size_t j;
+
+		/* runc: the first group matching by name or by its decimal gid whose gid is not
+		 * taken yet; else a numeric value in range. */
+		for (k = 0; k < nr_group_count(gr) && !found; k++) {
+			const nr_grent *e = nr_group_entry(gr, k);
+			char num[16];
+			snprintf(num, sizeof(num), "%u", e->gid);
+			if (strcmp(e->name, ag) != 0 && strcmp(num, ag) != 0)
+				continue;
+			for (seen = false, j = 0; j < nv; j++)
+				seen = seen || v[j] == e->gid;
+			if (!seen) {
+				v[nv++] = e->gid;
+				found = true;
+			}
+		}
+		if (found)
+			continue;
+		if (go_atoi(ag, strlen(ag), &gid) < 0) {
+			free(v);
+			return nr__error_set(err, NR_ENOTFOUND, NULL, 0, 0, "Unable to find group %.200s",
+				ag);
+		}
+		if (gid < 0 || gid > (int64_t)NR_USERSPEC_ID_MAX) {
+			free(v);
+			return range_error(err);
+		}
+		for (seen = false, j = 0; j < nv; j++)
+			seen = seen || v[j] == (uint32_t)gid;
+		if (!seen)
+			v[nv++] = (uint32_t)gid;
+	}
+	if (nv == 0) {
+		free(v);
+		v = NULL;
+	}
+	*gids = v;
+	*ngids = nv;
+	return 0;
+}
