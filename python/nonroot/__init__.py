@@ -9,11 +9,14 @@ from ._native import ffi, lib
 from .errors import (AlreadyExists, Conflict, DigestMismatch, InvalidArgument, InvalidInput,
                      IOFailure, NonrootError, NotFound, OutOfMemory, OutOfRange, PathEscape,
                      TooBig, Unsupported)
+from .imgconfig import ImageConfig, parse_port_key
+from .bundle import Bundle, BundleReport
 
 __all__ = [
     "version", "strerror", "NonrootError", "InvalidInput", "NotFound", "OutOfRange",
     "IOFailure", "OutOfMemory", "AlreadyExists", "Conflict", "Unsupported", "DigestMismatch",
     "TooBig", "PathEscape", "InvalidArgument",
+    "ImageConfig", "parse_port_key", "Bundle", "BundleReport",
 ]
 
 __version__ = "0.1.0"

@@ -53,6 +53,66 @@ typedef struct nr_error {
 void nr_error_clear(nr_error *err);
 const char * nr_strerror(int code);
 size_t nr_error_format(const nr_error *err, char *buf, size_t size);
+
+/* imgconfig.h */
+typedef struct nr_imgconfig nr_imgconfig;
+int nr_imgconfig_parse(nr_imgconfig **out, const char *json, size_t len, nr_error *err);
+void nr_imgconfig_free(nr_imgconfig *cfg);
+int nr_imgconfig_serialize(char **out, size_t *len, const nr_imgconfig *cfg, nr_error *err);
+const char * nr_imgconfig_string(const nr_imgconfig *cfg, const char *path);
+const char * nr_imgconfig_user(const nr_imgconfig *cfg);
+int nr_imgconfig_set_user(nr_imgconfig *cfg, const char *user, nr_error *err);
+size_t nr_imgconfig_env_count(const nr_imgconfig *cfg);
+const char * nr_imgconfig_env_at(const nr_imgconfig *cfg, size_t i);
+const char * nr_imgconfig_env_get(const nr_imgconfig *cfg, const char *name);
+int nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const char *value, nr_error *err);
+size_t nr_imgconfig_exposed_count(const nr_imgconfig *cfg);
+const char * nr_imgconfig_exposed_at(const nr_imgconfig *cfg, size_t i);
+int nr_imgconfig_parse_port_key(const char *key, uint16_t *port, const char **proto,
+	nr_error *err);
+int nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from, const uint16_t *to,
+	size_t n, int keep_old, nr_error *err);
+int nr_imgconfig_healthcheck(char **out, const nr_imgconfig *cfg, nr_error *err);
+int nr_imgconfig_map_healthcheck(nr_imgconfig *cfg, const uint16_t *from, const uint16_t *to,
+	size_t n, nr_error *err);
+size_t nr_imgconfig_diff_id_count(const nr_imgconfig *cfg);
+const char * nr_imgconfig_diff_id_at(const nr_imgconfig *cfg, size_t i);
+size_t nr_imgconfig_history_count(const nr_imgconfig *cfg);
+int nr_imgconfig_history_in_step(const nr_imgconfig *cfg);
+int nr_imgconfig_append_layer(nr_imgconfig *cfg, const char *diff_id, const char *created,
+	const char *created_by, const char *comment, nr_error *err);
+
+/* bundle.h */
+typedef struct nr_bundle nr_bundle;
+typedef struct nr_bundle_report nr_bundle_report;
+#define NR_BUNDLE_CONFIG_MAX ...
+#define NR_BUNDLE_HARDEN_OPTIONS_VERSION ...
+typedef struct nr_bundle_harden_options {
+	unsigned int version;
+	const char *user;
+	int allow_low_ports;
+	int unprivileged_port_start;
+	int allow_root;
+	int dry_run;
+	...;
+} nr_bundle_harden_options;
+int nr_bundle_open(nr_bundle **out, const char *dir, nr_error *err);
+int nr_bundle_parse(nr_bundle **out, const char *json, size_t len, const char *dir,
+	nr_error *err);
+void nr_bundle_free(nr_bundle *b);
+const char * nr_bundle_root_path(const nr_bundle *b);
+int nr_bundle_dump(char **out, size_t *len, const nr_bundle *b, nr_error *err);
+int nr_bundle_save(nr_bundle *b, nr_error *err);
+int nr_bundle_harden_options_init(nr_bundle_harden_options *opts, unsigned int version);
+int nr_bundle_harden(nr_bundle *b, const nr_bundle_harden_options *opts,
+	nr_bundle_report **report, nr_error *err);
+int nr_bundle_harden_dir(const char *dir, const nr_bundle_harden_options *opts,
+	nr_bundle_report **report, nr_error *err);
+size_t nr_bundle_report_changes(const nr_bundle_report *r);
+int nr_bundle_report_written(const nr_bundle_report *r);
+int nr_bundle_report_json(char **out, size_t *len, const nr_bundle_report *r, nr_error *err);
+int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr_error *err);
+void nr_bundle_report_free(nr_bundle_report *r);
 """
 
 # NR_EXTERN functions deliberately not declared above, each with the reason.

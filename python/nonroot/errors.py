@@ -83,6 +83,11 @@ class InvalidArgument(NonrootError, ValueError):
     code = lib.NR_EARG
 
 
+for _cls in (NonrootError, InvalidInput, NotFound, OutOfRange, IOFailure, OutOfMemory,
+             AlreadyExists, Conflict, Unsupported, DigestMismatch, TooBig, PathEscape,
+             InvalidArgument):
+    _cls.__module__ = "nonroot"  # shown as nonroot.NotFound in tracebacks
+
 _BY_CODE: Dict[int, Type[NonrootError]] = {
     cls.code: cls for cls in (InvalidInput, NotFound, OutOfRange, IOFailure, OutOfMemory,
                               AlreadyExists, Conflict, Unsupported, DigestMismatch, TooBig,
