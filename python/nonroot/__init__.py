@@ -11,12 +11,18 @@ from .errors import (AlreadyExists, Conflict, DigestMismatch, InvalidArgument, I
                      TooBig, Unsupported)
 from .imgconfig import ImageConfig, parse_port_key
 from .bundle import Bundle, BundleReport
+from .urls import (Binding, Bindings, PortMap, Url, effective_bindings, parse_url,
+                   parse_urls, rewrite_urls, urls_key_of)
+from .image import BlobWriter, Descriptor, Image, ScanEntry, ScanResult
 
 __all__ = [
     "version", "strerror", "NonrootError", "InvalidInput", "NotFound", "OutOfRange",
     "IOFailure", "OutOfMemory", "AlreadyExists", "Conflict", "Unsupported", "DigestMismatch",
     "TooBig", "PathEscape", "InvalidArgument",
     "ImageConfig", "parse_port_key", "Bundle", "BundleReport",
+    "Url", "Binding", "Bindings", "PortMap", "parse_url", "parse_urls", "effective_bindings",
+    "urls_key_of", "rewrite_urls",
+    "Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter",
 ]
 
 __version__ = "0.1.0"

@@ -113,6 +113,208 @@ int nr_bundle_report_written(const nr_bundle_report *r);
 int nr_bundle_report_json(char **out, size_t *len, const nr_bundle_report *r, nr_error *err);
 int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr_error *err);
 void nr_bundle_report_free(nr_bundle_report *r);
+
+/* urls.h */
+typedef enum nr_url_kind {
+	NR_URL_ANY = 0,
+	NR_URL_LOCALHOST = 1,
+	NR_URL_IP = 2,
+	NR_URL_HOST = 3,
+	NR_URL_UNIX = 4,
+	NR_URL_PIPE = 5
+} nr_url_kind;
+typedef struct nr_url_span {
+	size_t off;
+	size_t len;
+} nr_url_span;
+#define NR_URL_PORT_DEFAULTED ...
+#define NR_URL_PORT_FALLBACK ...
+#define NR_URL_HTTPS ...
+#define NR_URL_HTTP ...
+typedef struct nr_url {
+	nr_url_span scheme;
+	nr_url_span host;
+	nr_url_span port_text;
+	nr_url_span path_base;
+	int32_t port;
+	nr_url_kind kind;
+	unsigned int flags;
+	int family;
+	unsigned char addr[16];
+	...;
+} nr_url;
+int nr_url_parse(nr_url *out, const char *s, size_t len, nr_error *err);
+int nr_url_validate(const nr_url *u, const char *s, size_t len, nr_error *err);
+int nr_url_is_privileged(const nr_url *u, unsigned int threshold);
+const char * nr_url_kind_name(nr_url_kind kind);
+typedef enum nr_urls_key {
+	NR_URLS_KEY_NONE = -1,
+	NR_URLS_KEY_URLS = 0,
+	NR_URLS_KEY_HTTP_PORTS = 1,
+	NR_URLS_KEY_HTTPS_PORTS = 2
+} nr_urls_key;
+nr_urls_key nr_urls_key_of(const char *name, size_t len);
+typedef enum nr_urls_host {
+	NR_URLS_HOST_WEBAPP = 0,
+	NR_URLS_HOST_GENERIC = 1
+} nr_urls_host;
+#define NR_URLS_NO_UNPREFIXED ...
+typedef struct nr_urls_options {
+	unsigned int version;
+	unsigned int threshold;
+	nr_urls_host host;
+	unsigned int flags;
+	...;
+} nr_urls_options;
+#define NR_URLS_OPTIONS_VERSION ...
+int nr_urls_options_init(nr_urls_options *opts, unsigned int version);
+typedef enum nr_urls_source {
+	NR_URLS_SOURCE_DEFAULT = 0,
+	NR_URLS_SOURCE_URLS = 1,
+	NR_URLS_SOURCE_PORTS = 2
+} nr_urls_source;
+const char * nr_urls_source_name(nr_urls_source source);
+typedef struct nr_binding {
+	const char *url;
+	size_t url_len;
+	nr_url parsed;
+	int privileged;
+	const char *variable;
+	...;
+} nr_binding;
+typedef struct nr_bindings nr_bindings;
+int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
+	const nr_urls_options *opts, nr_error *err);
+nr_urls_source nr_bindings_source(const nr_bindings *b);
+size_t nr_bindings_count(const nr_bindings *b);
+const nr_binding * nr_bindings_get(const nr_bindings *b, size_t i);
+int nr_bindings_any_privileged(const nr_bindings *b);
+size_t nr_bindings_warning_count(const nr_bindings *b);
+const char * nr_bindings_warning(const nr_bindings *b, size_t i);
+const char * nr_bindings_variable(const nr_bindings *b, nr_urls_key key,
+	const char **value);
+void nr_bindings_free(nr_bindings *b);
+#define NR_PORTMAP_MAX ...
+typedef struct nr_portmap {
+	size_t count;
+	struct { uint16_t from, to; } entries[...];
+} nr_portmap;
+int nr_portmap_parse(nr_portmap *map, const char *s, size_t len, nr_error *err);
+void nr_portmap_default(nr_portmap *map);
+int nr_portmap_lookup(const nr_portmap *map, int32_t from);
+#define NR_REWRITE_COMPAT ...
+int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *value,
+	size_t len, const nr_portmap *map, unsigned int threshold, unsigned int flags,
+	nr_error *err);
+
+/* image.h */
+typedef struct nr_image nr_image;
+typedef enum nr_image_transport {
+	NR_TRANSPORT_OCI = 1,
+	NR_TRANSPORT_OCI_ARCHIVE = 2,
+	NR_TRANSPORT_DOCKER_ARCHIVE = 3
+} nr_image_transport;
+typedef struct nr_image_open_options {
+	unsigned int version;
+	const char *platform;
+	const char *tmpdir;
+	...;
+} nr_image_open_options;
+#define NR_IMAGE_OPEN_OPTIONS_VERSION ...
+int nr_image_open_options_init(nr_image_open_options *opts, unsigned int version);
+int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *opts,
+	nr_error *err);
+void nr_image_free(nr_image *img);
+int nr_image_transport_of(const nr_image *img);
+size_t nr_image_count(const nr_image *img);
+const char * nr_image_platform(const nr_image *img, size_t i);
+const char * nr_image_manifest_media_type(const nr_image *img, size_t i);
+const char * nr_image_config(const nr_image *img, size_t i, size_t *len);
+typedef struct nr_descriptor {
+	const char *media_type;
+	const char *digest;
+	uint64_t size;
+	...;
+} nr_descriptor;
+const nr_descriptor * nr_image_config_descriptor(const nr_image *img, size_t i);
+size_t nr_image_layer_count(const nr_image *img, size_t i);
+const nr_descriptor * nr_image_layer(const nr_image *img, size_t i, size_t j);
+typedef enum nr_entry_type {
+	NR_ENTRY_NONE = 0,
+	NR_ENTRY_REGULAR = 1,
+	NR_ENTRY_DIRECTORY = 2,
+	NR_ENTRY_SYMLINK = 3,
+	NR_ENTRY_CHAR = 4,
+	NR_ENTRY_BLOCK = 5,
+	NR_ENTRY_FIFO = 6
+} nr_entry_type;
+#define NR_SCAN_ENTRY_TOO_BIG ...
+#define NR_SCAN_ENTRY_LOOP ...
+#define NR_SCAN_ENTRY_NOTDIR ...
+typedef struct nr_scan_entry {
+	const char *path;
+	const char *resolved;
+	nr_entry_type type;
+	uint32_t mode;
+	uint64_t uid;
+	uint64_t gid;
+	uint64_t size;
+	int64_t mtime;
+	const char *content;
+	size_t content_len;
+	const char *link_target;
+	const char *hardlink;
+	size_t layer;
+	unsigned int flags;
+	...;
+} nr_scan_entry;
+typedef void (*nr_scan_progress_cb)(size_t layer, size_t nlayers, uint64_t layer_bytes,
+	uint64_t layer_size, void *payload);
+#define NR_SCAN_SETID ...
+typedef struct nr_scan_request {
+	unsigned int version;
+	const char *const *paths;
+	size_t npaths;
+	size_t content_max;
+	unsigned int flags;
+	nr_scan_progress_cb progress;
+	void *payload;
+	...;
+} nr_scan_request;
+#define NR_SCAN_REQUEST_VERSION ...
+typedef struct nr_scan_result nr_scan_result;
+int nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req,
+	nr_scan_result **out, nr_error *err);
+const nr_scan_entry * nr_scan_result_get(const nr_scan_result *res, const char *path);
+size_t nr_scan_result_count(const nr_scan_result *res);
+const nr_scan_entry * nr_scan_result_entry(const nr_scan_result *res, size_t k);
+size_t nr_scan_result_setid_count(const nr_scan_result *res);
+const nr_scan_entry * nr_scan_result_setid(const nr_scan_result *res, size_t k);
+void nr_scan_result_free(nr_scan_result *res);
+int nr_image_read_file(nr_image *img, size_t i, const char *path, char **out,
+	size_t *len, nr_error *err);
+typedef struct nr_blob_writer nr_blob_writer;
+int nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err);
+int nr_blob_writer_write(nr_blob_writer *w, const void *data, size_t len,
+	nr_error *err);
+int nr_blob_writer_finish(nr_blob_writer *w, char digest[72], uint64_t *size,
+	nr_error *err);
+void nr_blob_writer_free(nr_blob_writer *w);
+int nr_image_set_config(nr_image *img, size_t i, const char *json, size_t len,
+	nr_error *err);
+int nr_image_add_layer(nr_image *img, size_t i, const nr_descriptor *desc,
+	nr_error *err);
+typedef struct nr_image_write_options {
+	unsigned int version;
+	const char *tag;
+	...;
+} nr_image_write_options;
+#define NR_IMAGE_WRITE_OPTIONS_VERSION ...
+int nr_image_write_options_init(nr_image_write_options *opts, unsigned int version);
+int nr_image_write(nr_image *img, const char *dest,
+	const nr_image_write_options *opts, nr_error *err);
+/* Python side of nr_scan_progress_cb (payload: an ffi.new_handle of the callable) */
+extern "Python" void _nr_py_scan_progress(size_t, size_t, uint64_t, uint64_t, void *);
 """
 
 # NR_EXTERN functions deliberately not declared above, each with the reason.

@@ -1,0 +1,146 @@
+"""nonroot.Image over a real image built with umoci (tests/e2e/lib.sh), written back and
+checked with skopeo."""
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import unittest
+
+import nonroot
+from _paths import build_test_image, pending
+
+LAYER_MT = "application/vnd.oci.image.layer.v1.tar"
+
+
+def tar_layer(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            info.mtime = 1704067200
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+class ImageTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="nr-py-image-")
+        cls.ref = build_test_image(cls.tmp)
+        if cls.ref is None:
+            shutil.rmtree(cls.tmp)
+            raise unittest.SkipTest("umoci/skopeo not installed (scripts/install-deps)")
+        cls.archive = "oci-archive:" + os.path.join(cls.tmp, "image.tar")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_open_and_read(self):
+        img = nonroot.Image.open(self.ref)
+        self.assertEqual(img.transport, "oci")
+        self.assertEqual(len(img), 1)
+        self.assertEqual(img.platforms, ["linux/amd64"])
+        self.assertEqual(img.manifest_media_type(0), "application/vnd.oci.image.manifest.v1+json")
+        self.assertIsNone(img.manifest_media_type(5))
+        cfg = img.config()
+        self.assertEqual(cfg.user, "")
+        self.assertEqual(cfg.env_get("ASPNETCORE_URLS"), "http://+:80")
+        self.assertEqual(cfg.exposed_ports, ["80/tcp"])
+        self.assertIn('"ASPNETCORE_URLS=http://+:80"', img.config_json())
+        desc = img.config_descriptor()
+        self.assertTrue(desc.digest.startswith("sha256:"))
+        self.assertEqual(desc.size, len(img.config_json().encode()))
+        layers = img.layers()
+        self.assertEqual(len(layers), 1)
+        self.assertTrue(layers[0].media_type.startswith("application/vnd.oci.image.layer.v1.tar"))
+        self.assertEqual(img.read_file("etc/passwd"), b"root:x:0:0:root:/root:/bin/sh\n")
+        self.assertEqual(img.read_file("/etc/group"), b"root:x:0:\n")
+
+    def test_archive_and_platform(self):
+        img = nonroot.Image.open(self.archive, platform="linux/amd64", tmpdir=self.tmp)
+        self.assertEqual(img.transport, "oci-archive")
+        self.assertEqual(img.read_file("etc/passwd"), b"root:x:0:0:root:/root:/bin/sh\n")
+        with self.assertRaises(nonroot.NotFound):
+            nonroot.Image.open(self.ref, platform="linux/s390x")
+        with self.assertRaises(nonroot.InvalidArgument):
+            nonroot.Image.open(self.ref, platform="nonsense")
+
+    def test_scan(self):
+        img = nonroot.Image.open(self.ref)
+        calls = []
+        res = img.scan(["etc/passwd", "/bin/sh", "etc/missing", "app"], setid=True,
+                       progress=lambda *a: calls.append(a))
+        self.assertEqual([e.path for e in res], ["etc/passwd", "bin/sh", "etc/missing", "app"])
+        pw = res["/etc/passwd"]
+        self.assertEqual((pw.type, pw.mode, pw.uid, pw.content), ("regular", 0o644, 0,
+                                                                  b"root:x:0:0:root:/root:/bin/sh\n"))
+        self.assertEqual(pw.layer, 0)
+        sh = res["bin/sh"]
+        self.assertEqual((sh.type, sh.resolved, sh.link_target), ("regular", "bin/busybox",
+                                                                  "busybox"))
+        self.assertFalse(res["etc/missing"].exists)
+        self.assertEqual(res["app"].type, "directory")
+        self.assertIsNone(res.get("etc/shadow"))
+        with self.assertRaises(KeyError):
+            res["etc/shadow"]
+        self.assertEqual(res.setid, [])
+        self.assertTrue(calls)
+        self.assertEqual(calls[-1][1], 1)   # nlayers
+        small = img.scan(["bin/busybox"], content_max=16)
+        self.assertTrue(small["bin/busybox"].too_big)
+        self.assertIsNone(small["bin/busybox"].content)
+
+    def test_errors(self):
+        with self.assertRaises(nonroot.NotFound):
+            nonroot.Image.open("oci:" + os.path.join(self.tmp, "nope"))
+        with self.assertRaises(nonroot.NotFound):
+            nonroot.Image.open(self.ref[:-len("latest")] + "other")
+        img = nonroot.Image.open(self.ref)
+        with self.assertRaises(nonroot.NotFound):
+            img.read_file("etc/shadow")
+        with self.assertRaises(nonroot.InvalidInput):
+            img.read_file("etc")
+        with self.assertRaises(nonroot.InvalidInput):
+            img.set_config("[]")
+        with self.assertRaises(nonroot.NotFound):
+            img.add_layer(nonroot.Descriptor(LAYER_MT, "sha256:" + "0" * 64, 10))
+        with self.assertRaises(nonroot.Unsupported):
+            nonroot.Image.open(self.archive).write()
+
+    def test_edit_and_write(self):
+        img = nonroot.Image.open(self.ref)
+        layer = tar_layer({"etc/nonroot-test": b"hello\n"})
+        w = img.blob_writer()
+        w.write(layer[:100])
+        w.write(layer[100:])
+        digest, size = w.finish()
+        self.assertEqual(size, len(layer))
+        img.add_layer(nonroot.Descriptor(LAYER_MT, digest, size))
+        cfg = img.config()
+        cfg.user = "1654:1654"
+        self.assertTrue(cfg.append_layer(digest, created_by="python test"))
+        img.set_config(cfg)
+        out = os.path.join(self.tmp, "out")
+        pending(self, img.write, "oci:" + out + ":patched", tag="patched")
+        again = nonroot.Image.open("oci:" + out + ":patched")
+        self.assertEqual(again.config().user, "1654:1654")
+        self.assertEqual(len(again.layers()), 2)
+        self.assertEqual(again.read_file("etc/nonroot-test"), b"hello\n")
+        self.assertEqual(again.read_file("etc/passwd"), b"root:x:0:0:root:/root:/bin/sh\n")
+        # skopeo verifies every digest and size while copying
+        if shutil.which("skopeo"):
+            subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", "oci:" + out +
+                            ":patched", "oci:" + os.path.join(self.tmp, "verify") + ":x"],
+                           check=True)
+        # add_blob is the one-call form
+        d2, s2 = again.add_blob(b"x")
+        self.assertEqual((d2, s2), ("sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", 1))
+
+
+if __name__ == "__main__":
+    unittest.main()
