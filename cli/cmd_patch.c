@@ -1,11 +1,239 @@
 /*
- * cmd_patch.c: nonroot patch (being built in issue #4).
+ * cmd_patch.c: nonroot patch: make an image run as a non-root user without rebuilding it.
  */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "progress.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nonroot patch IMAGE [-o DEST] [--tag TAG] [--user NAME] [--uid N] [--gid N]\n"
+		"                     [--home DIR] [--shell PATH] [--port-map FROM:TO[,...]] [--no-home]\n"
+		"                     [--mode non-root|compat] [--platform OS/ARCH[/VARIANT]]\n"
+		"                     [--dry-run] [--format text|json]\n"
+		"\n"
+		"Make IMAGE run as a non-root user: add the user to its /etc/passwd and /etc/group\n"
+		"(and shadow/gshadow when present) in ONE new reproducible layer with its home\n"
+		"directory, set a numeric User, move ASP.NET Core's ports (ASPNETCORE_URLS, DOTNET_URLS,\n"
+		"ASPNETCORE_HTTP_PORTS/HTTPS_PORTS), ExposedPorts and health-check URLs off privileged\n"
+		"ports, and set APP_UID like the .NET 8 images.\n"
+		"\n"
+		"IMAGE: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or a path.\n"
+		"Without -o an oci: image is changed in place (new blobs first, index.json last);\n"
+		"archives need -o. A patched image patched again changes nothing (and says so).\n"
+		"\n"
+		"Options:\n"
+		"  -o, --output DEST    write the result to DEST (any transport) instead of in place\n"
+		"  --tag TAG            add TAG to the result and keep the old tag\n"
+		"  --user NAME          user and group name (default app)\n"
+		"  --uid N, --gid N     ids (default 1654; gid defaults to the uid)\n"
+		"  --home DIR           home directory (default /home/NAME, created 0755 owned uid:gid)\n"
+		"  --no-home            do not create the home directory\n"
+		"  --shell PATH         login shell (default /sbin/nologin if the image has it, else\n"
+		"                       /bin/false)\n"
+		"  --port-map MAP       default 80:8080,443:8443\n"
+		"  --mode MODE          non-root (default): switch the user and move the ports;\n"
+		"                       compat: add the user and the new ports beside the old ones\n"
+		"                       (http://+:80 becomes http://+:80;http://+:8080), keep the user\n"
+		"  --platform P         only this platform of a multi-platform image\n"
+		"  --dry-run            print the plan, write nothing\n"
+		"  --format FMT         text (default) or json\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"SOURCE_DATE_EPOCH, when set, is the new layer's mtime (else the image's created time).\n"
+		"Exit status: 0 patched, already patched or planned; 2 usage or input error (a user or\n"
+		"id taken by another account is named with the option that avoids it).\n");
+}
+
+static void text_value(const char *s)
+{
+	fputs(s ? s : "(none)", stdout);
+}
+
+static void print_text(const char *ref, const nr_patch_report *r, int dry_run,
+	const char *written)
+{
+	size_t k, n = nr_patch_report_count(r);
+	const char *platform = NULL;
+
+	for (k = 0; k < n; k++) {
+		const nr_patch_change *c = nr_patch_report_change(r, k);
+
+		if (platform == NULL || strcmp(platform, c->platform) != 0) {
+			platform = c->platform;
+			printf("%s:\n", platform);
+		}
+		if (!strcmp(c->what, "warning")) {
+			printf("  ! %s: %s\n", c->target, c->why);
+			continue;
+		}
+		printf("  %s %s %s: ", c->before ? "~" : "+", c->what, c->target);
+		if (c->before) {
+			text_value(c->before);
+			fputs(" -> ", stdout);
+		}
+		text_value(c->after);
+		printf("\n      (%s)\n", c->why);
+	}
+	if (!nr_patch_report_changed(r))
+		printf("%s: already patched: nothing to change (user %u:%u)\n", ref,
+			(unsigned)nr_patch_report_uid(r), (unsigned)nr_patch_report_gid(r));
+	if (dry_run)
+		printf("dry run: nothing written\n");
+	else if (written)
+		printf("wrote %s\n", written);
+}
+
+static void json_opt(const char *key, const char *v, int comma)
+{
+	printf("%s\"%s\":", comma ? "," : "", key);
+	if (v)
+		cli_json_string(stdout, v);
+	else
+		fputs("null", stdout);
+}
+
+static void print_json(const char *ref, const nr_patch_report *r, int dry_run,
+	const char *written)
+{
+	size_t k, n = nr_patch_report_count(r);
+
+	printf("{\"image\":");
+	cli_json_string(stdout, ref);
+	printf(",\"dry_run\":%s,\"changed\":%s,", dry_run ? "true" : "false",
+		nr_patch_report_changed(r) ? "true" : "false");
+	json_opt("written", written, 0);
+	printf(",\"uid\":%u,\"gid\":%u,\"changes\":[", (unsigned)nr_patch_report_uid(r),
+		(unsigned)nr_patch_report_gid(r));
+	for (k = 0; k < n; k++) {
+		const nr_patch_change *c = nr_patch_report_change(r, k);
+		printf("%s{", k ? "," : "");
+		json_opt("platform", c->platform, 0);
+		json_opt("what", c->what, 1);
+		json_opt("target", c->target, 1);
+		json_opt("before", c->before, 1);
+		json_opt("after", c->after, 1);
+		json_opt("why", c->why, 1);
+		putchar('}');
+	}
+	printf("]}\n");
+}
 
 int nr_cmd_patch(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_failf("patch: not implemented yet (issue #4)");
+	enum { O_TAG = 256, O_USER, O_UID, O_GID, O_HOME, O_SHELL, O_PORTMAP, O_NOHOME, O_DRY,
+		O_FORMAT, O_MODE, O_PLATFORM };
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "tag", required_argument, NULL, O_TAG },
+		{ "user", required_argument, NULL, O_USER },
+		{ "uid", required_argument, NULL, O_UID },
+		{ "gid", required_argument, NULL, O_GID },
+		{ "home", required_argument, NULL, O_HOME },
+		{ "shell", required_argument, NULL, O_SHELL },
+		{ "port-map", required_argument, NULL, O_PORTMAP },
+		{ "no-home", no_argument, NULL, O_NOHOME },
+		{ "dry-run", no_argument, NULL, O_DRY },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "mode", required_argument, NULL, O_MODE },
+		{ "platform", required_argument, NULL, O_PLATFORM },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	nr_patch_options po = NR_PATCH_OPTIONS_INIT;
+	nr_image_open_options oo = NR_IMAGE_OPEN_OPTIONS_INIT;
+	nr_image_write_options wo = NR_IMAGE_WRITE_OPTIONS_INIT;
+	nr_error err = NR_ERROR_INIT;
+	nr_portmap map;
+	nr_image *img = NULL;
+	nr_patch_report *rep = NULL;
+	cli_progress prog;
+	const char *dest = NULL, *ref, *written = NULL;
+	unsigned long v;
+	int c, json = 0, rc = NR_EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': dest = optarg; break;
+		case O_TAG: wo.tag = optarg; break;
+		case O_USER: po.user = optarg; break;
+		case O_UID:
+			if (cli_parse_uint("--uid", optarg, 2147483647ul, &v) < 0)
+				return NR_EXIT_USAGE;
+			po.uid = (int64_t)v;
+			break;
+		case O_GID:
+			if (cli_parse_uint("--gid", optarg, 2147483647ul, &v) < 0)
+				return NR_EXIT_USAGE;
+			po.gid = (int64_t)v;
+			break;
+		case O_HOME: po.home = optarg; break;
+		case O_SHELL: po.shell = optarg; break;
+		case O_PORTMAP:
+			if (nr_portmap_parse(&map, optarg, strlen(optarg), &err) < 0)
+				return cli_fail("--port-map", &err);
+			po.ports = &map;
+			break;
+		case O_NOHOME: po.no_home = 1; break;
+		case O_DRY: po.dry_run = 1; break;
+		case O_FORMAT:
+			if (!strcmp(optarg, "json"))
+				json = 1;
+			else if (!strcmp(optarg, "text"))
+				json = 0;
+			else
+				return cli_usage_error("patch", "--format: '%s' is not text or json", optarg);
+			break;
+		case O_MODE:
+			if (!strcmp(optarg, "non-root") || !strcmp(optarg, "nonroot"))
+				po.mode = NR_PATCH_NONROOT;
+			else if (!strcmp(optarg, "compat"))
+				po.mode = NR_PATCH_COMPAT;
+			else
+				return cli_usage_error("patch", "--mode: '%s' is not non-root or compat",
+					optarg);
+			break;
+		case O_PLATFORM: oo.platform = optarg; break;
+		case 'h': usage(stdout); return NR_EXIT_OK;
+		default: return cli_usage_error("patch", "invalid option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("patch", optind >= argc ? "missing IMAGE" : "too many arguments");
+	ref = argv[optind];
+
+	cli_progress_init(&prog, "patch");
+	po.progress = cli_progress_cb;
+	po.payload = &prog;
+	if (nr_image_open(&img, ref, &oo, &err) < 0) {
+		rc = cli_fail(ref, &err);
+		goto done;
+	}
+	if (nr_image_patch(img, &po, &rep, &err) < 0) {
+		cli_progress_done(&prog);
+		rc = cli_fail(ref, &err);
+		goto done;
+	}
+	cli_progress_done(&prog);
+	if (!po.dry_run && (nr_patch_report_changed(rep) || dest || wo.tag)) {
+		if (nr_image_write(img, dest, &wo, &err) < 0) {
+			rc = cli_fail(dest ? dest : ref, &err);
+			goto done;
+		}
+		written = dest ? dest : ref;
+	}
+	if (json)
+		print_json(ref, rep, po.dry_run, written);
+	else
+		print_text(ref, rep, po.dry_run, written);
+	rc = NR_EXIT_OK;
+done:
+	nr_patch_report_free(rep);
+	nr_image_free(img);
+	return rc;
 }

@@ -1,13 +1,116 @@
 /*
- * patch.h: image patch.
+ * patch.h: make an opened image run as a non-root user, without rebuilding it.
+ *
+ *     nr_image_open()  →  nr_image_patch()  →  nr_image_write()  →  nr_image_free()
+ *
+ * For each manifest (platform) of the image, nr_image_patch() reads the effective
+ * etc/passwd, etc/group, etc/shadow, etc/gshadow and the home directory across the layer
+ * stack, plans the changes, and (unless dry_run) appends ONE reproducible layer with only
+ * the changed files (plus the home directory, owned uid:gid, 0755) and edits the config:
+ *
+ *  - mode NR_PATCH_NONROOT (default, the .NET 8 non-root images): config `User` becomes
+ *    numeric "UID:GID", ASP.NET Core's URLS/HTTP_PORTS/HTTPS_PORTS variables and the
+ *    ExposedPorts keys move through the port map (80→8080, 443→8443), health-check URLs too;
+ *  - mode NR_PATCH_COMPAT (the .NET 7 rootful images): the same user is added and the mapped
+ *    bindings are added ALONGSIDE the old ones ("http://+:80;http://+:8080", 80/tcp and
+ *    8080/tcp exposed), but the image keeps running as its current user.
+ *
+ * In both modes `APP_UID=UID` is set (like the .NET 8 images). An existing user with the same
+ * name and uid is reused; a conflicting one is NR_ECONFLICT naming it. Patching a patched
+ * image plans nothing (nr_patch_report_changed() is 0) and adds no layer.
+ *
+ * The layer's mtime (and the history entry's `created`) is SOURCE_DATE_EPOCH when set, else
+ * the image config's `created`: the same input gives the same digests.
  */
 #ifndef NONROOT_PATCH_H
 #define NONROOT_PATCH_H
 
 #include "common.h"
 #include "errors.h"
+#include "image.h"
+#include "urls.h"
 
 NR_BEGIN_DECL
+
+/** Patch modes. */
+typedef enum nr_patch_mode {
+	NR_PATCH_NONROOT = 0,   /**< switch the user, move the ports (default) */
+	NR_PATCH_COMPAT = 1     /**< add the user and the new ports, keep the current user */
+} nr_patch_mode;
+
+/** Options of nr_image_patch(). Versioned: initialise with NR_PATCH_OPTIONS_INIT or
+ *  nr_patch_options_init(); fields are only ever appended. */
+typedef struct nr_patch_options {
+	unsigned int version;     /**< NR_PATCH_OPTIONS_VERSION */
+	const char *user;         /**< user (and primary group) name; NULL: "app" */
+	int64_t uid;              /**< -1: 1654 */
+	int64_t gid;              /**< -1: same as the uid */
+	const char *home;         /**< absolute; NULL: "/home/NAME" */
+	int no_home;              /**< do not create the home directory */
+	const char *shell;        /**< NULL: /sbin/nologin when the image has it, else /bin/false */
+	const nr_portmap *ports;  /**< NULL: 80:8080,443:8443 */
+	nr_patch_mode mode;       /**< NR_PATCH_NONROOT */
+	int dry_run;              /**< plan only: the image is not changed */
+	int64_t mtime;            /**< -1: SOURCE_DATE_EPOCH, else the config's `created`, else 0 */
+	nr_scan_progress_cb progress; /**< layer scan progress, may be NULL */
+	void *payload;            /**< passed to progress */
+} nr_patch_options;
+
+#define NR_PATCH_OPTIONS_VERSION 1
+#define NR_PATCH_OPTIONS_INIT { NR_PATCH_OPTIONS_VERSION, NULL, -1, -1, NULL, 0, NULL, NULL, \
+	NR_PATCH_NONROOT, 0, -1, NULL, NULL }
+
+/** Initialise @p opts with the defaults. @return 0, or NR_EARG (NULL, unknown version) */
+NR_EXTERN(int) nr_patch_options_init(nr_patch_options *opts, unsigned int version);
+
+/** One planned (or made) change. Borrowed strings, valid while the report is. */
+typedef struct nr_patch_change {
+	size_t manifest;          /**< index of the manifest (platform) */
+	const char *platform;     /**< "linux/amd64" */
+	const char *what;         /**< "file", "directory", "config", "env", "exposed-port",
+	                               "healthcheck", "layer", "warning" */
+	const char *target;       /**< "etc/passwd", "home/app", "User", "ASPNETCORE_URLS",
+	                               "80/tcp", a layer digest... */
+	const char *before;       /**< old value, NULL when there was none */
+	const char *after;        /**< new value, NULL when removed */
+	const char *why;          /**< one line */
+} nr_patch_change;
+
+/** The outcome of nr_image_patch(): opaque, owned by the caller. */
+typedef struct nr_patch_report nr_patch_report;
+
+/**
+ * Plan and (unless opts->dry_run) apply the patch to every manifest of @p img, in memory:
+ * new layer blobs are staged with nr_blob_writer_*, configs set with nr_image_set_config(),
+ * layers appended with nr_image_add_layer(). Write the result with nr_image_write(). When
+ * any manifest fails nothing is written anywhere: the source image is never modified here.
+ * @param[out] out  the report (nr_patch_report_free()); also returned on success of a dry run;
+ *                  NULL on failure
+ * @return 0; NR_ECONFLICT (user/group name or id taken by another account: named, with the
+ *         option that avoids it), NR_EINVALID (bad option, unreadable passwd, a home that is
+ *         not a directory, an ASP.NET variable Kestrel would refuse), any nr_image_scan() error,
+ *         NR_EIO, NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_image_patch(nr_image *img, const nr_patch_options *opts,
+	nr_patch_report **out, nr_error *err);
+
+/** @return the number of changes (including warnings). */
+NR_EXTERN(size_t) nr_patch_report_count(const nr_patch_report *r);
+
+/** @return change @p k (borrowed), NULL when out of range. */
+NR_EXTERN(const nr_patch_change *) nr_patch_report_change(const nr_patch_report *r, size_t k);
+
+/** @return 1 when the image was (or, for a dry run, would be) changed; 0 when it is already
+ *  patched. */
+NR_EXTERN(int) nr_patch_report_changed(const nr_patch_report *r);
+
+/** @return the uid and gid the image runs as after the patch (mode non-root), or would run as
+ *  the added user (compat). */
+NR_EXTERN(uint32_t) nr_patch_report_uid(const nr_patch_report *r);
+NR_EXTERN(uint32_t) nr_patch_report_gid(const nr_patch_report *r);
+
+/** Free a report. NULL is a no-op. */
+NR_EXTERN(void) nr_patch_report_free(nr_patch_report *r);
 
 NR_END_DECL
 
