@@ -222,6 +222,21 @@ static void hide(scan *sc, const char *dir, size_t dn, bool strict, size_t layer
 	}
 }
 
+static void imply_parents(scan *sc, const char *dir, size_t dn, size_t layer)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nt; i++) {
+		tstate *s = &sc->t[i];
+		if (!s->present && under(dir, dn, s->path, s->plen, false)) {
+			s->present = true;
+			s->type = NR_ENTRY_DIRECTORY;
+			s->mode = 0755;
+			s->layer = layer;
+		}
+	}
+}
+
 static nr_entry_type type_of(mode_t ft)
 {
 	switch (ft) {
@@ -344,6 +359,9 @@ static int apply_entry(scan *sc, struct archive *a, struct archive_entry *e, con
 
 	base = base ? base + 1 : p;
 	*consumed = false;
+	/* Every entry implies its parent directories (tars need not list them). */
+	if (dn > 0)
+		imply_parents(sc, p, dn, layer);
 	/* Whiteouts. */
 	if (n - dn >= 4 && strncmp(base, ".wh.", 4) == 0) {
 		if (strcmp(base, ".wh..wh..opq") == 0) {

@@ -1,0 +1,141 @@
+/*
+ * test_blobs.c: digests, verified blob reads, the staging area and file copies.
+ */
+#include "imgtest.h"
+
+#define EMPTY_SHA "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define ABC_SHA "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+static void test_digest_check(void)
+{
+	nr_error err = NR_ERROR_INIT;
+	char hex[65];
+
+	CU_ASSERT_EQUAL(nr__digest_check(ABC_SHA, hex, "f", &err), 0);
+	CU_ASSERT_STRING_EQUAL(hex, ABC_SHA + 7);
+	CU_ASSERT_EQUAL(nr__digest_check("sha512:abcd", NULL, "layers[0]", &err), NR_EUNSUPPORTED);
+	NRTEST_ASSERT_ERR(&err, NR_EUNSUPPORTED, "layers[0]");
+	nr_error_clear(&err);
+	CU_ASSERT_EQUAL(nr__digest_check("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+		NULL, "f", &err), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__digest_check("sha256:../../../etc/passwd", NULL, NULL, NULL), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__digest_check(ABC_SHA "0", NULL, NULL, NULL), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__digest_check("sha256:", NULL, NULL, NULL), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__digest_check("nonsense", NULL, NULL, NULL), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__digest_check(NULL, NULL, NULL, NULL), NR_EINVALID);
+}
+
+static void test_digest_of(void)
+{
+	char d[72], path[96];
+
+	CU_ASSERT_EQUAL(nr__digest_of("", 0, d, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(d, EMPTY_SHA);
+	CU_ASSERT_EQUAL(nr__digest_of("abc", 3, d, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(d, ABC_SHA);
+	CU_ASSERT_EQUAL(nr__blob_path(ABC_SHA, path, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(path, "blobs/sha256/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_blob_read(void)
+{
+	char *dir = nrtest_tmpdir(), path[4096], *out = NULL;
+	nr_error err = NR_ERROR_INIT;
+	size_t len = 0;
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/b", dir);
+	write_abs(path, "abc", 3);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	CU_ASSERT_EQUAL(nr__blob_read(&out, &len, dfd, "b", ABC_SHA, 3, 100, &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "abc");
+	CU_ASSERT_EQUAL(len, 3);
+	free(out);
+	CU_ASSERT_EQUAL(nr__blob_read(&out, &len, dfd, "b", ABC_SHA, UINT64_MAX, 100, &err), 0);
+	free(out);
+	/* wrong digest */
+	CU_ASSERT_EQUAL(nr__blob_read(&out, &len, dfd, "b", EMPTY_SHA, 3, 100, &err), NR_EDIGEST);
+	CU_ASSERT_PTR_NULL(out);
+	NRTEST_ASSERT_ERR(&err, NR_EDIGEST, EMPTY_SHA);
+	nr_error_clear(&err);
+	/* wrong size */
+	CU_ASSERT_EQUAL(nr__blob_read(&out, &len, dfd, "b", ABC_SHA, 4, 100, &err), NR_EDIGEST);
+	NRTEST_ASSERT_ERR(&err, NR_EDIGEST, "size");
+	nr_error_clear(&err);
+	/* over the limit */
+	CU_ASSERT_EQUAL(nr__blob_read(&out, &len, dfd, "b", ABC_SHA, 3, 2, &err), NR_ETOOBIG);
+	nr_error_clear(&err);
+	CU_ASSERT_EQUAL(nr__blob_read(&out, &len, dfd, "b", ABC_SHA, UINT64_MAX, 2, &err),
+		NR_ETOOBIG);
+	nr_error_clear(&err);
+	/* missing */
+	CU_ASSERT_EQUAL(nr__blob_read(&out, &len, dfd, "nope", ABC_SHA, 3, 100, &err), NR_ENOTFOUND);
+	NRTEST_ASSERT_ERR(&err, NR_ENOTFOUND, "blob missing");
+	close(dfd);
+	nrtest_rmtree(dir);
+	free(dir);
+}
+
+static void test_staging_and_writer(void)
+{
+	nr__staging st = { NULL, -1, NULL };
+	nr_error err = NR_ERROR_INIT;
+	char d[72];
+	uint64_t size = 0;
+	char *path;
+
+	CU_ASSERT_FALSE(nr__staging_has(&st, ABC_SHA, NULL));
+	CU_ASSERT_EQUAL(nr__staging_put(&st, "abc", 3, d, &err), 0);
+	CU_ASSERT_STRING_EQUAL(d, ABC_SHA);
+	CU_ASSERT_TRUE(nr__staging_has(&st, ABC_SHA, &size));
+	CU_ASSERT_EQUAL(size, 3);
+	CU_ASSERT_FALSE(nr__staging_has(&st, EMPTY_SHA, NULL));
+	CU_ASSERT_FALSE(nr__staging_has(&st, "sha256:../x", NULL));
+	path = nr__strdup(st.path);
+	nr__staging_dispose(&st);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);   /* removed */
+	free(path);
+}
+
+static void test_copy(void)
+{
+	char *dir = nrtest_tmpdir(), path[4096], *buf;
+	nr_error err = NR_ERROR_INIT;
+	size_t len;
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/src", dir);
+	write_abs(path, "content", 7);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	CU_ASSERT_EQUAL(nr__mkdirs_at(dfd, "a/b/c", &err), 0);
+	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "src", dfd, "a/b/c/dst", &err), 0);
+	snprintf(path, sizeof(path), "%s/a/b/c/dst", dir);
+	buf = read_abs(path, &len);
+	CU_ASSERT_STRING_EQUAL(buf, "content");
+	free(buf);
+	/* an existing target is left alone (content-addressed) */
+	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "missing", dfd, "a/b/c/dst", &err), 0);
+	CU_ASSERT_NOT_EQUAL(nr__file_copy_at(dfd, "missing", dfd, "a/x", &err), 0);
+	close(dfd);
+	nrtest_rmtree(dir);
+	free(dir);
+}
+
+static CU_TestInfo tests[] = {
+	{ "digest check", test_digest_check },
+	{ "digest of", test_digest_of },
+	{ "verified blob read", test_blob_read },
+	{ "staging", test_staging_and_writer },
+	{ "file copy", test_copy },
+	CU_TEST_INFO_NULL
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "blobs", NULL, NULL, NULL, NULL, tests },
+	CU_SUITE_INFO_NULL
+};
+
+int main(void)
+{
+	return nrtest_main(suites);
+}
