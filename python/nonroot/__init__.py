@@ -13,6 +13,9 @@ from .imgconfig import ImageConfig, parse_port_key
 from .bundle import Bundle, BundleReport
 from .urls import (Binding, Bindings, PortMap, Url, effective_bindings, parse_url,
                    parse_urls, rewrite_urls, urls_key_of)
+from .accounts import (USER_ID_MAX, USER_ID_MIN, SYS_ID_MAX, SYS_ID_MIN, ExecUser, GrEnt,
+                       Group, GShadow, Passwd, PwEnt, SgEnt, Shadow, SpEnt, additional_gids,
+                       check_name, resolve_user, shadow_days_now)
 from .image import BlobWriter, Descriptor, Image, ScanEntry, ScanResult
 
 __all__ = [
@@ -23,6 +26,9 @@ __all__ = [
     "Url", "Binding", "Bindings", "PortMap", "parse_url", "parse_urls", "effective_bindings",
     "urls_key_of", "rewrite_urls",
     "Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter",
+    "Passwd", "Group", "Shadow", "GShadow", "PwEnt", "GrEnt", "SpEnt", "SgEnt", "ExecUser",
+    "resolve_user", "additional_gids", "check_name", "shadow_days_now",
+    "SYS_ID_MIN", "SYS_ID_MAX", "USER_ID_MIN", "USER_ID_MAX",
 ]
 
 __version__ = "0.1.0"

@@ -114,6 +114,147 @@ int nr_bundle_report_json(char **out, size_t *len, const nr_bundle_report *r, nr
 int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr_error *err);
 void nr_bundle_report_free(nr_bundle_report *r);
 
+/* names.h */
+#define NR_NAME_MAX ...
+#define NR_NAME_STRICT ...
+int nr_name_check(const char *name, size_t len, nr_error *err);
+int nr_name_check_flags(const char *name, size_t len, unsigned flags, nr_error *err);
+
+/* group.h */
+typedef struct nr_group nr_group;
+struct nr_passwd;
+typedef struct nr_grent {
+	const char *name;
+	const char *passwd;
+	uint32_t gid;
+	const char *const *members;
+	size_t nmembers;
+	size_t line;
+	...;
+} nr_grent;
+int nr_group_parse(nr_group **out, const char *buf, size_t len, const char *source,
+	nr_error *err);
+void nr_group_free(nr_group *gr);
+int nr_group_write(const nr_group *gr, char **out, size_t *len, nr_error *err);
+size_t nr_group_count(const nr_group *gr);
+const nr_grent * nr_group_entry(const nr_group *gr, size_t i);
+const nr_grent * nr_group_find_name(const nr_group *gr, const char *name);
+const nr_grent * nr_group_find_gid(const nr_group *gr, uint32_t gid);
+int nr_group_add(nr_group *gr, const nr_grent *ent, nr_error *err);
+int nr_group_add_member(nr_group *gr, const char *group, const char *member,
+	nr_error *err);
+int nr_group_next_free_gid(const nr_group *gr, uint32_t first, uint32_t last,
+	uint32_t *gid, nr_error *err);
+int nr_group_check(const nr_group *gr, const struct nr_passwd *pw,
+	nr_error **problems, size_t *count, nr_error *err);
+
+/* passwd.h */
+typedef struct nr_passwd nr_passwd;
+typedef struct nr_pwent {
+	const char *name;
+	const char *passwd;
+	uint32_t uid;
+	uint32_t gid;
+	const char *gecos;
+	const char *dir;
+	const char *shell;
+	size_t line;
+	...;
+} nr_pwent;
+#define NR_SYS_ID_MIN ...
+#define NR_SYS_ID_MAX ...
+#define NR_USER_ID_MIN ...
+#define NR_USER_ID_MAX ...
+int nr_passwd_parse(nr_passwd **out, const char *buf, size_t len, const char *source,
+	nr_error *err);
+void nr_passwd_free(nr_passwd *pw);
+int nr_passwd_write(const nr_passwd *pw, char **out, size_t *len, nr_error *err);
+size_t nr_passwd_count(const nr_passwd *pw);
+const nr_pwent * nr_passwd_entry(const nr_passwd *pw, size_t i);
+const nr_pwent * nr_passwd_find_name(const nr_passwd *pw, const char *name);
+const nr_pwent * nr_passwd_find_uid(const nr_passwd *pw, uint32_t uid);
+int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err);
+int nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, uint32_t first,
+	uint32_t last, uint32_t *id, nr_error *err);
+int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems,
+	size_t *count, nr_error *err);
+
+/* shadow.h */
+typedef struct nr_shadow nr_shadow;
+typedef struct nr_gshadow nr_gshadow;
+typedef struct nr_spent {
+	const char *name;
+	const char *passwd;
+	const char *lastchg;
+	const char *min;
+	const char *max;
+	const char *warn;
+	const char *inact;
+	const char *expire;
+	const char *flag;
+	size_t line;
+	...;
+} nr_spent;
+typedef struct nr_sgent {
+	const char *name;
+	const char *passwd;
+	const char *admins;
+	const char *members;
+	size_t line;
+	...;
+} nr_sgent;
+int nr_shadow_days_now(int64_t *days, nr_error *err);
+int nr_shadow_parse(nr_shadow **out, const char *buf, size_t len, const char *source,
+	nr_error *err);
+void nr_shadow_free(nr_shadow *sh);
+int nr_shadow_write(const nr_shadow *sh, char **out, size_t *len, nr_error *err);
+size_t nr_shadow_count(const nr_shadow *sh);
+const nr_spent * nr_shadow_entry(const nr_shadow *sh, size_t i);
+const nr_spent * nr_shadow_find_name(const nr_shadow *sh, const char *name);
+int nr_shadow_add(nr_shadow *sh, const char *name, int64_t days, nr_error *err);
+int nr_shadow_check(const nr_shadow *sh, const nr_passwd *pw, nr_error **problems,
+	size_t *count, nr_error *err);
+int nr_gshadow_parse(nr_gshadow **out, const char *buf, size_t len,
+	const char *source, nr_error *err);
+void nr_gshadow_free(nr_gshadow *gs);
+int nr_gshadow_write(const nr_gshadow *gs, char **out, size_t *len, nr_error *err);
+size_t nr_gshadow_count(const nr_gshadow *gs);
+const nr_sgent * nr_gshadow_entry(const nr_gshadow *gs, size_t i);
+const nr_sgent * nr_gshadow_find_name(const nr_gshadow *gs, const char *name);
+int nr_gshadow_add(nr_gshadow *gs, const char *name, nr_error *err);
+int nr_gshadow_add_member(nr_gshadow *gs, const char *group, const char *member,
+	nr_error *err);
+int nr_gshadow_check(const nr_gshadow *gs, const nr_group *gr, nr_error **problems,
+	size_t *count, nr_error *err);
+
+/* userspec.h */
+#define NR_USERSPEC_ID_MAX ...
+typedef struct nr_userspec_options {
+	unsigned version;
+	uint32_t uid;
+	uint32_t gid;
+	const char *home;
+	const uint32_t *additional_gids;
+	size_t n_additional_gids;
+	...;
+} nr_userspec_options;
+#define NR_USERSPEC_OPTIONS_VERSION ...
+int nr_userspec_options_init(nr_userspec_options *opts, unsigned version);
+typedef struct nr_exec_user {
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t *additional_gids;
+	size_t n_additional_gids;
+	char *home;
+	char *name;
+	...;
+} nr_exec_user;
+int nr_userspec_resolve(nr_exec_user *out, const char *spec, const nr_passwd *pw,
+	const nr_group *gr, const nr_userspec_options *opts, nr_error *err);
+void nr_exec_user_dispose(nr_exec_user *u);
+int nr_userspec_additional_gids(const nr_group *gr, const char *const *groups,
+	size_t n, uint32_t **gids, size_t *ngids, nr_error *err);
+
 /* urls.h */
 typedef enum nr_url_kind {
 	NR_URL_ANY = 0,

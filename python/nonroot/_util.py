@@ -45,14 +45,17 @@ def new_object(fn: Callable[..., int], ctype: str, free: Callable[[Any], None],
     return ffi.gc(out[0], free)
 
 
-def owned_string(fn: Callable[..., int], *args: Any, with_len: bool = True) -> Optional[str]:
-    """fn(&out[, &len], *args, err) for a string owned by the caller (freed with nr_free)."""
+def owned_string(fn: Callable[..., int], *args: Any, with_len: bool = True,
+                 out_last: bool = False) -> Optional[str]:
+    """fn(&out[, &len], *args, err) -- or fn(*args, &out, &len, err) with out_last -- for a
+    string owned by the caller (freed with nr_free)."""
     out = ffi.new("char **")
-    if with_len:
-        n = ffi.new("size_t *")
-        call(fn, out, n, *args)
+    n = ffi.new("size_t *")
+    outs = (out, n) if with_len else (out,)
+    if out_last:
+        call(fn, *args, *outs)
     else:
-        call(fn, out, *args)
+        call(fn, *outs, *args)
     if out[0] == ffi.NULL:
         return None
     try:

@@ -109,8 +109,6 @@ class ImageTest(unittest.TestCase):
             img.set_config("[]")
         with self.assertRaises(nonroot.NotFound):
             img.add_layer(nonroot.Descriptor(LAYER_MT, "sha256:" + "0" * 64, 10))
-        with self.assertRaises(nonroot.Unsupported):
-            nonroot.Image.open(self.archive).write()
 
     def test_edit_and_write(self):
         img = nonroot.Image.open(self.ref)
@@ -137,6 +135,13 @@ class ImageTest(unittest.TestCase):
             subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", "oci:" + out +
                             ":patched", "oci:" + os.path.join(self.tmp, "verify") + ":x"],
                            check=True)
+        # to an archive of another transport, and back
+        dest = "docker-archive:" + os.path.join(self.tmp, "out.tar") + ":app:patched"
+        again.write(dest)
+        d = nonroot.Image.open(dest)
+        self.assertEqual(d.transport, "docker-archive")
+        self.assertEqual(d.config().user, "1654:1654")
+        self.assertEqual(d.read_file("etc/nonroot-test"), b"hello\n")
         # add_blob is the one-call form
         d2, s2 = again.add_blob(b"x")
         self.assertEqual((d2, s2), ("sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", 1))

@@ -1,0 +1,341 @@
+"""Account files and user specs (names.h, passwd.h, group.h, shadow.h, userspec.h).
+
+Every file class parses losslessly: str(obj) gives the input back byte for byte until an
+edit, and an edit rewrites only the lines it touches."""
+from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Union
+
+from ._native import ffi, lib
+from ._util import Text, call, check_rc, cstr, new_object, owned_string, text, to_bytes
+from .errors import NonrootError, error_from
+
+__all__ = ["PwEnt", "GrEnt", "SpEnt", "SgEnt", "Passwd", "Group", "Shadow", "GShadow",
+           "ExecUser", "check_name", "resolve_user", "additional_gids", "shadow_days_now",
+           "SYS_ID_MIN", "SYS_ID_MAX", "USER_ID_MIN", "USER_ID_MAX"]
+
+SYS_ID_MIN = lib.NR_SYS_ID_MIN
+SYS_ID_MAX = lib.NR_SYS_ID_MAX
+USER_ID_MIN = lib.NR_USER_ID_MIN
+USER_ID_MAX = lib.NR_USER_ID_MAX
+
+
+class PwEnt(NamedTuple):
+    name: str
+    passwd: str
+    uid: int
+    gid: int
+    gecos: str
+    dir: str
+    shell: str
+    line: int
+
+
+class GrEnt(NamedTuple):
+    name: str
+    passwd: str
+    gid: int
+    members: List[str]
+    line: int
+
+
+class SpEnt(NamedTuple):
+    name: str
+    passwd: str
+    lastchg: str
+    min: str
+    max: str
+    warn: str
+    inact: str
+    expire: str
+    flag: str
+    line: int
+
+
+class SgEnt(NamedTuple):
+    name: str
+    passwd: str
+    admins: str
+    members: str
+    line: int
+
+
+def _s(p) -> str:
+    return text(p) or ""
+
+
+def _pwent(e) -> Optional[PwEnt]:
+    if e == ffi.NULL:
+        return None
+    return PwEnt(_s(e.name), _s(e.passwd), e.uid, e.gid, _s(e.gecos), _s(e.dir), _s(e.shell),
+                 e.line)
+
+
+def _grent(e) -> Optional[GrEnt]:
+    if e == ffi.NULL:
+        return None
+    return GrEnt(_s(e.name), _s(e.passwd), e.gid, [_s(e.members[i]) for i in range(e.nmembers)],
+                 e.line)
+
+
+def _spent(e) -> Optional[SpEnt]:
+    if e == ffi.NULL:
+        return None
+    return SpEnt(_s(e.name), _s(e.passwd), _s(e.lastchg), _s(e.min), _s(e.max), _s(e.warn),
+                 _s(e.inact), _s(e.expire), _s(e.flag), e.line)
+
+
+def _sgent(e) -> Optional[SgEnt]:
+    if e == ffi.NULL:
+        return None
+    return SgEnt(_s(e.name), _s(e.passwd), _s(e.admins), _s(e.members), e.line)
+
+
+def _problems(fn, *args) -> List[NonrootError]:
+    """fn(*args, &problems, &count, err): the problems as (unraised) exceptions."""
+    arr = ffi.new("nr_error **")
+    count = ffi.new("size_t *")
+    call(fn, *args, arr, count)
+    try:
+        return [error_from(arr[0][i].code, arr[0][i]) for i in range(count[0])]
+    finally:
+        lib.nr_free(arr[0])
+
+
+def _ptr(obj: Any) -> Any:
+    return ffi.NULL if obj is None else obj._ptr
+
+
+class _File:
+    """Common shape of the account files: parse / str / len / iteration."""
+    _ctype = ""
+    # set per class: the C functions (cffi's are builtins, so they are not bound as methods)
+    _parse = _free = _write = _count = _entry = None
+    _conv = staticmethod(lambda e: e)
+
+    def __init__(self, ptr) -> None:
+        self._ptr = ptr
+
+    @classmethod
+    def parse(cls, data: Text = "", source: Optional[str] = None):
+        raw = to_bytes(data)
+        return cls(new_object(cls._parse, cls._ctype, cls._free, raw, len(raw), cstr(source)))
+
+    def __str__(self) -> str:
+        return owned_string(self._write, self._ptr, out_last=True) or ""
+
+    def __bytes__(self) -> bytes:
+        return str(self).encode("utf-8", "surrogateescape")
+
+    def __len__(self) -> int:
+        return self._count(self._ptr)
+
+    def __getitem__(self, i: int):
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._conv(self._entry(self._ptr, i))
+
+    def __iter__(self) -> Iterator:
+        return (self[i] for i in range(len(self)))
+
+    @property
+    def entries(self) -> list:
+        return list(self)
+
+
+class Passwd(_File):
+    """/etc/passwd (lossless). Lookups return PwEnt tuples (copies)."""
+    _ctype = "nr_passwd"
+    _parse = lib.nr_passwd_parse
+    _free = lib.nr_passwd_free
+    _conv = staticmethod(_pwent)
+
+    _write = lib.nr_passwd_write
+    _count = lib.nr_passwd_count
+    _entry = lib.nr_passwd_entry
+
+    def find_name(self, name: str) -> Optional[PwEnt]:
+        return _pwent(lib.nr_passwd_find_name(self._ptr, cstr(name)))
+
+    def find_uid(self, uid: int) -> Optional[PwEnt]:
+        return _pwent(lib.nr_passwd_find_uid(self._ptr, uid))
+
+    def add_user(self, name: str, uid: int, gid: Optional[int] = None, gecos: str = "",
+                 home: str = "", shell: str = "", passwd: str = "x") -> PwEnt:
+        """Add name:passwd:uid:gid:gecos:home:shell (gid defaults to uid); the new entry."""
+        ent = ffi.new("nr_pwent *")
+        keep = [ffi.new("char[]", to_bytes(v)) for v in (name, passwd, gecos, home, shell)]
+        ent.name, ent.passwd, ent.gecos, ent.dir, ent.shell = keep
+        ent.uid = uid
+        ent.gid = uid if gid is None else gid
+        call(lib.nr_passwd_add, self._ptr, ent)
+        return self.find_name(name)
+
+    def next_free_id(self, first: int = USER_ID_MIN, last: int = USER_ID_MAX,
+                     group: Optional["Group"] = None) -> int:
+        """A uid no entry has (nor, with group, any gid), searched first..last."""
+        out = ffi.new("uint32_t *")
+        call(lib.nr_passwd_next_free_id, self._ptr, _ptr(group), first, last, out)
+        return out[0]
+
+    def check(self, group: Optional["Group"] = None) -> List[NonrootError]:
+        """pwck-style problems (each an InvalidInput naming its line); [] when clean."""
+        return _problems(lib.nr_passwd_check, self._ptr, _ptr(group))
+
+
+class Group(_File):
+    """/etc/group (lossless)."""
+    _ctype = "nr_group"
+    _parse = lib.nr_group_parse
+    _free = lib.nr_group_free
+    _conv = staticmethod(_grent)
+
+    _write = lib.nr_group_write
+    _count = lib.nr_group_count
+    _entry = lib.nr_group_entry
+
+    def find_name(self, name: str) -> Optional[GrEnt]:
+        return _grent(lib.nr_group_find_name(self._ptr, cstr(name)))
+
+    def find_gid(self, gid: int) -> Optional[GrEnt]:
+        return _grent(lib.nr_group_find_gid(self._ptr, gid))
+
+    def add_group(self, name: str, gid: int, members: Sequence[str] = (),
+                  passwd: str = "x") -> GrEnt:
+        ent = ffi.new("nr_grent *")
+        keep = [ffi.new("char[]", to_bytes(v)) for v in (name, passwd)]
+        mem = [ffi.new("char[]", to_bytes(m)) for m in members]
+        arr = ffi.new("const char *[]", mem + [ffi.NULL])
+        ent.name, ent.passwd = keep
+        ent.gid = gid
+        ent.members = arr
+        ent.nmembers = len(mem)
+        call(lib.nr_group_add, self._ptr, ent)
+        return self.find_name(name)
+
+    def add_member(self, group: str, member: str) -> None:
+        """Add member to group's member list (nothing to do when it is one already)."""
+        call(lib.nr_group_add_member, self._ptr, cstr(group), cstr(member))
+
+    def next_free_gid(self, first: int = USER_ID_MIN, last: int = USER_ID_MAX) -> int:
+        out = ffi.new("uint32_t *")
+        call(lib.nr_group_next_free_gid, self._ptr, first, last, out)
+        return out[0]
+
+    def check(self, passwd: Optional[Passwd] = None) -> List[NonrootError]:
+        return _problems(lib.nr_group_check, self._ptr, _ptr(passwd))
+
+
+class Shadow(_File):
+    """/etc/shadow (lossless)."""
+    _ctype = "nr_shadow"
+    _parse = lib.nr_shadow_parse
+    _free = lib.nr_shadow_free
+    _conv = staticmethod(_spent)
+
+    _write = lib.nr_shadow_write
+    _count = lib.nr_shadow_count
+    _entry = lib.nr_shadow_entry
+
+    def find_name(self, name: str) -> Optional[SpEnt]:
+        return _spent(lib.nr_shadow_find_name(self._ptr, cstr(name)))
+
+    def add(self, name: str, days: Optional[int] = None) -> SpEnt:
+        """Add a locked entry for name, last changed `days` after 1970 (default: today;
+        a negative number leaves the field empty)."""
+        call(lib.nr_shadow_add, self._ptr, cstr(name),
+             shadow_days_now() if days is None else days)
+        return self.find_name(name)
+
+    def check(self, passwd: Optional[Passwd] = None) -> List[NonrootError]:
+        return _problems(lib.nr_shadow_check, self._ptr, _ptr(passwd))
+
+
+class GShadow(_File):
+    """/etc/gshadow (lossless)."""
+    _ctype = "nr_gshadow"
+    _parse = lib.nr_gshadow_parse
+    _free = lib.nr_gshadow_free
+    _conv = staticmethod(_sgent)
+
+    _write = lib.nr_gshadow_write
+    _count = lib.nr_gshadow_count
+    _entry = lib.nr_gshadow_entry
+
+    def find_name(self, name: str) -> Optional[SgEnt]:
+        return _sgent(lib.nr_gshadow_find_name(self._ptr, cstr(name)))
+
+    def add(self, name: str) -> SgEnt:
+        call(lib.nr_gshadow_add, self._ptr, cstr(name))
+        return self.find_name(name)
+
+    def add_member(self, group: str, member: str) -> None:
+        call(lib.nr_gshadow_add_member, self._ptr, cstr(group), cstr(member))
+
+    def check(self, group: Optional[Group] = None) -> List[NonrootError]:
+        return _problems(lib.nr_gshadow_check, self._ptr, _ptr(group))
+
+
+def shadow_days_now() -> int:
+    """Days since 1970-01-01 (SOURCE_DATE_EPOCH when set, as shadow-utils)."""
+    out = ffi.new("int64_t *")
+    call(lib.nr_shadow_days_now, out)
+    return out[0]
+
+
+def check_name(name: str, strict: bool = False) -> None:
+    """Raise InvalidInput unless name is a valid new user/group name (shadow-utils rules)."""
+    raw = to_bytes(name)
+    call(lib.nr_name_check_flags, raw, len(raw), lib.NR_NAME_STRICT if strict else 0)
+
+
+class ExecUser(NamedTuple):
+    """A resolved OCI User spec, as runc's GetExecUser returns it."""
+    uid: int
+    gid: int
+    additional_gids: List[int]
+    home: str
+    name: Optional[str]
+
+
+def _as(cls, value):
+    if value is None or isinstance(value, cls):
+        return value
+    return cls.parse(value)
+
+
+def resolve_user(spec: str, passwd: Union[Passwd, Text, None] = None,
+                 group: Union[Group, Text, None] = None, uid: int = 0, gid: int = 0,
+                 home: str = "/", additional_gids: Sequence[int] = ()) -> ExecUser:
+    """Resolve an image config's User ("app", "1654:1654", "app:staff", ...) against passwd
+    and group (objects or file text; None when the image has no such file). The keyword
+    defaults are runc's. NotFound / OutOfRange carry runc's wording."""
+    pw = _as(Passwd, passwd)
+    gr = _as(Group, group)
+    opts = ffi.new("nr_userspec_options *")
+    check_rc(lib.nr_userspec_options_init(opts, lib.NR_USERSPEC_OPTIONS_VERSION))
+    keep_home = ffi.new("char[]", to_bytes(home))
+    keep_gids = ffi.new("uint32_t[]", list(additional_gids) or [0])
+    opts.uid, opts.gid, opts.home = uid, gid, keep_home
+    opts.additional_gids = keep_gids
+    opts.n_additional_gids = len(additional_gids)
+    out = ffi.new("nr_exec_user *")
+    call(lib.nr_userspec_resolve, out, cstr(spec), _ptr(pw), _ptr(gr), opts)
+    try:
+        return ExecUser(out.uid, out.gid,
+                        [out.additional_gids[i] for i in range(out.n_additional_gids)],
+                        text(out.home) or "", text(out.name))
+    finally:
+        lib.nr_exec_user_dispose(out)
+
+
+def additional_gids(groups: Sequence[str], group: Union[Group, Text, None] = None) -> List[int]:
+    """runc's GetAdditionalGroups: names or numeric gids to gids (first-seen order)."""
+    gr = _as(Group, group)
+    keep = [ffi.new("char[]", to_bytes(g)) for g in groups]
+    arr = ffi.new("const char *[]", keep or [ffi.NULL])
+    out = ffi.new("uint32_t **")
+    n = ffi.new("size_t *")
+    call(lib.nr_userspec_additional_gids, _ptr(gr), arr, len(keep), out, n)
+    try:
+        return [out[0][i] for i in range(n[0])]
+    finally:
+        lib.nr_free(out[0])
