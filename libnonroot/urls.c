@@ -570,7 +570,7 @@ static void trim(const char **s, size_t *n)
 static int expand_ports(nr_bindings *b, nr_buf *text, const var *v, const char *scheme,
 	const nr_urls_options *o, nr_error *err)
 {
-	const char *p = v->val, *end = v->val + v->vlen;
+	const char *p = v->val ? v->val : "", *end = p + v->vlen;   /* val NULL: unset */
 	nr_buf url = NR_BUF_INIT;
 	int error = 0;
 
