@@ -1,11 +1,235 @@
 /*
- * cmd_audit.c: nonroot audit (being built in issue #4).
+ * cmd_audit.c: nonroot audit: findings about what makes an image need root.
+ * Output formats: text (default), json (DESIGN.md's shape), sarif (SARIF 2.1.0, with rules).
  */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "progress.h"
+
+enum { FMT_TEXT, FMT_JSON, FMT_SARIF };
+
+static void usage(FILE *f)
+{
+	size_t k;
+
+	fprintf(f,
+		"Usage: nonroot audit IMAGE [--format text|json|sarif] [--fail-on error|warning|note|never]\n"
+		"                           [--platform OS/ARCH[/VARIANT]] [--threshold N]\n"
+		"\n"
+		"Report why IMAGE would run as root or need privileges: its User, the ASP.NET Core\n"
+		"ports (ASPNETCORE_URLS, DOTNET_URLS, ASPNETCORE_HTTP(S)_PORTS: which one is effective\n"
+		"and why), ExposedPorts, the health check, set-uid/set-gid files and the user's home.\n"
+		"Each finding has a stable id, a level and a one-line fix.\n"
+		"\n"
+		"Options:\n"
+		"  --format FMT     text (default), json or sarif (SARIF 2.1.0)\n"
+		"  --fail-on LEVEL  exit 1 when a finding is at least LEVEL (default error); never: 0\n"
+		"  --platform P     only this platform of a multi-platform image\n"
+		"  --threshold N    first unprivileged port (default 1024)\n"
+		"  -h, --help       this help\n"
+		"\nRules:\n");
+	for (k = 0; k < nr_audit_rule_count(); k++) {
+		const nr_audit_rule *r = nr_audit_rule_at(k);
+		fprintf(f, "  %s %-28s %-7s %s\n", r->id, r->name, nr_level_name(r->level), r->summary);
+	}
+	fprintf(f, "\nExit status: 0 clean (below --fail-on), 1 findings, 2 usage or input error\n"
+		"(a blob that does not match its digest is an input error).\n");
+}
+
+static void print_text(const char *ref, const nr_audit *a)
+{
+	size_t i, k, n = nr_audit_count(a), np = nr_audit_platform_count(a);
+
+	for (i = 0; i < np; i++) {
+		size_t count = 0;
+		const char *u = nr_audit_user(a, i);
+
+		printf("%s (%s): User %s%s%s\n", ref, nr_audit_platform(a, i), *u ? "'" : "",
+			*u ? u : "not set", *u ? "'" : "");
+		for (k = 0; k < n; k++) {
+			const nr_finding *f = nr_audit_finding(a, k);
+			if (f->manifest != i)
+				continue;
+			printf("  %s %-7s %s\n          fix: %s\n", f->id, nr_level_name(f->level),
+				f->message, f->fix);
+			count++;
+		}
+		if (count == 0)
+			printf("  clean: no findings\n");
+	}
+}
+
+static void print_json(const char *ref, const nr_audit *a)
+{
+	size_t i, k, n = nr_audit_count(a), np = nr_audit_platform_count(a);
+
+	printf("{\"image\":");
+	cli_json_string(stdout, ref);
+	printf(",\"max_level\":\"%s\",\"platforms\":[", nr_level_name(nr_audit_max_level(a)));
+	for (i = 0; i < np; i++) {
+		int first = 1;
+		printf("%s{\"platform\":", i ? "," : "");
+		cli_json_string(stdout, nr_audit_platform(a, i));
+		printf(",\"user\":");
+		cli_json_string(stdout, nr_audit_user(a, i));
+		printf(",\"findings\":[");
+		for (k = 0; k < n; k++) {
+			const nr_finding *f = nr_audit_finding(a, k);
+			if (f->manifest != i)
+				continue;
+			printf("%s{\"id\":\"%s\",\"level\":\"%s\",\"location\":", first ? "" : ",",
+				f->id, nr_level_name(f->level));
+			cli_json_string(stdout, f->location);
+			printf(",\"message\":");
+			cli_json_string(stdout, f->message);
+			printf(",\"fix\":");
+			cli_json_string(stdout, f->fix);
+			putchar('}');
+			first = 0;
+		}
+		printf("]}");
+	}
+	printf("]}\n");
+}
+
+static void print_sarif(const char *ref, const nr_audit *a)
+{
+	size_t k, n = nr_audit_count(a), nr = nr_audit_rule_count();
+
+	printf("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+		"\"runs\":[{\"tool\":{\"driver\":{\"name\":\"nonroot\",\"version\":\"%s\","
+		"\"semanticVersion\":\"%s\",\"informationUri\":"
+		"\"https://github.com/libnonroot/libnonroot\",\"rules\":[", nr_version(), nr_version());
+	for (k = 0; k < nr; k++) {
+		const nr_audit_rule *r = nr_audit_rule_at(k);
+		printf("%s{\"id\":\"%s\",\"name\":", k ? "," : "", r->id);
+		cli_json_string(stdout, r->name);
+		printf(",\"shortDescription\":{\"text\":");
+		cli_json_string(stdout, r->summary);
+		printf("},\"fullDescription\":{\"text\":");
+		cli_json_string(stdout, r->summary);
+		printf("},\"help\":{\"text\":");
+		cli_json_string(stdout, r->help);
+		printf("},\"defaultConfiguration\":{\"level\":\"%s\"}}", nr_level_name(r->level));
+	}
+	printf("]}},\"artifacts\":[{\"location\":{\"uri\":");
+	cli_json_string(stdout, ref);
+	printf("}}],\"results\":[");
+	for (k = 0; k < n; k++) {
+		const nr_finding *f = nr_audit_finding(a, k);
+		size_t idx;
+		for (idx = 0; idx < nr && strcmp(nr_audit_rule_at(idx)->id, f->id) != 0; idx++)
+			;
+		printf("%s{\"ruleId\":\"%s\",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":",
+			k ? "," : "", f->id, idx, nr_level_name(f->level));
+		cli_json_string(stdout, f->message);
+		printf("},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+		cli_json_string(stdout, ref);
+		printf(",\"index\":0}},\"logicalLocations\":[{\"name\":");
+		cli_json_string(stdout, f->location);
+		printf(",\"fullyQualifiedName\":");
+		{
+			char fq[512];
+			snprintf(fq, sizeof(fq), "%s/%s", f->platform, f->location);
+			cli_json_string(stdout, fq);
+		}
+		printf(",\"kind\":\"%s\"}]}],\"properties\":{\"platform\":",
+			strncmp(f->location, "config.", 7) == 0 ? "member" : "resource");
+		cli_json_string(stdout, f->platform);
+		printf(",\"fix\":");
+		cli_json_string(stdout, f->fix);
+		printf("}}");
+	}
+	printf("]}]}\n");
+}
 
 int nr_cmd_audit(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_failf("audit: not implemented yet (issue #4)");
+	enum { O_FORMAT = 256, O_FAILON, O_PLATFORM, O_THRESHOLD };
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "fail-on", required_argument, NULL, O_FAILON },
+		{ "platform", required_argument, NULL, O_PLATFORM },
+		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	nr_image_open_options oo = NR_IMAGE_OPEN_OPTIONS_INIT;
+	nr_audit_options ao = NR_AUDIT_OPTIONS_INIT;
+	nr_error err = NR_ERROR_INIT;
+	nr_image *img = NULL;
+	nr_audit *a = NULL;
+	cli_progress prog;
+	const char *ref;
+	unsigned long v;
+	int c, fmt = FMT_TEXT, fail_on = NR_LEVEL_ERROR, rc = NR_EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_FORMAT:
+			if (!strcmp(optarg, "text"))
+				fmt = FMT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				fmt = FMT_JSON;
+			else if (!strcmp(optarg, "sarif"))
+				fmt = FMT_SARIF;
+			else
+				return cli_usage_error("audit", "--format: '%s' is not text, json or sarif",
+					optarg);
+			break;
+		case O_FAILON:
+			if (!strcmp(optarg, "error"))
+				fail_on = NR_LEVEL_ERROR;
+			else if (!strcmp(optarg, "warning"))
+				fail_on = NR_LEVEL_WARNING;
+			else if (!strcmp(optarg, "note"))
+				fail_on = NR_LEVEL_NOTE;
+			else if (!strcmp(optarg, "never"))
+				fail_on = NR_LEVEL_ERROR + 1;
+			else
+				return cli_usage_error("audit",
+					"--fail-on: '%s' is not error, warning, note or never", optarg);
+			break;
+		case O_PLATFORM: oo.platform = optarg; break;
+		case O_THRESHOLD:
+			if (cli_parse_uint("--threshold", optarg, 65536, &v) < 0)
+				return NR_EXIT_USAGE;
+			ao.threshold = (unsigned)v;
+			break;
+		case 'h': usage(stdout); return NR_EXIT_OK;
+		default: return cli_usage_error("audit", "invalid option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("audit", optind >= argc ? "missing IMAGE" : "too many arguments");
+	ref = argv[optind];
+
+	cli_progress_init(&prog, "audit");
+	ao.progress = cli_progress_cb;
+	ao.payload = &prog;
+	if (nr_image_open(&img, ref, &oo, &err) < 0) {
+		rc = cli_fail(ref, &err);
+		goto done;
+	}
+	if (nr_image_audit(img, &ao, &a, &err) < 0) {
+		cli_progress_done(&prog);
+		rc = cli_fail(ref, &err);
+		goto done;
+	}
+	cli_progress_done(&prog);
+	if (fmt == FMT_JSON)
+		print_json(ref, a);
+	else if (fmt == FMT_SARIF)
+		print_sarif(ref, a);
+	else
+		print_text(ref, a);
+	rc = nr_audit_max_level(a) >= fail_on ? NR_EXIT_FINDINGS : NR_EXIT_OK;
+done:
+	nr_audit_free(a);
+	nr_image_free(img);
+	return rc;
 }

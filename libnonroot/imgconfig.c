@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "parse.h"
 #include "nonroot/imgconfig.h"
+#include "imgconfig_internal.h"
 
 struct nr_imgconfig {
 	json_t *root;
@@ -683,4 +684,45 @@ int nr_imgconfig_append_layer(nr_imgconfig *cfg, const char *diff_id, const char
 oom:
 	json_decref(entry);
 	return nr__error_oom(err);
+}
+
+size_t nr__text_url_ports(const char *text, uint16_t *ports, size_t max)
+{
+	const char *p = text, *hit, *host, *end, *colon;
+	size_t n = 0;
+	uint32_t v;
+
+	while (p && (hit = strstr(p, "http")) != NULL) {
+		size_t slen;
+		uint16_t port;
+
+		if (!strncmp(hit, "http://", 7))
+			slen = 7, port = 80;
+		else if (!strncmp(hit, "https://", 8))
+			slen = 8, port = 443;
+		else {
+			p = hit + 4;
+			continue;
+		}
+		host = hit + slen;
+		end = host + strcspn(host, "/?#\"' \t;");
+		colon = NULL;
+		if (*host == '[') {
+			const char *rb = memchr(host, ']', (size_t)(end - host));
+			if (rb && rb + 1 < end && rb[1] == ':')
+				colon = rb + 1;
+		} else {
+			colon = memchr(host, ':', (size_t)(end - host));
+		}
+		p = end;
+		if (colon) {
+			if (nr_parse_u32(colon + 1, (size_t)(end - colon - 1), 65535, &v) < 0)
+				continue;
+			port = (uint16_t)v;
+		}
+		if (n < max)
+			ports[n] = port;
+		n++;
+	}
+	return n;
 }

@@ -1,13 +1,125 @@
 /*
- * audit.h: image audit findings.
+ * audit.h: why an image would run as root or need privileges, as findings with stable ids.
+ *
+ *     nr_image_open() → nr_image_audit() → nr_audit_count()/nr_audit_finding() → nr_audit_free()
+ *
+ * Each manifest (platform) is audited on its own: the config (User, Env, ExposedPorts,
+ * Healthcheck) and the effective /etc/passwd, /etc/group, set-id files and the user's home
+ * across the layer stack (one streaming scan; a second one only to look at the home of a
+ * non-root user). Rule ids never change meaning; new rules get new ids.
+ *
+ * Rules (default level):
+ *  - NR001 runs-as-root (error): User empty, "root", "0", "0:0", "root:..." or resolving to 0
+ *  - NR002 user-not-found (error): runc would fail: "unable to find user app: no matching
+ *    entries in passwd file"
+ *  - NR003 non-numeric-user (warning): Kubernetes runAsNonRoot cannot verify a user name
+ *  - NR004 exposed-privileged-port (warning): an ExposedPorts key below 1024
+ *  - NR005 aspnet-privileged-port (error when the image runs as non-root, warning as root,
+ *    note for a variable that another one overrides): one per ASP.NET Core variable, saying
+ *    which variable is effective and why
+ *  - NR006 healthcheck-privileged-port (warning): a health-check URL on a port below 1024
+ *  - NR007 port-fallback (warning): a non-numeric port that Kestrel silently turns into 80/443
+ *  - NR008 setid-file (warning): a set-uid/set-gid file (one finding per file)
+ *  - NR009 home-not-owned (warning): the user's home is missing or not owned by it
+ *  - NR010 aspnet-invalid-address (error): Kestrel would refuse to start
+ *  - NR011 user-without-entry (note): a numeric User with no passwd entry (gid 0, HOME /)
  */
 #ifndef NONROOT_AUDIT_H
 #define NONROOT_AUDIT_H
 
 #include "common.h"
 #include "errors.h"
+#include "image.h"
 
 NR_BEGIN_DECL
+
+/** Finding levels (SARIF's names). Ordered: a higher value is more severe. */
+typedef enum nr_level {
+	NR_LEVEL_NONE = 0,
+	NR_LEVEL_NOTE = 1,
+	NR_LEVEL_WARNING = 2,
+	NR_LEVEL_ERROR = 3
+} nr_level;
+
+/** @return "none", "note", "warning" or "error" (static); "?" when out of range. */
+NR_EXTERN(const char *) nr_level_name(int level);
+
+/** A rule: static metadata (for SARIF's tool.driver.rules). */
+typedef struct nr_audit_rule {
+	const char *id;           /**< "NR001" */
+	const char *name;         /**< "runs-as-root" */
+	nr_level level;           /**< default level */
+	const char *summary;      /**< one line */
+	const char *help;         /**< how to fix, one or two sentences */
+} nr_audit_rule;
+
+/** @return the number of rules. */
+NR_EXTERN(size_t) nr_audit_rule_count(void);
+
+/** @return rule @p k (static), NULL when out of range. */
+NR_EXTERN(const nr_audit_rule *) nr_audit_rule_at(size_t k);
+
+/** @return the rule with this id (static), NULL when none. */
+NR_EXTERN(const nr_audit_rule *) nr_audit_rule_find(const char *id);
+
+/** One finding. Borrowed strings, valid while the audit is. */
+typedef struct nr_finding {
+	const char *id;           /**< rule id, "NR001" */
+	nr_level level;
+	size_t manifest;          /**< index of the manifest (platform) */
+	const char *platform;     /**< "linux/amd64" */
+	const char *location;     /**< "config.User", "config.Env.ASPNETCORE_URLS",
+	                               "config.ExposedPorts.80/tcp", "usr/bin/su", "home/app" */
+	const char *message;      /**< one line */
+	const char *fix;          /**< one line */
+} nr_finding;
+
+/** Options of nr_image_audit(). Versioned: NR_AUDIT_OPTIONS_INIT / nr_audit_options_init(). */
+typedef struct nr_audit_options {
+	unsigned int version;         /**< NR_AUDIT_OPTIONS_VERSION */
+	unsigned int threshold;       /**< first unprivileged port; default 1024 */
+	nr_scan_progress_cb progress; /**< layer scan progress, may be NULL */
+	void *payload;                /**< passed to progress */
+} nr_audit_options;
+
+#define NR_AUDIT_OPTIONS_VERSION 1
+#define NR_AUDIT_OPTIONS_INIT { NR_AUDIT_OPTIONS_VERSION, 1024, NULL, NULL }
+
+/** Initialise @p opts with the defaults. @return 0, or NR_EARG */
+NR_EXTERN(int) nr_audit_options_init(nr_audit_options *opts, unsigned int version);
+
+/** The result of an audit: opaque, owned by the caller. */
+typedef struct nr_audit nr_audit;
+
+/**
+ * Audit every manifest of @p img. Problems of the image are findings, not errors.
+ * @param[out] out  the audit (nr_audit_free()); NULL on failure
+ * @return 0; NR_EINVALID (a config that is not JSON), any nr_image_scan() error (NR_EDIGEST for
+ *         a tampered blob, ...), NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_image_audit(nr_image *img, const nr_audit_options *opts, nr_audit **out,
+	nr_error *err);
+
+/** @return the number of audited manifests (platforms). */
+NR_EXTERN(size_t) nr_audit_platform_count(const nr_audit *a);
+
+/** @return the platform of manifest @p i ("linux/amd64"), borrowed; NULL when out of range. */
+NR_EXTERN(const char *) nr_audit_platform(const nr_audit *a, size_t i);
+
+/** @return the config User of manifest @p i as written ("" when unset), borrowed. */
+NR_EXTERN(const char *) nr_audit_user(const nr_audit *a, size_t i);
+
+/** @return the number of findings (all platforms, in manifest order). */
+NR_EXTERN(size_t) nr_audit_count(const nr_audit *a);
+
+/** @return finding @p k (borrowed), NULL when out of range. */
+NR_EXTERN(const nr_finding *) nr_audit_finding(const nr_audit *a, size_t k);
+
+/** @return the highest level among the findings (NR_LEVEL_NONE when clean). */
+NR_EXTERN(int) nr_audit_max_level(const nr_audit *a);
+
+/** Free an audit. NULL is a no-op. */
+NR_EXTERN(void) nr_audit_free(nr_audit *a);
 
 NR_END_DECL
 

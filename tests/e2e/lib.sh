@@ -12,9 +12,11 @@
 # Functions (IMAGE is a layout:tag pair like "$E2E_TMP/img:latest"):
 #   e2e_init                       strict mode, temp dir, tool checks (call first)
 #   e2e_skip WHY                   print "SKIP: WHY" and exit 0 (only for missing privileges)
-#   e2e_rootfs DIR [--distroless] [--shadow] [--nologin]
+#   e2e_rootfs DIR [--distroless] [--shadow] [--nologin] [--urlserve]
 #                                  a minimal root filesystem: busybox (sh, id, nc, httpd, ...),
-#                                  /etc/passwd with only root, /etc/group, /app/serve
+#                                  /etc/passwd with only root, /etc/group, /app/serve: the
+#                                  example server (examples/urlserve, static) with --urlserve
+#                                  when it is built, else a busybox httpd stand-in
 #   e2e_layer_tar DIR OUT.tar      reproducible uncompressed tar of DIR's contents
 #   e2e_image_new IMAGE            empty image (umoci init + new), created 2024-01-01
 #   e2e_image_add_dir IMAGE DIR [CREATED_BY]   append DIR as one layer
@@ -96,9 +98,10 @@ e2e_server_path() {
 
 e2e_rootfs() {
 	local dir=$1; shift
-	local distroless=0 shadow=0 nologin=0 a
+	local distroless=0 shadow=0 nologin=0 urlserve=0 a
 	for a in "$@"; do
 		case $a in
+		--urlserve) urlserve=1 ;;
 		--distroless) distroless=1 ;;
 		--shadow) shadow=1 ;;
 		--nologin) nologin=1 ;;
@@ -133,7 +136,7 @@ e2e_rootfs() {
 		fi
 	fi
 	local srv
-	if srv=$(e2e_server_path); then
+	if [ $urlserve = 1 ] && srv=$(e2e_server_path); then
 		cp "$srv" "$dir/app/urlserve"
 		if [ $distroless = 1 ]; then
 			ln -s urlserve "$dir/app/serve"

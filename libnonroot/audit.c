@@ -1,0 +1,710 @@
+/*
+ * audit.c: findings about what makes an image need root (see audit.h for the rules).
+ *
+ * The rules run over plain facts (nr__audit_eval), gathered from the image by one layer scan
+ * (passwd, group, set-id files) and, for a non-root user with a home, a second scan for the
+ * home directory.
+ */
+#include <stdio.h>
+
+#include "internal.h"
+#include "buf.h"
+#include "parse.h"
+#include "audit_internal.h"
+#include "imgconfig_internal.h"
+#include "patch_internal.h"
+#include "nonroot/imgconfig.h"
+
+static const nr_audit_rule rules[] = {
+	{ "NR001", "runs-as-root", NR_LEVEL_ERROR,
+	  "The image runs as root",
+	  "Add a non-root user and set a numeric User: nonroot patch IMAGE (user app, 1654:1654)." },
+	{ "NR002", "user-not-found", NR_LEVEL_ERROR,
+	  "The image's User is not in its /etc/passwd or /etc/group: the runtime refuses to start it",
+	  "Add the user to the image (nonroot patch IMAGE --user NAME) or set a numeric User." },
+	{ "NR003", "non-numeric-user", NR_LEVEL_WARNING,
+	  "The image's User is a name: Kubernetes runAsNonRoot cannot verify it",
+	  "Set User to numeric UID:GID (nonroot patch writes \"1654:1654\")." },
+	{ "NR004", "exposed-privileged-port", NR_LEVEL_WARNING,
+	  "ExposedPorts has a privileged port (below 1024)",
+	  "Expose the unprivileged port the server listens on as non-root (nonroot patch maps "
+	  "80/tcp to 8080/tcp and 443/tcp to 8443/tcp)." },
+	{ "NR005", "aspnet-privileged-port", NR_LEVEL_ERROR,
+	  "An ASP.NET Core variable makes Kestrel bind a privileged port",
+	  "Move the binding to a port >= 1024 (nonroot patch rewrites ASPNETCORE_URLS, DOTNET_URLS "
+	  "and ASPNETCORE_HTTP(S)_PORTS: 80 to 8080, 443 to 8443)." },
+	{ "NR006", "healthcheck-privileged-port", NR_LEVEL_WARNING,
+	  "The health check probes a privileged port",
+	  "Probe the port the server listens on as non-root (nonroot patch rewrites the URL)." },
+	{ "NR007", "port-fallback", NR_LEVEL_WARNING,
+	  "A URL's port is not a number: Kestrel silently binds the scheme's default port",
+	  "Write the port as a number, e.g. http://+:8080." },
+	{ "NR008", "setid-file", NR_LEVEL_WARNING,
+	  "The image has a set-uid or set-gid file",
+	  "Remove the set-id bit (chmod u-s,g-s) or the file, and run with no-new-privileges "
+	  "(nonroot bundle harden)." },
+	{ "NR009", "home-not-owned", NR_LEVEL_WARNING,
+	  "The user's home directory is missing or not owned by the user",
+	  "Create the home owned by the user (nonroot patch does: 0755 UID:GID)." },
+	{ "NR010", "aspnet-invalid-address", NR_LEVEL_ERROR,
+	  "An ASP.NET Core address is invalid: Kestrel would refuse to start",
+	  "Correct the address (see nonroot urls --check NAME=VALUE)." },
+	{ "NR011", "user-without-entry", NR_LEVEL_NOTE,
+	  "The numeric User has no passwd entry: it runs with gid 0, HOME=/ and no name",
+	  "Add the user: nonroot patch IMAGE --uid UID." },
+};
+
+typedef struct platform_info {
+	char *platform;
+	char *user;
+} platform_info;
+
+struct nr_audit {
+	nr_finding *f;
+	size_t n, alloc;
+	platform_info *p;
+	size_t np, ap;
+	int max;
+};
+
+const char *nr_level_name(int level)
+{
+	switch (level) {
+	case NR_LEVEL_NONE: return "none";
+	case NR_LEVEL_NOTE: return "note";
+	case NR_LEVEL_WARNING: return "warning";
+	case NR_LEVEL_ERROR: return "error";
+	default: return "?";
+	}
+}
+
+size_t nr_audit_rule_count(void)
+{
+	return NR_ARRAY_SIZE(rules);
+}
+
+const nr_audit_rule *nr_audit_rule_at(size_t k)
+{
+	return k < NR_ARRAY_SIZE(rules) ? &rules[k] : NULL;
+}
+
+const nr_audit_rule *nr_audit_rule_find(const char *id)
+{
+	size_t k;
+
+	for (k = 0; id && k < NR_ARRAY_SIZE(rules); k++)
+		if (!strcmp(rules[k].id, id))
+			return &rules[k];
+	return NULL;
+}
+
+int nr_audit_options_init(nr_audit_options *opts, unsigned int version)
+{
+	nr_audit_options init = NR_AUDIT_OPTIONS_INIT;
+
+	if (opts == NULL || version != NR_AUDIT_OPTIONS_VERSION)
+		return NR_EARG;
+	*opts = init;
+	return 0;
+}
+
+size_t nr_audit_platform_count(const nr_audit *a)
+{
+	return a ? a->np : 0;
+}
+
+const char *nr_audit_platform(const nr_audit *a, size_t i)
+{
+	return a && i < a->np ? a->p[i].platform : NULL;
+}
+
+const char *nr_audit_user(const nr_audit *a, size_t i)
+{
+	return a && i < a->np ? a->p[i].user : NULL;
+}
+
+size_t nr_audit_count(const nr_audit *a)
+{
+	return a ? a->n : 0;
+}
+
+const nr_finding *nr_audit_finding(const nr_audit *a, size_t k)
+{
+	return a && k < a->n ? &a->f[k] : NULL;
+}
+
+int nr_audit_max_level(const nr_audit *a)
+{
+	return a ? a->max : NR_LEVEL_NONE;
+}
+
+void nr_audit_free(nr_audit *a)
+{
+	size_t k;
+
+	if (a == NULL)
+		return;
+	for (k = 0; k < a->n; k++) {
+		free((char *)a->f[k].platform);
+		free((char *)a->f[k].location);
+		free((char *)a->f[k].message);
+		free((char *)a->f[k].fix);
+	}
+	for (k = 0; k < a->np; k++) {
+		free(a->p[k].platform);
+		free(a->p[k].user);
+	}
+	free(a->f);
+	free(a->p);
+	free(a);
+}
+
+nr_audit *nr__audit_new(void)
+{
+	return nr__calloc(1, sizeof(nr_audit));
+}
+
+/* ---- evaluation ---------------------------------------------------------------------------- */
+
+typedef struct eval {
+	nr_audit *a;
+	const nr__audit_facts *f;
+	nr_error *err;
+} eval;
+
+static int add(eval *e, const char *id, nr_level level, const char *location, const char *fix,
+	const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int add(eval *e, const char *id, nr_level level, const char *location, const char *fix,
+	const char *fmt, ...)
+{
+	nr_audit *a = e->a;
+	nr_finding *f;
+	nr_buf msg = NR_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	nr_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (msg.oom || nr__array_grow((void **)&a->f, &a->alloc, a->n + 1, sizeof(*a->f)) < 0) {
+		nr_buf_dispose(&msg);
+		return nr__error_oom(e->err);
+	}
+	f = &a->f[a->n];
+	memset(f, 0, sizeof(*f));
+	f->id = nr_audit_rule_find(id)->id;
+	f->level = level;
+	f->manifest = e->f->manifest;
+	f->platform = nr__strdup(e->f->platform ? e->f->platform : "");
+	f->location = nr__strdup(location ? location : "");
+	f->fix = nr__strdup(fix ? fix : nr_audit_rule_find(id)->help);
+	f->message = nr_buf_detach(&msg, NULL);
+	a->n++;   /* counted first: nr_audit_free frees what was allocated */
+	if (!f->platform || !f->location || !f->fix || !f->message)
+		return nr__error_oom(e->err);
+	if ((int)level > a->max)
+		a->max = (int)level;
+	return 0;
+}
+
+/* Is every ':'-part of a User spec numeric (as runc's Atoi would take it)? */
+static bool spec_numeric(const char *spec)
+{
+	const char *p = spec;
+	size_t n;
+	uint64_t v;
+
+	if (*spec == '\0')
+		return true;
+	while (p) {
+		const char *colon = strchr(p, ':');
+		n = colon ? (size_t)(colon - p) : strlen(p);
+		if (nr_parse_u64(p, n, UINT64_MAX, &v) == NR_EINVALID)
+			return false;
+		p = colon ? colon + 1 : NULL;
+	}
+	return true;
+}
+
+static int check_user(eval *e, nr_imgconfig *cfg, int *runs_root)
+{
+	const nr__audit_facts *f = e->f;
+	const char *spec = nr_imgconfig_user(cfg);
+	nr_passwd *pw = NULL;
+	nr_group *gr = NULL;
+	nr_exec_user eu;
+	nr_error rerr = NR_ERROR_INIT;
+	char fix[256];
+	int error = 0, r;
+
+	*runs_root = -1;   /* unknown */
+	memset(&eu, 0, sizeof(eu));
+	if (f->passwd && (error = nr_passwd_parse(&pw, f->passwd, f->passwd_len, "etc/passwd",
+	    e->err)) < 0)
+		goto done;
+	if (f->group && (error = nr_group_parse(&gr, f->group, f->group_len, "etc/group",
+	    e->err)) < 0)
+		goto done;
+	r = nr_userspec_resolve(&eu, spec, pw, gr, NULL, &rerr);
+	if (r == NR_ENOMEM) {
+		error = nr__error_oom(e->err);
+		goto done;
+	}
+	if (r < 0) {
+		snprintf(fix, sizeof(fix), "add the user to the image (nonroot patch IMAGE --user %.*s) "
+			"or set a numeric User", (int)strcspn(spec, ":"), spec);
+		error = add(e, "NR002", NR_LEVEL_ERROR, "config.User", fix,
+			"User '%s': %s", spec, rerr.message);
+		goto done;
+	}
+	*runs_root = eu.uid == 0;
+	if (eu.uid == 0) {
+		if (*spec == '\0')
+			error = add(e, "NR001", NR_LEVEL_ERROR, "config.User", NULL,
+				"User is not set: the container runs as root (uid 0)");
+		else
+			error = add(e, "NR001", NR_LEVEL_ERROR, "config.User", NULL,
+				"User '%s' runs as root (uid 0)", spec);
+		goto done;
+	}
+	if (!spec_numeric(spec)) {
+		snprintf(fix, sizeof(fix), "set User to \"%u:%u\"", (unsigned)eu.uid, (unsigned)eu.gid);
+		if ((error = add(e, "NR003", NR_LEVEL_WARNING, "config.User", fix,
+		    "User '%s' is not numeric: Kubernetes runAsNonRoot cannot verify it (\"container "
+		    "has runAsNonRoot and image has non-numeric user (%s), cannot verify user is "
+		    "non-root\")", spec, spec)) < 0)
+			goto done;
+	}
+	if (eu.name == NULL) {
+		snprintf(fix, sizeof(fix), "add the user: nonroot patch IMAGE --uid %u",
+			(unsigned)eu.uid);
+		if ((error = add(e, "NR011", NR_LEVEL_NOTE, "config.User", fix,
+		    "User '%s' (uid %u) has no passwd entry: it runs with gid %u, HOME=%s and no name",
+		    spec, (unsigned)eu.uid, (unsigned)eu.gid, eu.home)) < 0)
+			goto done;
+	} else if (f->lookup && eu.home && strcmp(eu.home, "/") != 0 && *eu.home) {
+		nr_buf rel = NR_BUF_INIT;
+		int type = 0;
+		uint64_t huid = 0, hgid = 0;
+
+		snprintf(fix, sizeof(fix), "create %s owned by %u:%u, mode 0755 (nonroot patch does)",
+			eu.home, (unsigned)eu.uid, (unsigned)eu.gid);
+		if ((error = nr__path_relative(&rel, eu.home, e->err)) < 0 ||
+		    (error = f->lookup(f->lookup_ctx, rel.ptr, &type, &huid, &hgid, e->err)) < 0) {
+			nr_buf_dispose(&rel);
+			goto done;
+		}
+		if (type == NR_ENTRY_NONE)
+			error = add(e, "NR009", NR_LEVEL_WARNING, rel.ptr, fix,
+				"the home %s of user %s (%u) does not exist", eu.home, eu.name,
+				(unsigned)eu.uid);
+		else if (type != NR_ENTRY_DIRECTORY)
+			error = add(e, "NR009", NR_LEVEL_WARNING, rel.ptr, fix,
+				"the home %s of user %s (%u) is not a directory", eu.home, eu.name,
+				(unsigned)eu.uid);
+		else if (huid != eu.uid)
+			error = add(e, "NR009", NR_LEVEL_WARNING, rel.ptr, fix,
+				"the home %s is owned by %llu:%llu, not by user %s (%u)", eu.home,
+				(unsigned long long)huid, (unsigned long long)hgid, eu.name,
+				(unsigned)eu.uid);
+		nr_buf_dispose(&rel);
+	}
+done:
+	nr_exec_user_dispose(&eu);
+	nr_passwd_free(pw);
+	nr_group_free(gr);
+	return error;
+}
+
+/* Privileged ports of one variable alone (and its port fallbacks). */
+static int check_variable(eval *e, nr_imgconfig *cfg, const nr_bindings *all, const char *name,
+	const char *value, int runs_root)
+{
+	const nr__audit_facts *f = e->f;
+	nr_buf kv = NR_BUF_INIT, ports = NR_BUF_INIT, why = NR_BUF_INIT, loc = NR_BUF_INIT;
+	nr_bindings *b = NULL;
+	nr_error berr = NR_ERROR_INIT;
+	const char *envp[2], *effective_name = NULL, *v;
+	nr_urls_key key = nr_urls_key_of(name, strlen(name));
+	nr_portmap map;
+	char *nv = NULL;
+	char fix[512];
+	size_t k, nprivileged = 0;
+	bool effective;
+	int error = 0;
+	nr_level level;
+	(void)cfg;
+
+	nr_buf_printf(&kv, "%s=%s", name, value);
+	nr_buf_printf(&loc, "config.Env.%s", name);
+	if (kv.oom || loc.oom) {
+		error = nr__error_oom(e->err);
+		goto done;
+	}
+	envp[0] = kv.ptr;
+	envp[1] = NULL;
+	if (nr_bindings_from_env(&b, envp, NULL, &berr) < 0) {
+		if (berr.code == NR_ENOMEM) {
+			error = nr__error_oom(e->err);
+			goto done;
+		}
+		error = add(e, "NR010", NR_LEVEL_ERROR, loc.ptr, NULL, "%s=%s: %s", name, value,
+			berr.message);
+		goto done;
+	}
+	for (k = 0; k < nr_bindings_count(b); k++) {
+		const nr_binding *bd = nr_bindings_get(b, k);
+		if (bd->parsed.flags & NR_URL_PORT_FALLBACK) {
+			char txt[128];
+			snprintf(txt, sizeof(txt), "%.*s", (int)bd->parsed.port_text.len,
+				bd->url + bd->parsed.port_text.off);
+			if ((error = add(e, "NR007", NR_LEVEL_WARNING, loc.ptr, NULL,
+			    "%s=%s: the port '%s' is not a number: Kestrel silently binds port %d "
+			    "instead", name, value, txt, (int)bd->parsed.port)) < 0)
+				goto done;
+		}
+		if (nr_url_is_privileged(&bd->parsed, f->threshold)) {
+			nr_buf_printf(&ports, "%s%d", nprivileged ? ", " : "", (int)bd->parsed.port);
+			nprivileged++;
+		}
+	}
+	if (nprivileged == 0)
+		goto done;
+
+	/* Which variable wins: the effective source, then the prefix precedence. */
+	effective_name = nr_bindings_variable(all, key, &v);
+	effective = effective_name && !strcmp(effective_name, name);
+	if (effective && key != NR_URLS_KEY_URLS &&
+	    nr_bindings_source(all) == NR_URLS_SOURCE_URLS)
+		effective = false;
+	if (effective) {
+		if (key == NR_URLS_KEY_URLS) {
+			const char *hp = nr_bindings_variable(all, NR_URLS_KEY_HTTP_PORTS, NULL);
+			const char *hs = nr_bindings_variable(all, NR_URLS_KEY_HTTPS_PORTS, NULL);
+			nr_buf_printf(&why, "%s is the effective urls setting", name);
+			if (hp || hs)
+				nr_buf_printf(&why, " and overrides %s%s%s (Kestrel: \"Overriding "
+					"HTTP_PORTS ...\")", hp ? hp : "", hp && hs ? " and " : "",
+					hs ? hs : "");
+		} else {
+			nr_buf_printf(&why, "no URLS variable is set, so %s applies", name);
+		}
+		level = runs_root == 1 ? NR_LEVEL_WARNING : NR_LEVEL_ERROR;
+	} else {
+		const char *winner = nr_bindings_variable(all, NR_URLS_KEY_URLS, NULL);
+		if (winner && key != NR_URLS_KEY_URLS)
+			nr_buf_printf(&why, "it has no effect: %s takes precedence (Kestrel logs "
+				"\"Overriding HTTP_PORTS ...\")", winner);
+		else
+			nr_buf_printf(&why, "it has no effect: %s takes precedence",
+				effective_name ? effective_name : "another variable");
+		level = NR_LEVEL_NOTE;
+	}
+	nr_portmap_default(&map);
+	if (nr_urls_rewrite(&nv, NULL, name, value, strlen(value), &map, f->threshold, 0, NULL) > 0)
+		snprintf(fix, sizeof(fix), "use unprivileged ports: %s=%s (nonroot patch does this)",
+			name, nv);
+	else
+		snprintf(fix, sizeof(fix), "use ports >= %u (nonroot patch --port-map FROM:TO)",
+			f->threshold);
+	if (why.oom || ports.oom) {
+		error = nr__error_oom(e->err);
+		goto done;
+	}
+	if (level == NR_LEVEL_NOTE)
+		error = add(e, "NR005", level, loc.ptr, fix, "%s=%s asks for privileged port%s %s, "
+			"but %s", name, value, nprivileged > 1 ? "s" : "", ports.ptr, why.ptr);
+	else
+		error = add(e, "NR005", level, loc.ptr, fix, "%s=%s makes Kestrel bind privileged "
+			"port%s %s: a non-root user without CAP_NET_BIND_SERVICE gets \"Permission "
+			"denied\" (%s)%s", name, value, nprivileged > 1 ? "s" : "", ports.ptr, why.ptr,
+			runs_root == 1 ? "; it works only because the image runs as root" : "");
+done:
+	free(nv);
+	nr_bindings_free(b);
+	nr_buf_dispose(&kv);
+	nr_buf_dispose(&ports);
+	nr_buf_dispose(&why);
+	nr_buf_dispose(&loc);
+	return error;
+}
+
+static int check_ports(eval *e, nr_imgconfig *cfg, int runs_root)
+{
+	const nr__audit_facts *f = e->f;
+	const char **envp = NULL;
+	nr_bindings *all = NULL;
+	nr_error berr = NR_ERROR_INIT;
+	nr_portmap map;
+	char *hc = NULL, loc[160], fix[256];
+	size_t n = nr_imgconfig_env_count(cfg), k;
+	int error = 0;
+
+	nr_portmap_default(&map);
+	/* ASP.NET Core variables: each one (its last entry), judged against the whole env. */
+	if ((envp = nr__calloc(n + 1, sizeof(*envp))) == NULL)
+		return nr__error_oom(e->err);
+	for (k = 0; k < n; k++)
+		envp[k] = nr_imgconfig_env_at(cfg, k);
+	if (nr_bindings_from_env(&all, envp, NULL, &berr) < 0) {
+		if (berr.code == NR_ENOMEM) {
+			error = nr__error_oom(e->err);
+			goto done;
+		}
+		all = NULL;   /* per-variable checks below report it (NR010) */
+	}
+	for (k = 0; k < n; k++) {
+		const char *kv = envp[k], *eq = strchr(kv, '=');
+		char name[128];
+		size_t nlen;
+
+		if (eq == NULL || (nlen = (size_t)(eq - kv)) >= sizeof(name) ||
+		    nr_urls_key_of(kv, nlen) == NR_URLS_KEY_NONE)
+			continue;
+		memcpy(name, kv, nlen);
+		name[nlen] = '\0';
+		if (nr_imgconfig_env_get(cfg, name) != eq + 1)
+			continue;   /* an earlier entry of a repeated variable: the last one counts */
+		if (all == NULL) {
+			nr_bindings *one = NULL;
+			const char *ev[2] = { kv, NULL };
+			nr_error oerr = NR_ERROR_INIT;
+			if (nr_bindings_from_env(&one, ev, NULL, &oerr) < 0) {
+				snprintf(loc, sizeof(loc), "config.Env.%s", name);
+				if ((error = add(e, "NR010", NR_LEVEL_ERROR, loc, NULL, "%s: %s", kv,
+				    oerr.message)) < 0)
+					goto done;
+			}
+			nr_bindings_free(one);
+			continue;
+		}
+		if ((error = check_variable(e, cfg, all, name, eq + 1, runs_root)) < 0)
+			goto done;
+	}
+	/* ExposedPorts. */
+	for (k = 0; k < nr_imgconfig_exposed_count(cfg); k++) {
+		const char *key = nr_imgconfig_exposed_at(cfg, k), *proto;
+		uint16_t port;
+		int to;
+
+		if (nr_imgconfig_parse_port_key(key, &port, &proto, NULL) < 0 || port == 0 ||
+		    port >= f->threshold)
+			continue;
+		snprintf(loc, sizeof(loc), "config.ExposedPorts.%s", key);
+		if ((to = nr_portmap_lookup(&map, port)) >= 0)
+			snprintf(fix, sizeof(fix), "expose %d/%s instead (nonroot patch maps it)", to,
+				proto);
+		else
+			snprintf(fix, sizeof(fix), "expose a port >= %u (nonroot patch --port-map "
+				"%u:PORT)", f->threshold, (unsigned)port);
+		if ((error = add(e, "NR004", NR_LEVEL_WARNING, loc, fix,
+		    "ExposedPorts has privileged port %s", key)) < 0)
+			goto done;
+	}
+	/* Health check. */
+	if ((error = nr_imgconfig_healthcheck(&hc, cfg, e->err)) < 0)
+		goto done;
+	if (hc) {
+		uint16_t ports[16];
+		size_t np = nr__text_url_ports(hc, ports, NR_ARRAY_SIZE(ports)), j;
+		for (j = 0; j < np && j < NR_ARRAY_SIZE(ports); j++) {
+			int to;
+			if (ports[j] == 0 || ports[j] >= f->threshold)
+				continue;
+			to = nr_portmap_lookup(&map, ports[j]);
+			if (to >= 0)
+				snprintf(fix, sizeof(fix), "probe port %d (nonroot patch rewrites the URL)",
+					to);
+			else
+				snprintf(fix, sizeof(fix), "probe the unprivileged port the server "
+					"listens on");
+			if ((error = add(e, "NR006", NR_LEVEL_WARNING, "config.Healthcheck", fix,
+			    "the health check probes privileged port %u: %s", (unsigned)ports[j],
+			    hc)) < 0)
+				goto done;
+		}
+	}
+done:
+	free(hc);
+	nr_bindings_free(all);
+	free(envp);
+	return error;
+}
+
+static int check_setid(eval *e)
+{
+	const nr__audit_facts *f = e->f;
+	size_t k;
+	int error;
+
+	for (k = 0; k < f->nsetid; k++) {
+		const nr__audit_setid *s = &f->setid[k];
+		const char *kind = (s->mode & 04000) && (s->mode & 02000) ? "set-uid and set-gid"
+			: (s->mode & 04000) ? "set-uid" : "set-gid";
+		if ((error = add(e, "NR008", NR_LEVEL_WARNING, s->path, NULL,
+		    "%s file /%s (mode %04o, owner %llu:%llu)", kind, s->path, (unsigned)s->mode,
+		    (unsigned long long)s->uid, (unsigned long long)s->gid)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err)
+{
+	nr_imgconfig *cfg = NULL;
+	platform_info *pi;
+	eval e;
+	int error, runs_root;
+
+	NR_ASSERT_ARG(a, err);
+	NR_ASSERT_ARG(f, err);
+	e.a = a;
+	e.f = f;
+	e.err = err;
+	if ((error = nr_imgconfig_parse(&cfg, f->config, f->config_len, err)) < 0)
+		return error;
+	if (nr__array_grow((void **)&a->p, &a->ap, a->np + 1, sizeof(*a->p)) < 0) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	pi = &a->p[a->np++];
+	pi->platform = nr__strdup(f->platform ? f->platform : "");
+	pi->user = nr__strdup(nr_imgconfig_user(cfg));
+	if (!pi->platform || !pi->user) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	if ((error = check_user(&e, cfg, &runs_root)) < 0 ||
+	    (error = check_ports(&e, cfg, runs_root)) < 0 ||
+	    (error = check_setid(&e)) < 0)
+		goto done;
+	error = 0;
+done:
+	nr_imgconfig_free(cfg);
+	return error;
+}
+
+/* ---- over an image ----------------------------------------------------------------------- */
+
+typedef struct lookup_ctx {
+	nr_image *img;
+	size_t i;
+	const nr_audit_options *opts;
+} lookup_ctx;
+
+static int image_lookup(void *ctx_, const char *path, int *type, uint64_t *uid, uint64_t *gid,
+	nr_error *err)
+{
+	lookup_ctx *c = ctx_;
+	nr_scan_request req = NR_SCAN_REQUEST_INIT;
+	nr_scan_result *res = NULL;
+	const nr_scan_entry *en;
+	const char *paths[1];
+	int error;
+
+	paths[0] = path;
+	req.paths = paths;
+	req.npaths = 1;
+	req.content_max = 1;
+	req.progress = c->opts->progress;
+	req.payload = c->opts->payload;
+	if ((error = nr_image_scan(c->img, c->i, &req, &res, err)) < 0)
+		return error;
+	en = nr_scan_result_get(res, path);
+	*type = en ? (int)en->type : NR_ENTRY_NONE;
+	*uid = en ? en->uid : 0;
+	*gid = en ? en->gid : 0;
+	nr_scan_result_free(res);
+	return 0;
+}
+
+static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_audit *a,
+	nr_error *err)
+{
+	static const char *const paths[] = { "etc/passwd", "etc/group" };
+	nr_scan_request req = NR_SCAN_REQUEST_INIT;
+	nr_scan_result *res = NULL;
+	nr__audit_facts f;
+	nr__audit_setid *setid = NULL;
+	const nr_scan_entry *pw, *gr;
+	lookup_ctx lc;
+	size_t k, ns;
+	int error;
+
+	memset(&f, 0, sizeof(f));
+	f.manifest = i;
+	f.platform = nr_image_platform(img, i);
+	if ((f.config = nr_image_config(img, i, &f.config_len)) == NULL)
+		return nr__error_set(err, NR_EINVALID, f.platform, 0, 0, "audit: no config");
+	req.paths = paths;
+	req.npaths = NR_ARRAY_SIZE(paths);
+	req.flags = NR_SCAN_SETID;
+	req.progress = opts->progress;
+	req.payload = opts->payload;
+	if ((error = nr_image_scan(img, i, &req, &res, err)) < 0)
+		return error;
+	pw = nr_scan_result_get(res, "etc/passwd");
+	gr = nr_scan_result_get(res, "etc/group");
+	if (pw && pw->type == NR_ENTRY_REGULAR && pw->content) {
+		f.passwd = pw->content;
+		f.passwd_len = pw->content_len;
+	}
+	if (gr && gr->type == NR_ENTRY_REGULAR && gr->content) {
+		f.group = gr->content;
+		f.group_len = gr->content_len;
+	}
+	ns = nr_scan_result_setid_count(res);
+	if (ns > 0 && (setid = nr__calloc(ns, sizeof(*setid))) == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	for (k = 0; k < ns; k++) {
+		const nr_scan_entry *s = nr_scan_result_setid(res, k);
+		setid[k].path = s->path;
+		setid[k].mode = s->mode;
+		setid[k].uid = s->uid;
+		setid[k].gid = s->gid;
+	}
+	f.setid = setid;
+	f.nsetid = ns;
+	lc.img = img;
+	lc.i = i;
+	lc.opts = opts;
+	f.lookup = image_lookup;
+	f.lookup_ctx = &lc;
+	f.threshold = opts->threshold;
+	error = nr__audit_eval(a, &f, err);
+done:
+	free(setid);
+	nr_scan_result_free(res);
+	return error;
+}
+
+int nr_image_audit(nr_image *img, const nr_audit_options *opts, nr_audit **out, nr_error *err)
+{
+	nr_audit_options defaults = NR_AUDIT_OPTIONS_INIT;
+	nr_audit *a;
+	size_t i, n;
+	int error;
+
+	NR_ASSERT_ARG(out, err);
+	*out = NULL;
+	NR_ASSERT_ARG(img, err);
+	if (opts == NULL)
+		opts = &defaults;
+	if (opts->version != NR_AUDIT_OPTIONS_VERSION)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "audit: unknown options version %u",
+			opts->version);
+	if ((n = nr_image_count(img)) == 0)
+		return nr__error_set(err, NR_EINVALID, NULL, 0, 0, "audit: the image has no manifest");
+	if ((a = nr__audit_new()) == NULL)
+		return nr__error_oom(err);
+	for (i = 0; i < n; i++) {
+		if ((error = audit_one(img, i, opts, a, err)) < 0) {
+			nr_audit_free(a);
+			return error;
+		}
+	}
+	*out = a;
+	return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * audit_internal.h: the audit's rule evaluation over plain facts, so that it can be tested
+ * without an image. Not installed.
+ */
+#ifndef NR_AUDIT_INTERNAL_H
+#define NR_AUDIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nonroot.h"
+
+typedef struct nr__audit_setid {
+	const char *path;        /* "usr/bin/su" */
+	uint32_t mode;           /* 07777 bits */
+	uint64_t uid, gid;
+} nr__audit_setid;
+
+/* Look up a directory in the image: *type is an nr_entry_type. */
+typedef int (*nr__audit_lookup_cb)(void *ctx, const char *path, int *type, uint64_t *uid,
+	uint64_t *gid, nr_error *err);
+
+typedef struct nr__audit_facts {
+	size_t manifest;
+	const char *platform;
+	const char *config;               /* config JSON */
+	size_t config_len;
+	const char *passwd;               /* NULL: the image has no /etc/passwd */
+	size_t passwd_len;
+	const char *group;                /* NULL: no /etc/group */
+	size_t group_len;
+	const nr__audit_setid *setid;
+	size_t nsetid;
+	nr__audit_lookup_cb lookup;       /* for the home directory; NULL: not checked */
+	void *lookup_ctx;
+	unsigned int threshold;           /* first unprivileged port */
+} nr__audit_facts;
+
+nr_audit *nr__audit_new(void);
+/* Evaluate every rule on one manifest's facts, appending findings to a. */
+int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err);
+
+#endif
