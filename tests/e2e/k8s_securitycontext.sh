@@ -28,10 +28,9 @@ expect() {    # expect WHAT EXPECTED ACTUAL
 	fi
 }
 
-# What `nonroot patch` produces: numeric User, Kestrel moved to 8080 (ASPNETCORE_URLS is
-# replaced in place; ExposedPorts 80 → 8080).
-variant patched --config.user 1654:1654 --config.env ASPNETCORE_URLS=http://+:8080 \
-	--config.exposedports 8080/tcp
+# The real `nonroot patch`: numeric User "1654:1654", Kestrel moved from 80 to 8080.
+umoci tag --image "$L:rootful" patched
+"$NONROOT" patch "oci:$L:patched" >/dev/null
 variant named --config.user app
 variant namedgroup --config.user 1654:app
 variant huge --config.user 2147483648:1
