@@ -16,7 +16,8 @@ from .urls import (Binding, Bindings, PortMap, Url, effective_bindings, parse_ur
 from .accounts import (USER_ID_MAX, USER_ID_MIN, SYS_ID_MAX, SYS_ID_MIN, ExecUser, GrEnt,
                        Group, GShadow, Passwd, PwEnt, SgEnt, Shadow, SpEnt, additional_gids,
                        check_name, resolve_user, shadow_days_now)
-from .image import BlobWriter, Descriptor, Image, ScanEntry, ScanResult
+from .image import (BlobWriter, Descriptor, Image, PatchChange, PatchReport, ScanEntry,
+                    ScanResult)
 
 __all__ = [
     "version", "strerror", "NonrootError", "InvalidInput", "NotFound", "OutOfRange",
@@ -25,7 +26,7 @@ __all__ = [
     "ImageConfig", "parse_port_key", "Bundle", "BundleReport",
     "Url", "Binding", "Bindings", "PortMap", "parse_url", "parse_urls", "effective_bindings",
     "urls_key_of", "rewrite_urls",
-    "Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter",
+    "Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter", "PatchChange", "PatchReport",
     "Passwd", "Group", "Shadow", "GShadow", "PwEnt", "GrEnt", "SpEnt", "SgEnt", "ExecUser",
     "resolve_user", "additional_gids", "check_name", "shadow_days_now",
     "SYS_ID_MIN", "SYS_ID_MAX", "USER_ID_MIN", "USER_ID_MAX",

@@ -454,6 +454,48 @@ typedef struct nr_image_write_options {
 int nr_image_write_options_init(nr_image_write_options *opts, unsigned int version);
 int nr_image_write(nr_image *img, const char *dest,
 	const nr_image_write_options *opts, nr_error *err);
+/* patch.h */
+typedef enum nr_patch_mode {
+	NR_PATCH_NONROOT = 0,
+	NR_PATCH_COMPAT = 1
+} nr_patch_mode;
+typedef struct nr_patch_options {
+	unsigned int version;
+	const char *user;
+	int64_t uid;
+	int64_t gid;
+	const char *home;
+	int no_home;
+	const char *shell;
+	const nr_portmap *ports;
+	nr_patch_mode mode;
+	int dry_run;
+	int64_t mtime;
+	nr_scan_progress_cb progress;
+	void *payload;
+	...;
+} nr_patch_options;
+#define NR_PATCH_OPTIONS_VERSION ...
+int nr_patch_options_init(nr_patch_options *opts, unsigned int version);
+typedef struct nr_patch_change {
+	size_t manifest;
+	const char *platform;
+	const char *what;
+	const char *target;
+	const char *before;
+	const char *after;
+	const char *why;
+	...;
+} nr_patch_change;
+typedef struct nr_patch_report nr_patch_report;
+int nr_image_patch(nr_image *img, const nr_patch_options *opts,
+	nr_patch_report **out, nr_error *err);
+size_t nr_patch_report_count(const nr_patch_report *r);
+const nr_patch_change * nr_patch_report_change(const nr_patch_report *r, size_t k);
+int nr_patch_report_changed(const nr_patch_report *r);
+uint32_t nr_patch_report_uid(const nr_patch_report *r);
+uint32_t nr_patch_report_gid(const nr_patch_report *r);
+void nr_patch_report_free(nr_patch_report *r);
 /* Python side of nr_scan_progress_cb (payload: an ffi.new_handle of the callable) */
 extern "Python" void _nr_py_scan_progress(size_t, size_t, uint64_t, uint64_t, void *);
 """

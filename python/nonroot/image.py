@@ -4,8 +4,10 @@ from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tu
 from ._native import ffi, lib
 from ._util import call, check_rc, cstr, new_object, text, to_bytes
 from .imgconfig import ImageConfig
+from .urls import PortMap
 
-__all__ = ["Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter"]
+__all__ = ["Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter", "PatchChange",
+           "PatchReport"]
 
 _TRANSPORTS = {lib.NR_TRANSPORT_OCI: "oci", lib.NR_TRANSPORT_OCI_ARCHIVE: "oci-archive",
                lib.NR_TRANSPORT_DOCKER_ARCHIVE: "docker-archive"}
@@ -124,6 +126,40 @@ class BlobWriter:
         pass
 
 
+class PatchChange(NamedTuple):
+    """One planned (or made) change of a patch."""
+    manifest: int
+    platform: str
+    what: str                 # "file", "directory", "config", "env", "exposed-port", ...
+    target: str               # "etc/passwd", "User", "ASPNETCORE_URLS", "80/tcp", ...
+    before: Optional[str]
+    after: Optional[str]
+    why: str
+
+
+class PatchReport:
+    """The outcome of Image.patch(): the changes (copied), whether anything changed, and
+    the uid/gid the image runs as afterwards."""
+
+    def __init__(self, ptr) -> None:
+        self.changes: List[PatchChange] = []
+        for k in range(lib.nr_patch_report_count(ptr)):
+            c = lib.nr_patch_report_change(ptr, k)
+            self.changes.append(PatchChange(c.manifest, text(c.platform) or "",
+                                            text(c.what) or "", text(c.target) or "",
+                                            text(c.before), text(c.after), text(c.why) or ""))
+        self.changed: bool = bool(lib.nr_patch_report_changed(ptr))
+        self.uid: int = lib.nr_patch_report_uid(ptr)
+        self.gid: int = lib.nr_patch_report_gid(ptr)
+        self._ptr = ptr
+
+    def __iter__(self):
+        return iter(self.changes)
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+
 class Image:
     """An opened container image: oci:DIR[:TAG], oci-archive:FILE[:TAG],
     docker-archive:FILE[:NAME:TAG], or a bare path."""
@@ -229,6 +265,43 @@ class Image:
         d.media_type, d.digest = keep
         d.size = desc.size
         call(lib.nr_image_add_layer, self._ptr, i, d)
+
+    def patch(self, user: Optional[str] = None, uid: Optional[int] = None,
+              gid: Optional[int] = None, home: Optional[str] = None, no_home: bool = False,
+              shell: Optional[str] = None, ports=None, compat: bool = False,
+              dry_run: bool = False, mtime: Optional[int] = None,
+              progress: Optional[ProgressFn] = None) -> PatchReport:
+        """Make every manifest run as a non-root user (in memory; write() saves it).
+        Defaults: user "app", uid = gid = 1654, home /home/NAME, port map 80:8080,443:8443
+        (ports: a PortMap, "FROM:TO,..." or {from: to}); compat keeps the current user and
+        adds the new ports alongside the old ones."""
+        opts = ffi.new("nr_patch_options *")
+        check_rc(lib.nr_patch_options_init(opts, lib.NR_PATCH_OPTIONS_VERSION))
+        keep = []
+
+        def s(v):
+            if v is None:
+                return ffi.NULL
+            keep.append(ffi.new("char[]", to_bytes(v)))
+            return keep[-1]
+        opts.user, opts.home, opts.shell = s(user), s(home), s(shell)
+        opts.uid = -1 if uid is None else uid
+        opts.gid = -1 if gid is None else gid
+        opts.no_home = int(no_home)
+        if ports is not None:
+            pm = ports if isinstance(ports, PortMap) else PortMap(ports)
+            keep.append(pm)
+            opts.ports = pm._map
+        opts.mode = lib.NR_PATCH_COMPAT if compat else lib.NR_PATCH_NONROOT
+        opts.dry_run = int(dry_run)
+        opts.mtime = -1 if mtime is None else mtime
+        if progress is not None:
+            keep.append(ffi.new_handle(progress))
+            opts.progress = lib._nr_py_scan_progress
+            opts.payload = keep[-1]
+        out = ffi.new("nr_patch_report **")
+        call(lib.nr_image_patch, self._ptr, opts, out)
+        return PatchReport(ffi.gc(out[0], lib.nr_patch_report_free))
 
     def write(self, dest: Optional[str] = None, tag: Optional[str] = None) -> None:
         """Write the (edited) image in place (dest None, oci: only) or to another reference."""
