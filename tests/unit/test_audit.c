@@ -1,0 +1,203 @@
+/*
+ * test_audit.c: audit rules, data-driven from tests/data/audit/<case>/:
+ *   config.json, passwd (optional), group (optional), setid (optional: "PATH MODE UID GID"
+ *   lines, mode octal), home (optional: "PATH d|f UID GID" lines: what the image has),
+ *   expected: one line per finding in order, "ID LEVEL LOCATION | message substring".
+ * Plus the rule table (stable ids, levels) and the SARIF level names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nrtest.h"
+#include "internal.h"
+#include "audit_internal.h"
+
+typedef struct homes {
+	char path[8][128];
+	int type[8];
+	uint64_t uid[8], gid[8];
+	size_t n;
+} homes;
+
+static int lookup(void *ctx, const char *path, int *type, uint64_t *uid, uint64_t *gid,
+	nr_error *err)
+{
+	homes *h = ctx;
+	size_t k;
+	(void)err;
+
+	*type = NR_ENTRY_NONE;
+	for (k = 0; k < h->n; k++) {
+		if (!strcmp(h->path[k], path)) {
+			*type = h->type[k];
+			*uid = h->uid[k];
+			*gid = h->gid[k];
+		}
+	}
+	return 0;
+}
+
+static void run_case(const char *dir, const char *name, void *payload)
+{
+	char path[512], *config, *passwd, *group, *setidtxt, *hometxt, *expected, *line, *save;
+	size_t clen, plen = 0, glen = 0, k, nexp = 0;
+	nr__audit_setid setid[8];
+	char setpath[8][128];
+	nr__audit_facts f;
+	homes h;
+	nr_audit *a;
+	nr_error err = NR_ERROR_INIT;
+	(void)payload;
+
+	memset(&f, 0, sizeof(f));
+	memset(&h, 0, sizeof(h));
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	config = nrtest_read(path, &clen);
+	snprintf(path, sizeof(path), "%s/passwd", dir);
+	passwd = nrtest_read_opt(path, &plen);
+	snprintf(path, sizeof(path), "%s/group", dir);
+	group = nrtest_read_opt(path, &glen);
+	snprintf(path, sizeof(path), "%s/setid", dir);
+	setidtxt = nrtest_read_opt(path, NULL);
+	snprintf(path, sizeof(path), "%s/home", dir);
+	hometxt = nrtest_read_opt(path, NULL);
+	snprintf(path, sizeof(path), "%s/expected", dir);
+	expected = nrtest_read(path, NULL);
+
+	f.platform = "linux/amd64";
+	f.config = config;
+	f.config_len = clen;
+	f.passwd = passwd;
+	f.passwd_len = plen;
+	f.group = group;
+	f.group_len = glen;
+	f.threshold = 1024;
+	for (line = setidtxt ? strtok_r(setidtxt, "\n", &save) : NULL; line && f.nsetid < 8;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned mode;
+		unsigned long long u, g;
+		CU_ASSERT_EQUAL_FATAL(sscanf(line, "%127s %o %llu %llu", setpath[f.nsetid], &mode, &u, &g), 4);
+		setid[f.nsetid] = (nr__audit_setid){ setpath[f.nsetid], mode, u, g };
+		f.nsetid++;
+	}
+	f.setid = setid;
+	for (line = hometxt ? strtok_r(hometxt, "\n", &save) : NULL; line && h.n < 8;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char t;
+		unsigned long long u, g;
+		CU_ASSERT_EQUAL_FATAL(sscanf(line, "%127s %c %llu %llu", h.path[h.n], &t, &u, &g), 4);
+		h.type[h.n] = t == 'd' ? NR_ENTRY_DIRECTORY : NR_ENTRY_REGULAR;
+		h.uid[h.n] = u;
+		h.gid[h.n] = g;
+		h.n++;
+	}
+	f.lookup = lookup;
+	f.lookup_ctx = &h;
+
+	a = nr__audit_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	if (nr__audit_eval(a, &f, &err) < 0) {
+		fprintf(stderr, "\n  %s: %s\n", name, err.message);
+		CU_FAIL("audit failed");
+	}
+	for (line = strtok_r(expected, "\n", &save), k = 0; line; line = strtok_r(NULL, "\n", &save), k++) {
+		const nr_finding *fd = nr_audit_finding(a, k);
+		char head[256], *bar = strstr(line, " | ");
+		nexp++;
+		if (fd == NULL) {
+			fprintf(stderr, "\n  %s: missing finding %s\n", name, line);
+			CU_FAIL("missing finding");
+			continue;
+		}
+		snprintf(head, sizeof(head), "%s %s %s", fd->id, nr_level_name(fd->level), fd->location);
+		if (bar)
+			*bar = '\0';
+		if (strcmp(head, line) != 0 || (bar && !strstr(fd->message, bar + 3))) {
+			fprintf(stderr, "\n  %s: finding %zu is\n    %s | %s\n  expected\n    %s | %s\n",
+				name, k, head, fd->message, line, bar ? bar + 3 : "");
+			CU_FAIL("finding differs");
+		}
+		CU_ASSERT(strlen(fd->fix) > 0);
+		CU_ASSERT_STRING_EQUAL(fd->platform, "linux/amd64");
+	}
+	if (nr_audit_count(a) != nexp) {
+		for (k = nexp; k < nr_audit_count(a); k++)
+			fprintf(stderr, "\n  %s: unexpected %s %s %s | %s\n", name, nr_audit_finding(a, k)->id,
+				nr_level_name(nr_audit_finding(a, k)->level), nr_audit_finding(a, k)->location,
+				nr_audit_finding(a, k)->message);
+		CU_FAIL("wrong number of findings");
+	}
+	CU_ASSERT_EQUAL(nr_audit_platform_count(a), 1);
+	CU_ASSERT_EQUAL(nr_audit_max_level(a) == NR_LEVEL_NONE, nexp == 0);
+	nr_audit_free(a);
+	free(config);
+	free(passwd);
+	free(group);
+	free(setidtxt);
+	free(hometxt);
+	free(expected);
+}
+
+static void test_cases(void)
+{
+	CU_ASSERT(nrtest_each_case("audit", run_case, NULL) >= 15);
+}
+
+static void test_rules(void)
+{
+	size_t k;
+	char id[8];
+
+	CU_ASSERT_EQUAL(nr_audit_rule_count(), 11);
+	for (k = 0; k < nr_audit_rule_count(); k++) {
+		const nr_audit_rule *r = nr_audit_rule_at(k);
+		snprintf(id, sizeof(id), "NR%03zu", k + 1);
+		CU_ASSERT_STRING_EQUAL(r->id, id);   /* stable, dense ids */
+		CU_ASSERT_PTR_EQUAL(nr_audit_rule_find(id), r);
+		CU_ASSERT(strlen(r->summary) > 10 && strlen(r->help) > 10);
+	}
+	CU_ASSERT_STRING_EQUAL(nr_audit_rule_find("NR001")->name, "runs-as-root");
+	CU_ASSERT_EQUAL(nr_audit_rule_find("NR001")->level, NR_LEVEL_ERROR);
+	CU_ASSERT_PTR_NULL(nr_audit_rule_at(11));
+	CU_ASSERT_PTR_NULL(nr_audit_rule_find("NR999"));
+	CU_ASSERT_STRING_EQUAL(nr_level_name(NR_LEVEL_WARNING), "warning");
+	CU_ASSERT_STRING_EQUAL(nr_level_name(7), "?");
+}
+
+static void test_bad_config(void)
+{
+	nr__audit_facts f;
+	nr_audit *a = nr__audit_new();
+	nr_error err = NR_ERROR_INIT;
+	nr_audit_options o;
+
+	memset(&f, 0, sizeof(f));
+	f.config = "{\"config\":{\"Env\":[1]}}";
+	f.config_len = strlen(f.config);
+	CU_ASSERT_EQUAL(nr__audit_eval(a, &f, &err), NR_EINVALID);
+	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "config.Env[0]");
+	nr_audit_free(a);
+	nr_audit_free(NULL);
+	CU_ASSERT_EQUAL(nr_audit_options_init(&o, NR_AUDIT_OPTIONS_VERSION), 0);
+	CU_ASSERT_EQUAL(o.threshold, 1024);
+	CU_ASSERT_EQUAL(nr_audit_options_init(&o, 99), NR_EARG);
+	CU_ASSERT_EQUAL(nr_image_audit(NULL, NULL, &a, &err), NR_EARG);
+}
+
+static CU_TestInfo audit_tests[] = {
+	{ "data cases", test_cases },
+	{ "rule table", test_rules },
+	{ "bad config", test_bad_config },
+	CU_TEST_INFO_NULL
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "audit", NULL, NULL, NULL, NULL, audit_tests },
+	CU_SUITE_INFO_NULL
+};
+
+int main(void)
+{
+	return nrtest_main(suites);
+}
