@@ -13,7 +13,6 @@
  *    throws "Invalid port" instead (dotnet/aspnetcore#24384, #63135);
  *  - only Linux semantics: "unix:/c:/x" is not a Windows drive path.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 
 #include "internal.h"
@@ -115,7 +114,35 @@ static bool dotnet_int_parse(const char *s, size_t n, int32_t *out, size_t *tok,
  * four parts, each decimal, octal (leading 0) or hex (0x); the last part fills the remaining
  * bytes ("127.1", "0x7f000001", "2130706433"). The whole text must be consumed.
  */
-static bool parse_ipv4(const char *s, size_t n, unsigned char out[4])
+static bool parse_ipv4_any(const char *s, size_t n, unsigned char out[4]);
+
+static __attribute__((noinline)) bool parse_ipv4(const char *s, size_t n, unsigned char out[4])
+{
+	/* Fast path: canonical dotted decimal without leading zeros ("10.1.2.3"). */
+	uint32_t part = 0;
+	size_t i, nd = 0, np = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+		if (d <= 9) {
+			if ((nd > 0 && part == 0) || ++nd > 3)
+				return parse_ipv4_any(s, n, out);
+			part = part * 10 + d;
+		} else if (s[i] == '.' && nd > 0 && np < 3 && part <= 255) {
+			out[np++] = (unsigned char)part;
+			part = 0;
+			nd = 0;
+		} else {
+			return parse_ipv4_any(s, n, out);
+		}
+	}
+	if (np != 3 || nd == 0 || part > 255)
+		return parse_ipv4_any(s, n, out);
+	out[3] = (unsigned char)part;
+	return true;
+}
+
+static __attribute__((noinline)) bool parse_ipv4_any(const char *s, size_t n, unsigned char out[4])
 {
 	uint64_t parts[4];
 	size_t i = 0, nparts = 0;
@@ -194,9 +221,107 @@ static bool parse_ipv4(const char *s, size_t n, unsigned char out[4])
  * IPv6 as IPAddress.TryParse accepts it: optionally in brackets, then optionally ":port"
  * (ignored, as .NET does), and an optional "%scope" after the address.
  */
-static bool parse_ipv6(const char *s, size_t n, unsigned char out[16])
+/* Dotted decimal as inet_pton(AF_INET) takes it: four parts 0..255, no leading zeros. */
+static bool inet4_strict(const char *s, size_t n, unsigned char out[4])
 {
-	char tmp[64];
+	size_t i, np = 0, nd = 0;
+	unsigned v = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+		if (d <= 9) {
+			if (nd > 0 && v == 0)
+				return false;
+			v = v * 10 + d;
+			if (v > 255 || ++nd > 3)
+				return false;
+		} else if (s[i] == '.' && nd > 0 && np < 3) {
+			out[np++] = (unsigned char)v;
+			v = 0;
+			nd = 0;
+		} else {
+			return false;
+		}
+	}
+	if (np != 3 || nd == 0)
+		return false;
+	out[3] = (unsigned char)v;
+	return true;
+}
+
+/* IPv6 text as inet_pton(AF_INET6) takes it (RFC 4291 2.2), without allocation or copying. */
+static bool inet6_text(const char *s, size_t n, unsigned char out[16])
+{
+	unsigned char tmp[16];
+	size_t i = 0, tp = 0, curtok, colonp = SIZE_MAX, nx = 0;
+	unsigned val = 0;
+
+	if (n == 0)
+		return false;
+	if (s[0] == ':') {
+		if (n < 2 || s[1] != ':')
+			return false;
+		i = 1;
+	}
+	curtok = i;
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		unsigned d = c - '0';
+		if (d > 9) {
+			d = (unsigned)(c | 0x20) - 'a';
+			d = d <= 5 ? d + 10 : 99;
+		}
+		if (d < 16) {
+			if (++nx > 4)
+				return false;
+			val = val << 4 | d;
+			continue;
+		}
+		if (c == ':') {
+			curtok = i + 1;
+			if (nx == 0) {
+				if (colonp != SIZE_MAX)
+					return false;
+				colonp = tp;
+				continue;
+			}
+			if (i + 1 >= n || tp + 2 > 16)
+				return false;
+			tmp[tp++] = (unsigned char)(val >> 8);
+			tmp[tp++] = (unsigned char)val;
+			nx = 0;
+			val = 0;
+			continue;
+		}
+		if (c == '.' && tp + 4 <= 16 && inet4_strict(s + curtok, n - curtok, tmp + tp)) {
+			tp += 4;
+			nx = 0;
+			break;
+		}
+		return false;
+	}
+	if (nx > 0) {
+		if (tp + 2 > 16)
+			return false;
+		tmp[tp++] = (unsigned char)(val >> 8);
+		tmp[tp++] = (unsigned char)val;
+	}
+	if (colonp != SIZE_MAX) {
+		size_t moved = tp - colonp;
+		if (tp == 16)
+			return false;
+		memmove(tmp + 16 - moved, tmp + colonp, moved);
+		memset(tmp + colonp, 0, 16 - moved - colonp);
+		tp = 16;
+	}
+	if (tp != 16)
+		return false;
+	memcpy(out, tmp, 16);
+	return true;
+}
+
+static __attribute__((noinline)) bool parse_ipv6(const char *s, size_t n, unsigned char out[16])
+{
 	const char *pct;
 	size_t alen;
 
@@ -225,91 +350,278 @@ static bool parse_ipv6(const char *s, size_t n, unsigned char out[16])
 		if (alen + 1 == n)
 			return false;   /* an empty scope */
 	}
-	if (alen >= sizeof(tmp))
-		return false;
-	memcpy(tmp, s, alen);
-	tmp[alen] = '\0';
-	return inet_pton(AF_INET6, tmp, out) == 1;
+	return inet6_text(s, alen, out);
 }
 
-static void classify(nr_url *u, const char *s, bool unixp, bool pipe)
+/* Does the 8-byte word hold a C0 control character or DEL? (exact as an existence test) */
+static inline bool word_has_ctrl(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t y = x ^ (ones * 0x7f);
+
+	return (((x - ones * 0x20) & ~x & highs) | ((y - ones) & ~y & highs)) != 0;
+}
+
+/* Any C0 control character or DEL in [s, s+n)? Eight bytes at a time (the hot path). */
+static inline __attribute__((always_inline)) bool has_ctrl(const char *s, size_t n)
+{
+	uint64_t x;
+	size_t i;
+
+	if (n >= 8 && n <= 16) {   /* most URLs: two (overlapping) words */
+		uint64_t y;
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		return word_has_ctrl(x) || word_has_ctrl(y);
+	}
+	if (n < 8) {
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c < 0x20 || c == 0x7f)
+				return true;
+		}
+		return false;
+	}
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		if (word_has_ctrl(x))
+			return true;
+	}
+	if (i < n) {   /* the last, overlapping word */
+		memcpy(&x, s + n - 8, 8);
+		return word_has_ctrl(x);
+	}
+	return false;
+}
+
+/* NR_URL_HTTP / NR_URL_HTTPS for a scheme, compared without regard to case. */
+static unsigned scheme_flags(const char *s, size_t n)
+{
+	static const char http[4] = { 'h', 't', 't', 'p' };
+	uint32_t w, h;
+
+	if (n != 4 && n != 5)
+		return 0;
+	memcpy(&w, s, 4);
+	memcpy(&h, http, 4);
+	if ((w | 0x20202020u) != h)   /* exact: only 'H'/'h', 'T'/'t', 'P'/'p' map onto them */
+		return 0;
+	if (n == 4)
+		return NR_URL_HTTP;
+	return (s[4] | 0x20) == 's' ? NR_URL_HTTPS : 0;
+}
+
+/* "localhost" in any case, 9 bytes at h. */
+static inline bool is_localhost(const char *h)
+{
+	static const char lo[8] = { 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's' };
+	uint64_t w, l;
+
+	memcpy(&w, h, 8);
+	memcpy(&l, lo, 8);
+	/* exact: only the two cases of each letter map onto the lower-case letter */
+	return (w | 0x2020202020202020ull) == l && (h[8] | 0x20) == 't';
+}
+
+static inline __attribute__((always_inline)) void classify(nr_url *u, const char *s, bool host_has_colon)
 {
 	const char *h = s + u->host.off;
 	size_t n = u->host.len;
 	static const unsigned char zero[16];
 
-	if (unixp) {
-		u->kind = NR_URL_UNIX;
-	} else if (pipe) {
-		u->kind = NR_URL_PIPE;
-	} else if (ieq(h, n, "localhost")) {
-		u->kind = NR_URL_LOCALHOST;
-	} else if (memchr(h, ':', n) == NULL && parse_ipv4(h, n, u->addr)) {
+	/* The kinds are disjoint, so the cheap tests go first; Kestrel tests localhost, then
+	 * IPAddress.TryParse, then falls back to any. */
+	if (n == 1 && (h[0] == '*' || h[0] == '+')) {
+		u->kind = NR_URL_ANY;
+	} else if (!host_has_colon && h[0] >= '0' && h[0] <= '9' && parse_ipv4(h, n, u->addr)) {
 		u->family = 4;
 		u->kind = memcmp(u->addr, zero, 4) == 0 ? NR_URL_ANY : NR_URL_IP;
-	} else if (parse_ipv6(h, n, u->addr)) {
+	} else if (host_has_colon && parse_ipv6(h, n, u->addr)) {
 		u->family = 6;
 		u->kind = memcmp(u->addr, zero, 16) == 0 ? NR_URL_ANY : NR_URL_IP;
-	} else if (n == 1 && (h[0] == '*' || h[0] == '+')) {
-		u->kind = NR_URL_ANY;
+	} else if (n == 9 && is_localhost(h)) {
+		u->kind = NR_URL_LOCALHOST;
 	} else {
 		u->kind = NR_URL_HOST;
 	}
 }
 
-static int url_parse(nr_url *u, const char *s, size_t len, const char *source, nr_error *err)
-{
-	const char *d, *c;
-	size_t se, ps, pe, at;
-	bool unixp, pipe, specified = false;
-	char q[200];
+#define NR_ONES  0x0101010101010101ull
+#define NR_HIGHS 0x8080808080808080ull
 
-	memset(u, 0, sizeof(*u));
+/* 0x80 in each byte of x that equals c, 0 elsewhere (exact, no carries between bytes). */
+static inline uint64_t eq_mask(uint64_t x, unsigned char c)
+{
+	uint64_t y = x ^ (NR_ONES * c);
+
+	return ~(((y & ~NR_HIGHS) + ~NR_HIGHS) | y | ~NR_HIGHS);
+}
+
+/* 0x80 in each byte of x that is a C0 control character or DEL. */
+static inline uint64_t ctrl_mask(uint64_t x)
+{
+	return (~(((x & ~NR_HIGHS) + NR_ONES * 0x60) | x) & NR_HIGHS) | eq_mask(x, 0x7f);
+}
+
+/*
+ * Find the end of the authority (the first '/' at or after se, or len) and its first and last
+ * ':', checking for control characters on the way. *checked: bytes before it are checked.
+ * @return false when a control character was seen
+ */
+static inline __attribute__((always_inline)) bool scan_authority(const char *s, size_t len,
+	size_t se, size_t *ps, size_t *first, size_t *last, size_t *checked)
+{
+	size_t i;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (len - se >= 8) {   /* shorter authorities ("+:80") are cheaper byte by byte */
+		size_t pos = se;
+		while (pos < len) {
+			/* the next eight bytes, or the last eight with the seen ones masked off */
+			size_t base = len - pos >= 8 ? pos : len - 8;
+			uint64_t x, keep, sl, co;
+			memcpy(&x, s + base, 8);
+			keep = ~0ull << (8 * (pos - base));
+			if (ctrl_mask(x) & keep)
+				return false;
+			sl = eq_mask(x, '/') & keep;
+			co = eq_mask(x, ':') & keep;
+			if (sl)
+				co &= (sl & -sl) - 1;   /* only the colons before the slash */
+			if (co) {
+				if (*first == SIZE_MAX)
+					*first = base + (size_t)__builtin_ctzll(co) / 8;
+				*last = base + (size_t)(63 - __builtin_clzll(co)) / 8;
+			}
+			*checked = base + 8;
+			if (sl) {
+				*ps = base + (size_t)__builtin_ctzll(sl) / 8;
+				return true;
+			}
+			pos = base + 8;
+		}
+		*ps = len;
+		return true;
+	}
+#endif
+	for (i = se; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c == '/')
+			break;
+		if (c == ':') {
+			if (*first == SIZE_MAX)
+				*first = i;
+			*last = i;
+		}
+	}
+	*ps = i;
+	*checked = i;
+	return true;
+}
+
+static int __attribute__((noinline, cold)) ctrl_error(const char *s, size_t len,
+	const char *source, nr_error *err)
+{
+	char q[200];
+	size_t at = 0;
+
+	find_ctrl(s, len, &at);
+	quote_into(q, sizeof(q), s, len);
+	return nr__error_set(err, NR_EINVALID, source, 0, at + 1,
+		"Invalid url: control character 0x%02x at byte %zu: '%s'", (unsigned char)s[at],
+		at + 1, q);
+}
+
+static inline __attribute__((always_inline)) int url_parse(nr_url *u, const char *s,
+	size_t len, const char *source, nr_error *err)
+{
+	size_t se, ps, pe, i, first_colon = SIZE_MAX, last_colon = SIZE_MAX;
+	bool unixp = false, pipe = false, specified = false;
+
+	u->scheme.off = 0;
+	u->host.off = u->host.len = 0;
+	u->port_text.off = u->port_text.len = 0;
+	u->port = 0;
+	u->kind = NR_URL_HOST;
+	u->family = 0;
+	memset(u->addr, 0, sizeof(u->addr));
 	if (s == NULL)
 		s = "", len = 0;
-	if (find_ctrl(s, len, &at)) {
-		quote_into(q, sizeof(q), s, len);
-		return nr__error_set(err, NR_EINVALID, source, 0, at + 1,
-			"Invalid url: control character 0x%02x at byte %zu: '%s'",
-			(unsigned char)s[at], at + 1, q);
+	/* address.IndexOf("://"), with a fast path for http:// and https://; control characters
+	 * are looked for on the way (the scheme here, the authority in scan_authority()). */
+	u->flags = 0;
+	if (len >= 8 && (u->flags = scheme_flags(s, 4)) != 0 && memcmp(s + 4, "://", 3) == 0) {
+		i = 4;
+	} else if (len >= 9 && (u->flags = scheme_flags(s, 5)) != 0 && memcmp(s + 5, "://", 3) == 0) {
+		i = 5;
+	} else {
+		for (i = 0; i + 2 < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c < 0x20 || c == 0x7f)
+				return ctrl_error(s, len, source, err);
+			if (c == ':' && s[i + 1] == '/' && s[i + 2] == '/')
+				break;
+		}
+		if (i + 2 >= len) {
+			if (has_ctrl(s, len))
+				return ctrl_error(s, len, source, err);
+			u->scheme.len = u->path_base.off = u->path_base.len = 0;
+			u->flags = 0;
+			return nr__error_set(err, NR_EINVALID, source, 0, 0, k_invalid_url, (int)len,
+				s);
+		}
+		u->flags = scheme_flags(s, i);
 	}
-	if (len < 3 || (d = memmem(s, len, "://", 3)) == NULL)
-		return nr__error_set(err, NR_EINVALID, source, 0, 0, k_invalid_url, (int)len, s);
-	u->scheme.len = (size_t)(d - s);
-	se = u->scheme.len + 3;
-	unixp = len - se >= 6 && memcmp(s + se, "unix:/", 6) == 0;
-	pipe = len - se >= 6 && memcmp(s + se, "pipe:/", 6) == 0;
+	u->scheme.len = i;
+	se = i + 3;
+	if (len - se >= 6 && s[se + 4] == ':' && s[se + 5] == '/') {
+		unixp = memcmp(s + se, "unix", 4) == 0;
+		pipe = memcmp(s + se, "pipe", 4) == 0;
+	}
 	if (unixp || pipe) {
+		const char *c;
+		if (has_ctrl(s + se, len - se))
+			return ctrl_error(s, len, source, err);
 		c = memchr(s + se + 6, ':', len - se - 6);
 		ps = c ? (size_t)(c - s) : len;
 		pe = c ? ps + 1 : len;
 	} else {
-		c = memchr(s + se, '/', len - se);
-		ps = pe = c ? (size_t)(c - s) : len;
-	}
-	if (ieq(s, u->scheme.len, "http"))
-		u->flags |= NR_URL_HTTP;
-	else if (ieq(s, u->scheme.len, "https"))
-		u->flags |= NR_URL_HTTPS;
-
-	if (!unixp && !pipe) {
-		c = ps > se ? memrchr(s + se, ':', ps - se) : NULL;
+		/* The first '/' ends the authority; remember its first and last ':'. */
+		size_t checked = se;
+		if (!scan_authority(s, len, se, &ps, &first_colon, &last_colon, &checked) ||
+		    (checked < len && has_ctrl(s + checked, len - checked)))
+			return ctrl_error(s, len, source, err);
+		pe = ps;
 		/* .NET 10 skips a candidate when the authority ends in ']' ("[::1]"); .NET 8 tries
 		 * "1]" as a number and falls back: the same result, but not a port fallback. */
-		if (c != NULL && s[ps - 1] != ']') {
-			size_t pstart = (size_t)(c - s) + 1, tok, toklen;
+		if (last_colon != SIZE_MAX && s[ps - 1] != ']') {
+			size_t pstart = last_colon + 1, pn = ps - pstart, tok = 0, toklen = pn, k;
+			uint32_t v = 0;
 			int32_t port;
-			if (dotnet_int_parse(s + pstart, ps - pstart, &port, &tok, &toklen)) {
+			for (k = 0; k < pn; k++) {
+				unsigned d = (unsigned)(unsigned char)s[pstart + k] - '0';
+				if (d > 9)
+					break;
+				v = v * 10 + d;
+			}
+			if (k == pn && pn > 0 && pn <= 9) {
+				port = (int32_t)v;   /* the common case: plain digits */
 				specified = true;
+			} else {
+				specified = dotnet_int_parse(s + pstart, pn, &port, &tok, &toklen);
+			}
+			if (specified) {
 				u->host.off = se;
-				u->host.len = (size_t)(c - s) - se;
+				u->host.len = last_colon - se;
 				u->port = port;
 				u->port_text.off = pstart + tok;
 				u->port_text.len = toklen;
 			} else {
 				u->flags |= NR_URL_PORT_FALLBACK;
 				u->port_text.off = pstart;
-				u->port_text.len = ps - pstart;
+				u->port_text.len = pn;
 			}
 		}
 		if (!specified) {
@@ -335,7 +647,12 @@ static int url_parse(nr_url *u, const char *s, size_t len, const char *source, n
 		u->path_base.off = pe;
 		u->path_base.len = len - pe;
 	}
-	classify(u, s, unixp, pipe);
+	if (unixp)
+		u->kind = NR_URL_UNIX;
+	else if (pipe)
+		u->kind = NR_URL_PIPE;
+	else
+		classify(u, s, first_colon < SPAN_END(u->host));
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nrtest.h"
 #include "internal.h"
@@ -427,9 +428,158 @@ static void test_api(void)
 	}
 }
 
+/*
+ * A plain byte-by-byte reading of BindingAddress.Parse (ports of digits only), to check the
+ * word-at-a-time scanner of nr_url_parse() on generated input: every split point and every
+ * control character position must agree.
+ */
+struct ref { int ok; size_t host_off, host_len, pb_off, pb_len; long port; unsigned flags; };
+
+static struct ref ref_parse(const char *s, size_t len)
+{
+	struct ref r = { 0, 0, 0, 0, 0, 0, 0 };
+	size_t i, se, ps, pe, lc = SIZE_MAX;
+	int unixp = 0, pipe = 0, specified = 0;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return r;
+	for (i = 0; i + 2 < len; i++)
+		if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/')
+			break;
+	if (i + 2 >= len)
+		return r;
+	if (i == 4 && strncasecmp(s, "http", 4) == 0)
+		r.flags |= NR_URL_HTTP;
+	if (i == 5 && strncasecmp(s, "https", 5) == 0)
+		r.flags |= NR_URL_HTTPS;
+	se = i + 3;
+	unixp = len - se >= 6 && memcmp(s + se, "unix:/", 6) == 0;
+	pipe = len - se >= 6 && memcmp(s + se, "pipe:/", 6) == 0;
+	if (unixp || pipe) {
+		for (ps = se + 6; ps < len && s[ps] != ':'; ps++)
+			;
+		pe = ps < len ? ps + 1 : len;
+	} else {
+		for (ps = se; ps < len && s[ps] != '/'; ps++)
+			if (s[ps] == ':')
+				lc = ps;
+		pe = ps;
+		if (lc != SIZE_MAX && s[ps - 1] != ']') {
+			size_t k, nd = ps - lc - 1;
+			long v = 0;
+			for (k = lc + 1; k < ps && s[k] >= '0' && s[k] <= '9'; k++)
+				v = v * 10 + (s[k] - '0');
+			if (k == ps && nd > 0 && nd <= 9) {
+				specified = 1;
+				r.port = v;
+				r.host_off = se;
+				r.host_len = lc - se;
+			} else {
+				r.flags |= NR_URL_PORT_FALLBACK;
+			}
+		}
+		if (!specified) {
+			r.flags |= NR_URL_PORT_DEFAULTED;
+			r.port = (r.flags & NR_URL_HTTP) ? 80 : (r.flags & NR_URL_HTTPS) ? 443 : 0;
+		}
+	}
+	if (!specified) {
+		r.host_off = se;
+		r.host_len = ps - se;
+	}
+	if (r.host_len == 0 || (s[len - 1] == '/' && pe == len))
+		return r;
+	r.pb_off = pe;
+	r.pb_len = s[len - 1] == '/' ? len - pe - 1 : len - pe;
+	r.ok = 1;
+	return r;
+}
+
+static void test_parse_generated(void)
+{
+	static const char *const prefixes[] = { "http://", "HTTPS://", "x://", "", "http://unix:/",
+		"http://pipe:/", "https://[", "ab:/" };
+	static const char alphabet[] = "a1:/]9.:*0/1";
+	uint32_t seed = 1654;
+	char buf[96];
+	int n, mismatches = 0, ctrl_cases = 0;
+
+	for (n = 0; n < 40000; n++) {
+		size_t len, plen, i, extra;
+		const char *pre;
+		struct ref want;
+		nr_url u;
+		nr_error err = NR_ERROR_INIT;
+		int rc;
+
+		seed = seed * 1103515245u + 12345u;
+		pre = prefixes[(seed >> 16) % NR_ARRAY_SIZE(prefixes)];
+		plen = strlen(pre);
+		memcpy(buf, pre, plen);
+		seed = seed * 1103515245u + 12345u;
+		extra = (seed >> 16) % 40;
+		for (i = 0; i < extra; i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[plen + i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		len = plen + extra;
+		seed = seed * 1103515245u + 12345u;
+		if (len > 0 && (seed >> 16) % 8 == 0) {   /* a control character somewhere */
+			size_t at = (seed >> 20) % len;
+			buf[at] = (seed & 1) ? '\n' : 0x7f;
+			ctrl_cases++;
+		}
+		want = ref_parse(buf, len);
+		rc = nr_url_parse(&u, buf, len, &err);
+		if ((rc == 0) != want.ok ||
+		    (rc == 0 && (u.host.off != want.host_off || u.host.len != want.host_len ||
+			u.path_base.off != want.pb_off || u.path_base.len != want.pb_len ||
+			u.port != want.port || u.flags != want.flags))) {
+			if (mismatches++ < 5)
+				fprintf(stderr, "\n  generated case '%.*s': rc %d, want ok=%d", (int)len, buf,
+					rc, want.ok);
+		}
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+	CU_ASSERT(ctrl_cases > 1000);
+}
+
+/* A control character at every position of URLs of every length up to 40 is found. */
+static void test_ctrl_every_position(void)
+{
+	static const char base[] = "https://www.example.com:8443/a/b/c/d/e/f";
+	char buf[64];
+	size_t len, at;
+	nr_url u;
+
+	for (len = 9; len <= sizeof(base) - 1; len++) {
+		for (at = 0; at < len; at++) {
+			nr_error err = NR_ERROR_INIT;
+			char want[64];
+			memcpy(buf, base, len);
+			buf[at] = (char)(at % 2 ? 0x1f : 0x7f);
+			CU_ASSERT_EQUAL(nr_url_parse(&u, buf, len, &err), NR_EINVALID);
+			snprintf(want, sizeof(want), "control character 0x%02x at byte %zu",
+				(unsigned char)buf[at], at + 1);
+			if (strstr(err.message, want) == NULL) {
+				fprintf(stderr, "\n  len %zu at %zu: %s", len, at, err.message);
+				CU_FAIL("control character not reported at its position");
+			}
+		}
+		memcpy(buf, base, len);
+		CU_ASSERT_EQUAL(nr_url_parse(&u, buf, len, NULL), 0);
+	}
+	/* bytes 0x80-0xff (UTF-8) are not control characters */
+	CU_ASSERT_EQUAL(nr_url_parse(&u, "http://\xc3\xa9t\xc3\xa9.example:8080/\xff", 27, NULL), 0);
+	CU_ASSERT_EQUAL(u.port, 8080);
+}
+
 static CU_TestInfo urls_tests[] = {
 	{ "parse cases (BindingAddress, AddressBinder)", test_parse_cases },
 	{ "environment cases (GenericWebHostService)", test_env_cases },
+	{ "generated input against a reference", test_parse_generated },
+	{ "control characters at every position", test_ctrl_every_position },
 	{ "rewrite cases", test_rewrite_cases },
 	{ "rewrite round trip", test_rewrite_roundtrip },
 	{ "port map", test_portmap },
