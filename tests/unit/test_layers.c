@@ -409,6 +409,19 @@ static void test_no_end_blocks(void)
 	CU_ASSERT_STRING_EQUAL(nr_scan_result_get(res, "etc/group")->content, "g\n");
 	nr_scan_result_free(res);
 	stack_free(&s);
+	/* ... nor the last member's padding (what umoci 0.4.7 insert really writes): whether
+	 * that member is read (etc/group) or skipped (etc/passwd only) */
+	stack_init(&s);
+	stack_add_ex(&s, l0, 2, TAR_PLAIN, 1, 510);
+	res = scan(&s, paths, 2, 0, &err, &rc);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(nr_scan_result_get(res, "etc/group")->content, "g\n");
+	nr_scan_result_free(res);
+	res = scan(&s, paths, 1, 0, &err, &rc);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(nr_scan_result_get(res, "etc/passwd")->content, "p\n");
+	nr_scan_result_free(res);
+	stack_free(&s);
 }
 
 static void test_cut_short(void)
