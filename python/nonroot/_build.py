@@ -454,6 +454,55 @@ typedef struct nr_image_write_options {
 int nr_image_write_options_init(nr_image_write_options *opts, unsigned int version);
 int nr_image_write(nr_image *img, const char *dest,
 	const nr_image_write_options *opts, nr_error *err);
+/* audit.h */
+typedef enum nr_level {
+	NR_LEVEL_NONE = 0,
+	NR_LEVEL_NOTE = 1,
+	NR_LEVEL_WARNING = 2,
+	NR_LEVEL_ERROR = 3
+} nr_level;
+const char * nr_level_name(int level);
+typedef struct nr_audit_rule {
+	const char *id;
+	const char *name;
+	nr_level level;
+	const char *summary;
+	const char *help;
+	...;
+} nr_audit_rule;
+size_t nr_audit_rule_count(void);
+const nr_audit_rule * nr_audit_rule_at(size_t k);
+const nr_audit_rule * nr_audit_rule_find(const char *id);
+typedef struct nr_finding {
+	const char *id;
+	nr_level level;
+	size_t manifest;
+	const char *platform;
+	const char *location;
+	const char *message;
+	const char *fix;
+	...;
+} nr_finding;
+typedef struct nr_audit_options {
+	unsigned int version;
+	unsigned int threshold;
+	nr_scan_progress_cb progress;
+	void *payload;
+	...;
+} nr_audit_options;
+#define NR_AUDIT_OPTIONS_VERSION ...
+int nr_audit_options_init(nr_audit_options *opts, unsigned int version);
+typedef struct nr_audit nr_audit;
+int nr_image_audit(nr_image *img, const nr_audit_options *opts, nr_audit **out,
+	nr_error *err);
+size_t nr_audit_platform_count(const nr_audit *a);
+const char * nr_audit_platform(const nr_audit *a, size_t i);
+const char * nr_audit_user(const nr_audit *a, size_t i);
+size_t nr_audit_count(const nr_audit *a);
+const nr_finding * nr_audit_finding(const nr_audit *a, size_t k);
+int nr_audit_max_level(const nr_audit *a);
+void nr_audit_free(nr_audit *a);
+
 /* patch.h */
 typedef enum nr_patch_mode {
 	NR_PATCH_NONROOT = 0,

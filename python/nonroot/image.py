@@ -7,7 +7,7 @@ from .imgconfig import ImageConfig
 from .urls import PortMap
 
 __all__ = ["Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter", "PatchChange",
-           "PatchReport"]
+           "PatchReport", "Finding", "Audit", "AuditRule", "audit_rules", "LEVELS"]
 
 _TRANSPORTS = {lib.NR_TRANSPORT_OCI: "oci", lib.NR_TRANSPORT_OCI_ARCHIVE: "oci-archive",
                lib.NR_TRANSPORT_DOCKER_ARCHIVE: "docker-archive"}
@@ -160,6 +160,71 @@ class PatchReport:
         return len(self.changes)
 
 
+LEVELS = ("none", "note", "warning", "error")   # index = nr_level
+
+
+def _level(v: int) -> str:
+    return text(lib.nr_level_name(v)) or "?"
+
+
+class AuditRule(NamedTuple):
+    id: str
+    name: str
+    level: str
+    summary: str
+    help: str
+
+
+def _rule(r) -> Optional[AuditRule]:
+    if r == ffi.NULL:
+        return None
+    return AuditRule(text(r.id) or "", text(r.name) or "", _level(r.level),
+                     text(r.summary) or "", text(r.help) or "")
+
+
+def audit_rules() -> List[AuditRule]:
+    """Every audit rule (static metadata, as in SARIF's tool.driver.rules)."""
+    return [_rule(lib.nr_audit_rule_at(k)) for k in range(lib.nr_audit_rule_count())]
+
+
+def audit_rule(rule_id: str) -> Optional[AuditRule]:
+    return _rule(lib.nr_audit_rule_find(cstr(rule_id)))
+
+
+class Finding(NamedTuple):
+    id: str                   # "NR001"
+    level: str                # "note", "warning", "error"
+    manifest: int
+    platform: str
+    location: str             # "config.User", "config.Env.ASPNETCORE_URLS", "usr/bin/su", ...
+    message: str
+    fix: str
+
+
+class Audit:
+    """The findings of Image.audit() (copied), per platform."""
+
+    def __init__(self, ptr) -> None:
+        self.platforms: List[str] = [text(lib.nr_audit_platform(ptr, i)) or ""
+                                     for i in range(lib.nr_audit_platform_count(ptr))]
+        self.users: List[str] = [text(lib.nr_audit_user(ptr, i)) or ""
+                                 for i in range(len(self.platforms))]
+        self.findings: List[Finding] = []
+        for k in range(lib.nr_audit_count(ptr)):
+            f = lib.nr_audit_finding(ptr, k)
+            self.findings.append(Finding(text(f.id) or "", _level(f.level), f.manifest,
+                                         text(f.platform) or "", text(f.location) or "",
+                                         text(f.message) or "", text(f.fix) or ""))
+        self.max_level: str = _level(lib.nr_audit_max_level(ptr))
+        self._ptr = ptr
+
+    def __iter__(self):
+        return iter(self.findings)
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+
 class Image:
     """An opened container image: oci:DIR[:TAG], oci-archive:FILE[:TAG],
     docker-archive:FILE[:NAME:TAG], or a bare path."""
@@ -265,6 +330,21 @@ class Image:
         d.media_type, d.digest = keep
         d.size = desc.size
         call(lib.nr_image_add_layer, self._ptr, i, d)
+
+    def audit(self, threshold: int = 1024,
+              progress: Optional[ProgressFn] = None) -> Audit:
+        """Audit every manifest; problems of the image are findings, not exceptions."""
+        opts = ffi.new("nr_audit_options *")
+        check_rc(lib.nr_audit_options_init(opts, lib.NR_AUDIT_OPTIONS_VERSION))
+        opts.threshold = threshold
+        handle = None
+        if progress is not None:
+            handle = ffi.new_handle(progress)
+            opts.progress = lib._nr_py_scan_progress
+            opts.payload = handle
+        out = ffi.new("nr_audit **")
+        call(lib.nr_image_audit, self._ptr, opts, out)
+        return Audit(ffi.gc(out[0], lib.nr_audit_free))
 
     def patch(self, user: Optional[str] = None, uid: Optional[int] = None,
               gid: Optional[int] = None, home: Optional[str] = None, no_home: bool = False,

@@ -33,6 +33,31 @@ class PatchTest(unittest.TestCase):
         img.write(out)
         return report, out
 
+    def test_audit_before_and_after(self):
+        before = nonroot.Image.open(self.ref).audit(progress=lambda *a: None)
+        self.assertEqual((before.platforms, before.users, before.max_level),
+                         (["linux/amd64"], [""], "error"))
+        ids = {(f.id, f.level, f.location) for f in before}
+        self.assertIn(("NR001", "error", "config.User"), ids)
+        self.assertIn(("NR004", "warning", "config.ExposedPorts.80/tcp"), ids)
+        self.assertTrue(all(f.message and f.fix and f.platform == "linux/amd64"
+                            for f in before))
+        self.assertEqual(nonroot.Image.open(self.ref).audit(threshold=80).max_level, "error")
+        _, out = self.patched("audited")
+        after = nonroot.Image.open(out).audit()
+        self.assertEqual((after.max_level, len(after), after.users), ("none", 0,
+                                                                    ["1654:1654"]))
+
+    def test_rules(self):
+        rules = nonroot.audit_rules()
+        self.assertGreaterEqual(len(rules), 5)
+        self.assertEqual(len({r.id for r in rules}), len(rules))
+        r = nonroot.audit_rule("NR001")
+        self.assertEqual((r.name, r.level), ("runs-as-root", "error"))
+        self.assertIn(r, rules)
+        self.assertIsNone(nonroot.audit_rule("NR999"))
+        self.assertEqual(nonroot.LEVELS, ("none", "note", "warning", "error"))
+
     def test_dry_run_changes_nothing(self):
         img = nonroot.Image.open(self.ref)
         before = img.config_json()
