@@ -3,12 +3,14 @@
 #   DIR/layer_scan/*   tar, tar.gz and tar.zst layers with passwd files, whiteouts, opaque
 #                      dirs, symlinks, hard links, set-id files, a cut-short member
 #   DIR/imgconfig/*, DIR/bundle/*   the JSON documents of tests/data (valid and invalid)
+#   DIR/passwd/*, DIR/group/*, DIR/shadow/*   the accounts inputs of tests/data
 # The first byte of a layer_scan seed is the harness's selector byte (see fuzz_layer_scan.c).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
 out=${1:?usage: mkseeds.sh DIR}
-mkdir -p "$out/layer_scan" "$out/imgconfig" "$out/bundle"
+mkdir -p "$out/layer_scan" "$out/imgconfig" "$out/bundle" "$out/passwd" "$out/group" \
+	"$out/shadow"
 
 for f in "$src"/tests/data/imgconfig/*/*/input.json; do
 	[ -f "$f" ] || continue
@@ -19,6 +21,23 @@ for f in "$src"/tests/data/bundle/*/*/config.json; do
 	[ -f "$f" ] || continue
 	c=$(basename "$(dirname "$f")")
 	cp "$f" "$out/bundle/$c.json"
+done
+
+# The accounts test data: every input file; shadow seeds get the selector byte (0 shadow,
+# 1 gshadow).
+for m in passwd group; do
+	for f in "$src"/tests/data/$m/*/*/input; do
+		[ -f "$f" ] || continue
+		cp "$f" "$out/$m/$(basename "$(dirname "$f")")"
+	done
+done
+for f in "$src"/tests/data/shadow/*/input "$src"/tests/data/shadow/*/*/input; do
+	[ -f "$f" ] || continue
+	{ printf '\000'; cat "$f"; } > "$out/shadow/s-$(basename "$(dirname "$f")")"
+done
+for f in "$src"/tests/data/gshadow/*/input "$src"/tests/data/gshadow/*/*/input; do
+	[ -f "$f" ] || continue
+	{ printf '\001'; cat "$f"; } > "$out/shadow/g-$(basename "$(dirname "$f")")"
 done
 
 python3 - "$out/layer_scan" <<'PY'
