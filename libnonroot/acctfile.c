@@ -297,6 +297,8 @@ int nr__append_list_item(char **out, size_t *outlen, const char *text, size_t le
 		nr_buf_putc(&b, ',');
 	}
 	nr_buf_puts(&b, item);
+	if (body < len)
+		nr_buf_putc(&b, ',');   /* keep "\r" out of the new item: glibc skips a blank item */
 	nr_buf_put(&b, text + body, len - body);
 	if (b.oom || (*out = nr_buf_detach(&b, outlen)) == NULL) {
 		nr_buf_dispose(&b);

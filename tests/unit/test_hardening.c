@@ -30,8 +30,37 @@ static void test_urls_env_without_ports(void)
 	nr_bindings_free(b);
 }
 
+/* fuzz_group, tests/data/group/valid/comments-nis-crlf: adding a member to a CRLF line wrote
+ * "root:x:0:app\r", whose member glibc reads as "app\r": the user was not in the group. */
+static void test_group_add_member_crlf(void)
+{
+	static const char text[] = "root:x:0:\r\nstaff:x:50:bob\r\n";
+	nr_group *gr = NULL, *again = NULL;
+	nr_error err = NR_ERROR_INIT;
+	char *out = NULL;
+	size_t len = 0;
+	const nr_grent *g;
+
+	CU_ASSERT_EQUAL_FATAL(nr_group_parse(&gr, text, strlen(text), NULL, &err), 0);
+	CU_ASSERT_EQUAL(nr_group_add_member(gr, "root", "app", &err), 0);
+	CU_ASSERT_EQUAL(nr_group_add_member(gr, "staff", "app", &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_group_write(gr, &out, &len, &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "root:x:0:app,\r\nstaff:x:50:bob,app,\r\n");
+	CU_ASSERT_EQUAL_FATAL(nr_group_parse(&again, out, len, NULL, &err), 0);
+	g = nr_group_find_name(again, "root");
+	CU_ASSERT_EQUAL_FATAL(g->nmembers, 1);
+	CU_ASSERT_STRING_EQUAL(g->members[0], "app");
+	g = nr_group_find_name(again, "staff");
+	CU_ASSERT_EQUAL_FATAL(g->nmembers, 2);
+	CU_ASSERT_STRING_EQUAL(g->members[1], "app");
+	nr_free(out);
+	nr_group_free(again);
+	nr_group_free(gr);
+}
+
 static CU_TestInfo regress_tests[] = {
 	{ "urls: environment without HTTP_PORTS (fuzz_urls_env)", test_urls_env_without_ports },
+	{ "group: add member on a CRLF line (fuzz_group)", test_group_add_member_crlf },
 	CU_TEST_INFO_NULL
 };
 
