@@ -32,6 +32,8 @@ free_port() {
 }
 start() {     # start LOG VAR=VALUE...: start the server with exactly these variables
 	local log=$1; shift
+	rm -f "$log"   # wait_for must not see a previous run's lines before the child truncates
+	: >"$log"
 	env -i "$@" "$server" >"$log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
@@ -39,7 +41,7 @@ start() {     # start LOG VAR=VALUE...: start the server with exactly these vari
 wait_for() {  # wait_for LOG TEXT: until the log has TEXT (10 s)
 	local i
 	for i in $(seq 100); do
-		grep -qF "$2" "$1" && return 0
+		grep -qsF "$2" "$1" && return 0
 		sleep 0.1
 	done
 	echo "timeout waiting for '$2' in $1:"; cat "$1"
@@ -59,11 +61,11 @@ for server in "$bin" $( [ -x "$static" ] && echo "$static" ); do
 
 	# HTTP_PORTS, as in the .NET 8 images: any address, [::] dual-stack (or 0.0.0.0).
 	port=$(free_port)
-	start "$tmp/a.log" ASPNETCORE_HTTP_PORTS="$port"
-	wait_for "$tmp/a.log" "Application started."
-	contains "$name listening any" "Now listening on: http://" "$(cat "$tmp/a.log")"
-	grep -qE "Now listening on: http://(\[::\]|0\.0\.0\.0):$port\$" "$tmp/a.log" && passes=$((passes + 1)) ||
-		{ echo "FAIL: $name any-address line"; cat "$tmp/a.log"; fails=$((fails + 1)); }
+	start "$tmp/$name.a.log" ASPNETCORE_HTTP_PORTS="$port"
+	wait_for "$tmp/$name.a.log" "Application started."
+	contains "$name listening any" "Now listening on: http://" "$(cat "$tmp/$name.a.log")"
+	grep -qE "Now listening on: http://(\[::\]|0\.0\.0\.0):$port\$" "$tmp/$name.a.log" && passes=$((passes + 1)) ||
+		{ echo "FAIL: $name any-address line"; cat "$tmp/$name.a.log"; fails=$((fails + 1)); }
 	json=$(curl -sS --max-time 5 "http://127.0.0.1:$port/Environment")
 	check "$name uid" "$(id -u)" "$(jq -r .uid <<<"$json")"
 	check "$name user" "$(id -un)" "$(jq -r .user <<<"$json")"
@@ -72,64 +74,64 @@ for server in "$bin" $( [ -x "$static" ] && echo "$static" ); do
 	check "$name root" "Hello from urlserve, uid $(id -u)" "$(curl -sS --max-time 5 "http://127.0.0.1:$port/")"
 	# A second server on the same port fails: address in use.
 	port_in_use=$port
-	start "$tmp/b.log" ASPNETCORE_URLS="http://127.0.0.1:$port_in_use"
+	start "$tmp/$name.b.log" ASPNETCORE_URLS="http://127.0.0.1:$port_in_use"
 	set +e; wait "$pid"; rc=$?; set -e
 	check "$name in use rc" 1 "$rc"
-	contains "$name in use" "Address already in use (errno 98)" "$(cat "$tmp/b.log")"
+	contains "$name in use" "Address already in use (errno 98)" "$(cat "$tmp/$name.b.log")"
 	pid=${pids[-2]}
 	stop TERM
 	check "$name SIGTERM rc" 0 "$rc"
-	contains "$name shutdown" "Application is shutting down..." "$(cat "$tmp/a.log")"
+	contains "$name shutdown" "Application is shutting down..." "$(cat "$tmp/$name.a.log")"
 
 	# localhost: 127.0.0.1 and ::1, one display line; stops on SIGINT.
 	port=$(free_port)
-	start "$tmp/l.log" ASPNETCORE_URLS="http://localhost:$port"
-	wait_for "$tmp/l.log" "Application started."
-	contains "$name localhost line" "Now listening on: http://localhost:$port" "$(cat "$tmp/l.log")"
+	start "$tmp/$name.l.log" ASPNETCORE_URLS="http://localhost:$port"
+	wait_for "$tmp/$name.l.log" "Application started."
+	contains "$name localhost line" "Now listening on: http://localhost:$port" "$(cat "$tmp/$name.l.log")"
 	check "$name localhost v4" "200" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/Environment")"
 	stop INT
 	check "$name SIGINT rc" 0 "$rc"
 
 	# A dynamic port on an IP literal: the bound port is logged; URLS wins over PORTS (warning).
-	start "$tmp/d.log" ASPNETCORE_URLS="http://127.0.0.1:0" ASPNETCORE_HTTP_PORTS=80
-	wait_for "$tmp/d.log" "Application started."
-	contains "$name override warning" "Overriding HTTP_PORTS '80' and HTTPS_PORTS ''. Binding to values defined by URLS instead 'http://127.0.0.1:0'." "$(cat "$tmp/d.log")"
-	dport=$(sed -n 's|.*Now listening on: http://127.0.0.1:\([0-9]*\)$|\1|p' "$tmp/d.log")
+	start "$tmp/$name.d.log" ASPNETCORE_URLS="http://127.0.0.1:0" ASPNETCORE_HTTP_PORTS=80
+	wait_for "$tmp/$name.d.log" "Application started."
+	contains "$name override warning" "Overriding HTTP_PORTS '80' and HTTPS_PORTS ''. Binding to values defined by URLS instead 'http://127.0.0.1:0'." "$(cat "$tmp/$name.d.log")"
+	dport=$(sed -n 's|.*Now listening on: http://127.0.0.1:\([0-9]*\)$|\1|p' "$tmp/$name.d.log")
 	[ -n "$dport" ] && [ "$dport" != 0 ] && passes=$((passes + 1)) || { echo "FAIL: $name dynamic port"; fails=$((fails + 1)); }
 	check "$name dynamic get" "200" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$dport/")"
 	stop TERM
 
 	# A Unix socket; removed on shutdown.
-	start "$tmp/u.log" ASPNETCORE_URLS="http://unix:$tmp/app.sock"
-	wait_for "$tmp/u.log" "Application started."
-	contains "$name unix line" "Now listening on: http://unix:$tmp/app.sock" "$(cat "$tmp/u.log")"
+	start "$tmp/$name.u.log" ASPNETCORE_URLS="http://unix:$tmp/app.sock"
+	wait_for "$tmp/$name.u.log" "Application started."
+	contains "$name unix line" "Now listening on: http://unix:$tmp/app.sock" "$(cat "$tmp/$name.u.log")"
 	check "$name unix get" "200" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --unix-socket "$tmp/app.sock" http://x/Environment)"
 	stop TERM
 	check "$name unix removed" "no" "$([ -e "$tmp/app.sock" ] && echo yes || echo no)"
 
 	# Addresses Kestrel rejects, and https without a certificate.
 	set +e
-	env -i ASPNETCORE_URLS=http:// "$server" >"$tmp/e.log" 2>&1; rc=$?
+	env -i ASPNETCORE_URLS=http:// "$server" >"$tmp/$name.e.log" 2>&1; rc=$?
 	set -e
 	check "$name invalid rc" 1 "$rc"
-	contains "$name invalid msg" "Invalid url: 'http://'" "$(cat "$tmp/e.log")"
+	contains "$name invalid msg" "Invalid url: 'http://'" "$(cat "$tmp/$name.e.log")"
 	set +e
-	env -i ASPNETCORE_HTTPS_PORTS="$(free_port)" "$server" >"$tmp/e.log" 2>&1; rc=$?
+	env -i ASPNETCORE_HTTPS_PORTS="$(free_port)" "$server" >"$tmp/$name.e.log" 2>&1; rc=$?
 	set -e
 	check "$name https rc" 1 "$rc"
-	contains "$name https msg" "Unable to configure HTTPS endpoint. No server certificate was specified" "$(cat "$tmp/e.log")"
+	contains "$name https msg" "Unable to configure HTTPS endpoint. No server certificate was specified" "$(cat "$tmp/$name.e.log")"
 
 	# The seed's failure: port 80 as uid 1654 without CAP_NET_BIND_SERVICE.
 	start_port=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 1024)
 	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && [ "$start_port" -gt 80 ]; then
 		set +e
 		setpriv --reuid 1654 --regid 1654 --clear-groups --inh-caps=-all \
-			env -i ASPNETCORE_URLS=http://+:80 "$server" >"$tmp/p.log" 2>&1
+			env -i ASPNETCORE_URLS=http://+:80 "$server" >"$tmp/$name.p.log" 2>&1
 		rc=$?
 		set -e
 		check "$name privileged rc" 1 "$rc"
-		contains "$name privileged errno" "Permission denied (errno 13)" "$(cat "$tmp/p.log")"
-		contains "$name privileged kestrel" "System.Net.Sockets.SocketException (13): Permission denied" "$(cat "$tmp/p.log")"
+		contains "$name privileged errno" "Permission denied (errno 13)" "$(cat "$tmp/$name.p.log")"
+		contains "$name privileged kestrel" "System.Net.Sockets.SocketException (13): Permission denied" "$(cat "$tmp/$name.p.log")"
 	else
 		echo "SKIP: $name privileged-port check (needs root, setpriv and ip_unprivileged_port_start > 80)"
 	fi
