@@ -276,6 +276,12 @@ static int plan_accounts(ctx *c, const nr_scan_result *res, plan *p, const char 
 	snprintf(homebuf, homesz, "%s", s->home);
 	*home_out = homebuf;
 	if ((pe = nr_passwd_find_name(pw, s->user)) != NULL) {
+		if (pe->uid != s->uid && pe->uid == 0) {
+			error = nr__error_set(err, NR_ECONFLICT, "etc/passwd", pe->line, 0,
+				"user '%s' exists with uid 0: choose another name with --user NAME",
+				pe->name);
+			goto done;
+		}
 		if (pe->uid != s->uid) {
 			error = nr__error_set(err, NR_ECONFLICT, "etc/passwd", pe->line, 0,
 				"user '%s' exists with uid %u, not %u: use --uid %u to reuse it, or "
