@@ -1263,6 +1263,25 @@ static int copy_blob(nr_image *img, int dst, const char *digest, nr_error *err)
 	return nr__file_copy_at(sfd, from, dst, to, err);
 }
 
+/* Is this blob used by a manifest of the opened image (or staged)? */
+static bool in_model(nr_image *img, const char *digest)
+{
+	size_t i, j;
+
+	if (nr__staging_has(&img->staging, digest, NULL))
+		return true;
+	for (i = 0; i < img->nm; i++) {
+		manifest *m = &img->m[i];
+		if ((m->digest && strcmp(m->digest, digest) == 0) ||
+		    strcmp(m->config_digest, digest) == 0)
+			return true;
+		for (j = 0; j < m->nlayers; j++)
+			if (strcmp(m->layers[j].digest, digest) == 0)
+				return true;
+	}
+	return false;
+}
+
 /* Copy a descriptor's blob and everything it references into layout `dst` (children first). */
 static int copy_closure(nr_image *img, int dst, const json_t *d, int depth, nr_error *err)
 {
@@ -1276,6 +1295,15 @@ static int copy_closure(nr_image *img, int dst, const json_t *d, int depth, nr_e
 		return nr__error_set(err, NR_EINVALID, "descriptor", 0, 0, "descriptor has no digest");
 	if (depth > 8)
 		return nr__error_set(err, NR_EINVALID, digest, 0, 0, "indexes nested too deeply");
+	if (depth > 0 && !in_model(img, digest)) {
+		/* Blobs that the opened image does not use (other platforms, attestations) may
+		 * be absent from a partial layout: nothing to copy then. */
+		char path[4200];
+		int sfd;
+		if (locate(img, digest, &sfd, path, sizeof(path), NULL) == 0 &&
+		    faccessat(sfd, path, F_OK, 0) != 0)
+			return 0;
+	}
 	if (is_index_mt(mt) || is_manifest_mt(mt)) {
 		char path[4200], *text = NULL;
 		size_t len;
@@ -1515,6 +1543,14 @@ static int write_layout(nr_image *img, int dfd, bool same, const char *tag, json
 	for (k = 0; k < ntops; k++)
 		if ((error = copy_closure(img, dfd, tops[k], 0, err)) < 0)
 			return error;
+	{
+		/* the new blobs' directory entries are durable before index.json names them */
+		int bfd = openat(dfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (bfd >= 0) {
+			fsync(bfd);
+			close(bfd);
+		}
+	}
 	if (faccessat(dfd, "oci-layout", F_OK, 0) != 0) {
 		static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 		if ((error = nr__file_write_atomic_at(dfd, "oci-layout", layout, sizeof(layout) - 1,
@@ -1551,6 +1587,10 @@ static int write_layout(nr_image *img, int dfd, bool same, const char *tag, json
 		}
 		if (tag)
 			drop_tag(mans, tag);
+		else
+			for (k = 0; k < ntops; k++)
+				if (ref_name(tops[k]) && !same)
+					drop_tag(mans, ref_name(tops[k]));
 		for (k = 0; k < ntops; k++) {
 			json_t *d = json_deep_copy(tops[k]);
 			if (d == NULL || (tag && set_ref_name(d, tag) < 0) ||
@@ -2138,6 +2178,12 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 	/* Writing into the layout the image came from (or a clone of the unpacked archive)? */
 	same = transport == img->transport && (dest == NULL || (dpath && img->path &&
 		strcmp(dpath, img->path) == 0) || transport != NR_TRANSPORT_OCI);
+	if (transport == NR_TRANSPORT_OCI && !same && img->transport == NR_TRANSPORT_OCI) {
+		struct stat a, b;
+		if (stat(dpath, &a) == 0 && fstat(img->dirfd, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			same = true;
+	}
 	if (transport == NR_TRANSPORT_OCI) {
 		if (same) {
 			error = write_layout(img, img->dirfd, true, tag, new_index, tops, ntops, err);

@@ -423,6 +423,18 @@ static void test_write_in_place(void)
 	nr_image_free(img);
 	check_passwd(ref("oci:", dir, ":v1"), 2, "new\n");
 	check_passwd(ref("oci:", dir, ":v2"), 3, "newer\n");
+	/* the same layout named by another path: still one entry per tag */
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref("oci:", dir, ":v2"), NULL, &err), 0);
+	add_passwd_layer(img, "newest\n");
+	CU_ASSERT_EQUAL(nr_image_write(img, ref("oci:", dir, "/."), NULL, &err), 0);
+	nr_image_free(img);
+	check_passwd(ref("oci:", dir, ":v2"), 4, "newest\n");
+	check_passwd(ref("oci:", dir, ":v1"), 2, "new\n");
+	{
+		json_t *ij = json_load_file(ref("", dir, "/index.json"), 0, NULL);
+		CU_ASSERT_EQUAL(json_array_size(json_object_get(ij, "manifests")), 2);
+		json_decref(ij);
+	}
 	nrtest_rmtree(dir);
 	free(dir);
 }
@@ -467,7 +479,77 @@ static void test_write_transports(void)
 	free(dir);
 }
 
+static void test_write_multi(void)
+{
+	char *dir = nrtest_tmpdir(), *out = nrtest_tmpdir(), nd[72];
+	json_t *a = make_manifest(dir, "amd64", "amd\n"), *b = make_manifest(dir, "arm64", "arm\n");
+	json_t *att = json_pack("{s:s, s:s, s:i, s:{s:s}}", "mediaType", MT_MANIFEST,
+		"digest", "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+		"size", 1, "annotations", "vnd.docker.reference.type", "attestation-manifest");
+	nr_image_open_options oo = NR_IMAGE_OPEN_OPTIONS_INIT;
+	nr_error err = NR_ERROR_INIT;
+	nr_image *img = NULL;
+	size_t nlen;
+	char *text;
+
+	put_json_blob(dir, json_pack("{s:i, s:s, s:[o, o, o]}", "schemaVersion", 2, "mediaType",
+		MT_INDEX, "manifests", a, b, att), nd, &nlen);
+	write_index(dir, json_pack("[{s:s, s:s, s:I, s:{s:s}}]", "mediaType", MT_INDEX,
+		"digest", nd, "size", (json_int_t)nlen, "annotations",
+		"org.opencontainers.image.ref.name", "multi"));
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, NULL, &err), 0);
+	add_passwd_layer(img, "both\n");
+	/* a docker archive holds one platform */
+	CU_ASSERT_EQUAL(nr_image_write(img, ref("docker-archive:", out, "/d.tar"), NULL, &err),
+		NR_EUNSUPPORTED);
+	NRTEST_ASSERT_ERR(&err, NR_EUNSUPPORTED, "--platform");
+	nr_error_clear(&err);
+	CU_ASSERT_EQUAL(nr_image_write(img, NULL, NULL, &err), 0);
+	nr_image_free(img);
+	img = NULL;
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, NULL, &err), 0);
+	CU_ASSERT_EQUAL(nr_image_count(img), 2);
+	CU_ASSERT_EQUAL(nr_image_layer_count(img, 0), 2);
+	CU_ASSERT_EQUAL(nr_image_layer_count(img, 1), 2);
+	nr_image_free(img);
+	img = NULL;
+	/* the nested index was rewritten, the attestation entry kept */
+	text = layout_file(dir, "index.json");
+	CU_ASSERT_PTR_NULL(strstr(text, nd));
+	free(text);
+	{
+		json_t *ij = json_load_file(ref("", dir, "/index.json"), 0, NULL), *nj;
+		const char *d = json_string_value(json_object_get(json_array_get(json_object_get(ij,
+			"manifests"), 0), "digest"));
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, d + 7);
+		nj = json_load_file(path, 0, NULL);
+		CU_ASSERT_EQUAL(json_array_size(json_object_get(nj, "manifests")), 3);
+		json_decref(nj);
+		json_decref(ij);
+	}
+	/* one platform only: the other stays as it was */
+	oo.platform = "linux/arm64";
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, &oo, &err), 0);
+	add_passwd_layer(img, "arm only\n");
+	CU_ASSERT_EQUAL(nr_image_write(img, ref("docker-archive:", out, "/d.tar:ex/arm:1"), NULL,
+		&err), 0);
+	CU_ASSERT_EQUAL(nr_image_write(img, NULL, NULL, &err), 0);
+	nr_image_free(img);
+	check_passwd(ref("docker-archive:", out, "/d.tar:ex/arm:1"), 3, "arm only\n");
+	img = NULL;
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, NULL, &err), 0);
+	CU_ASSERT_EQUAL(nr_image_layer_count(img, 0), 2);
+	CU_ASSERT_EQUAL(nr_image_layer_count(img, 1), 3);
+	nr_image_free(img);
+	nrtest_rmtree(dir);
+	nrtest_rmtree(out);
+	free(dir);
+	free(out);
+}
+
 static CU_TestInfo tests[] = {
+	{ "write a multi-platform image", test_write_multi },
 	{ "open an OCI layout", test_open_simple },
 	{ "open errors", test_open_errors },
 	{ "tampered blobs", test_tampered },

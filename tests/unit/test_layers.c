@@ -508,7 +508,53 @@ static void test_too_big(void)
 	stack_free(&s);
 }
 
+typedef struct prog {
+	size_t calls, last_layer;
+	uint64_t last_bytes, size;
+	bool monotonic;
+} prog;
+
+static void on_progress(size_t layer, size_t nlayers, uint64_t bytes, uint64_t size, void *p)
+{
+	prog *g = p;
+
+	if (layer == g->last_layer && bytes < g->last_bytes)
+		g->monotonic = false;
+	g->calls++;
+	g->last_layer = layer;
+	g->last_bytes = bytes;
+	g->size = size;
+	(void)nlayers;
+}
+
+static void test_progress(void)
+{
+	tent l0[] = { { 'f', "etc/passwd", "p\n", 0, 0, 0 } };
+	tent l1[] = { { 'f', "etc/group", "g\n", 0, 0, 0 } };
+	nr_scan_request req = NR_SCAN_REQUEST_INIT;
+	nr_scan_result *res = NULL;
+	prog g = { 0, 0, 0, 0, true };
+	stack s;
+
+	stack_init(&s);
+	stack_add(&s, l0, 1);
+	stack_add_ex(&s, l1, 1, TAR_GZIP, 0, 0);
+	req.paths = P1;
+	req.npaths = 1;
+	req.progress = on_progress;
+	req.payload = &g;
+	CU_ASSERT_EQUAL_FATAL(nr__scan_layers(s.refs, s.n, &req, &res, NULL), 0);
+	CU_ASSERT_TRUE(g.calls >= 2);
+	CU_ASSERT_TRUE(g.monotonic);
+	CU_ASSERT_EQUAL(g.last_layer, 1);
+	CU_ASSERT_EQUAL(g.last_bytes, s.sizes[1]);   /* the whole blob was read */
+	CU_ASSERT_EQUAL(g.size, s.sizes[1]);
+	nr_scan_result_free(res);
+	stack_free(&s);
+}
+
 static CU_TestInfo tests[] = {
+	{ "progress", test_progress },
 	{ "path clean", test_path_clean },
 	{ "basic entry", test_basic },
 	{ "whiteout and re-add", test_whiteout_readd },
