@@ -1,4 +1,9 @@
-// CTest: the Java binding's real call sequence (run as a single source file by `java`).
+// CTest: the Java binding's real call sequence (run as a single source file by `java`):
+// version and errors, URLs, passwd, a user spec, a port rewrite, audit + patch + write of an
+// image (argument 1: its reference; argument 2: a scratch directory).
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import org.libnonroot.*;
 
 public class NonRootTest {
@@ -11,20 +16,129 @@ public class NonRootTest {
 	}
 
 	static void eq(Object want, Object got, String what) {
-		check(want == null ? got == null : want.equals(got), what + ": want <" + want + "> got <" + got + ">");
+		check(want == null ? got == null : want.equals(got),
+			what + ": want <" + want + "> got <" + got + ">");
+	}
+
+	interface Call {
+		void run();
+	}
+
+	static NonrootException expect(nr_error_code code, Call c) {
+		try {
+			c.run();
+		} catch (NonrootException e) {
+			eq(code, e.getErrorCode(), "error code of " + e.getMessage());
+			return e;
+		}
+		throw new AssertionError("no NonrootException (" + code + ")");
 	}
 
 	public static void main(String[] args) {
-		// version and error names
+		String ref = args[0], tmp = args[1];
+
+		// version and errors
 		eq(NonrootNativeConstants.NR_VERSION, NonRoot.version(), "version");
 		eq("invalid input", NonRoot.strerror(nr_error_code.NR_EINVALID.swigValue()), "strerror");
-		eq(-3, nr_error_code.NR_ENOTFOUND.swigValue(), "enum value");
-
-		// the exception type maps codes back to the enum
-		NonrootException e = new NonrootException(-2, "bad line", "etc/passwd", 3, 7);
-		eq("etc/passwd:3:7: bad line", e.getMessage(), "exception text");
-		eq(nr_error_code.NR_EINVALID, e.getErrorCode(), "exception enum");
+		NonrootException fake = new NonrootException(-2, "bad line", "etc/passwd", 3, 7);
+		eq("etc/passwd:3:7: bad line", fake.getMessage(), "exception text");
 		eq(null, new NonrootException(-99, "x", "", 0, 0).getErrorCode(), "unknown code");
+
+		// URLs: Kestrel's parsing and precedence
+		try (nr_bindings b = NonRoot.parseUrls("http://+:80;https://localhost:8443")) {
+			eq(2L, NonrootNative.nr_bindings_count(b), "binding count");
+			nr_binding first = NonrootNative.nr_bindings_get(b, 0);
+			eq("http://+:80", first.getUrl(), "first url");
+			eq(1, first.getPrivileged(), "port 80 is privileged");
+			eq(nr_url_kind.NR_URL_ANY, first.getParsed().getKind(), "kind");
+			eq(8443, NonrootNative.nr_bindings_get(b, 1).getParsed().getPort(), "second port");
+			eq("urls", NonrootNative.nr_urls_source_name(NonrootNative.nr_bindings_source(b)),
+				"source");
+		}
+		Map<String, String> env = new LinkedHashMap<>();
+		env.put("ASPNETCORE_HTTP_PORTS", "8080");
+		env.put("ASPNETCORE_URLS", "http://+:80");
+		try (nr_bindings b = NonRoot.effectiveBindings(env)) {
+			eq(1L, NonrootNative.nr_bindings_warning_count(b), "override warning");
+			check(NonrootNative.nr_bindings_warning(b, 0).startsWith("Overriding HTTP_PORTS"),
+				"warning text");
+		}
+		NonrootException e = expect(nr_error_code.NR_EINVALID, () -> NonRoot.parseUrls("http://"));
+		eq("Invalid url: 'http://'", e.getDetail(), "Kestrel's message");
+		eq("ASPNETCORE_URLS", e.getSource(), "error source");
+		eq("http://+:8080;https://+:8443", NonRoot.rewriteUrls("ASPNETCORE_URLS",
+			"http://+:80;https://+:443"), "rewrite");
+		try (nr_url u = new nr_url()) {
+			NonrootNative.nr_url_parse(u, "http://[::1]:5000");
+			eq(nr_url_kind.NR_URL_IP, u.getKind(), "ip literal");
+			eq(5000, u.getPort(), "port");
+		}
+
+		// passwd: lossless parse, add, duplicate
+		String passwd = "root:x:0:0:root:/root:/bin/sh\n# keep me\n";
+		try (nr_passwd pw = NonrootNative.nr_passwd_parse(passwd, "etc/passwd");
+		     nr_pwent ent = new nr_pwent()) {
+			eq(passwd, NonrootNative.nr_passwd_write(pw), "lossless");
+			ent.setName("app");
+			ent.setUid(1654);
+			ent.setGid(1654);
+			ent.setDir("/home/app");
+			ent.setShell("/sbin/nologin");
+			NonrootNative.nr_passwd_add(pw, ent);
+			eq(passwd + "app:x:1654:1654::/home/app:/sbin/nologin\n",
+				NonrootNative.nr_passwd_write(pw), "added");
+			eq("app", NonrootNative.nr_passwd_find_uid(pw, 1654).getName(), "find_uid");
+			NonrootException dup = expect(nr_error_code.NR_EEXISTS,
+				() -> NonrootNative.nr_passwd_add(pw, ent));
+			eq(3L, dup.getLine(), "duplicate's line");
+			long[] id = new long[1];
+			NonrootNative.nr_passwd_next_free_id(pw, null, 1000, 60000, id);
+			eq(1000L, id[0], "next free id");
+		}
+
+		// a user spec, as runc resolves it
+		String group = "root:x:0:\nstaff:x:50:app\napp:x:1654:\n";
+		try (nr_exec_user u = NonRoot.resolveUser("app", passwd +
+			"app:x:1654:1654::/home/app:/bin/false\n", group)) {
+			eq(1654L, u.getUid(), "uid");
+			eq(1654L, u.getGid(), "gid");
+			eq("/home/app", u.getHome(), "home");
+			eq(1L, u.getN_additional_gids(), "additional gids");
+			eq(50L, u.additional_gid(0), "staff");
+		}
+		e = expect(nr_error_code.NR_ENOTFOUND, () -> NonRoot.resolveUser("nobody", passwd, group));
+		eq("unable to find user nobody: no matching entries in passwd file", e.getDetail(),
+			"runc's wording");
+
+		// an image: audit, patch, write, read back
+		try (nr_image img = NonRoot.openImage(ref); nr_audit a = NonRoot.audit(img)) {
+			eq(nr_level.NR_LEVEL_ERROR.swigValue(), NonrootNative.nr_audit_max_level(a),
+				"rootful image audit");
+			eq("NR001", NonrootNative.nr_audit_finding(a, 0).getId(), "first finding");
+		}
+		String out = "oci:" + tmp + "/java-out:patched";
+		try (nr_patch_report r = NonRoot.patch(ref, out)) {
+			eq(1, NonrootNative.nr_patch_report_changed(r), "changed");
+			eq(1654L, NonrootNative.nr_patch_report_uid(r), "patched uid");
+			check(NonrootNative.nr_patch_report_count(r) > 3, "changes listed");
+		}
+		try (nr_image img = NonRoot.openImage(out)) {
+			try (nr_imgconfig cfg = NonrootNative.nr_imgconfig_parse(
+				NonrootNative.nr_image_config(img, 0))) {
+				eq("1654:1654", NonrootNative.nr_imgconfig_user(cfg), "User");
+				eq("http://+:8080", NonrootNative.nr_imgconfig_env_get(cfg, "ASPNETCORE_URLS"),
+					"URLS moved");
+			}
+			check(NonrootNative.nr_image_read_file(img, 0, "etc/passwd")
+				.contains("app:x:1654:1654::/home/app:"), "passwd has app");
+			try (nr_audit a = NonRoot.audit(img)) {
+				eq(nr_level.NR_LEVEL_NONE.swigValue(), NonrootNative.nr_audit_max_level(a),
+					"patched image is clean");
+			}
+			expect(nr_error_code.NR_ENOTFOUND,
+				() -> NonrootNative.nr_image_read_file(img, 0, "etc/shadow"));
+		}
+		expect(nr_error_code.NR_ENOTFOUND, () -> NonRoot.openImage("oci:" + tmp + "/nope"));
 
 		System.out.println("java: " + checks + " checks passed");
 	}
