@@ -469,9 +469,14 @@ static inline uint64_t ctrl_mask(uint64_t x)
  * @return false when a control character was seen
  */
 static inline __attribute__((always_inline)) bool scan_authority(const char *s, size_t len,
-	size_t se, size_t *ps, size_t *first, size_t *last, size_t *checked)
+	size_t se, size_t *ps, size_t *first, size_t *last, size_t *checked, uint32_t *port,
+	bool *port_ok)
 {
-	size_t i;
+	size_t i, nd = 0;
+	uint32_t v = 0;
+	bool other = false;
+
+	*port_ok = false;
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (len - se >= 8) {   /* shorter authorities ("+:80") are cheaper byte by byte */
@@ -504,20 +509,37 @@ static inline __attribute__((always_inline)) bool scan_authority(const char *s, 
 		return true;
 	}
 #endif
+	/* Byte by byte, reading the digits after the last ':' on the way (the usual port). */
+	size_t fc = SIZE_MAX, lc = SIZE_MAX;
 	for (i = se; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f)
-			return false;
+		unsigned d = (unsigned)c - '0';
+		if (d <= 9) {
+			v = v * 10 + d;
+			nd++;
+			continue;
+		}
+		if (c == ':') {
+			if (fc == SIZE_MAX)
+				fc = i;
+			lc = i;
+			v = 0;
+			nd = 0;
+			other = false;
+			continue;
+		}
 		if (c == '/')
 			break;
-		if (c == ':') {
-			if (*first == SIZE_MAX)
-				*first = i;
-			*last = i;
-		}
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		other = true;
 	}
+	*first = fc;
+	*last = lc;
 	*ps = i;
 	*checked = i;
+	*port = v;
+	*port_ok = lc != SIZE_MAX && !other && nd > 0 && nd <= 9;
 	return true;
 }
 
@@ -590,7 +612,10 @@ static inline __attribute__((always_inline)) int url_parse(nr_url *u, const char
 	} else {
 		/* The first '/' ends the authority; remember its first and last ':'. */
 		size_t checked = se;
-		if (!scan_authority(s, len, se, &ps, &first_colon, &last_colon, &checked) ||
+		uint32_t fast_port = 0;
+		bool fast_ok = false;
+		if (!scan_authority(s, len, se, &ps, &first_colon, &last_colon, &checked, &fast_port,
+				&fast_ok) ||
 		    (checked < len && has_ctrl(s + checked, len - checked)))
 			return ctrl_error(s, len, source, err);
 		pe = ps;
@@ -600,11 +625,16 @@ static inline __attribute__((always_inline)) int url_parse(nr_url *u, const char
 			size_t pstart = last_colon + 1, pn = ps - pstart, tok = 0, toklen = pn, k;
 			uint32_t v = 0;
 			int32_t port;
-			for (k = 0; k < pn; k++) {
-				unsigned d = (unsigned)(unsigned char)s[pstart + k] - '0';
-				if (d > 9)
-					break;
-				v = v * 10 + d;
+			if (fast_ok) {
+				k = pn;
+				v = fast_port;
+			} else {
+				for (k = 0; k < pn; k++) {
+					unsigned d = (unsigned)(unsigned char)s[pstart + k] - '0';
+					if (d > 9)
+						break;
+					v = v * 10 + d;
+				}
 			}
 			if (k == pn && pn > 0 && pn <= 9) {
 				port = (int32_t)v;   /* the common case: plain digits */
