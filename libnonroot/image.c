@@ -492,6 +492,16 @@ static bool digest_from_member(const char *rel, char out[NR_DIGEST_SIZE])
 	return true;
 }
 
+/* A member path from manifest.json: relative, clean (no "..", no "//"), not empty. */
+static bool member_path_ok(const char *p)
+{
+	nr_buf b = NR_BUF_INIT;
+	bool ok = nr__path_clean(&b, p, strlen(p)) == 0 && b.size > 0 && strcmp(b.ptr, p) == 0;
+
+	nr_buf_dispose(&b);
+	return ok;
+}
+
 static int open_docker(nr_image *img, const char *platform, nr_error *err)
 {
 	char *text = NULL;
@@ -552,6 +562,16 @@ static int open_docker(nr_image *img, const char *platform, nr_error *err)
 	if (cpath == NULL || !json_is_array(layers))
 		return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
 			"entry %zu lacks Config or Layers", img->docker_entry);
+	if (!member_path_ok(cpath))
+		return nr__error_set(err, NR_EESCAPE, "manifest.json", 0, 0,
+			"Config path %.100s is not a plain path inside the archive", cpath);
+	json_array_foreach(layers, j, cfgj) {
+		const char *lp = json_string_value(cfgj);
+		if (lp == NULL || !member_path_ok(lp))
+			return nr__error_set(err, NR_EESCAPE, "manifest.json", 0, 0,
+				"Layers[%zu] is not a plain path inside the archive", j);
+	}
+	cfgj = NULL;
 	if (nr__array_grow((void **)&img->m, &img->am, 1, sizeof(*m)) < 0)
 		return nr__error_oom(err);
 	m = &img->m[0];

@@ -548,7 +548,38 @@ static void test_write_multi(void)
 	free(out);
 }
 
+static void test_docker_hostile(void)
+{
+	char *dir = nrtest_tmpdir(), d[72], path[4200];
+	tent bad[] = { { 'f', "manifest.json",
+		"[{\"Config\":\"c.json\",\"RepoTags\":[\"x:y\"],\"Layers\":[\"../../../etc/passwd\"]}]", 0, 0, 0 },
+		{ 'f', "c.json", "{\"rootfs\":{\"diff_ids\":[]}}", 0, 0, 0 } };
+	tent bad2[] = { { 'f', "manifest.json", "[{\"Config\":\"/etc/passwd\",\"Layers\":[]}]", 0, 0, 0 } };
+	tent none[] = { { 'f', "hello", "x", 0, 0, 0 } };
+	nr_error err = NR_ERROR_INIT;
+	nr_image *img = NULL;
+	uint64_t size;
+
+	mklayer(dir, "bad.tar", bad, 2, TAR_PLAIN, d, &size);
+	snprintf(path, sizeof(path), "docker-archive:%s/bad.tar", dir);
+	CU_ASSERT_EQUAL(nr_image_open(&img, path, NULL, &err), NR_EESCAPE);
+	NRTEST_ASSERT_ERR(&err, NR_EESCAPE, "Layers[0]");
+	nr_error_clear(&err);
+	mklayer(dir, "bad2.tar", bad2, 1, TAR_PLAIN, d, &size);
+	snprintf(path, sizeof(path), "%s/bad2.tar", dir);
+	CU_ASSERT_EQUAL(nr_image_open(&img, path, NULL, &err), NR_EESCAPE);
+	nr_error_clear(&err);
+	mklayer(dir, "none.tar", none, 1, TAR_PLAIN, d, &size);
+	snprintf(path, sizeof(path), "%s/none.tar", dir);
+	CU_ASSERT_EQUAL(nr_image_open(&img, path, NULL, &err), NR_EINVALID);
+	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "neither index.json nor manifest.json");
+	CU_ASSERT_PTR_NULL(img);
+	nrtest_rmtree(dir);
+	free(dir);
+}
+
 static CU_TestInfo tests[] = {
+	{ "hostile docker archives", test_docker_hostile },
 	{ "write a multi-platform image", test_write_multi },
 	{ "open an OCI layout", test_open_simple },
 	{ "open errors", test_open_errors },
