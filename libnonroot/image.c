@@ -649,6 +649,7 @@ static int add_member(nr_image *img, const char *name, int type, const char *lin
 	mb->name = nr__strdup(name);
 	mb->link = link ? nr__strdup(link) : NULL;
 	mb->type = type;
+	mb->done = false;
 	if (mb->name == NULL || (link && mb->link == NULL)) {
 		free(mb->name);
 		free(mb->link);
