@@ -23,6 +23,7 @@
 #include <archive_entry.h>
 
 #include "image_internal.h"
+#include "scancache.h"
 
 #define CONTENT_MAX_DEFAULT (10u * 1024u * 1024u)
 #define MAX_LINKS 40
@@ -264,7 +265,7 @@ static void setid_remove(scan *sc, const char *p, size_t n)
 	}
 }
 
-static int setid_add(scan *sc, const char *p, size_t n, struct archive_entry *e, size_t layer)
+static int setid_add(scan *sc, const char *p, size_t n, const nr__lent *e, size_t layer)
 {
 	tstate *s;
 
@@ -278,87 +279,30 @@ static int setid_add(scan *sc, const char *p, size_t n, struct archive_entry *e,
 	s->plen = n;
 	s->present = true;
 	s->type = NR_ENTRY_REGULAR;
-	s->mode = archive_entry_perm(e) & 07777;
-	s->uid = (uint64_t)archive_entry_uid(e);
-	s->gid = (uint64_t)archive_entry_gid(e);
-	s->size = (uint64_t)archive_entry_size(e);
-	s->mtime = (int64_t)archive_entry_mtime(e);
+	s->mode = e->perm & 07777;
+	s->uid = e->uid;
+	s->gid = e->gid;
+	s->size = (uint64_t)e->size;
+	s->mtime = e->mtime;
 	s->layer = layer;
 	sc->nsetid++;
 	return 0;
 }
 
-/* ---- reading one layer ----------------------------------------------------------------- */
+/* ---- applying one layer's members (read by scancache.c) ------------------------------- */
 
-typedef struct layer_io {
-	nr__blob_stream *bs;
-	char buf[65536];
-	nr_error *err;
-	int error;
-	size_t layer, nlayers;
-	uint64_t size;
-	const nr_scan_request *req;
-} layer_io;
-
-static la_ssize_t io_read(struct archive *a, void *data, const void **buf)
+static int apply_entry(scan *sc, const nr__lent *e, size_t layer, nr_buf *tmp)
 {
-	layer_io *io = data;
-	ssize_t r = nr__blob_stream_read(io->bs, io->buf, sizeof(io->buf), io->err);
-
-	(void)a;
-	if (r < 0) {
-		io->error = (int)r;
-		archive_set_error(a, EIO, "read error");
-		return -1;
-	}
-	if (io->req->progress)
-		io->req->progress(io->layer, io->nlayers, nr__blob_stream_total(io->bs), io->size,
-			io->req->payload);
-	*buf = io->buf;
-	return r;
-}
-
-static int read_content(scan *sc, struct archive *a, tstate *s, const nr__layer_ref *ref)
-{
-	size_t n = s->size, got = 0;
-	char *buf;
-
-	if ((buf = nr__malloc(n + 1)) == NULL)
-		return nr__error_oom(sc->err);
-	while (got < n) {
-		la_ssize_t r = archive_read_data(a, buf + got, n - got);
-		if (r < 0) {
-			free(buf);
-			return nr__error_set(sc->err, NR_EINVALID, ref->digest, 0, 0,
-				"layer %s: %s", s->path, archive_error_string(a));
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got != n) {
-		free(buf);
-		return nr__error_set(sc->err, NR_EINVALID, ref->digest, 0, 0,
-			"layer member %s is cut short (%zu of %zu bytes)", s->path, got, n);
-	}
-	buf[n] = '\0';
-	s->content = buf;
-	s->content_len = n;
-	return 0;
-}
-
-static int apply_entry(scan *sc, struct archive *a, struct archive_entry *e, const char *p,
-	size_t n, size_t layer, const nr__layer_ref *ref, nr_buf *tmp, bool *consumed)
-{
+	const char *p = e->path;
+	size_t n = e->plen;
 	const char *base = memrchr(p, '/', n);
 	size_t dn = base ? (size_t)(base - p) : 0;
-	const char *hl = archive_entry_hardlink(e);
-	mode_t ft = archive_entry_filetype(e);
+	const char *hl = e->hardlink;
+	mode_t ft = e->ft;
 	tstate *s;
 	int error;
 
 	base = base ? base + 1 : p;
-	*consumed = false;
 	/* Every entry implies its parent directories (tars need not list them). */
 	if (dn > 0)
 		imply_parents(sc, p, dn, layer);
@@ -386,7 +330,7 @@ static int apply_entry(scan *sc, struct archive *a, struct archive_entry *e, con
 	if (hl != NULL || ft != AE_IFDIR)
 		hide(sc, p, n, true, layer);
 	if (sc->want_setid) {
-		if (hl == NULL && ft == AE_IFREG && (archive_entry_perm(e) & 06000)) {
+		if (hl == NULL && ft == AE_IFREG && (e->perm & 06000)) {
 			if ((error = setid_add(sc, p, n, e, layer)) < 0)
 				return nr__error_oom(sc->err);
 		} else if (sc->nsetid) {
@@ -434,152 +378,40 @@ static int apply_entry(scan *sc, struct archive *a, struct archive_entry *e, con
 	tstate_clear(s);
 	s->present = true;
 	s->type = type_of(ft);
-	s->mode = archive_entry_perm(e) & 07777;
-	s->uid = (uint64_t)archive_entry_uid(e);
-	s->gid = (uint64_t)archive_entry_gid(e);
-	s->mtime = (int64_t)archive_entry_mtime(e);
+	s->mode = e->perm & 07777;
+	s->uid = e->uid;
+	s->gid = e->gid;
+	s->mtime = e->mtime;
 	s->layer = layer;
 	if (ft == AE_IFLNK) {
-		const char *l = archive_entry_symlink(e);
-		if ((s->link = nr__strdup(l ? l : "")) == NULL)
+		if ((s->link = nr__strdup(e->symlink ? e->symlink : "")) == NULL)
 			return nr__error_oom(sc->err);
 	} else if (ft == AE_IFREG) {
-		int64_t sz = archive_entry_size(e);
-		s->size = sz > 0 ? (uint64_t)sz : 0;
+		s->size = e->size > 0 ? (uint64_t)e->size : 0;
 		if (s->size > sc->content_max) {
 			s->too_big = true;
 		} else {
-			*consumed = true;
-			if ((error = read_content(sc, a, s, ref)) < 0)
-				return error;
+			if (e->content == NULL)   /* scancache.c captures every tracked file */
+				return nr__error_set(sc->err, NR_ERROR, s->path, 0, 0,
+					"layer scan: content of %s was not read", s->path);
+			if ((s->content = nr__malloc(e->content_len + 1)) == NULL)
+				return nr__error_oom(sc->err);
+			memcpy(s->content, e->content, e->content_len + 1);
+			s->content_len = e->content_len;
 		}
 	}
 	return 0;
 }
 
-/* Did libarchive stop because the input ended (not because it is damaged)? */
-static bool truncated(struct archive *a)
+static int apply_layer(void *ctx, size_t layer, const nr__lrec *rec)
 {
-	const char *m = archive_error_string(a);
+	scan *sc = ctx;
+	nr_buf tmp = NR_BUF_INIT;
+	size_t k, n = nr__lrec_count(rec);
+	int error = 0;
 
-	return m != NULL && strstr(m, "runcated") != NULL;
-}
-
-static int scan_layer(scan *sc, const nr__layer_ref *ref, size_t layer, size_t nlayers,
-	const nr_scan_request *req)
-{
-	struct archive *a = NULL;
-	struct archive_entry *e;
-	layer_io *io = NULL;
-	nr_buf path = NR_BUF_INIT, tmp = NR_BUF_INIT;
-	int error = 0, r;
-	size_t nmembers = 0;
-
-	if ((io = nr__calloc(1, sizeof(*io))) == NULL)
-		return nr__error_oom(sc->err);
-	io->err = sc->err;
-	io->layer = layer;
-	io->nlayers = nlayers;
-	io->size = ref->size;
-	io->req = req;
-	if ((error = nr__blob_stream_open(&io->bs, ref->dirfd, ref->relpath, ref->digest,
-			ref->size, sc->err)) < 0)
-		goto done;
-	if ((a = archive_read_new()) == NULL) {
-		error = nr__error_oom(sc->err);
-		goto done;
-	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open(a, io, NULL, io_read, NULL) != ARCHIVE_OK) {
-		error = io->error ? io->error : nr__error_set(sc->err, NR_EINVALID, ref->digest, 0,
-			0, "layer is not a readable tar: %s", archive_error_string(a));
-		goto check;
-	}
-	for (;;) {
-		const char *name;
-		bool consumed;
-
-		r = archive_read_next_header(a, &e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN && io->error == 0 && nmembers > 0 && truncated(a)) {
-			/* The stream ends after a complete member, without its padding or the
-			 * end-of-archive blocks (umoci 0.4.7 insert writes such layers). Every
-			 * member was read in full; the digest check below still applies. */
-			break;
-		}
-		if (r < ARCHIVE_WARN) {
-			error = io->error ? io->error : nr__error_set(sc->err, NR_EINVALID,
-				ref->digest, 0, 0, "layer is not a readable tar or is cut short: %s",
-				archive_error_string(a));
-			goto check;
-		}
-		name = archive_entry_pathname(e);
-		if (name == NULL)
-			name = "";
-		if (nr__path_clean(&path, name, strlen(name)) < 0) {
-			error = nr__error_oom(sc->err);
-			goto done;
-		}
-		if ((error = apply_entry(sc, a, e, path.ptr, path.size, layer, ref, &tmp,
-				&consumed)) < 0) {
-			if (io->error == 0 && error == NR_EINVALID)
-				goto check;
-			goto done;
-		}
-		nmembers++;
-		if (!consumed) {
-			/* Read the data through (no copy) so that a member cut short is told
-			 * apart from a complete one that lacks only its padding. */
-			int64_t want = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
-			int64_t got = 0;
-			const void *blk;
-			size_t bn;
-			la_int64_t off;
-			if (archive_entry_hardlink(e) != NULL ||
-			    archive_entry_filetype(e) != AE_IFREG)
-				want = 0;
-			for (;;) {
-				r = archive_read_data_block(a, &blk, &bn, &off);
-				if (r == ARCHIVE_EOF)
-					break;
-				if (r < ARCHIVE_WARN)
-					break;
-				if (off + (int64_t)bn > got)
-					got = off + (int64_t)bn;
-			}
-			if (r < ARCHIVE_WARN && (io->error || got < want || !truncated(a))) {
-				error = io->error ? io->error : nr__error_set(sc->err, NR_EINVALID,
-					ref->digest, 0, 0,
-					"layer member %s is cut short (%lld of %lld bytes): %s", path.ptr,
-					(long long)got, (long long)want, archive_error_string(a));
-				goto check;
-			}
-			if (r < ARCHIVE_WARN)
-				break;   /* complete member, missing padding: the end */
-		}
-	}
-check:
-	/* Whatever happened in the tar, a blob that does not match its digest says why. */
-	if (io->error == 0) {
-		nr_error derr = NR_ERROR_INIT;
-		int derror = nr__blob_stream_finish(io->bs, &derr);
-		if (derror < 0) {
-			if (sc->err)
-				nr_error_clear(sc->err);
-			if (sc->err)
-				*sc->err = derr;
-			error = derror;
-		}
-	}
-done:
-	if (a)
-		archive_read_free(a);
-	if (io)
-		nr__blob_stream_free(io->bs);
-	free(io);
-	nr_buf_dispose(&path);
+	for (k = 0; k < n && error == 0; k++)
+		error = apply_entry(sc, nr__lrec_get(rec, k), layer, &tmp);
 	nr_buf_dispose(&tmp);
 	return error;
 }
@@ -813,17 +645,24 @@ int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_r
 	for (pass = 0; ; pass++) {
 		bool again = false;
 
+		nr__lscan_opts lo;
+		const char **tracked;
+
 		scan_reset_states(&sc);
-		for (i = 0; i < nlayers; i++) {
-			if (!nr__layer_media_type_ok(layers[i].media_type)) {
-				error = nr__error_set(err, NR_EUNSUPPORTED, layers[i].digest, 0, 0,
-					"layer media type not supported: %s",
-					layers[i].media_type ? layers[i].media_type : "(none)");
-				goto done;
-			}
-			if ((error = scan_layer(&sc, &layers[i], i, nlayers, req)) < 0)
-				goto done;
-		}
+		/* The layers are read in parallel (scancache.c) and applied here in order. */
+		if ((tracked = nr__calloc(sc.nt + 1, sizeof(*tracked))) == NULL)
+			goto oom;
+		for (i = 0; i < sc.nt; i++)
+			tracked[i] = sc.t[i].path;
+		memset(&lo, 0, sizeof(lo));
+		lo.tracked = tracked;
+		lo.ntracked = sc.nt;
+		lo.content_max = sc.content_max;
+		lo.req = req;
+		error = nr__lscan_run(layers, nlayers, &lo, apply_layer, &sc, err);
+		free(tracked);
+		if (error < 0)
+			goto done;
 		/* Hard links whose target was not tracked, and symlinks on the way. */
 		for (i = 0; i < nwant; i++) {
 			tstate *fin;
