@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cacheopt.h"
 #include "progress.h"
 
 enum { FMT_TEXT, FMT_JSON, FMT_SARIF };
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 		"  --fail-on LEVEL  exit 1 when a finding is at least LEVEL (default error); never: 0\n"
 		"  --platform P     only this platform of a multi-platform image\n"
 		"  --threshold N    first unprivileged port (default 1024)\n"
+		CLI_CACHE_USAGE
 		"  -h, --help       this help\n"
 		"\nRules:\n");
 	for (k = 0; k < nr_audit_rule_count(); k++) {
@@ -155,6 +157,7 @@ int nr_cmd_audit(int argc, char **argv)
 		{ "fail-on", required_argument, NULL, O_FAILON },
 		{ "platform", required_argument, NULL, O_PLATFORM },
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		CLI_CACHE_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -168,8 +171,10 @@ int nr_cmd_audit(int argc, char **argv)
 	unsigned long v;
 	int c, fmt = FMT_TEXT, fail_on = NR_LEVEL_ERROR, rc = NR_EXIT_USAGE;
 
+	cli_cache_default();
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, optarg); break;
 		case O_FORMAT:
 			if (!strcmp(optarg, "text"))
 				fmt = FMT_TEXT;

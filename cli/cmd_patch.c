@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cacheopt.h"
 #include "progress.h"
 
 static void usage(FILE *f)
@@ -15,7 +16,7 @@ static void usage(FILE *f)
 		"Usage: nonroot patch IMAGE [-o DEST] [--tag TAG] [--user NAME] [--uid N] [--gid N]\n"
 		"                     [--home DIR] [--shell PATH] [--port-map FROM:TO[,...]] [--no-home]\n"
 		"                     [--mode non-root|compat] [--platform OS/ARCH[/VARIANT]]\n"
-		"                     [--dry-run] [--format text|json]\n"
+		"                     [--dry-run] [--format text|json] [--cache DIR|--no-cache]\n"
 		"\n"
 		"Make IMAGE run as a non-root user: add the user to its /etc/passwd and /etc/group\n"
 		"(and shadow/gshadow when present) in ONE new reproducible layer with its home\n"
@@ -43,6 +44,7 @@ static void usage(FILE *f)
 		"  --platform P         only this platform of a multi-platform image\n"
 		"  --dry-run            print the plan, write nothing\n"
 		"  --format FMT         text (default) or json\n"
+		CLI_CACHE_USAGE
 		"  -h, --help           this help\n"
 		"\n"
 		"SOURCE_DATE_EPOCH, when set, is the new layer's mtime (else the image's created time).\n"
@@ -142,6 +144,7 @@ int nr_cmd_patch(int argc, char **argv)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "platform", required_argument, NULL, O_PLATFORM },
+		CLI_CACHE_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -157,8 +160,10 @@ int nr_cmd_patch(int argc, char **argv)
 	unsigned long v;
 	int c, json = 0, rc = NR_EXIT_USAGE;
 
+	cli_cache_default();
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, optarg); break;
 		case 'o': dest = optarg; break;
 		case O_TAG: wo.tag = optarg; break;
 		case O_USER: po.user = optarg; break;
