@@ -4,7 +4,10 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan demo test test-fast test-asan bench install clean
+FUZZ_TIME  ?= 20
+
+.PHONY: all deps build build-asan demo test test-fast test-asan bench install clean \
+	memcheck fuzz-smoke
 
 all: build
 
@@ -23,10 +26,21 @@ build-asan: deps
 demo: build
 	@scripts/demo $(BUILD)
 
-# Every test: the full suite on the normal build, then unit + CLI tests under ASan+UBSan.
+# Every test: the full suite on the normal build, unit + CLI tests under ASan+UBSan, a fuzzing
+# smoke run of every harness, and unit + CLI tests under valgrind memcheck.
 test: build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|cli'
+	fuzz/run.sh $(FUZZ_TIME)
+	scripts/ci-memcheck $(BUILD) -j $(JOBS)
+
+# Unit + CLI tests (and the fuzz corpus replays) under valgrind memcheck: no leaks, no errors.
+memcheck: build
+	scripts/ci-memcheck $(BUILD) -j $(JOBS)
+
+# Each libFuzzer harness for FUZZ_TIME seconds (clang build in build-fuzz; see fuzz/run.sh).
+fuzz-smoke: deps
+	fuzz/run.sh $(FUZZ_TIME)
 
 test-fast: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L 'unit|cli'
@@ -38,4 +52,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -32,7 +32,7 @@ fi
 seeds="$build/fuzz-seeds"
 bash "$here/mkseeds.sh" "$seeds"
 
-status=0
+status=0 passed=0 failed=0
 for h in "${harnesses[@]}"; do
 	h=${h#fuzz_}
 	bin="$build/fuzz/fuzz_$h"
@@ -52,11 +52,15 @@ for h in "${harnesses[@]}"; do
 		-max_len=262144 -print_final_stats=1 -artifact_prefix="$art/" \
 		"${dict[@]}" ${NR_FUZZ_ARGS:-} "${dirs[@]}" >"$log" 2>&1; then
 		status=1
+		failed=$((failed + 1))
 		echo "fuzz/run.sh: $h FAILED:" >&2
 		grep -E 'ERROR|property broken|SUMMARY|Test unit written' "$log" | head -20 >&2 || true
 		ls "$art" >&2 || true
+	else
+		passed=$((passed + 1))
 	fi
 	awk '/stat::number_of_executed_units/ {n=$2} /stat::average_exec_per_sec/ {s=$2}
 		/cov: / {c=$0} END {printf "fuzz/run.sh:   %s execs, %s/s\n", n, s}' "$log"
 done
+echo "fuzz: $passed passed, $failed failed"
 exit $status
