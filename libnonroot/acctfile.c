@@ -181,6 +181,8 @@ bool nr__field_ok(const char *s)
 		unsigned char c = (unsigned char)*s;
 		if (c == ':' || c < 0x20 || c == 0x7f)
 			return false;
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f)
+			return false;   /* a C1 control (U+0080..U+009F) in UTF-8 */
 	}
 	return true;
 }

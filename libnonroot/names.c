@@ -53,8 +53,9 @@ int nr_name_check_flags(const char *name, size_t len, unsigned flags, nr_error *
 		unsigned char c = (unsigned char)name[i];
 		if (c == '\0')
 			why = "contains a NUL byte";
-		else if (c < 0x20 || c == 0x7f)
-			why = "contains a control character";
+		else if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < len &&
+		    (unsigned char)name[i + 1] >= 0x80 && (unsigned char)name[i + 1] <= 0x9f))
+			why = "contains a control character";   /* C0, DEL or C1 (UTF-8 U+0080..9F) */
 		else if (memchr(bad, c, sizeof(bad) - 1) != NULL) {
 			return nr__error_set(err, NR_EINVALID, "name", 0, i + 1,
 				"invalid name '%s': must not contain '%c'", q, c);

@@ -4,7 +4,7 @@
  * New user and group names follow shadow-utils' chkname. The default rules are the ones
  * that useradd/groupadd never let through, even with --badname: a name is rejected when it
  * is empty, "." or "..", starts with '-', contains any of ` "#',/:;`, a control character
- * (C0 or DEL) or a NUL byte, consists only of ASCII digits, or is longer than NR_NAME_MAX
+ * (C0, DEL, or C1 written in UTF-8: U+0080..U+009F) or a NUL byte, consists only of ASCII digits, or is longer than NR_NAME_MAX
  * bytes (LOGIN_NAME_MAX - 1 on Linux/glibc). Everything else, including UTF-8 and '$', is
  * accepted. NR_NAME_STRICT adds shadow's default pattern (useradd without --badname):
  * `[a-zA-Z0-9_.][a-zA-Z0-9_.-]*$?`.

@@ -88,10 +88,11 @@ NR_EXTERN(const nr_pwent *) nr_passwd_find_uid(const nr_passwd *pw, uint32_t uid
 
 /**
  * Add an entry. The name must pass nr_name_check(); passwd, gecos, dir and shell (NULL
- * means "x", "", "", "") must not contain ':', a newline or another control character;
- * uid and gid must not be 4294967295 ((uid_t)-1). The new line `name:passwd:uid:gid:gecos:
- * dir:shell` goes before the first NIS '+'/'-' line (shadow-utils keeps NIS at the end),
- * else at the end (a missing final newline is added to the line before it).
+ * means "x", "", "", "") must not contain ':', a newline or another control character
+ * (C0, DEL, or C1 written in UTF-8); uid and gid must not be 4294967295 ((uid_t)-1).
+ * The new line `name:passwd:uid:gid:gecos:dir:shell` goes before the first NIS '+'/'-'
+ * line (shadow-utils keeps NIS at the end), else at the end (a missing final newline is
+ * added to the line before it).
  * @param ent  the entry to add (ent->line is ignored); copied
  * @return 0; NR_EINVALID (field named in err->source: "name", "passwd", "gecos", "dir",
  *         "shell", "uid", "gid"); NR_EEXISTS when the name exists (its line named);

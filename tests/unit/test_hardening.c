@@ -58,9 +58,37 @@ static void test_group_add_member_crlf(void)
 	nr_group_free(gr);
 }
 
+/* tests/hostile patch-user-c1 / patch-home-c1: a C1 control (U+0085 NEL in UTF-8) passed
+ * the name and field checks, which only knew C0 and DEL. */
+static void test_c1_controls(void)
+{
+	nr_error err = NR_ERROR_INIT;
+	nr_passwd *pw = NULL;
+	nr_pwent ent;
+
+	CU_ASSERT_EQUAL(nr_name_check("a\xc2\x85", 3, &err), NR_EINVALID);
+	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "contains a control character");
+	nr_error_clear(&err);
+	CU_ASSERT_EQUAL(nr_name_check("\xc2\x9f", 2, &err), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_name_check("\xc3\xa9l\xc3\xa8ve", 7, NULL), 0);   /* UTF-8 is fine */
+	CU_ASSERT_EQUAL(nr_name_check("a\xc2\xa0", 3, NULL), 0);               /* U+00A0 too */
+	CU_ASSERT_EQUAL_FATAL(nr_passwd_parse(&pw, "", 0, NULL, NULL), 0);
+	memset(&ent, 0, sizeof(ent));
+	ent.name = "app";
+	ent.uid = ent.gid = 1654;
+	ent.dir = "/home/a\xc2\x85" "b";
+	nr_error_clear(&err);
+	CU_ASSERT_EQUAL(nr_passwd_add(pw, &ent, &err), NR_EINVALID);
+	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "dir: invalid dir");
+	ent.dir = "/home/\xc3\xa9";
+	CU_ASSERT_EQUAL(nr_passwd_add(pw, &ent, NULL), 0);
+	nr_passwd_free(pw);
+}
+
 static CU_TestInfo regress_tests[] = {
 	{ "urls: environment without HTTP_PORTS (fuzz_urls_env)", test_urls_env_without_ports },
 	{ "group: add member on a CRLF line (fuzz_group)", test_group_add_member_crlf },
+	{ "names/passwd fields: C1 controls (hostile)", test_c1_controls },
 	CU_TEST_INFO_NULL
 };
 
