@@ -163,7 +163,7 @@ int nr__newlayer_write(const nr__layer_entry *entries, size_t n, int64_t mtime, 
 	writer w;
 	size_t i;
 	int error = 0;
-	bool opened = false;
+	bool opened = false, non_ascii = false;
 
 	NR_ASSERT_ARG(sink, err);
 	NR_ASSERT_ARG(res, err);
@@ -227,7 +227,17 @@ int nr__newlayer_write(const nr__layer_entry *entries, size_t n, int64_t mtime, 
 		error = nr__error_oom(err);
 		goto done;
 	}
+	/* A non-ASCII path ("home/élève"): libarchive would convert it from the locale's charset,
+	 * which fails in the C locale; hdrcharset=BINARY writes the bytes as given (UTF-8 by
+	 * image convention). Only then, so that ASCII-only layers stay plain ustar. */
+	for (i = 0; i < n && !non_ascii; i++) {
+		const unsigned char *c;
+		for (c = (const unsigned char *)sorted[i]->path; *c; c++)
+			non_ascii |= *c >= 0x80;
+	}
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    (non_ascii && archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY") !=
+	     ARCHIVE_OK) ||
 	    archive_write_add_filter_none(a) != ARCHIVE_OK) {
 		error = archive_fail(a, "format", err);
 		goto done;

@@ -7,8 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "nrtest.h"
 #include "internal.h"
+#include "buf.h"
+#include "newlayer.h"
 
 /* fuzz_urls_env, empty input: an environment without HTTP(S)_PORTS made expand_ports()
  * compute NULL + 0 (undefined behaviour, clang's UBSan aborts). */
@@ -85,10 +90,44 @@ static void test_c1_controls(void)
 	nr_passwd_free(pw);
 }
 
+static int to_buf(void *ctx, const void *buf, size_t len, nr_error *err)
+{
+	(void)err;
+	return nr_buf_put(ctx, buf, len);
+}
+
+/* tests/hostile patch-user-utf8: a UTF-8 user name (accepted by nr_name_check) made the new
+ * layer fail: "Can't translate pathname 'home/élève/' to UTF-8" in the C locale. */
+static void test_newlayer_utf8_path(void)
+{
+	const nr__layer_entry ents[] = {
+		{ "home", NR__LAYER_DIR, 0755, 0, 0, NULL, 0 },
+		{ "home/\xc3\xa9l\xc3\xa8ve", NR__LAYER_DIR, 0755, 1654, 1654, NULL, 0 },
+	};
+	nr_buf out = NR_BUF_INIT;
+	nr__layer_result res;
+	nr_error err = NR_ERROR_INIT;
+	struct archive *a;
+	struct archive_entry *e;
+	int found = 0;
+
+	CU_ASSERT_EQUAL_FATAL(nr__newlayer_write(ents, 2, 0, 0, to_buf, &out, &res, &err), 0);
+	a = archive_read_new();
+	archive_read_support_format_tar(a);
+	CU_ASSERT_EQUAL_FATAL(archive_read_open_memory(a, out.ptr, out.size), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+		found |= strcmp(archive_entry_pathname(e), "home/\xc3\xa9l\xc3\xa8ve/") == 0 ||
+			strcmp(archive_entry_pathname(e), "home/\xc3\xa9l\xc3\xa8ve") == 0;
+	CU_ASSERT(found);
+	archive_read_free(a);
+	nr_buf_dispose(&out);
+}
+
 static CU_TestInfo regress_tests[] = {
 	{ "urls: environment without HTTP_PORTS (fuzz_urls_env)", test_urls_env_without_ports },
 	{ "group: add member on a CRLF line (fuzz_group)", test_group_add_member_crlf },
 	{ "names/passwd fields: C1 controls (hostile)", test_c1_controls },
+	{ "newlayer: UTF-8 path in the C locale (hostile)", test_newlayer_utf8_path },
 	CU_TEST_INFO_NULL
 };
 
