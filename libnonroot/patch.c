@@ -453,6 +453,15 @@ static int plan_home(ctx *c, const nr_scan_result *res, plan *p, const char *hom
 	e = nr_scan_result_get(res, rel.ptr);
 	if (e && e->type == NR_ENTRY_DIRECTORY && e->uid == s->uid && e->gid == s->gid)
 		goto done;
+	/* Never hand an existing directory outside /home to the user: a home of /etc, /usr or
+	 * /app (given, or taken from the image's passwd) would let it rewrite system files. */
+	if (e && e->type == NR_ENTRY_DIRECTORY && strncmp(rel.ptr, "home/", 5) != 0) {
+		error = nr__error_set(c->err, NR_EINVALID, "home", 0, 0,
+			"patch: the home %s is an existing directory outside /home owned by %llu:%llu: "
+			"refusing to give it to uid %u; use --home DIR or --no-home", home,
+			(unsigned long long)e->uid, (unsigned long long)e->gid, (unsigned)s->uid);
+		goto done;
+	}
 	if (e && e->type != NR_ENTRY_NONE && e->type != NR_ENTRY_DIRECTORY) {
 		error = nr__error_set(c->err, NR_EINVALID, rel.ptr, 0, 0,
 			"patch: the home %s exists and is not a directory: use --home DIR or --no-home",
@@ -862,6 +871,14 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 			return nr__error_set(err, NR_EINVALID, "home", 0, 0,
 				"patch: the home must be an absolute path without ':' or control "
 				"characters: '%s'", opts->home);
+		if (strstr(opts->home, "//") || strstr(opts->home, "/./") ||
+		    strstr(opts->home, "/../") || (strlen(opts->home) > 1 &&
+		    (!strcmp(opts->home + strlen(opts->home) - 1, "/") ||
+		     !strcmp(opts->home + strlen(opts->home) - 2, "/.") ||
+		     !strcmp(opts->home + strlen(opts->home) - 3, "/.."))))
+			return nr__error_set(err, NR_EINVALID, "home", 0, 0,
+				"patch: the home must be a clean path (no '.', '..', empty components "
+				"or trailing '/'): '%s'", opts->home);
 		s.home = opts->home;
 	} else {
 		snprintf(homebuf, sizeof(homebuf), "/home/%s", s.user);
@@ -871,7 +888,8 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 	if (opts->shell && (opts->shell[0] != '/' || strchr(opts->shell, ':') ||
 	    nr_span_has_ctrl(opts->shell, strlen(opts->shell))))
 		return nr__error_set(err, NR_EINVALID, "shell", 0, 0,
-			"patch: the shell must be an absolute path without ':': '%s'", opts->shell);
+			"patch: the shell must be an absolute path without ':' or control characters: "
+			"'%s'", opts->shell);
 	s.shell = opts->shell;
 	if (opts->ports)
 		s.ports = *opts->ports;
