@@ -206,6 +206,10 @@ static void file_attrs(const nr_scan_entry *e, const char *path, uint32_t defmod
 
 static int check_account_file(const nr_scan_entry *e, const char *path, nr_error *err)
 {
+	if (e && (e->flags & (NR_SCAN_ENTRY_LOOP | NR_SCAN_ENTRY_NOTDIR)))
+		return nr__error_set(err, NR_EINVALID, path, 0, 0, "patch: /%s: %s", path,
+			(e->flags & NR_SCAN_ENTRY_LOOP) ? "too many levels of symbolic links"
+			: "a component of the path is not a directory");
 	if (e == NULL || e->type == NR_ENTRY_NONE)
 		return 0;
 	if (e->type != NR_ENTRY_REGULAR)
@@ -455,10 +459,14 @@ static int plan_home(ctx *c, const nr_scan_result *res, plan *p, const char *hom
 		goto done;
 	/* Never hand an existing directory outside /home to the user: a home of /etc, /usr or
 	 * /app (given, or taken from the image's passwd) would let it rewrite system files. */
-	if (e && e->type == NR_ENTRY_DIRECTORY && strncmp(rel.ptr, "home/", 5) != 0) {
+	if (e && e->type == NR_ENTRY_DIRECTORY && (strncmp(rel.ptr, "home/", 5) != 0 ||
+	    (e->resolved && *e->resolved && strncmp(e->resolved, "home/", 5) != 0))) {
 		error = nr__error_set(c->err, NR_EINVALID, "home", 0, 0,
-			"patch: the home %s is an existing directory outside /home owned by %llu:%llu: "
-			"refusing to give it to uid %u; use --home DIR or --no-home", home,
+			"patch: the home %s%s%s%s is an existing directory outside /home owned by "
+			"%llu:%llu: refusing to give it to uid %u; use --home DIR or --no-home", home,
+			e->resolved && strcmp(e->resolved, rel.ptr) ? " (-> /" : "",
+			e->resolved && strcmp(e->resolved, rel.ptr) ? e->resolved : "",
+			e->resolved && strcmp(e->resolved, rel.ptr) ? ")" : "",
 			(unsigned long long)e->uid, (unsigned long long)e->gid, (unsigned)s->uid);
 		goto done;
 	}
