@@ -736,6 +736,58 @@ const char *nr_url_kind_name(nr_url_kind kind)
 	return (unsigned)kind < NR_ARRAY_SIZE(names) ? names[kind] : "?";
 }
 
+/*
+ * The addresses a TCP binding takes per family: 0 none, 1 every address, 2 the one in addr.
+ * Kestrel binds "*", "+", host names and [::] as an IPv6 dual-stack socket (all of IPv4 too).
+ */
+static void family_use(const nr_url *u, int v4[1], unsigned char a4[4], int v6[1],
+	unsigned char a6[16])
+{
+	static const unsigned char lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
+
+	*v4 = *v6 = 0;
+	switch (u->kind) {
+	case NR_URL_ANY:
+		*v4 = 1;
+		*v6 = u->family == 4 ? 0 : 1;
+		break;
+	case NR_URL_HOST:
+		*v4 = *v6 = 1;
+		break;
+	case NR_URL_LOCALHOST:
+		*v4 = *v6 = 2;
+		memcpy(a4, lo4, 4);
+		memcpy(a6, lo6, 16);
+		break;
+	case NR_URL_IP:
+		if (u->family == 4) {
+			*v4 = 2;
+			memcpy(a4, u->addr, 4);
+		} else {
+			*v6 = 2;
+			memcpy(a6, u->addr, 16);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Would Kestrel fail with "address already in use" binding both (same port, shared address)? */
+static bool binds_conflict(const nr_url *a, int32_t pa, const nr_url *b, int32_t pb)
+{
+	int a4, a6, b4, b6;
+	unsigned char x4[4], x6[16], y4[4], y6[16];
+
+	if (pa != pb || pa == 0)
+		return false;
+	family_use(a, &a4, x4, &a6, x6);
+	family_use(b, &b4, y4, &b6, y6);
+	if (a4 && b4 && (a4 == 1 || b4 == 1 || memcmp(x4, y4, 4) == 0))
+		return true;
+	return a6 && b6 && (a6 == 1 || b6 == 1 || memcmp(x6, y6, 16) == 0);
+}
+
 /* ---- variables ----------------------------------------------------------------------------- */
 
 enum { RANK_UNPREFIXED = 0, RANK_ASPNETCORE = 1, RANK_DOTNET = 2, NRANKS = 3 };
@@ -1050,6 +1102,19 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 		error = nr__error_oom(err);
 		goto done;
 	}
+	for (i = 0; i < b->count; i++) {
+		for (k = i + 1; k < b->count; k++) {
+			const nr_binding *x = &b->items[i], *y = &b->items[k];
+			if (!binds_conflict(&x->parsed, x->parsed.port, &y->parsed, y->parsed.port))
+				continue;
+			if ((error = add_warning(b, err, "'%s' and '%s' both bind port %d on the same "
+					"address: Kestrel fails to start (address already in use)",
+					text.ptr + (uintptr_t)x->url, text.ptr + (uintptr_t)y->url,
+					(int)x->parsed.port)) < 0)
+				goto done;
+			break;
+		}
+	}
 	b->text = nr_buf_detach(&text, NULL);
 	if (b->text == NULL) {
 		error = nr__error_oom(err);
@@ -1202,7 +1267,27 @@ typedef struct rewriter {
 	unsigned int threshold, flags;
 	int changes;
 	nr_buf unmapped;   /* "81, 444" */
+	struct bound { nr_url u; int32_t port; const char *text; size_t len; } *bound;
+	/* (u.port is the old port, port the new one) */
+	size_t nbound, abound;   /* every TCP binding of the new value, to find conflicts */
 } rewriter;
+
+static int remember(rewriter *w, const nr_url *u, int32_t port, const char *text, size_t len,
+	nr_error *err)
+{
+	struct bound *x;
+
+	if (u->kind == NR_URL_UNIX || u->kind == NR_URL_PIPE || port == 0)
+		return 0;
+	if (nr__array_grow((void **)&w->bound, &w->abound, w->nbound + 1, sizeof(*w->bound)) < 0)
+		return nr__error_oom(err);
+	x = &w->bound[w->nbound++];
+	x->u = *u;
+	x->port = port;
+	x->text = text;
+	x->len = len;
+	return 0;
+}
 
 /*
  * Rewrite one entry. `u` was parsed from `url` (len `ulen`); the entry's own text is
@@ -1220,6 +1305,11 @@ static int rewrite_entry(rewriter *w, const nr_url *u, const char *url, size_t u
 	    (u->port == 0 && !(u->flags & NR_URL_PORT_DEFAULTED)))
 		return nr_buf_put(&w->out, entry, elen) < 0 ? nr__error_oom(err) : 0;
 	to = nr_portmap_lookup(w->map, u->port);
+	if ((to < 0 || (w->flags & NR_REWRITE_COMPAT)) &&
+	    remember(w, u, u->port, entry, elen, err) < 0)
+		return NR_ENOMEM;
+	if (to >= 0 && remember(w, u, to, entry, elen, err) < 0)
+		return NR_ENOMEM;
 	if (to >= 0 && (u->flags & NR_URL_PORT_FALLBACK))
 		return nr__error_set(err, NR_EINVALID, w->name, 0, 0,
 			"port '%.*s' in '%.*s' is not a number (ASP.NET Core 8 binds port %d): fix "
@@ -1262,6 +1352,7 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 	nr_buf url = NR_BUF_INIT;
 	nr_urls_key key;
 	const char *p, *end;
+	size_t i;
 	int error = 0;
 
 	NR_ASSERT_ARG(out, err);
@@ -1330,6 +1421,22 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 			"privileged ports without a mapping (below %u): %s", threshold, w.unmapped.ptr);
 		goto done;
 	}
+	for (i = 0; i < w.nbound; i++) {
+		size_t k;
+		for (k = i + 1; k < w.nbound; k++) {
+			const struct bound *x = &w.bound[i], *y = &w.bound[k];
+			/* only conflicts the rewrite makes: a value that binds a port twice already
+			 * fails before and after */
+			if (!binds_conflict(&x->u, x->port, &y->u, y->port) ||
+			    binds_conflict(&x->u, x->u.port, &y->u, y->u.port))
+				continue;
+			error = nr__error_set(err, NR_ECONFLICT, name, 0, 0, "the new value binds port %d "
+				"twice on the same address ('%.*s' and '%.*s'): Kestrel would fail to start "
+				"(address already in use)", (int)x->port, (int)x->len, x->text,
+				(int)y->len, y->text);
+			goto done;
+		}
+	}
 	if (w.out.oom || w.unmapped.oom) {
 		error = nr__error_oom(err);
 		goto done;
@@ -1342,6 +1449,7 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 done:
 	nr_buf_dispose(&w.out);
 	nr_buf_dispose(&w.unmapped);
+	free(w.bound);
 	nr_buf_dispose(&url);
 	return error;
 }

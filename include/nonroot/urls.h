@@ -179,8 +179,9 @@ NR_EXTERN(size_t) nr_bindings_count(const nr_bindings *b);
 NR_EXTERN(const nr_binding *) nr_bindings_get(const nr_bindings *b, size_t i);
 /** @return 1 when any binding is privileged, else 0 */
 NR_EXTERN(int) nr_bindings_any_privileged(const nr_bindings *b);
-/** Warnings in order: Kestrel's "Overriding HTTP_PORTS '...' and HTTPS_PORTS '...'. Binding
- *  to values defined by URLS instead '...'.", which prefix won, and port fallbacks. */
+/** Warnings in order: which prefix won, Kestrel's "Overriding HTTP_PORTS '...' and
+ *  HTTPS_PORTS '...'. Binding to values defined by URLS instead '...'.", port fallbacks, and
+ *  two bindings of one port on a shared address (Kestrel fails: address already in use). */
 NR_EXTERN(size_t) nr_bindings_warning_count(const nr_bindings *b);
 NR_EXTERN(const char *) nr_bindings_warning(const nr_bindings *b, size_t i);
 /**
@@ -227,8 +228,10 @@ NR_EXTERN(int) nr_portmap_lookup(const nr_portmap *map, int32_t from);
  * @param threshold    first unprivileged port, as for nr_url_is_privileged() (usually 1024)
  * @return the number of ports changed (>= 0); NR_EINVALID when an entry does not parse, when a
  *         privileged port has no mapping (the message lists them all) or when a port is not a
- *         number and its default would be mapped; NR_EARG for a name that is not a URLS/PORTS
- *         variable; NR_ENOMEM
+ *         number and its default would be mapped; NR_ECONFLICT when the new value would bind
+ *         a port twice on the same address where the old one did not (Kestrel would fail with
+ *         "address already in use": "http://+:80;http://+:8080" with 80:8080); NR_EARG for a
+ *         name that is not a URLS/PORTS variable; NR_ENOMEM
  */
 NR_EXTERN(int) nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *value,
 	size_t len, const nr_portmap *map, unsigned int threshold, unsigned int flags,
