@@ -286,7 +286,7 @@ struct TYPE {};
 		if (js)
 			(*jenv)->DeleteLocalRef(jenv, js);
 	}
-	$1 = (const char *const *)arr;
+	$1 = ($1_ltype)arr;
 }
 %typemap(freearg) const char *const *envp {
 	jsize i;
@@ -310,7 +310,7 @@ struct TYPE {};
 		SV **e = av_fetch(av, i, 0);
 		arr[i] = e ? SvPV_nolen(*e) : "";
 	}
-	$1 = (const char *const *)arr;
+	$1 = ($1_ltype)arr;
 }
 %typemap(freearg) const char *const *envp "free((void *)arr$argnum);";
 #endif

@@ -284,7 +284,10 @@ def shadow_days_now() -> int:
 def check_name(name: str, strict: bool = False) -> None:
     """Raise InvalidInput unless name is a valid new user/group name (shadow-utils rules)."""
     raw = to_bytes(name)
-    call(lib.nr_name_check_flags, raw, len(raw), lib.NR_NAME_STRICT if strict else 0)
+    if strict:   # shadow's default pattern too (useradd without --badname)
+        call(lib.nr_name_check_flags, raw, len(raw), lib.NR_NAME_STRICT)
+    else:
+        call(lib.nr_name_check, raw, len(raw))
 
 
 class ExecUser(NamedTuple):

@@ -80,6 +80,20 @@ class CdefSync(unittest.TestCase):
                 self.assertNotIn(name, self.declared, "both declared and excluded")
                 self.assertTrue(reason.strip())
 
+    def test_every_declared_function_is_wrapped(self):
+        # The Pythonic layer (nonroot/*.py) calls every declared function, except these two:
+        # errors are exceptions there (test_base checks them against str(exception)).
+        not_wrapped = {"nr_error_clear", "nr_error_format"}
+        src = ""
+        pkg = os.path.join(PYTHON_SRC, "nonroot")
+        for name in sorted(os.listdir(pkg)):
+            if name.endswith(".py") and name != "_build.py":
+                with open(os.path.join(pkg, name), encoding="utf-8") as f:
+                    src += f.read()
+        unused = sorted(n for n in self.declared
+                        if n not in not_wrapped and not re.search(r"\blib\.%s\b" % n, src))
+        self.assertEqual(unused, [], "declared in CDEF but not used by the package")
+
     def test_parser_sees_multiline_declarations(self):
         decl = normalize("int", "nr_x", "nr_x **out,\n\tconst char *buf, size_t len")
         self.assertEqual(decl, "int nr_x(nr_x**out,const char*buf,size_t len)")
