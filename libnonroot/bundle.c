@@ -35,15 +35,6 @@ struct nr_bundle_report {
 	int written;
 };
 
-/* The user a spec resolved to. */
-struct resolved_user {
-	uint32_t uid, gid;
-	uint32_t *gids;
-	size_t ngids;
-	char *name;     /* NULL when the spec matched no passwd entry (numeric) */
-	char *home;
-};
-
 static const char *const cap_sets[] = {
 	"bounding", "effective", "inheritable", "permitted", "ambient"
 };
@@ -358,28 +349,44 @@ int nr_bundle_save(nr_bundle *b, nr_error *err)
 
 /* ---- user resolution (through the accounts API) ----------------------------------------- */
 
-static void resolved_user_dispose(struct resolved_user *u)
-{
-	free(u->gids);
-	free(u->name);
-	free(u->home);
-	memset(u, 0, sizeof(*u));
-}
-
-static int resolve_user(struct resolved_user *u, nr_bundle *b, const char *spec, nr_error *err)
+/* Resolve spec like runc against the bundle's root filesystem: root.path, relative to the
+ * bundle directory unless absolute; etc/passwd and etc/group are read inside that root only
+ * (nr_rootfs confines every path and symlink to it). */
+static int resolve_user(nr_exec_user *u, nr_bundle *b, const char *spec, nr_error *err)
 {
 	const char *rootpath = nr_bundle_root_path(b);
+	nr_buf path = NR_BUF_INIT;
+	nr_error local = NR_ERROR_INIT;
+	nr_rootfs *rfs = NULL;
+	int error;
 
 	memset(u, 0, sizeof(*u));
-	if (b->dirfd < 0)
+	if (b->dir == NULL)
 		return nr__error_set(err, NR_EARG, CONFIG_NAME, 0, 0,
 			"cannot resolve user '%s': the bundle has no directory", spec);
-	if (rootpath == NULL)
+	if (rootpath == NULL || *rootpath == '\0')
 		return nr__error_set(err, NR_EINVALID, CONFIG_NAME, 0, 0,
 			"root.path: needed to resolve user '%s' in the root filesystem", spec);
-	/* Wired to the accounts API (rootfs.h / userspec.h) once it is on main. */
-	return nr__error_set(err, NR_EUNSUPPORTED, NULL, 0, 0,
-		"resolving user '%s' in a bundle's root filesystem is not available yet", spec);
+	if (rootpath[0] != '/') {
+		nr_buf_puts(&path, b->dir);
+		nr_buf_putc(&path, '/');
+	}
+	nr_buf_puts(&path, rootpath);
+	if (path.oom) {
+		error = oom(err);
+		goto done;
+	}
+	if ((error = nr_rootfs_open(&rfs, path.ptr, &local)) < 0) {
+		/* Name the field rather than the host path (which is the bundle's business). */
+		nr__error_set(err, error, CONFIG_NAME, 0, 0, "root.path: cannot open '%s': %s",
+			rootpath, local.message);
+		goto done;
+	}
+	error = nr_rootfs_resolve_user(rfs, spec, NULL, u, err);
+done:
+	nr_rootfs_free(rfs);
+	nr_buf_dispose(&path);
+	return error;
 }
 
 /* ---- hardening -------------------------------------------------------------------------- */
@@ -428,7 +435,7 @@ static int set_member(nr_bundle_report *r, json_t *obj, const char *key, json_t 
 static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
 	const nr_bundle_harden_options *opts, nr_error *err)
 {
-	struct resolved_user u;
+	nr_exec_user u;
 	json_t *user, *v, *gids = NULL, *rep;
 	uint32_t uid = 0, gid = 0;
 	size_t i;
@@ -466,7 +473,7 @@ static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
 	}
 	rep = json_pack("{s:s?, s:I, s:I, s:[], s:s?, s:s?}", "spec", opts->user,
 		"uid", (json_int_t)uid, "gid", (json_int_t)gid, "additional_gids",
-		"name", u.name, "home", u.home);
+		"name", u.name, "home", opts->user ? u.home : NULL);
 	if (rep == NULL || json_object_set_new(r->doc, "user", rep) < 0) {
 		error = oom(err);
 		goto done;
@@ -478,15 +485,15 @@ static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
 	if ((error = set_member(r, user, "uid", json_integer(uid), "process.user.uid", err)) < 0 ||
 	    (error = set_member(r, user, "gid", json_integer(gid), "process.user.gid", err)) < 0)
 		goto done;
-	if (u.ngids > 0) {
+	if (u.n_additional_gids > 0) {
 		if ((gids = json_array()) == NULL) {
 			error = oom(err);
 			goto done;
 		}
-		for (i = 0; i < u.ngids; i++) {
-			if (json_array_append_new(gids, json_integer(u.gids[i])) < 0 ||
+		for (i = 0; i < u.n_additional_gids; i++) {
+			if (json_array_append_new(gids, json_integer(u.additional_gids[i])) < 0 ||
 			    json_array_append_new(json_object_get(rep, "additional_gids"),
-				json_integer(u.gids[i])) < 0) {
+				json_integer(u.additional_gids[i])) < 0) {
 				json_decref(gids);
 				error = oom(err);
 				goto done;
@@ -499,7 +506,7 @@ static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
 			json_object_del(user, "additionalGids");
 	}
 done:
-	resolved_user_dispose(&u);
+	nr_exec_user_dispose(&u);
 	return error;
 }
 
@@ -836,6 +843,18 @@ static void put_missing(nr_buf *out, const json_t *a, const json_t *b)
 	}
 }
 
+/* Strings of `a` that are also in `b`, joined with ", ". */
+static void put_common(nr_buf *out, const json_t *a, const json_t *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < json_array_size(a); i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+		if (s && array_has_string(b, s))
+			nr_buf_printf(out, "%s%s", n++ ? ", " : "", s);
+	}
+}
+
 static size_t count_missing(const json_t *a, const json_t *b)
 {
 	size_t i, n = 0;
@@ -893,9 +912,9 @@ static void put_change(nr_buf *out, const json_t *c)
 			put_missing(out, new_, old);
 			sep = "; ";
 		}
-		if (json_array_size(new_) > 0) {
+		if (json_array_size(new_) > count_missing(new_, old)) {
 			nr_buf_printf(out, "%skept ", sep);
-			put_missing(out, new_, NULL);
+			put_common(out, new_, old);
 		}
 		nr_buf_putc(out, '\n');
 		return;

@@ -85,6 +85,19 @@ run bundle harden "$tmp/b2" --allow-root
 check "root allowed" 0 "$rc"
 check "root allowed warns" "  process.user.uid: the process runs as root (uid 0), allowed by allow_root" "$(grep 'runs as root' <<<"$out")"
 
+# --user is resolved in the bundle's root filesystem (root.path), like runc.
+rm -rf "$tmp/b5"; cp -r "$data/valid/user-name" "$tmp/b5"; rm -f "$tmp/b5/expected.json"
+run bundle harden "$tmp/b5" --user app --format json
+check "user by name" "1654 1654 [50,33] app /home/app" "$(jq -r '"\(.user.uid) \(.user.gid) \(.user.additional_gids|tojson) \(.user.name) \(.user.home)"' <<<"$out")"
+check "user written" '{"uid":1654,"gid":1654,"additionalGids":[50,33],"umask":18}' "$(jq -c .process.user "$tmp/b5/config.json")"
+run bundle harden "$tmp/b5" --user nobody
+check "unknown user: runc's words" "2 nonroot: bundle harden $tmp/b5: unable to find user nobody: no matching entries in passwd file" "$rc $err"
+run bundle harden "$tmp/b5" --user root
+check "root by name refused" "2 nonroot: bundle harden $tmp/b5: config.json: process.user.uid: user 'root' is uid 0 (root); allow it with allow_root (--allow-root)" "$rc $err"
+run bundle harden "$tmp/b5" --user 2147483648
+check "id out of range" "2 nonroot: bundle harden $tmp/b5: uids and gids must be in range 0-2147483647" "$rc $err"
+check "failures wrote nothing" '{"uid":1654,"gid":1654,"additionalGids":[50,33],"umask":18}' "$(jq -c .process.user "$tmp/b5/config.json")"
+
 # Broken JSON names file, line and column.
 mkdir -p "$tmp/b3"
 printf '{\n  "process": {\n    "user": {"uid": 1000,, "gid": 1}\n  }\n}\n' >"$tmp/b3/config.json"

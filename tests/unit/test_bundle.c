@@ -406,7 +406,56 @@ static void test_report_shape(void)
 	nr_bundle_free(b);
 }
 
+/* root.path may be absolute: the user is resolved in that directory. */
+static void test_absolute_root_path(void)
+{
+	nr_bundle_harden_options o = NR_BUNDLE_HARDEN_OPTIONS_INIT;
+	nr_error err = NR_ERROR_INIT;
+	nr_bundle *b = NULL;
+	nr_bundle_report *r = NULL;
+	char *bdir = nrtest_tmpdir(), *rdir = nrtest_tmpdir(), path[4096], cfg[4600], *json = NULL;
+	json_t *doc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bdir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rdir);
+	snprintf(path, sizeof(path), "%s/etc", rdir);
+	CU_ASSERT_EQUAL(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/passwd", rdir);
+	CU_ASSERT_EQUAL(nr__file_write_atomic(path, "web:x:33:33::/var/www:/bin/false\n", 33,
+		0644, &err), 0);
+	snprintf(cfg, sizeof(cfg), "{\"process\":{\"user\":{\"uid\":0,\"gid\":0}},"
+		"\"root\":{\"path\":\"%s\"}}", rdir);
+	CU_ASSERT_EQUAL_FATAL(nr_bundle_parse(&b, cfg, strlen(cfg), bdir, &err), 0);
+	CU_ASSERT_STRING_EQUAL(nr_bundle_root_path(b), rdir);
+	o.user = "web";
+	CU_ASSERT_EQUAL_FATAL(nr_bundle_harden(b, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_report_json(&json, NULL, r, &err), 0);
+	doc = json_loads(json, 0, NULL);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(doc, "user"), "uid")), 33);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(doc, "user"),
+		"home")), "/var/www");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(doc, "user"),
+		"name")), "web");
+	json_decref(doc);
+	nr_free(json);
+	nr_bundle_report_free(r);
+	/* Saved into the bundle directory, not next to the root filesystem. */
+	CU_ASSERT_EQUAL(nr_bundle_save(b, &err), 0);
+	nr_bundle_free(b);
+	b = NULL;
+	CU_ASSERT_EQUAL_FATAL(nr_bundle_open(&b, bdir, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_harden(b, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_report_changes(r), 0);
+	nr_bundle_report_free(r);
+	nr_bundle_free(b);
+	nrtest_rmtree(bdir);
+	nrtest_rmtree(rdir);
+	free(bdir);
+	free(rdir);
+}
+
 static CU_TestInfo bundle_tests[] = {
+	{ "absolute root.path", test_absolute_root_path },
 	{ "valid cases", test_valid_cases },
 	{ "invalid cases", test_invalid_cases },
 	{ "options", test_options },
