@@ -744,7 +744,13 @@ int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 	}
 	shell = opts->shell;
 	if (shell == NULL) {
-		int ex = nr_rootfs_exists(rfs, "sbin/nologin", NULL);
+		nr_error tmp = NR_ERROR_INIT;
+		int ex = nr_rootfs_exists(rfs, "sbin/nologin", &tmp);
+		if (ex == NR_ENOMEM) {
+			rc = nr__error_oom(err);
+			goto done;
+		}
+		/* anything else that is not "exists" (a loop, EACCES): no usable nologin */
 		shell = ex == 1 ? "/sbin/nologin" : "/bin/false";
 	}
 	if (opts->shadow_days == NR_DAYS_AUTO) {
