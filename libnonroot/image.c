@@ -665,7 +665,7 @@ static int unpack_archive(nr_image *img, nr_error *err)
 	struct archive_entry *e;
 	nr_buf name = NR_BUF_INIT, target = NR_BUF_INIT;
 	char buf[65536];
-	int error = 0, r, pass;
+	int error = 0, r, pass, rawfd = -1;
 	size_t i;
 
 	if ((error = nr__mkdtemp(&img->unpack, img->tmpdir, "archive", err)) < 0)
@@ -676,6 +676,7 @@ static int unpack_archive(nr_image *img, nr_error *err)
 		return nr__error_oom(err);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
+	rawfd = open(img->path, O_RDONLY | O_CLOEXEC);
 	if (archive_read_open_filename(a, img->path, 65536) != ARCHIVE_OK) {
 		error = nr__error_set(err, archive_errno(a) == ENOENT ? NR_ENOTFOUND : NR_EINVALID,
 			img->path, 0, 0, "cannot read the archive: %s", archive_error_string(a));
@@ -723,6 +724,38 @@ static int unpack_archive(nr_image *img, nr_error *err)
 			if (fd < 0) {
 				error = nr__error_errno(err, errno, name.ptr, "unpack");
 				goto done;
+			}
+			if (rawfd >= 0 && archive_filter_count(a) == 1 &&
+			    archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE &&
+			    archive_entry_sparse_count(e) == 0 && archive_entry_size_is_set(e)) {
+				/* An uncompressed archive: copy the member's bytes in the kernel
+				 * (reflinked where the file system can), then skip them. */
+				off_t off = (off_t)archive_filter_bytes(a, 0);
+				int64_t left = archive_entry_size(e);
+				while (left > 0) {
+					ssize_t n = copy_file_range(rawfd, &off, fd, NULL, (size_t)left, 0);
+					if (n < 0 && errno == EINTR)
+						continue;
+					if (n <= 0)
+						break;
+					left -= n;
+				}
+				if (left == 0) {
+					if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+						close(fd);
+						error = nr__error_set(err, NR_EINVALID, img->path, 0, 0,
+							"member %s: %s", name.ptr, archive_error_string(a));
+						goto done;
+					}
+					close(fd);
+					continue;
+				}
+				/* fall back to reading through libarchive from the start */
+				if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+					close(fd);
+					error = nr__error_errno(err, errno, name.ptr, "unpack");
+					goto done;
+				}
 			}
 			for (;;) {
 				la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
@@ -796,6 +829,8 @@ oom:
 	error = nr__error_oom(err);
 done:
 	archive_read_free(a);
+	if (rawfd >= 0)
+		close(rawfd);
 	nr_buf_dispose(&name);
 	nr_buf_dispose(&target);
 	return error;
