@@ -111,6 +111,35 @@ run timeout 10 "$NONROOT" user resolve app --root "$tmp/fifo-root"
 check "fifo root rc" 2 "$rc"
 check "fifo root err" "nonroot: user resolve: etc/passwd: not a regular file (a FIFO)" "$err"
 
+# --image: the effective /etc/passwd and /etc/group of an OCI image built with umoci.
+if command -v umoci >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	umoci init --layout "$tmp/oci" >/dev/null
+	umoci new --image "$tmp/oci:v1" >/dev/null
+	umoci unpack --image "$tmp/oci:v1" "$tmp/bundle" >/dev/null 2>&1
+	mkdir -p "$tmp/bundle/rootfs/etc"
+	cp "$root/etc/passwd" "$root/etc/group" "$tmp/bundle/rootfs/etc/"
+	umoci repack --image "$tmp/oci:v1" "$tmp/bundle" >/dev/null 2>&1
+	run "$NONROOT" user resolve app --image "oci:$tmp/oci:v1" --json
+	check "image rc" 0 "$rc"
+	check "image json" '{"uid":1654,"gid":1654,"additional_gids":[999,44],"home":"/home/app","name":"app"}' "$out"
+	run "$NONROOT" user resolve app --image "$tmp/oci" --json
+	check "image bare path" '{"uid":1654,"gid":1654,"additional_gids":[999,44],"home":"/home/app","name":"app"}' "$out"
+	run "$NONROOT" user resolve nobody --image "oci:$tmp/oci:v1"
+	check "image unknown rc" 2 "$rc"
+	check "image unknown" "nonroot: user resolve: unable to find user nobody: no matching entries in passwd file" "$err"
+	run "$NONROOT" user resolve app --image "oci:$tmp/oci:v1" --platform linux/s390x
+	check "image platform rc" 2 "$rc"
+	# an image without /etc/passwd: numeric ids pass, names fail (as runc)
+	umoci init --layout "$tmp/oci2" >/dev/null
+	umoci new --image "$tmp/oci2:v1" >/dev/null
+	run "$NONROOT" user resolve 1654:1654 --image "oci:$tmp/oci2:v1" --json
+	check "image without passwd" '{"uid":1654,"gid":1654,"additional_gids":[],"home":"/","name":null}' "$out"
+else
+	echo "note: umoci or root missing: --image checks skipped"
+fi
+run "$NONROOT" user resolve app --platform linux/amd64 --root "$root"
+check "platform without image rc" 2 "$rc"
+
 # usage errors
 run "$NONROOT" user resolve app
 check "no source rc" 2 "$rc"
