@@ -417,6 +417,7 @@ NR_TEXT_INPUT(json, len)
 NR_TEXT_INPUT(s, len)
 NR_TEXT_INPUT(name, len)
 NR_TEXT_INPUT(value, len)
+%apply (const char *buf, size_t len) { (const void *data, size_t len) };
 
 /* Opaque handles and the functions that create them. */
 NR_OBJECT(nr_passwd, nr_passwd_free)
@@ -428,6 +429,7 @@ NR_OBJECT(nr_imgconfig, nr_imgconfig_free)
 NR_OBJECT(nr_image, nr_image_free)
 NR_OBJECT(nr_audit, nr_audit_free)
 NR_OBJECT(nr_patch_report, nr_patch_report_free)
+NR_OBJECT(nr_rootfs, nr_rootfs_free)
 NR_OBJECT(nr_bundle, nr_bundle_free)
 NR_OBJECT(nr_bundle_report, nr_bundle_report_free)
 %apply nr_bundle_report **out { nr_bundle_report **report };
@@ -441,6 +443,8 @@ NR_RETURNS_OUT(nr_imgconfig_parse, nr_imgconfig)
 NR_RETURNS_OUT(nr_image_open, nr_image)
 NR_RETURNS_OUT(nr_image_audit, nr_audit)
 NR_RETURNS_OUT(nr_image_patch, nr_patch_report)
+NR_RETURNS_OUT(nr_rootfs_open, nr_rootfs)
+NR_RETURNS_OUT(nr_rootfs_open_ext, nr_rootfs)
 NR_RETURNS_OUT(nr_bundle_open, nr_bundle)
 NR_RETURNS_OUT(nr_bundle_parse, nr_bundle)
 NR_RETURNS_OUT(nr_bundle_harden, nr_bundle_report)
@@ -454,6 +458,7 @@ NR_RETURNS_STRING(nr_imgconfig_serialize)
 NR_RETURNS_STRING(nr_imgconfig_healthcheck)
 NR_RETURNS_STRING(nr_image_read_file)
 NR_RETURNS_STRING(nr_urls_rewrite)
+NR_RETURNS_STRING(nr_rootfs_read_file)
 NR_RETURNS_STRING(nr_bundle_dump)
 NR_RETURNS_STRING(nr_bundle_report_json)
 NR_RETURNS_STRING(nr_bundle_report_text)
@@ -464,6 +469,9 @@ NR_OPTIONS(nr_image_open_options, nr_image_open_options_init, NR_IMAGE_OPEN_OPTI
 NR_OPTIONS(nr_image_write_options, nr_image_write_options_init, NR_IMAGE_WRITE_OPTIONS_VERSION)
 NR_OPTIONS(nr_audit_options, nr_audit_options_init, NR_AUDIT_OPTIONS_VERSION)
 NR_OPTIONS(nr_patch_options, nr_patch_options_init, NR_PATCH_OPTIONS_VERSION)
+NR_OPTIONS(nr_rootfs_options, nr_rootfs_options_init, NR_ROOTFS_OPTIONS_VERSION)
+NR_OPTIONS(nr_adduser_options, nr_adduser_options_init, NR_ADDUSER_OPTIONS_VERSION)
+NR_CLOSEABLE(nr_adduser_result)
 NR_OPTIONS(nr_bundle_harden_options, nr_bundle_harden_options_init,
 	NR_BUNDLE_HARDEN_OPTIONS_VERSION)
 
@@ -478,6 +486,7 @@ NR_OPTIONS(nr_bundle_harden_options, nr_bundle_harden_options_init,
 %include "nonroot/passwd.h"
 %include "nonroot/shadow.h"
 %include "nonroot/userspec.h"
+%include "nonroot/rootfs.h"
 %include "nonroot/urls.h"
 %include "nonroot/imgconfig.h"
 %include "nonroot/image.h"

@@ -16,6 +16,7 @@ from .urls import (Binding, Bindings, PortMap, Url, effective_bindings, parse_ur
 from .accounts import (USER_ID_MAX, USER_ID_MIN, SYS_ID_MAX, SYS_ID_MIN, ExecUser, GrEnt,
                        Group, GShadow, Passwd, PwEnt, SgEnt, Shadow, SpEnt, additional_gids,
                        check_name, resolve_user, shadow_days_now)
+from .rootfs import AddUserResult, RootFS
 from .image import (LEVELS, Audit, AuditRule, BlobWriter, Descriptor, Finding, Image,
                     PatchChange, PatchReport, ScanEntry, ScanResult, audit_rule, audit_rules)
 
@@ -30,7 +31,7 @@ __all__ = [
     "Audit", "AuditRule", "Finding", "audit_rules", "audit_rule", "LEVELS",
     "Passwd", "Group", "Shadow", "GShadow", "PwEnt", "GrEnt", "SpEnt", "SgEnt", "ExecUser",
     "resolve_user", "additional_gids", "check_name", "shadow_days_now",
-    "SYS_ID_MIN", "SYS_ID_MAX", "USER_ID_MIN", "USER_ID_MAX",
+    "SYS_ID_MIN", "SYS_ID_MAX", "USER_ID_MIN", "USER_ID_MAX", "RootFS", "AddUserResult",
 ]
 
 __version__ = "0.1.0"

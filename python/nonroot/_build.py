@@ -255,6 +255,64 @@ void nr_exec_user_dispose(nr_exec_user *u);
 int nr_userspec_additional_gids(const nr_group *gr, const char *const *groups,
 	size_t n, uint32_t **gids, size_t *ngids, nr_error *err);
 
+/* rootfs.h */
+typedef struct nr_rootfs nr_rootfs;
+#define NR_ROOTFS_FILE_MAX ...
+typedef struct nr_rootfs_options {
+	unsigned version;
+	unsigned flags;
+	...;
+} nr_rootfs_options;
+#define NR_ROOTFS_OPTIONS_VERSION ...
+#define NR_ROOTFS_NO_OPENAT2 ...
+int nr_rootfs_options_init(nr_rootfs_options *opts, unsigned version);
+int nr_rootfs_open(nr_rootfs **out, const char *dir, nr_error *err);
+int nr_rootfs_open_ext(nr_rootfs **out, const char *dir,
+	const nr_rootfs_options *opts, nr_error *err);
+void nr_rootfs_free(nr_rootfs *rfs);
+int nr_rootfs_uses_openat2(const nr_rootfs *rfs);
+int nr_rootfs_read_file(const nr_rootfs *rfs, const char *path, size_t max,
+	char **out, size_t *len, nr_error *err);
+int nr_rootfs_write_file(nr_rootfs *rfs, const char *path, const void *data,
+	size_t len, unsigned mode, nr_error *err);
+int nr_rootfs_exists(const nr_rootfs *rfs, const char *path, nr_error *err);
+int nr_rootfs_mkdir(nr_rootfs *rfs, const char *path, unsigned mode, uint32_t uid,
+	uint32_t gid, nr_error *err);
+#define NR_ID_AUTO ...
+#define NR_ADDUSER_CREATE_HOME ...
+#define NR_ADDUSER_EXIST_OK ...
+#define NR_DAYS_AUTO ...
+typedef struct nr_adduser_options {
+	unsigned version;
+	const char *name;
+	uint32_t uid;
+	uint32_t gid;
+	const char *home;
+	const char *shell;
+	const char *gecos;
+	unsigned flags;
+	uint32_t id_first;
+	uint32_t id_last;
+	int64_t shadow_days;
+	...;
+} nr_adduser_options;
+#define NR_ADDUSER_OPTIONS_VERSION ...
+int nr_adduser_options_init(nr_adduser_options *opts, unsigned version);
+typedef struct nr_adduser_result {
+	uint32_t uid;
+	uint32_t gid;
+	int existed;
+	int group_created;
+	int home_created;
+	int shadow_updated;
+	int gshadow_updated;
+	...;
+} nr_adduser_result;
+int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
+	nr_adduser_result *result, nr_error *err);
+int nr_rootfs_resolve_user(const nr_rootfs *rfs, const char *spec,
+	const nr_userspec_options *defaults, nr_exec_user *out, nr_error *err);
+
 /* urls.h */
 typedef enum nr_url_kind {
 	NR_URL_ANY = 0,

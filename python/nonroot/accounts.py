@@ -313,15 +313,26 @@ def resolve_user(spec: str, passwd: Union[Passwd, Text, None] = None,
     defaults are runc's. NotFound / OutOfRange carry runc's wording."""
     pw = _as(Passwd, passwd)
     gr = _as(Group, group)
-    opts = ffi.new("nr_userspec_options *")
-    check_rc(lib.nr_userspec_options_init(opts, lib.NR_USERSPEC_OPTIONS_VERSION))
-    keep_home = ffi.new("char[]", to_bytes(home))
-    keep_gids = ffi.new("uint32_t[]", list(additional_gids) or [0])
-    opts.uid, opts.gid, opts.home = uid, gid, keep_home
-    opts.additional_gids = keep_gids
-    opts.n_additional_gids = len(additional_gids)
+    opts, _keep = _userspec_options(uid, gid, home, additional_gids)
     out = ffi.new("nr_exec_user *")
     call(lib.nr_userspec_resolve, out, cstr(spec), _ptr(pw), _ptr(gr), opts)
+    return _exec_user(out)
+
+
+def _userspec_options(uid: int, gid: int, home: str, additional_gids: Sequence[int]):
+    """nr_userspec_options (and what its pointers point to: keep it alive with it)."""
+    opts = ffi.new("nr_userspec_options *")
+    check_rc(lib.nr_userspec_options_init(opts, lib.NR_USERSPEC_OPTIONS_VERSION))
+    keep = (ffi.new("char[]", to_bytes(home)),
+            ffi.new("uint32_t[]", list(additional_gids) or [0]))
+    opts.uid, opts.gid, opts.home = uid, gid, keep[0]
+    opts.additional_gids = keep[1]
+    opts.n_additional_gids = len(additional_gids)
+    return opts, keep
+
+
+def _exec_user(out) -> ExecUser:
+    """Copy a resolved nr_exec_user, then dispose of it."""
     try:
         return ExecUser(out.uid, out.gid,
                         [out.additional_gids[i] for i in range(out.n_additional_gids)],

@@ -110,6 +110,26 @@ public class NonRootTest {
 		eq("unable to find user nobody: no matching entries in passwd file", e.getDetail(),
 			"runc's wording");
 
+		// a root filesystem: useradd, then resolve the user there
+		java.io.File root = new java.io.File(tmp, "java-rootfs/etc");
+		check(root.mkdirs(), "mkdir rootfs");
+		try (nr_rootfs rfs = NonrootNative.nr_rootfs_open(root.getParent());
+		     nr_adduser_options ao = new nr_adduser_options();
+		     nr_adduser_result res = new nr_adduser_result();
+		     nr_exec_user who = new nr_exec_user()) {
+			NonrootNative.nr_rootfs_write_file(rfs, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644);
+			ao.setName("app");
+			ao.setUid(1654);
+			NonrootNative.nr_rootfs_add_user(rfs, ao, res);
+			eq(1654L, res.getGid(), "user group gid");
+			eq(1, res.getGroup_created(), "group created");
+			check(NonrootNative.nr_rootfs_read_file(rfs, "/etc/passwd", 0)
+				.endsWith("app:x:1654:1654::/home/app:/bin/false\n"), "passwd line");
+			NonrootNative.nr_rootfs_resolve_user(rfs, "app", null, who);
+			eq("/home/app", who.getHome(), "resolved in rootfs");
+			expect(nr_error_code.NR_EEXISTS, () -> NonrootNative.nr_rootfs_add_user(rfs, ao, null));
+		}
+
 		// an image: audit, patch, write, read back
 		try (nr_image img = NonRoot.openImage(ref); nr_audit a = NonRoot.audit(img)) {
 			eq(nr_level.NR_LEVEL_ERROR.swigValue(), NonrootNative.nr_audit_max_level(a),

@@ -70,6 +70,25 @@ is($who->additional_gid(0), 50, 'staff');
 eval { nonroot::nr_userspec_resolve(nonroot::nr_exec_user->new(), 'nobody', $pw, $gr, undef) };
 like($@, qr/^unable to find user nobody: no matching entries in passwd file/, "runc's wording");
 
+# a root filesystem: useradd, then resolve the user there
+mkdir "$tmp/perl-rootfs" or die;
+mkdir "$tmp/perl-rootfs/etc" or die;
+my $rfs = nonroot::nr_rootfs_open("$tmp/perl-rootfs");
+nonroot::nr_rootfs_write_file($rfs, 'etc/passwd', "root:x:0:0::/root:/bin/sh\n", 0644);
+my $ao = nonroot::nr_adduser_options->new();
+$ao->{name} = 'app';
+$ao->{uid} = 1654;
+my $res = nonroot::nr_adduser_result->new();
+nonroot::nr_rootfs_add_user($rfs, $ao, $res);
+is($res->{gid}, 1654, 'user group gid');
+like(nonroot::nr_rootfs_read_file($rfs, '/etc/passwd', 0), qr/^app:x:1654:1654::\/home\/app:/m,
+	'passwd line');
+my $inroot = nonroot::nr_exec_user->new();
+nonroot::nr_rootfs_resolve_user($rfs, 'app', undef, $inroot);
+is($inroot->{home}, '/home/app', 'resolved in rootfs');
+eval { nonroot::nr_rootfs_add_user($rfs, $ao, undef) };
+like($@, qr/exists already/, 'second add dies');
+
 # an image: audit, patch, write, read back
 my $img = nonroot::nr_image_open($ref, undef);
 my $audit = nonroot::nr_image_audit($img, undef);
