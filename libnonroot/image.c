@@ -674,7 +674,7 @@ static int unpack_archive(nr_image *img, nr_error *err)
 		return nr__error_errno(err, errno, img->unpack, "open");
 	if ((a = archive_read_new()) == NULL)
 		return nr__error_oom(err);
-	archive_read_support_filter_all(a);
+	NR__ARCHIVE_READ_FILTERS(a);
 	archive_read_support_format_tar(a);
 	rawfd = open(img->path, O_RDONLY | O_CLOEXEC);
 	if (archive_read_open_filename(a, img->path, 65536) != ARCHIVE_OK) {
@@ -1950,7 +1950,7 @@ static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char
 		error = nr__error_oom(err);
 		goto done;
 	}
-	archive_read_support_filter_all(a);
+	NR__ARCHIVE_READ_FILTERS(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open(a, io, NULL, raw_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {

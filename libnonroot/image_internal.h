@@ -13,6 +13,16 @@
 #include "internal.h"
 #include "buf.h"
 
+/* The decompression filters for archives and layers (call with a struct archive * being set up
+ * for reading): gzip, zstd, bzip2 and xz, all in-process. Never archive_read_support_filter_all:
+ * it would run external programs (lrzip, lzop, grzip) on the bytes of an untrusted blob. */
+#define NR__ARCHIVE_READ_FILTERS(a) do { \
+	archive_read_support_filter_gzip(a); \
+	archive_read_support_filter_zstd(a); \
+	archive_read_support_filter_bzip2(a); \
+	archive_read_support_filter_xz(a); \
+} while (0)
+
 /* Largest manifest, index or config we read into memory. */
 #define NR_JSON_BLOB_MAX (16u * 1024u * 1024u)
 /* "sha256:" + 64 hex + NUL */

@@ -242,7 +242,7 @@ static int build_record(nr__lrec **out, const nr__layer_ref *ref, size_t layer, 
 		goto done;
 	}
 	if (!nr__inflate_active(io.z))
-		archive_read_support_filter_all(a);
+		NR__ARCHIVE_READ_FILTERS(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open(a, &io, NULL, io_read, NULL) != ARCHIVE_OK) {
 		error = io.error ? io.error : nr__error_set(err, NR_EINVALID, ref->digest, 0,
