@@ -75,6 +75,12 @@ expect_no_line "$out" 'Permission denied'
 expect_line "$out" '^listening: .*:80 '
 expect_line "$out" '^listening: .*:8080 '
 
+e2e_step "why inheritable too: without it in inheritable, runc cannot raise the ambient capability"
+jq '.process.capabilities.inheritable = []' "$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
+out=$(e2e_run "$b")
+expect_line "$out" $'^CapAmb:\t0000000000000000$'
+expect_line "$out" 'nc: bind: Permission denied'
+
 e2e_step "harden --user 1654:1654 --unprivileged-port-start 0: 80 bound with no capability"
 b=$(bundle_with h3 --user 1654:1654 --unprivileged-port-start 0)
 e2e_expect_contains "$(cat "$b.report")" "bindable through net.ipv4.ip_unprivileged_port_start=0"
