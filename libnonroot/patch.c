@@ -709,7 +709,7 @@ static int write_layer(ctx *c, plan *p, int64_t mtime, nr_imgconfig *cfg, const 
 	return change(c, "layer", lr.digest, NULL, nr__newlayer_media_type(docker, gzip), why);
 }
 
-#define FIXED_PATHS 5
+#define FIXED_PATHS 6
 
 /* Append the home directory (relative) and each of its parents to paths. */
 static int home_paths(const char **paths, size_t *npaths, size_t max, nr_buf *homerel,
@@ -754,7 +754,7 @@ static int patch_one(nr_image *img, size_t i, const settings *s, nr_patch_report
 	const char *paths[64], *cjson, *shell, *home;
 	char homebuf[4096], by[512], comment[256], *json = NULL;
 	nr_buf homerel = NR_BUF_INIT;
-	size_t npaths = 0, clen, jlen;
+	size_t npaths = 0, clen, jlen, k;
 	int64_t mtime;
 	plan p;
 	bool cfg_changed = false;
@@ -779,6 +779,7 @@ static int patch_one(nr_image *img, size_t i, const settings *s, nr_patch_report
 	paths[npaths++] = "etc/shadow";
 	paths[npaths++] = "etc/gshadow";
 	paths[npaths++] = "sbin/nologin";
+	paths[npaths++] = "etc";
 	if ((error = home_paths(paths, &npaths, NR_ARRAY_SIZE(paths), &homerel, s->home, err)) < 0)
 		goto done;
 	req.paths = paths;
@@ -814,6 +815,17 @@ static int patch_one(nr_image *img, size_t i, const settings *s, nr_patch_report
 		}
 		if ((error = plan_home(&c, res, &p, home)) < 0)
 			goto done;
+	}
+	/* An image without /etc (FROM scratch): define the directory the new files go in. */
+	for (k = 0; k < p.nfiles; k++) {
+		const nr_scan_entry *etc = nr_scan_result_get(res, "etc");
+		if (strncmp(p.files[k].path, "etc/", 4) != 0 || (etc && etc->type != NR_ENTRY_NONE))
+			continue;
+		if ((error = plan_add(&p, "etc", NR__LAYER_DIR, NULL, 0, 0755, 0, 0, err)) < 0 ||
+		    (error = change(&c, "directory", "etc", NULL, "0755 0:0",
+			"the image has no /etc")) < 0)
+			goto done;
+		break;
 	}
 	if ((error = plan_config(&c, cfg, &cfg_changed)) < 0)
 		goto done;

@@ -42,6 +42,9 @@ jq -e '.config.Env | index("APP_UID=1654")' <<<"$cfg" >/dev/null
 e2e_step "skopeo copy verifies every digest"
 e2e_convert "oci:$T/img:latest" "oci:$T/copy:latest"
 
+e2e_step "nonroot user resolve app --image: the patched passwd resolves it as runc would"
+[ "$("$NONROOT" user resolve app --image "oci:$T/img:latest" --json | jq -c '[.uid, .gid, .home]')" = '[1654,1654,"/home/app"]' ]
+
 e2e_step "audit after: clean (exit 0)"
 "$NONROOT" audit "oci:$T/img:latest" --fail-on warning | tee "$T/audit.txt"
 e2e_expect_contains "$(cat "$T/audit.txt")" "clean: no findings"

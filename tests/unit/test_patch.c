@@ -363,6 +363,49 @@ static void test_reuse_compat_dry(void)
 	nr_patch_report_free(rep);
 }
 
+/* FROM scratch: no /etc at all. passwd/group are created (with root), /etc is defined. */
+static void test_scratch(void)
+{
+	char *dir = nrtest_tmpdir(), *ref = open_ref(dir);
+	nr__layer_entry e[1] = { { "server", NR__LAYER_FILE, 0755, 0, 0, "#!", 2 } };
+	nr_image *img = NULL;
+	nr_patch_report *rep = NULL;
+	nr_error err = NR_ERROR_INIT;
+	nr_scan_request req = NR_SCAN_REQUEST_INIT;
+	nr_scan_result *res = NULL;
+	const char *paths[] = { "etc", "etc/passwd", "etc/group" };
+	const nr_scan_entry *se;
+
+	make_image(dir, e, 1, "{\"Env\":[\"ASPNETCORE_HTTP_PORTS=80\"]}");
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref, NULL, &err), 0);
+	if (nr_image_patch(img, NULL, &rep, &err) < 0)
+		fprintf(stderr, "\n  patch: %s\n", err.message);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+	CU_ASSERT_PTR_NOT_NULL(find_change(rep, "directory", "etc"));
+	CU_ASSERT_STRING_EQUAL(find_change(rep, "env", "ASPNETCORE_HTTP_PORTS")->after, "8080");
+	CU_ASSERT_EQUAL_FATAL(nr_image_write(img, NULL, NULL, &err), 0);
+	nr_image_free(img);
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref, NULL, &err), 0);
+	req.paths = paths;
+	req.npaths = 3;
+	CU_ASSERT_EQUAL_FATAL(nr_image_scan(img, 0, &req, &res, &err), 0);
+	se = nr_scan_result_get(res, "etc");
+	CU_ASSERT_EQUAL(se->type, NR_ENTRY_DIRECTORY);
+	CU_ASSERT_EQUAL(se->mode, 0755);
+	se = nr_scan_result_get(res, "etc/passwd");
+	CU_ASSERT_STRING_EQUAL(se->content, "root:x:0:0:root:/root:/bin/false\n"
+		"app:x:1654:1654::/home/app:/bin/false\n");
+	CU_ASSERT_EQUAL(se->mode, 0644);
+	se = nr_scan_result_get(res, "etc/group");
+	CU_ASSERT_STRING_EQUAL(se->content, "root:x:0:\napp:x:1654:\n");
+	nr_scan_result_free(res);
+	nr_patch_report_free(rep);
+	nr_image_free(img);
+	nrtest_rmtree(dir);
+	free(dir);
+	free(ref);
+}
+
 static void test_helpers(void)
 {
 	int64_t t = 0;
@@ -396,6 +439,7 @@ static CU_TestInfo patch_tests[] = {
 	{ "deterministic digests", test_deterministic },
 	{ "conflicts and bad options", test_conflicts },
 	{ "reuse, compat, dry run, options", test_reuse_compat_dry },
+	{ "FROM scratch", test_scratch },
 	{ "time and path helpers", test_helpers },
 	CU_TEST_INFO_NULL
 };
