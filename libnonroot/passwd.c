@@ -53,6 +53,76 @@ static int scan(const char *s, size_t len, pw_scan *sc, char *why, size_t whysiz
 	return 0;
 }
 
+/* Strict u32 as nr_parse_u32(..., UINT32_MAX): up to 9 digits cannot overflow, so they take
+ * a short loop; longer ones go to nr_parse_u32. */
+static inline bool quick_u32(const char *s, size_t n, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	if (n == 0)
+		return false;
+	if (n > 9)
+		return nr_parse_u32(s, n, UINT32_MAX, out) == 0;
+	for (i = 0; i < n; i++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+/* scan() for the parser: the same decision without the reason (which the parser drops), one
+ * pass over the bytes up to the 6th ':' instead of a memchr call per field. */
+#define QS_ONES  0x0101010101010101ull
+#define QS_HIGHS 0x8080808080808080ull
+
+/* 0x80 in each byte of x that is ':' (exact: no false positives). */
+static inline uint64_t colon_mask(uint64_t x)
+{
+	uint64_t y = x ^ (QS_ONES * ':');
+
+	return ~(((y & ~QS_HIGHS) + ~QS_HIGHS) | y | ~QS_HIGHS);
+}
+
+static inline bool quick_scan(const char *s, size_t len, pw_scan *sc)
+{
+	size_t n = 0, start = 0, i = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* eight bytes at a time */
+	while (n < 6 && i + 8 <= len) {
+		uint64_t x, m;
+		memcpy(&x, s + i, 8);
+		for (m = colon_mask(x); m != 0 && n < 6; m &= m - 1) {
+			size_t k = i + (size_t)__builtin_ctzll(m) / 8;
+			sc->f[n] = s + start;
+			sc->l[n] = k - start;
+			n++;
+			start = k + 1;
+		}
+		i += 8;
+	}
+	if (n == 6)
+		i = len;
+#endif
+	for (; i < len && n < 6; i++) {
+		if (s[i] == ':') {
+			sc->f[n] = s + start;
+			sc->l[n] = i - start;
+			n++;
+			start = i + 1;
+		}
+	}
+	sc->f[n] = s + start;
+	sc->l[n] = len - start;
+	sc->nf = n + 1;
+	return sc->nf >= 4 && sc->l[0] > 0 && quick_u32(sc->f[2], sc->l[2], &sc->uid) &&
+		quick_u32(sc->f[3], sc->l[3], &sc->gid);
+}
+
 /* Fill ent from a successful scan over `base_scan`, cutting fields in `base_mut`. */
 static void materialize(nr_pwent *ent, const pw_scan *sc, const char *base_scan, char *base_mut)
 {
@@ -92,20 +162,21 @@ int nr_passwd_parse(nr_passwd **out, const char *buf, size_t len, const char *so
 		free(pw);
 		return error;
 	}
+	/* at most one entry per line: one allocation */
+	if (pw->a.nlines && nr__array_grow((void **)&pw->items, &pw->alloc, pw->a.nlines,
+			sizeof(*pw->items))) {
+		nr_passwd_free(pw);
+		return nr__error_oom(err);
+	}
 	for (i = 0; i < pw->a.nlines; i++) {
 		const nr__aline *l = &pw->a.lines[i];
 		size_t skip;
 		pw_scan sc;
-		char why[64];
 
 		if (nr__acct_kind(l->text, l->len, &skip) != NR__LINE_DATA)
 			continue;
-		if (scan(l->text + skip, l->len - skip, &sc, why, sizeof(why)) < 0)
+		if (!quick_scan(l->text + skip, l->len - skip, &sc))
 			continue;
-		if (nr__array_grow((void **)&pw->items, &pw->alloc, pw->n + 1, sizeof(*pw->items))) {
-			nr_passwd_free(pw);
-			return nr__error_oom(err);
-		}
 		memset(&pw->items[pw->n], 0, sizeof(pw->items[pw->n]));
 		materialize(&pw->items[pw->n].pub, &sc, pw->a.input, pw->a.fields);
 		pw->items[pw->n].pub.line = i + 1;
