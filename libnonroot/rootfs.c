@@ -680,6 +680,13 @@ int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 			opts->flags);
 	if ((rc = nr__check_new_name(opts->name, "name", err)) < 0)
 		return rc;
+	/* as useradd: an absolute home; a shell that is empty or absolute */
+	if (opts->home && opts->home[0] != '/')
+		return nr__error_set(err, NR_EINVALID, "home", 0, 0,
+			"invalid home '%.64s': must be an absolute path", opts->home);
+	if (opts->shell && opts->shell[0] != '\0' && opts->shell[0] != '/')
+		return nr__error_set(err, NR_EINVALID, "shell", 0, 0,
+			"invalid shell '%.64s': must be an absolute path", opts->shell);
 	if ((rc = load_accounts(rfs, &f, true, err)) < 0)
 		return rc;
 	uid = opts->uid;

@@ -116,9 +116,9 @@ typedef struct nr_adduser_options {
 	uint32_t gid;            /**< NR_ID_AUTO: the group named `name` if it exists, else a new
 	                              group `name` with gid = uid when free; a given gid that has
 	                              no group gets a new group `name` */
-	const char *home;        /**< NULL: "/home/NAME" */
+	const char *home;        /**< NULL: "/home/NAME"; else an absolute path */
 	const char *shell;       /**< NULL: "/sbin/nologin" when it exists in the root, else
-	                              "/bin/false" */
+	                              "/bin/false"; else "" or an absolute path */
 	const char *gecos;       /**< NULL: "" */
 	unsigned flags;          /**< NR_ADDUSER_* */
 	uint32_t id_first;       /**< range for automatic ids (default NR_USER_ID_MIN..MAX; give */

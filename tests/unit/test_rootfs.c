@@ -461,6 +461,15 @@ static void t_add_user(void)
 	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "name: invalid name 'bad:name': must not contain ':'");
 	nr_error_clear(&err);
 	o.name = "x";
+	o.home = "home/x";
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_EINVALID);
+	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "home: invalid home 'home/x': must be an absolute path");
+	nr_error_clear(&err);
+	o.home = NULL;
+	o.shell = "sh";
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_EINVALID);
+	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "shell: invalid shell 'sh': must be an absolute path");
+	nr_error_clear(&err);
 	o.shell = "/bin/sh\n";
 	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_EINVALID);
 	s = get("root/etc/group");
