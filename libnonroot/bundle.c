@@ -478,8 +478,14 @@ static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
 		error = oom(err);
 		goto done;
 	}
-	if (!opts->user)
+	if (!opts->user) {
+		/* The bundle's own user: report its additional gids as they are. */
+		v = json_object_get(user, "additionalGids");
+		if (json_is_array(v) && json_object_set_new(rep, "additional_gids",
+		    json_deep_copy(v)) < 0)
+			error = oom(err);
 		goto done;
+	}
 	if ((error = need_object(&user, process, "user", "process.user", err)) < 0)
 		goto done;
 	if ((error = set_member(r, user, "uid", json_integer(uid), "process.user.uid", err)) < 0 ||

@@ -62,6 +62,7 @@ check "dry run leaves config.json" "" "$(cmp "$tmp/orig.json" "$tmp/b1/config.js
 run bundle harden "$tmp/b1" --format json
 check "json exit" 0 "$rc"
 check "json written" "true 5 1000 true []" "$(jq -c '[.written, (.changes|length), .grants.uid, .grants.no_new_privileges, .grants.capabilities.ambient] | map(tostring) | join(" ")' -r <<<"$out")"
+check "json user: the bundle's own" '{"spec":null,"uid":1000,"gid":1000,"additional_gids":[10,1000],"name":null,"home":null}' "$(jq -c .user <<<"$out")"
 check "json change fields" '["process.capabilities.bounding","process.capabilities.effective","process.capabilities.inheritable","process.capabilities.permitted","process.capabilities.ambient"]' "$(jq -c '[.changes[].field]' <<<"$out")"
 check "file as expected.json" "" "$(cmp "$data/valid/umoci-nonroot/expected.json" "$tmp/b1/config.json" 2>&1 || true)"
 check "untouched fields kept" "$(jq -S 'del(.process.capabilities, .process.noNewPrivileges)' "$tmp/orig.json")" "$(jq -S 'del(.process.capabilities, .process.noNewPrivileges)' "$tmp/b1/config.json")"
