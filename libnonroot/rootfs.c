@@ -656,6 +656,17 @@ static int w_gshadow(const void *o, char **out, size_t *len, nr_error *err)
 	return nr_gshadow_write(o, out, len, err);
 }
 
+/* The result of adding a shadow/gshadow entry: NR_EEXISTS is an orphan entry (see its use)
+ * and counts as done; another error is passed on to err (first error wins). */
+static int keep_orphan(int rc, const nr_error *tmp, nr_error *err)
+{
+	if (rc == NR_EEXISTS)
+		return 0;
+	if (rc < 0 && err && err->code == 0)
+		*err = *tmp;
+	return rc;
+}
+
 int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 	nr_adduser_result *result, nr_error *err)
 {
@@ -668,6 +679,7 @@ int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 	bool new_group = false;
 	uint32_t uid, gid;
 	int64_t days = -1;
+	nr_error orphan = NR_ERROR_INIT;
 	int rc;
 
 	NR_ASSERT_ARG(rfs, err);
@@ -772,7 +784,11 @@ int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 		nr_grent ge = { opts->name, "x", gid, NULL, 0, 0 };
 		if ((rc = nr_group_add(f.gr, &ge, err)) < 0)
 			goto done;
-		if (f.have_gs && (rc = nr_gshadow_add(f.gs, opts->name, err)) < 0)
+		/* An entry already in gshadow (and below in shadow) without its group (user) is
+		 * what a killed add leaves: the group (passwd) file, written last, was not. Keep it,
+		 * so that running the same command again finishes the job. */
+		if (f.have_gs && (rc = keep_orphan(nr_gshadow_add(f.gs, opts->name, &orphan), &orphan,
+		    err)) < 0)
 			goto done;
 	}
 	{
@@ -780,7 +796,9 @@ int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 		if ((rc = nr_passwd_add(f.pw, &pe, err)) < 0)
 			goto done;
 	}
-	if (f.have_sh && (rc = nr_shadow_add(f.sh, opts->name, days, err)) < 0)
+	nr_error_clear(&orphan);
+	if (f.have_sh && (rc = keep_orphan(nr_shadow_add(f.sh, opts->name, days, &orphan), &orphan,
+	    err)) < 0)
 		goto done;
 
 	if (!f.have_pw || !f.have_gr) {
@@ -789,10 +807,12 @@ int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 			goto done;
 	}
 	if (new_group) {
-		if ((rc = write_account(rfs, "etc/group", f.gr, w_group, 0644, err)) < 0)
-			goto done;
+		/* gshadow before group, shadow before passwd: the file that makes the account
+		 * exist is written last. */
 		if (f.have_gs && (rc = write_account(rfs, "etc/gshadow", f.gs, w_gshadow, 0640,
 			err)) < 0)
+			goto done;
+		if ((rc = write_account(rfs, "etc/group", f.gr, w_group, 0644, err)) < 0)
 			goto done;
 		res.group_created = 1;
 		res.gshadow_updated = f.have_gs;

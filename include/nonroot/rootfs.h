@@ -150,7 +150,10 @@ typedef struct nr_adduser_result {
  * etc/group (created, mode 0644, when missing; etc/ too), and etc/shadow
  * (`name:!:DAYS::::::`) and etc/gshadow (`name:!::`) when they exist. Every file is read
  * (10 MiB cap, regular files only), changed in memory and checked before anything is
- * written; each is then replaced atomically (group, gshadow, shadow, passwd in that order).
+ * written; each is then replaced atomically (gshadow, group, shadow, passwd in that order:
+ * the file that makes the account exist comes last). A shadow/gshadow entry of the new
+ * name that is already there without its passwd/group entry (what a killed add leaves) is
+ * kept, so running the same add again completes it.
  * @param result  optional: what was done
  * @return 0; NR_EINVALID (bad name or field, or an account file that is not a regular
  *         file; file and line named); NR_EEXISTS (user exists, its line named);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -123,11 +124,64 @@ static void test_newlayer_utf8_path(void)
 	nr_buf_dispose(&out);
 }
 
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* tests/e2e/kill_passwd.sh: a passwd add killed after etc/shadow was replaced but before
+ * etc/passwd left "app" in shadow only, and the same add then failed for ever with
+ * "etc/shadow:2: 'app' exists already". */
+static void test_adduser_after_kill(void)
+{
+	char *dir = nrtest_tmpdir(), path[4096];
+	nr_adduser_options o = NR_ADDUSER_OPTIONS_INIT;
+	nr_adduser_result r;
+	nr_error err = NR_ERROR_INIT;
+	nr_rootfs *rfs = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0755), 0);
+	put(dir, "etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+	put(dir, "etc/group", "root:x:0:\napp:x:1654:\n");          /* group was written */
+	put(dir, "etc/gshadow", "root:*::\napp:!::\n");
+	put(dir, "etc/shadow", "root:*:19000:0:99999:7:::\napp:!:19000::::::\n");
+	CU_ASSERT_EQUAL_FATAL(nr_rootfs_open(&rfs, dir, &err), 0);
+	o.name = "app";
+	o.uid = 1654;
+	o.shadow_days = 19000;
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), 0);
+	if (err.code)
+		fprintf(stderr, "\n  %s\n", err.message);
+	CU_ASSERT_EQUAL(nr_rootfs_read_file(rfs, "etc/passwd", 1 << 20, &text, &len, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "app:x:1654:1654:"));
+	nr_free(text);
+	text = NULL;
+	CU_ASSERT_EQUAL(nr_rootfs_read_file(rfs, "etc/shadow", 1 << 20, &text, &len, &err), 0);
+	CU_ASSERT_STRING_EQUAL(text, "root:*:19000:0:99999:7:::\napp:!:19000::::::\n");   /* once */
+	nr_free(text);
+	/* A user that really exists is still refused. */
+	nr_error_clear(&err);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, NULL, &err), NR_EEXISTS);
+	nr_rootfs_free(rfs);
+	nrtest_rmtree(dir);
+	free(dir);
+}
+
 static CU_TestInfo regress_tests[] = {
 	{ "urls: environment without HTTP_PORTS (fuzz_urls_env)", test_urls_env_without_ports },
 	{ "group: add member on a CRLF line (fuzz_group)", test_group_add_member_crlf },
 	{ "names/passwd fields: C1 controls (hostile)", test_c1_controls },
 	{ "newlayer: UTF-8 path in the C locale (hostile)", test_newlayer_utf8_path },
+	{ "rootfs: add a user again after a killed add (kill_passwd)", test_adduser_after_kill },
 	CU_TEST_INFO_NULL
 };
 
