@@ -1093,8 +1093,7 @@ int nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req, nr_scan_r
 		layer *l = &m->layers[j];
 		refs[j].digest = l->digest;
 		refs[j].media_type = l->media_type;
-		refs[j].size = img->transport == NR_TRANSPORT_DOCKER_ARCHIVE && !img->hybrid &&
-			l->relpath ? UINT64_MAX : l->size;
+		refs[j].size = l->size;   /* docker-archive: the file's size when opened */
 		if (l->relpath) {
 			refs[j].dirfd = img->dirfd;
 			refs[j].relpath = l->relpath;

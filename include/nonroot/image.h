@@ -308,13 +308,18 @@ NR_EXTERN(int) nr_image_write_options_init(nr_image_write_options *opts, unsigne
 /**
  * Write the (edited) image.
  *
- * @p dest NULL writes in place (oci: only; archives must go to a @p dest): new blobs first,
- * then manifests and nested indexes, index.json last, each atomically, so a failure or a kill
- * at any point leaves the old image readable. Otherwise @p dest is any reference
+ * @p dest NULL writes in place: for `oci:` new blobs first, then manifests and nested
+ * indexes, index.json last, each atomically, so a failure or a kill at any point leaves the
+ * old image readable; an archive is rewritten to a temp file renamed over it (other images
+ * and unknown members of the archive are kept). Otherwise @p dest is any reference
  * (`oci:DIR[:TAG]` creates or adds to a layout, `oci-archive:FILE[:TAG]`,
  * `docker-archive:FILE[:NAME:TAG]`; archives are written to a temp file and renamed). Blobs
  * are copied with hard links or copy_file_range when possible.
- * @return 0, NR_EARG, NR_EUNSUPPORTED (in place on an archive), NR_EINVALID, NR_EIO, NR_ENOMEM
+ * A multi-platform image cannot go to a docker-archive (one platform per archive entry):
+ * NR_EUNSUPPORTED; open it with a platform. Writing to docker-archive decompresses layers
+ * (Docker's format) and checks each against its config diff_id.
+ * @return 0, NR_EARG (bad tag or options), NR_EUNSUPPORTED, NR_EINVALID, NR_EDIGEST, NR_EIO,
+ *         NR_ENOMEM
  */
 NR_EXTERN(int) nr_image_write(nr_image *img, const char *dest,
 	const nr_image_write_options *opts, nr_error *err);
