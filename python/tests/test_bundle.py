@@ -65,7 +65,8 @@ class Cases(unittest.TestCase):
 
 CONFIG = {"ociVersion": "1.0.2", "root": {"path": "rootfs"},
           "process": {"user": {"uid": 0, "gid": 0}, "args": ["/app/serve"],
-                      "capabilities": {"bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE"]}}}
+                      "capabilities": {"bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE"]}},
+          "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}]}}
 
 
 class OnDisk(unittest.TestCase):

@@ -148,7 +148,8 @@ class PatchTest(unittest.TestCase):
         report = pending(self, b.harden, user="app")
         self.assertEqual(report.to_dict()["user"]["name"], "app")
         b.save()
-        saved = json.loads(open(os.path.join(bundle, "config.json")).read())
+        with open(os.path.join(bundle, "config.json")) as f:
+            saved = json.load(f)
         self.assertIs(saved["process"]["noNewPrivileges"], True)
         self.assertEqual(saved["process"]["user"]["uid"], 1654)
 

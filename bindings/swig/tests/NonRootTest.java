@@ -34,6 +34,14 @@ public class NonRootTest {
 		throw new AssertionError("no NonrootException (" + code + ")");
 	}
 
+	static void write(java.io.File f, String text) {
+		try {
+			java.nio.file.Files.write(f.toPath(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+		} catch (java.io.IOException ex) {
+			throw new RuntimeException(ex);
+		}
+	}
+
 	public static void main(String[] args) {
 		String ref = args[0], tmp = args[1];
 
@@ -129,6 +137,26 @@ public class NonRootTest {
 			eq("/home/app", who.getHome(), "resolved in rootfs");
 			expect(nr_error_code.NR_EEXISTS, () -> NonrootNative.nr_rootfs_add_user(rfs, ao, null));
 		}
+
+		// a runtime bundle: harden its config.json for user app
+		java.io.File bundle = new java.io.File(tmp, "java-bundle");
+		check(new java.io.File(bundle, "rootfs/etc").mkdirs(), "mkdir bundle");
+		write(new java.io.File(bundle, "rootfs/etc/passwd"), "root:x:0:0::/root:/bin/sh\n"
+			+ "app:x:1654:1654::/home/app:/bin/false\n");
+		write(new java.io.File(bundle, "rootfs/etc/group"), "root:x:0:\napp:x:1654:\n");
+		write(new java.io.File(bundle, "config.json"), "{\"ociVersion\": \"1.0.2\", "
+			+ "\"root\": {\"path\": \"rootfs\"}, \"process\": {\"user\": {\"uid\": 0, \"gid\": 0}, "
+			+ "\"capabilities\": {\"bounding\": [\"CAP_KILL\"]}}}\n");
+		try (nr_bundle_report r = NonRoot.hardenBundle(bundle.getPath(), "app")) {
+			eq(1, NonrootNative.nr_bundle_report_written(r), "config.json written");
+			check(NonrootNative.nr_bundle_report_json(r).replace(" ", "").contains("\"name\":\"app\""),
+				"report names the user");
+		}
+		try (nr_bundle b = NonrootNative.nr_bundle_open(bundle.getPath())) {
+			check(NonrootNative.nr_bundle_dump(b).contains("\"uid\": 1654"), "uid 1654 saved");
+		}
+		e = expect(nr_error_code.NR_ENOTFOUND, () -> NonRoot.hardenBundle(bundle.getPath(), "nobody"));
+		check(e.getDetail().contains("unable to find user nobody"), "runc's wording: " + e.getDetail());
 
 		// an image: audit, patch, write, read back
 		try (nr_image img = NonRoot.openImage(ref); nr_audit a = NonRoot.audit(img)) {

@@ -89,6 +89,25 @@ is($inroot->{home}, '/home/app', 'resolved in rootfs');
 eval { nonroot::nr_rootfs_add_user($rfs, $ao, undef) };
 like($@, qr/exists already/, 'second add dies');
 
+# a runtime bundle: harden its config.json for user app
+sub spew { my ($f, $t) = @_; open(my $fh, '>', $f) or die "$f: $!"; print $fh $t; close $fh; }
+my $bundle = "$tmp/perl-bundle";
+mkdir $_ or die "$_: $!" for ($bundle, "$bundle/rootfs", "$bundle/rootfs/etc");
+spew("$bundle/rootfs/etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1654:1654::/home/app:/bin/false\n");
+spew("$bundle/rootfs/etc/group", "root:x:0:\napp:x:1654:\n");
+spew("$bundle/config.json", '{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, '
+	. '"process": {"user": {"uid": 0, "gid": 0}, "capabilities": {"bounding": ["CAP_KILL"]}}}' . "\n");
+my $hopts = nonroot::nr_bundle_harden_options->new();
+is($hopts->{unprivileged_port_start}, -1, 'harden options initialised');
+$hopts->{user} = 'app';
+my $hr = nonroot::nr_bundle_harden_dir($bundle, $hopts);
+is(nonroot::nr_bundle_report_written($hr), 1, 'config.json written');
+like(nonroot::nr_bundle_report_json($hr), qr/"name":\s*"app"/, 'report names the user');
+like(nonroot::nr_bundle_dump(nonroot::nr_bundle_open($bundle)), qr/"uid": 1654/, 'uid 1654 saved');
+$hopts->{user} = 'nobody';
+eval { nonroot::nr_bundle_harden_dir($bundle, $hopts) };
+like($@, qr/unable to find user nobody/, "runc's wording");
+
 # an image: audit, patch, write, read back
 my $img = nonroot::nr_image_open($ref, undef);
 my $audit = nonroot::nr_image_audit($img, undef);
