@@ -63,6 +63,9 @@ e2e_init() {
 		echo "e2e: $E2E_BUSYBOX is not static (install busybox-static)" >&2; exit 1
 	fi
 	E2E_SKOPEO=(skopeo --insecure-policy)
+	# A private layer-scan cache per test: the fixtures are reproducible (same layer digests
+	# in every test), so a shared cache would serve one test's layers to another.
+	export NONROOT_CACHE="$E2E_TMP/scan-cache"
 }
 
 e2e_cleanup() {

@@ -28,6 +28,11 @@ echo "$out"
 [ "$rc" = 2 ]
 e2e_expect_contains "$out" "$(basename "$layer")"
 
+e2e_step "with --no-cache too (every layer read and verified)"
+rc=0; out=$("$NONROOT" patch "oci:$T/img:latest" --no-cache 2>&1) || rc=$?
+[ "$rc" = 2 ]
+e2e_expect_contains "$out" "$(basename "$layer")"
+
 e2e_step "a tampered config is refused"
 rm -rf "$T/img"; cp -a "$T/orig" "$T/img"
 cfgblob=$(e2e_blob_of "$T/img:latest" config)
