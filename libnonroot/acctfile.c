@@ -315,3 +315,62 @@ int nr__append_list_item(char **out, size_t *outlen, const char *text, size_t le
 	return 0;
 }
 
+
+int nr__nameset_init(nr__nameset *s, size_t n)
+{
+	s->n = 0;
+	s->v = nr__calloc(n + 1, sizeof(*s->v));
+	return s->v ? 0 : NR_ENOMEM;
+}
+
+void nr__nameset_add(nr__nameset *s, const char *name)
+{
+	s->v[s->n++] = name;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void nr__nameset_sort(nr__nameset *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+}
+
+bool nr__nameset_has(const nr__nameset *s, const char *name)
+{
+	return s->n > 0 && bsearch(&name, s->v, s->n, sizeof(*s->v), cmp_str) != NULL;
+}
+
+void nr__nameset_dispose(nr__nameset *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+int nr__passwd_names(nr__nameset *s, const struct nr_passwd *pw)
+{
+	size_t i, n = nr_passwd_count(pw);
+
+	if (nr__nameset_init(s, n) < 0)
+		return NR_ENOMEM;
+	for (i = 0; i < n; i++)
+		nr__nameset_add(s, nr_passwd_entry(pw, i)->name);
+	nr__nameset_sort(s);
+	return 0;
+}
+
+int nr__group_names(nr__nameset *s, const struct nr_group *gr)
+{
+	size_t i, n = nr_group_count(gr);
+
+	if (nr__nameset_init(s, n) < 0)
+		return NR_ENOMEM;
+	for (i = 0; i < n; i++)
+		nr__nameset_add(s, nr_group_entry(gr, i)->name);
+	nr__nameset_sort(s);
+	return 0;
+}

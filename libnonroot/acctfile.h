@@ -94,6 +94,20 @@ int nr__append_list_item(char **out, size_t *outlen, const char *text, size_t le
 /* Check a new name (nr_name_check) and report it under `what` ("user name", ...). */
 int nr__check_new_name(const char *name, const char *what, nr_error *err);
 
+/* Sorted lookup sets, so the cross-file checks stay O(n log n) on 10 MiB files.
+ * nr__nameset_init: 0 or NR_ENOMEM (n == 0 gives a valid empty set). */
+typedef struct nr__nameset {
+	const char **v;
+	size_t n;
+} nr__nameset;
+int nr__nameset_init(nr__nameset *s, size_t n);              /* room for n names */
+void nr__nameset_add(nr__nameset *s, const char *name);      /* before sorting */
+void nr__nameset_sort(nr__nameset *s);
+bool nr__nameset_has(const nr__nameset *s, const char *name);
+void nr__nameset_dispose(nr__nameset *s);
+int nr__passwd_names(nr__nameset *s, const struct nr_passwd *pw);
+int nr__group_names(nr__nameset *s, const struct nr_group *gr);
+
 /* Source names of parsed files (for problems that point into another file). */
 struct nr_passwd;
 struct nr_group;

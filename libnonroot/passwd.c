@@ -367,7 +367,8 @@ int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems
 {
 	nr__problems p = { 0 };
 	nr__name_ref *refs = NULL;
-	size_t i, nrefs = 0;
+	uint32_t *gids = NULL;
+	size_t i, nrefs = 0, ngids = 0;
 	const char *src;
 
 	NR_ASSERT_ARG(problems, err);
@@ -378,6 +379,15 @@ int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems
 	src = pw->a.source;
 	if ((refs = nr__calloc(pw->n + 1, sizeof(*refs))) == NULL)
 		return nr__error_oom(err);
+	if (gr) {
+		if ((gids = nr__calloc(nr_group_count(gr) + 1, sizeof(*gids))) == NULL) {
+			free(refs);
+			return nr__error_oom(err);
+		}
+		for (i = 0; i < nr_group_count(gr); i++)
+			gids[ngids++] = nr_group_entry(gr, i)->gid;
+		qsort(gids, ngids, sizeof(*gids), cmp_u32);
+	}
 	for (i = 0; i < pw->a.nlines; i++) {
 		const nr__aline *l = &pw->a.lines[i];
 		nr_error tmp = NR_ERROR_INIT;
@@ -403,7 +413,7 @@ int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems
 		snprintf(nm, sizeof(nm), "%.*s", (int)(sc.l[0] > 64 ? 64 : sc.l[0]), sc.f[0]);
 		if (nr_name_check(sc.f[0], sc.l[0], &tmp) < 0)
 			nr__problem_add(&p, src, i + 1, "%s", tmp.message);
-		if (gr && nr_group_find_gid(gr, sc.gid) == NULL)
+		if (gr && bsearch(&sc.gid, gids, ngids, sizeof(*gids), cmp_u32) == NULL)
 			nr__problem_add(&p, src, i + 1, "user '%s': no group %u", nm, sc.gid);
 	}
 	for (i = 0; i < pw->n; i++) {
@@ -412,6 +422,7 @@ int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems
 	}
 	nr__report_duplicates(&p, src, refs, nrefs, "user name");
 	free(refs);
+	free(gids);
 	nr__sort_problems(&p);
 	return nr__problems_finish(&p, problems, count, err);
 }

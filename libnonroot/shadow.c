@@ -220,6 +220,18 @@ static int db_add(sh_db *db, const char *name, char *text, size_t len, nr_error 
 	return 0;
 }
 
+static int db_names(nr__nameset *s, const sh_db *db)
+{
+	size_t i;
+
+	if (nr__nameset_init(s, db->n) < 0)
+		return NR_ENOMEM;
+	for (i = 0; i < db->n; i++)
+		nr__nameset_add(s, item_name(&db->items[i], db->nfields));
+	nr__nameset_sort(s);
+	return 0;
+}
+
 static int db_check(const sh_db *db, nr__problems *p, nr_error *err)
 {
 	nr__name_ref *refs;
@@ -376,19 +388,31 @@ int nr_shadow_check(const nr_shadow *sh, const nr_passwd *pw, nr_error **problem
 		return error;
 	}
 	if (pw) {
+		nr__nameset users, mine;
+		if (nr__passwd_names(&users, pw) < 0) {
+			free(p.v);
+			return nr__error_oom(err);
+		}
+		if (db_names(&mine, &sh->db) < 0) {
+			nr__nameset_dispose(&users);
+			free(p.v);
+			return nr__error_oom(err);
+		}
 		for (i = 0; i < sh->db.n; i++) {
 			const nr_spent *s = &sh->db.items[i].pub.sp;
-			if (nr_passwd_find_name(pw, s->name) == NULL)
+			if (!nr__nameset_has(&users, s->name))
 				nr__problem_add(&p, sh->db.a.source, s->line,
 					"no matching password file entry for '%.64s'", s->name);
 		}
 		nr__sort_problems(&p);
 		for (i = 0; i < nr_passwd_count(pw); i++) {
 			const nr_pwent *u = nr_passwd_entry(pw, i);
-			if (db_find(&sh->db, u->name) == NULL)
+			if (!nr__nameset_has(&mine, u->name))
 				nr__problem_add(&p, nr__passwd_source(pw), u->line,
 					"user '%.64s' has no shadow entry", u->name);
 		}
+		nr__nameset_dispose(&users);
+		nr__nameset_dispose(&mine);
 	} else {
 		nr__sort_problems(&p);
 	}
@@ -539,19 +563,31 @@ int nr_gshadow_check(const nr_gshadow *gs, const nr_group *gr, nr_error **proble
 		return error;
 	}
 	if (gr) {
+		nr__nameset groups, mine;
+		if (nr__group_names(&groups, gr) < 0) {
+			free(p.v);
+			return nr__error_oom(err);
+		}
+		if (db_names(&mine, &gs->db) < 0) {
+			nr__nameset_dispose(&groups);
+			free(p.v);
+			return nr__error_oom(err);
+		}
 		for (i = 0; i < gs->db.n; i++) {
 			const nr_sgent *s = &gs->db.items[i].pub.sg;
-			if (nr_group_find_name(gr, s->name) == NULL)
+			if (!nr__nameset_has(&groups, s->name))
 				nr__problem_add(&p, gs->db.a.source, s->line,
 					"no matching group file entry for '%.64s'", s->name);
 		}
 		nr__sort_problems(&p);
 		for (i = 0; i < nr_group_count(gr); i++) {
 			const nr_grent *g = nr_group_entry(gr, i);
-			if (db_find(&gs->db, g->name) == NULL)
+			if (!nr__nameset_has(&mine, g->name))
 				nr__problem_add(&p, nr__group_source(gr), g->line,
 					"group '%.64s' has no gshadow entry", g->name);
 		}
+		nr__nameset_dispose(&groups);
+		nr__nameset_dispose(&mine);
 	} else {
 		nr__sort_problems(&p);
 	}
