@@ -21,8 +21,9 @@ static void usage(FILE *f)
 		"Show where an ASP.NET Core app (Kestrel) would listen, exactly as it reads\n"
 		"ASPNETCORE_URLS / DOTNET_URLS / URLS and ASPNETCORE_HTTP_PORTS / HTTPS_PORTS (and their\n"
 		"DOTNET_ and unprefixed forms): URLS wins over the PORTS variables (with Kestrel's\n"
-		"\"Overriding HTTP_PORTS\" warning); nothing set means http://localhost:5000. Without\n"
-		"NAME=VALUE arguments the process environment is read.\n"
+		"\"Overriding HTTP_PORTS\" warning); Kestrel__Endpoints__NAME__Url variables win over\n"
+		"both (unless ASPNETCORE_PREFERHOSTINGURLS=true); nothing set means\n"
+		"http://localhost:5000. Without NAME=VALUE arguments the process environment is read.\n"
 		"\n"
 		"Options:\n"
 		"  --json            JSON: {\"effective\",\"variables\",\"warnings\",\"bindings\":[{\"url\",\n"
@@ -125,6 +126,8 @@ static void print_text(const nr_bindings *b, unsigned threshold)
 		if ((name = nr_bindings_variable(b, NR_URLS_KEY_HTTPS_PORTS, &value)) != NULL)
 			printf(" (%s=%s)", name, value);
 		putchar('\n');
+	} else if (src == NR_URLS_SOURCE_ENDPOINTS) {
+		printf("effective: kestrel_endpoints (Kestrel__Endpoints__NAME__Url variables)\n");
 	} else {
 		printf("effective: default (nothing set)\n");
 	}
@@ -138,6 +141,8 @@ static void print_text(const nr_bindings *b, unsigned threshold)
 			printf("\tport %d", (int)u->port);
 		if (x->privileged)
 			printf("\tprivileged (below %u: needs root or CAP_NET_BIND_SERVICE)", threshold);
+		if (src == NR_URLS_SOURCE_ENDPOINTS)
+			printf("\t%s", x->variable);
 		putchar('\n');
 	}
 }

@@ -14,6 +14,7 @@
  *  - only Linux semantics: "unix:/c:/x" is not a Windows drive path.
  */
 #include <stdio.h>
+#include <strings.h>
 
 #include "internal.h"
 #include "buf.h"
@@ -791,31 +792,85 @@ static bool binds_conflict(const nr_url *a, int32_t pa, const nr_url *b, int32_t
 /* ---- variables ----------------------------------------------------------------------------- */
 
 enum { RANK_UNPREFIXED = 0, RANK_ASPNETCORE = 1, RANK_DOTNET = 2, NRANKS = 3 };
+/* Internal keys: the three public ones, then preferHostingUrls. */
+enum { IK_PREFER = 3, NKEYS = 4 };
 
-static nr_urls_key key_of(const char *name, size_t len, int *rank)
+/* Strip ASPNETCORE_ / DOTNET_ (any case) from [*name, +*len); returns the rank. */
+static int strip_prefix(const char **name, size_t *len)
 {
-	*rank = RANK_UNPREFIXED;
-	if (len > 11 && ieq(name, 11, "aspnetcore_")) {
-		name += 11, len -= 11;
-		*rank = RANK_ASPNETCORE;
-	} else if (len > 7 && ieq(name, 7, "dotnet_")) {
-		name += 7, len -= 7;
-		*rank = RANK_DOTNET;
+	if (*len > 11 && ieq(*name, 11, "aspnetcore_")) {
+		*name += 11, *len -= 11;
+		return RANK_ASPNETCORE;
 	}
+	if (*len > 7 && ieq(*name, 7, "dotnet_")) {
+		*name += 7, *len -= 7;
+		return RANK_DOTNET;
+	}
+	return RANK_UNPREFIXED;
+}
+
+static int key_of(const char *name, size_t len, int *rank)
+{
+	*rank = strip_prefix(&name, &len);
 	if (ieq(name, len, "urls"))
 		return NR_URLS_KEY_URLS;
 	if (ieq(name, len, "http_ports"))
 		return NR_URLS_KEY_HTTP_PORTS;
 	if (ieq(name, len, "https_ports"))
 		return NR_URLS_KEY_HTTPS_PORTS;
+	if (ieq(name, len, "preferhostingurls"))
+		return IK_PREFER;
 	return NR_URLS_KEY_NONE;
+}
+
+/* A configuration path separator in an environment variable name: "__" or ':'. */
+static size_t sep_len(const char *s, size_t n)
+{
+	if (n >= 2 && s[0] == '_' && s[1] == '_')
+		return 2;
+	return n >= 1 && s[0] == ':' ? 1 : 0;
+}
+
+/*
+ * Kestrel:Endpoints:NAME[:REST] (after the prefix): ename and elen get NAME, is_url whether REST is "Url".
+ */
+static bool endpoint_key(const char *k, size_t n, const char **ename, size_t *elen, bool *is_url)
+{
+	size_t m, i;
+
+	if (n < 7 || !ieq(k, 7, "kestrel") || (m = sep_len(k + 7, n - 7)) == 0)
+		return false;
+	k += 7 + m, n -= 7 + m;
+	if (n < 9 || !ieq(k, 9, "endpoints") || (m = sep_len(k + 9, n - 9)) == 0)
+		return false;
+	k += 9 + m, n -= 9 + m;
+	for (i = 0; i < n && sep_len(k + i, n - i) == 0; i++)
+		;
+	if (i == 0)
+		return false;
+	*ename = k;
+	*elen = i;
+	m = i < n ? sep_len(k + i, n - i) : 0;
+	*is_url = i < n && ieq(k + i + m, n - i - m, "url");
+	return true;
 }
 
 nr_urls_key nr_urls_key_of(const char *name, size_t len)
 {
-	int rank;
+	const char *ename;
+	size_t elen;
+	bool is_url;
+	int rank, key;
 
-	return name ? key_of(name, len, &rank) : NR_URLS_KEY_NONE;
+	if (name == NULL)
+		return NR_URLS_KEY_NONE;
+	key = key_of(name, len, &rank);
+	if (key >= NR_URLS_KEY_URLS && key <= NR_URLS_KEY_HTTPS_PORTS)
+		return (nr_urls_key)key;
+	strip_prefix(&name, &len);
+	if (endpoint_key(name, len, &ename, &elen, &is_url) && is_url)
+		return NR_URLS_KEY_ENDPOINT_URL;
+	return NR_URLS_KEY_NONE;
 }
 
 int nr_urls_options_init(nr_urls_options *opts, unsigned int version)
@@ -833,6 +888,7 @@ const char *nr_urls_source_name(nr_urls_source source)
 	switch (source) {
 	case NR_URLS_SOURCE_URLS: return "urls";
 	case NR_URLS_SOURCE_PORTS: return "http_ports";
+	case NR_URLS_SOURCE_ENDPOINTS: return "kestrel_endpoints";
 	default: return "default";
 	}
 }
@@ -853,6 +909,8 @@ struct nr_bindings {
 	char *names[3];     /* the effective variable of each key, NUL-terminated copies */
 	char *values[3];
 	char *text;         /* every binding's url, NUL-separated */
+	char **epvars;      /* the variables of Kestrel endpoint Urls (bindings point here) */
+	size_t nepvars;
 };
 
 void nr_bindings_free(nr_bindings *b)
@@ -867,6 +925,9 @@ void nr_bindings_free(nr_bindings *b)
 		free(b->names[i]);
 		free(b->values[i]);
 	}
+	for (i = 0; i < b->nepvars; i++)
+		free(b->epvars[i]);
+	free(b->epvars);
 	free(b->warnings);
 	free(b->items);
 	free(b->text);
@@ -966,35 +1027,113 @@ static void trim(const char **s, size_t *n)
 		*n -= k;
 }
 
-static int expand_ports(nr_bindings *b, nr_buf *text, const var *v, const char *scheme,
-	const nr_urls_options *o, nr_error *err)
+/* The addresses GenericWebHostService hands to Kestrel, before Kestrel parses them. */
+typedef struct addr_list {
+	nr_buf text;        /* the addresses, NUL-terminated one after the other */
+	struct { size_t off, len; const char *variable; } *items;
+	size_t count, alloc;
+} addr_list;
+
+static int add_addr(addr_list *l, const char *prefix, const char *s, size_t n,
+	const char *variable, nr_error *err)
+{
+	if (nr__array_grow((void **)&l->items, &l->alloc, l->count + 1, sizeof(*l->items)) < 0)
+		return nr__error_oom(err);
+	l->items[l->count].off = l->text.size;
+	nr_buf_puts(&l->text, prefix);
+	nr_buf_put(&l->text, s, n);
+	l->items[l->count].len = l->text.size - l->items[l->count].off;
+	nr_buf_putc(&l->text, '\0');
+	l->items[l->count].variable = variable;
+	l->count++;
+	return l->text.oom ? nr__error_oom(err) : 0;
+}
+
+static int expand_ports(addr_list *l, const var *v, const char *prefix, const char *variable,
+	nr_error *err)
 {
 	const char *p = v->val ? v->val : "", *end = p + v->vlen;   /* val NULL: unset */
-	nr_buf url = NR_BUF_INIT;
-	int error = 0;
+	int error;
 
 	while (p <= end && v->name) {
 		const char *semi = memchr(p, ';', (size_t)(end - p));
 		const char *e = p;
 		size_t n = (semi ? (size_t)(semi - p) : (size_t)(end - p));
 		trim(&e, &n);
-		if (n > 0) {
-			nr_buf_truncate(&url, 0);
-			if (nr_buf_printf(&url, "%s://*:", scheme) < 0 || nr_buf_put(&url, e, n) < 0) {
-				error = nr__error_oom(err);
-				break;
-			}
-			if ((error = add_binding(b, text, url.ptr, url.size, b->names[
-					scheme[4] == 's' ? NR_URLS_KEY_HTTPS_PORTS : NR_URLS_KEY_HTTP_PORTS],
-					o, err)) < 0)
-				break;
-		}
+		if (n > 0 && (error = add_addr(l, prefix, e, n, variable, err)) < 0)
+			return error;
 		if (semi == NULL)
 			break;
 		p = semi + 1;
 	}
-	nr_buf_dispose(&url);
-	return error;
+	return 0;
+}
+
+/* A Kestrel endpoint from configuration: its name and its Url in each source. */
+typedef struct endpoint {
+	const char *name;
+	size_t nlen;
+	var url[NRANKS];
+	var win;
+} endpoint;
+
+/* ConfigurationKeyComparer on one path segment: numbers first, numerically; then ignoring case. */
+static int endpoint_cmp(const void *pa, const void *pb)
+{
+	const endpoint *a = pa, *b = pb;
+	int32_t x, y;
+	size_t t, tl, i;
+	bool xi = dotnet_int_parse(a->name, a->nlen, &x, &t, &tl);
+	bool yi = dotnet_int_parse(b->name, b->nlen, &y, &t, &tl);
+
+	if (xi && yi)
+		return x < y ? -1 : x > y;
+	if (xi != yi)
+		return xi ? -1 : 1;
+	for (i = 0; i < a->nlen && i < b->nlen; i++) {
+		int ca = (unsigned char)a->name[i], cb = (unsigned char)b->name[i];
+		if (ca >= 'a' && ca <= 'z')
+			ca -= 32;
+		if (cb >= 'a' && cb <= 'z')
+			cb -= 32;
+		if (ca != cb)
+			return ca - cb;
+	}
+	return a->nlen < b->nlen ? -1 : a->nlen > b->nlen;
+}
+
+/* Record an environment variable under Kestrel:Endpoints (any key makes the endpoint exist). */
+static int note_endpoint(endpoint **eps, size_t *n, size_t *alloc, const char *ename,
+	size_t elen, bool is_url, int rank, const char *name, size_t nlen, const char *val,
+	nr_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*eps)[i].nlen == elen && strncasecmp((*eps)[i].name, ename, elen) == 0)
+			break;
+	if (i == *n) {
+		if (nr__array_grow((void **)eps, alloc, *n + 1, sizeof(**eps)) < 0)
+			return nr__error_oom(err);
+		memset(&(*eps)[i], 0, sizeof(**eps));
+		(*eps)[i].name = ename;
+		(*eps)[i].nlen = elen;
+		(*n)++;
+	}
+	if (is_url) {
+		var *v = &(*eps)[i].url[rank];
+		v->name = name;
+		v->nlen = nlen;
+		v->val = val;
+		v->vlen = strlen(val);
+	}
+	return 0;
+}
+
+/* WebHostUtilities.ParseBool: "true" (any case) or "1". */
+static bool parse_bool(const var *v)
+{
+	return v->name && (ieq(v->val, v->vlen, "true") || (v->vlen == 1 && v->val[0] == '1'));
 }
 
 int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
@@ -1002,11 +1141,14 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 {
 	static const nr_urls_options defaults = NR_URLS_OPTIONS_INIT;
 	const nr_urls_options *o = opts ? opts : &defaults;
-	var cand[3][NRANKS], win[3];
+	var cand[NKEYS][NRANKS], win[NKEYS];
 	int order[NRANKS];
 	nr_bindings *b = NULL;
-	nr_buf text = NR_BUF_INIT;
-	size_t i, k, r;
+	nr_buf text = NR_BUF_INIT, joined = NR_BUF_INIT;
+	addr_list addrs = { NR_BUF_INIT, NULL, 0, 0 };
+	endpoint *eps = NULL;
+	size_t neps = 0, aeps = 0, i, k, r;
+	bool use_endpoints;
 	int error = 0;
 
 	NR_ASSERT_ARG(out, err);
@@ -1020,27 +1162,38 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 	memset(cand, 0, sizeof(cand));
 	memset(win, 0, sizeof(win));
 	for (i = 0; envp && envp[i]; i++) {
-		const char *eq = strchr(envp[i], '=');
-		int rank;
-		nr_urls_key key;
+		const char *eq = strchr(envp[i], '='), *k2, *ename;
+		size_t n2, elen;
+		bool is_url;
+		int rank, key;
 		if (eq == NULL)
 			continue;
 		key = key_of(envp[i], (size_t)(eq - envp[i]), &rank);
-		if (key == NR_URLS_KEY_NONE)
-			continue;
 		if (rank == RANK_UNPREFIXED && (o->flags & NR_URLS_NO_UNPREFIXED))
 			continue;
-		cand[key][rank].name = envp[i];
-		cand[key][rank].nlen = (size_t)(eq - envp[i]);
-		cand[key][rank].val = eq + 1;
-		cand[key][rank].vlen = strlen(eq + 1);
+		if (key != NR_URLS_KEY_NONE) {
+			cand[key][rank].name = envp[i];
+			cand[key][rank].nlen = (size_t)(eq - envp[i]);
+			cand[key][rank].val = eq + 1;
+			cand[key][rank].vlen = strlen(eq + 1);
+			continue;
+		}
+		k2 = envp[i];
+		n2 = (size_t)(eq - envp[i]);
+		strip_prefix(&k2, &n2);
+		if (endpoint_key(k2, n2, &ename, &elen, &is_url) &&
+		    (error = note_endpoint(&eps, &neps, &aeps, ename, elen, is_url, rank, envp[i],
+				(size_t)(eq - envp[i]), eq + 1, err)) < 0)
+			goto done;
 	}
-	if ((b = nr__calloc(1, sizeof(*b))) == NULL)
-		return nr__error_oom(err);
-	for (k = 0; k < 3; k++) {
+	if ((b = nr__calloc(1, sizeof(*b))) == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	for (k = 0; k < NKEYS; k++) {
 		for (r = 0; r < NRANKS && win[k].name == NULL; r++)
 			win[k] = cand[k][order[r]];
-		if (win[k].name == NULL)
+		if (win[k].name == NULL || k == IK_PREFER)
 			continue;
 		if ((b->names[k] = nr__strndup(win[k].name, win[k].nlen)) == NULL ||
 		    (b->values[k] = nr__strndup(win[k].val, win[k].vlen)) == NULL) {
@@ -1061,11 +1214,14 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 		}
 	}
 
+	/* GenericWebHostService: the addresses. */
 	if (win[NR_URLS_KEY_URLS].vlen == 0) {
-		/* GenericWebHostService: HTTP_PORTS and HTTPS_PORTS, lower priority than URLS. */
+		/* HTTP_PORTS and HTTPS_PORTS, lower priority than URLS. */
 		b->source = NR_URLS_SOURCE_PORTS;
-		if ((error = expand_ports(b, &text, &win[NR_URLS_KEY_HTTP_PORTS], "http", o, err)) < 0 ||
-		    (error = expand_ports(b, &text, &win[NR_URLS_KEY_HTTPS_PORTS], "https", o, err)) < 0)
+		if ((error = expand_ports(&addrs, &win[NR_URLS_KEY_HTTP_PORTS], "http://*:",
+				b->names[NR_URLS_KEY_HTTP_PORTS], err)) < 0 ||
+		    (error = expand_ports(&addrs, &win[NR_URLS_KEY_HTTPS_PORTS], "https://*:",
+				b->names[NR_URLS_KEY_HTTPS_PORTS], err)) < 0)
 			goto done;
 	} else {
 		const var *u = &win[NR_URLS_KEY_URLS];
@@ -1083,13 +1239,67 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 		while (p <= end) {
 			const char *semi = memchr(p, ';', (size_t)(end - p));
 			size_t n = semi ? (size_t)(semi - p) : (size_t)(end - p);
-			if (n > 0 && (error = add_binding(b, &text, p, n, b->names[NR_URLS_KEY_URLS], o,
+			if (n > 0 && (error = add_addr(&addrs, "", p, n, b->names[NR_URLS_KEY_URLS],
 					err)) < 0)
 				goto done;
 			if (semi == NULL)
 				break;
 			p = semi + 1;
 		}
+	}
+
+	/* AddressBinder.CreateStrategy: endpoints from Kestrel:Endpoints win over the addresses
+	 * unless PreferHostingUrls is true; the overridden side is logged. */
+	use_endpoints = neps > 0 && !(parse_bool(&win[IK_PREFER]) && addrs.count > 0);
+	if (neps > 0 && addrs.count > 0) {
+		for (i = 0; i < addrs.count; i++) {
+			if (i)
+				nr_buf_puts(&joined, ", ");
+			nr_buf_puts(&joined, addrs.text.ptr + addrs.items[i].off);
+		}
+		if (joined.oom) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		if ((error = add_warning(b, err, use_endpoints ?
+				"Overriding address(es) '%s'. Binding to endpoints defined via IConfiguration "
+				"and/or UseKestrel() instead." : "Overriding endpoints defined in UseKestrel() "
+				"because PreferHostingUrls is set to true. Binding to address(es) '%s' instead.",
+				joined.ptr)) < 0)
+			goto done;
+	}
+	if (use_endpoints) {
+		b->source = NR_URLS_SOURCE_ENDPOINTS;
+		qsort(eps, neps, sizeof(*eps), endpoint_cmp);
+		if ((b->epvars = nr__calloc(neps, sizeof(*b->epvars))) == NULL) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		for (i = 0; i < neps; i++) {
+			var *w = &eps[i].win;
+			char source[80];
+			for (r = 0; r < NRANKS && w->name == NULL; r++)
+				*w = eps[i].url[order[r]];
+			snprintf(source, sizeof(source), "Kestrel:Endpoints:%.*s", (int)eps[i].nlen,
+				eps[i].name);
+			if (w->vlen == 0) {
+				error = nr__error_set(err, NR_EINVALID, source, 0, 0, "The endpoint %.*s is "
+					"missing the required 'Url' parameter.", (int)eps[i].nlen, eps[i].name);
+				goto done;
+			}
+			if ((b->epvars[i] = nr__strndup(w->name, w->nlen)) == NULL) {
+				error = nr__error_oom(err);
+				goto done;
+			}
+			b->nepvars = i + 1;
+			if ((error = add_binding(b, &text, w->val, w->vlen, b->epvars[i], o, err)) < 0)
+				goto done;
+		}
+	} else {
+		for (i = 0; i < addrs.count; i++)
+			if ((error = add_binding(b, &text, addrs.text.ptr + addrs.items[i].off,
+					addrs.items[i].len, addrs.items[i].variable, o, err)) < 0)
+				goto done;
 	}
 	if (b->count == 0) {
 		/* Kestrel's DefaultAddressStrategy: Constants.DefaultServerAddress. */
@@ -1126,6 +1336,10 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 	b = NULL;
 done:
 	nr_buf_dispose(&text);
+	nr_buf_dispose(&joined);
+	nr_buf_dispose(&addrs.text);
+	free(addrs.items);
+	free(eps);
 	nr_bindings_free(b);
 	return error;
 }
@@ -1376,11 +1590,13 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 	p = value;
 	end = value + len;
 	while (p <= end) {
-		const char *semi = memchr(p, ';', (size_t)(end - p));
+		/* a Kestrel endpoint's Url is one URL: a ';' in it is not a separator */
+		const char *semi = key == NR_URLS_KEY_ENDPOINT_URL ? NULL :
+			memchr(p, ';', (size_t)(end - p));
 		size_t n = semi ? (size_t)(semi - p) : (size_t)(end - p);
 		nr_url u;
 
-		if (key == NR_URLS_KEY_URLS) {
+		if (key == NR_URLS_KEY_URLS || key == NR_URLS_KEY_ENDPOINT_URL) {
 			if (n > 0) {
 				if ((error = url_parse(&u, p, n, name, err)) < 0 ||
 				    (error = rewrite_entry(&w, &u, p, n, p, n, 0, err)) < 0)

@@ -102,14 +102,17 @@ typedef enum nr_urls_key {
 	NR_URLS_KEY_NONE = -1,
 	NR_URLS_KEY_URLS = 0,        /**< urls: ASPNETCORE_URLS, DOTNET_URLS, URLS */
 	NR_URLS_KEY_HTTP_PORTS = 1,  /**< http_ports */
-	NR_URLS_KEY_HTTPS_PORTS = 2  /**< https_ports */
+	NR_URLS_KEY_HTTPS_PORTS = 2, /**< https_ports */
+	NR_URLS_KEY_ENDPOINT_URL = 3 /**< Kestrel:Endpoints:NAME:Url (one URL, not a list); only
+	                                  returned by nr_urls_key_of() */
 } nr_urls_key;
 
 /**
  * The key an environment variable name sets, as .NET's configuration maps it: the prefixes
  * ASPNETCORE_ and DOTNET_ and the key are matched without regard to case ("aspnetcore_Urls"
  * counts); an unprefixed "URLS" also counts (the default builders add unprefixed environment
- * variables to app configuration).
+ * variables to app configuration). "Kestrel__Endpoints__NAME__Url" (also with ':' for "__",
+ * and the prefixes) is NR_URLS_KEY_ENDPOINT_URL.
  * @return the key, or NR_URLS_KEY_NONE
  */
 NR_EXTERN(nr_urls_key) nr_urls_key_of(const char *name, size_t len);
@@ -144,10 +147,12 @@ NR_EXTERN(int) nr_urls_options_init(nr_urls_options *opts, unsigned int version)
 typedef enum nr_urls_source {
 	NR_URLS_SOURCE_DEFAULT = 0,   /**< nothing usable set: http://localhost:5000 */
 	NR_URLS_SOURCE_URLS = 1,      /**< the urls key */
-	NR_URLS_SOURCE_PORTS = 2      /**< http_ports / https_ports */
+	NR_URLS_SOURCE_PORTS = 2,     /**< http_ports / https_ports */
+	NR_URLS_SOURCE_ENDPOINTS = 3  /**< Kestrel:Endpoints:NAME:Url variables, which override the
+	                                   addresses (unless preferHostingUrls is true) */
 } nr_urls_source;
 
-/** @return "default", "urls" or "http_ports" (the DESIGN.md JSON names; static). */
+/** @return "default", "urls", "http_ports" or "kestrel_endpoints" (JSON names; static). */
 NR_EXTERN(const char *) nr_urls_source_name(nr_urls_source source);
 
 /** One effective binding (borrowed from its nr_bindings). */
@@ -162,7 +167,11 @@ typedef struct nr_binding {
 typedef struct nr_bindings nr_bindings;
 
 /**
- * Compute what Kestrel would bind for an environment.
+ * Compute what Kestrel would bind for an environment: the addresses of GenericWebHostService
+ * (URLS, else HTTP_PORTS/HTTPS_PORTS), unless Kestrel endpoints are configured through the
+ * environment (Kestrel__Endpoints__NAME__Url, bound in ConfigurationKeyComparer order), which
+ * win with Kestrel's "Overriding address(es) '...'" warning; ASPNETCORE_PREFERHOSTINGURLS=true
+ * (or 1) makes the addresses win instead. Nothing: http://localhost:5000.
  * @param[out] out  new object owned by the caller (nr_bindings_free()); NULL on failure
  * @param envp  NULL-terminated "NAME=VALUE" strings (entries without '=' are ignored); the last
  *              of two entries for the same variable wins

@@ -67,6 +67,14 @@ check "webapp note" "DOTNET_URLS overrides ASPNETCORE_URLS ('http://+:80' is ign
 run "$NONROOT" urls --json --host generic ASPNETCORE_URLS=http://+:80 DOTNET_URLS=http://+:5000
 check "generic" "80" "$(jq -r '.bindings[0].port' <<<"$out")"
 
+# Kestrel endpoints in the environment win over URLS/PORTS (Kestrel's warning), sorted by name.
+run "$NONROOT" urls --json ASPNETCORE_HTTP_PORTS=8080 Kestrel__Endpoints__Web__Url=http://+:80 Kestrel__Endpoints__Api__Url=http://localhost:5001
+check "endpoints effective" "kestrel_endpoints" "$(jq -r .effective <<<"$out")"
+check "endpoints warning" "Overriding address(es) 'http://*:8080'. Binding to endpoints defined via IConfiguration and/or UseKestrel() instead." "$(jq -r '.warnings[0]' <<<"$out")"
+check "endpoints order" "Kestrel__Endpoints__Api__Url Kestrel__Endpoints__Web__Url" "$(jq -r '[.bindings[].variable] | join(" ")' <<<"$out")"
+run "$NONROOT" urls --rewrite 80:8080 Kestrel__Endpoints__Web__Url=http://+:80
+check "endpoint rewrite" "Kestrel__Endpoints__Web__Url=http://+:8080" "$out"
+
 # A non-numeric port: parsed like .NET 8 (port 80) with a warning; --check fails.
 run "$NONROOT" urls --check 'ASPNETCORE_URLS=http://*:{port}'
 check "fallback rc" 1 "$rc"
