@@ -722,3 +722,95 @@ for _name, _user in [("user-2147483648", "2147483648"), ("user-4294967295", "429
                      ("user-junk", "1654:1654:extra"), ("user-newline", "1654\n")]:
     CASES.append(("k8s-" + _name, (lambda u: lambda W: image(W, config={"config": {"User": u}}))(_user),
                   K8S, None, None, None))
+
+
+# ---- root filesystems (nonroot passwd add --root, nonroot user resolve --root) -------------------
+def rootfs(passwd=o.PASSWD, group=o.GROUP, setup=None):
+    def build(W):
+        r = os.path.join(W, "r")
+        os.makedirs(os.path.join(r, "etc"))
+        for name, data in (("passwd", passwd), ("group", group)):
+            if data is not None:
+                with open(os.path.join(r, "etc", name), "wb") as f:
+                    f.write(data)
+        if setup:
+            setup(r)
+    return build
+
+
+def at(rel, kind, target=None):
+    """setup: make r/rel a FIFO, directory or symlink (to target)."""
+    def setup(r):
+        p = os.path.join(r, rel)
+        if os.path.lexists(p):
+            os.unlink(p)
+        if kind == "fifo":
+            os.mkfifo(p)
+        elif kind == "dir":
+            os.mkdir(p)
+        elif kind == "symlink":
+            os.symlink(target, p)
+    return setup
+
+
+PA = ["passwd", "add", "--root", "{W}/r", "--user"]
+UR = ["user", "resolve"]
+for _name, _args in [
+        ("colon-home", ["app", "--home", "/home/a:b"]),
+        ("newline-gecos", ["app", "--gecos", "x\nroot:x:0:0::/:/bin/sh"]),
+        ("c1-gecos", ["app", "--gecos", "a\u0085b"]),
+        ("del-shell", ["app", "--shell", "/bin/sh\x7f"]),
+        ("name-colon", ["a:b"]),
+        ("name-dash-rf", ["-rf"]),
+        ("name-dotdot", [".."]),
+        ("name-42", ["42"]),
+        ("name-newline", ["app\nroot"]),
+        ("uid-2147483648", ["app", "--uid", "2147483648"]),
+        ("uid-4294967295", ["app", "--uid", "4294967295"]),
+        ("uid-taken-root", ["app", "--uid", "0"]),
+        ("exists", ["root"]),
+]:
+    CASES.append(("passwd-add-" + _name, rootfs(), PA + _args, None, None, None))
+
+CASES += [
+    ("passwd-add-passwd-fifo", rootfs(passwd=None, setup=at("etc/passwd", "fifo")), PA + ["app"], None, None, None),
+    ("passwd-add-passwd-dir", rootfs(passwd=None, setup=at("etc/passwd", "dir")), PA + ["app"], None, None, None),
+    ("passwd-add-passwd-symlink-loop", rootfs(passwd=None, setup=at("etc/passwd", "symlink", "passwd")),
+     PA + ["app"], None, None, None),
+    ("passwd-add-passwd-symlink-host", rootfs(passwd=None, setup=at("etc/passwd", "symlink", "/etc/passwd")),
+     PA + ["app", "--uid", "1654"], None, None, None),
+    ("passwd-add-passwd-symlink-escape", rootfs(passwd=None, setup=at(
+        "etc/passwd", "symlink", "../../../../../../../etc/passwd")), PA + ["app", "--uid", "1654"], None, None, None),
+    ("passwd-add-etc-symlink-escape", rootfs(passwd=None, group=None, setup=lambda r: (
+        os.rmdir(os.path.join(r, "etc")), os.symlink("../../../../../etc", os.path.join(r, "etc")))),
+     PA + ["app", "--uid", "1654"], None, None, None),
+    ("passwd-add-passwd-10MiB+1", rootfs(passwd=o.PASSWD + b"#" * (10 * 1024 * 1024 + 1 - len(o.PASSWD) - 1) + b"\n"),
+     PA + ["app"], None, None, None),
+    ("passwd-add-passwd-nul", rootfs(passwd=b"root:x:0:0::/:\x00\n"), PA + ["app"], None, None, None),
+    # an existing home (here a symlink to the root's /etc) is used as it is, never chowned
+    ("passwd-add-home-symlink-etc", rootfs(setup=lambda r: (os.makedirs(os.path.join(r, "home")),
+                                                            os.symlink("/etc", os.path.join(r, "home", "app")))),
+     PA + ["app", "--uid", "1654", "--create-home"], 0, "",
+     lambda W, out: None if os.stat(os.path.join(W, "r", "etc")).st_uid == 0 and
+     os.stat("/etc").st_uid == 0 else "the root's etc was given to the user"),
+    ("user-resolve-2147483648", rootfs(), UR + ["2147483648", "--root", "{W}/r"], None, None, None),
+    ("user-resolve-unknown", rootfs(), UR + ["app", "--root", "{W}/r"], None, None, None),
+    ("user-resolve-group-unknown", rootfs(), UR + ["root:nogroup", "--root", "{W}/r"], None, None, None),
+    ("user-resolve-garbage-never-root", rootfs(passwd=b":x:0:0::/:\nx:x::0::/:\n"),
+     UR + ["x", "--root", "{W}/r"], None, None, None),
+    ("user-resolve-passwd-fifo", rootfs(passwd=None, setup=at("etc/passwd", "fifo")),
+     UR + ["root", "--root", "{W}/r"], None, None, None),
+    ("user-resolve-passwd-symlink-host", rootfs(passwd=None, setup=at("etc/passwd", "symlink", "/etc/passwd")),
+     UR + ["root", "--root", "{W}/r"], None, None, None),
+    ("bundle-user-2147483648", bundle(), BH + ["--user", "2147483648"], None, None, None),
+    ("bundle-user-root-refused", bundle(), BH + ["--user", "0"], None, None, None),
+    ("bundle-user-unknown", bundle(), BH + ["--user", "app"], None, None, None),
+    ("bundle-user-dash-rf", bundle(), BH + ["--user", "-rf"], None, None, None),
+    ("bundle-rootfs-passwd-fifo", bundle(passwd=None, setup=lambda b: os.mkfifo(
+        os.path.join(b, "rootfs", "etc", "passwd"))), BH + ["--user", "app"], None, None, None),
+    ("bundle-rootfs-passwd-symlink-host", bundle(passwd=None, setup=lambda b: os.symlink(
+        "/etc/passwd", os.path.join(b, "rootfs", "etc", "passwd"))), BH + ["--user", "root"], None, None, None),
+    ("bundle-rootfs-path-escape", bundle(cfg().replace('"path": "rootfs"', '"path": "../../../../../.."')),
+     BH + ["--user", "root"], None, None, None),
+]
+SLOW.add("passwd-add-passwd-10MiB+1")
