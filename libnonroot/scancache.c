@@ -574,10 +574,40 @@ fail:
 	return NULL;
 }
 
-/* Is the blob there, with the size its descriptor says? (A hit does not read it.) */
-static int blob_present(const nr__layer_ref *ref, nr_error *err)
+/*
+ * Is the blob there, with its descriptor's size and digest? A cache hit skips inflating and
+ * parsing the layer, never the check that the blob is what its digest says: every blob the
+ * image names is verified, from the cache or not.
+ *
+ * Hashing is the cheap part (sha256 runs at ~1.7 GB/s here, inflate at a fraction of that),
+ * and even it is skipped for a file already verified in exactly this state: a marker named
+ * by (digest, device, inode, size, mtime, ctime) says "this file hashed to its digest while
+ * it looked like this", as git's index trusts an unchanged stat. Rewriting the blob in place
+ * changes its ctime (which user space cannot set) and replacing it changes the inode, so a
+ * tampered blob is always hashed again, and refused.
+ */
+static int marker_path(nr_buf *b, const char *dir, const char *digest, const struct stat *st)
 {
-	struct stat st;
+	nr_buf_printf(b, "%s/verified/%s.%llx.%llx.%llx.%lld.%ld.%lld.%ld", dir, digest + 7,
+		(unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		(unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		(long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
+	return b->oom ? -1 : 0;
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+		a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+		a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static int blob_verified(const nr__layer_ref *ref, const char *cache, nr_error *err)
+{
+	nr__blob_stream *s = NULL;
+	nr_buf marker = NR_BUF_INIT, dir = NR_BUF_INIT;
+	struct stat st, after;
+	int error, fd;
 
 	if (fstatat(ref->dirfd, ref->relpath, &st, 0) < 0)
 		return errno == ENOENT ?
@@ -590,7 +620,26 @@ static int blob_present(const nr__layer_ref *ref, nr_error *err)
 		return nr__error_set(err, NR_EDIGEST, ref->digest, 0, 0,
 			"blob size %llu does not match its descriptor's size %llu",
 			(unsigned long long)st.st_size, (unsigned long long)ref->size);
-	return 0;
+	if (marker_path(&marker, cache, ref->digest, &st) == 0 && access(marker.ptr, F_OK) == 0) {
+		error = 0;
+		goto done;
+	}
+	if ((error = nr__blob_stream_open(&s, ref->dirfd, ref->relpath, ref->digest, ref->size,
+			err)) < 0 || (error = nr__blob_stream_finish(s, err)) < 0)
+		goto done;
+	/* Remember the verified state only if the file did not change while it was hashed. */
+	if (!marker.oom && fstatat(ref->dirfd, ref->relpath, &after, 0) == 0 &&
+	    same_file_state(&st, &after)) {
+		nr_buf_printf(&dir, "%s/verified", cache);
+		if (!dir.oom && mkdirs(dir.ptr) == 0 &&
+		    (fd = open(marker.ptr, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
+			close(fd);
+	}
+done:
+	nr__blob_stream_free(s);
+	nr_buf_dispose(&marker);
+	nr_buf_dispose(&dir);
+	return error;
 }
 
 /* ---- the parallel driver ------------------------------------------------------------------ */
@@ -633,7 +682,7 @@ static void run_job(driver *d, size_t i)
 		if (!lrec_serves(rec, d->o)) {
 			lrec_free(rec);
 			rec = NULL;
-		} else if ((j->error = blob_present(ref, &j->err)) < 0) {
+		} else if ((j->error = blob_verified(ref, d->cache, &j->err)) < 0) {
 			lrec_free(rec);
 			return;
 		}

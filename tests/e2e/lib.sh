@@ -48,6 +48,8 @@ e2e_init() {
 	export LC_ALL=C
 	E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/nr-e2e.XXXXXX")
 	E2E_RUNS=0
+	# Hermetic: each test has its own layer-scan cache (never the user's ~/.cache/nonroot).
+	export NONROOT_CACHE=${NONROOT_CACHE_FOR_TESTS:-$E2E_TMP/cache}
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
 		echo "e2e: keeping $E2E_TMP" >&2
 	else

@@ -22,6 +22,19 @@ e2e_expect_contains "$out" "$(basename "$layer")"
 diff -r "$T/img/index.json" "$T/orig/index.json"
 [ "$(ls "$T/img/blobs/sha256" | wc -l)" = "$(ls "$T/orig/blobs/sha256" | wc -l)" ]
 
+e2e_step "a warm layer-scan cache does not hide the tampering"
+rm -rf "$T/img"; cp -a "$T/orig" "$T/img"
+"$NONROOT" audit "oci:$T/img:latest" >/dev/null || true     # scans and caches the good layer
+layer=$(e2e_blob_of "$T/img:latest" layer0)
+[ -n "$(ls "$NONROOT_CACHE/layers")" ]
+chmod u+w "$layer"
+printf "$(printf '\\%03o' $(( (b + 1) % 256 )))" | dd of="$layer" bs=1 seek="$off" conv=notrunc 2>/dev/null
+rc=0; out=$("$NONROOT" patch "oci:$T/img:latest" 2>&1) || rc=$?
+echo "$out"
+[ "$rc" = 2 ]
+e2e_expect_contains "$out" "does not match its digest"
+diff -r "$T/img/index.json" "$T/orig/index.json"
+
 e2e_step "audit refuses it too"
 rc=0; out=$("$NONROOT" audit "oci:$T/img:latest" 2>&1) || rc=$?
 echo "$out"
