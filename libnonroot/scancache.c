@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -607,6 +608,7 @@ static int blob_verified(const nr__layer_ref *ref, const char *cache, nr_error *
 	nr__blob_stream *s = NULL;
 	nr_buf marker = NR_BUF_INIT, dir = NR_BUF_INIT;
 	struct stat st, after;
+	struct timespec now;
 	int error, fd;
 
 	if (fstatat(ref->dirfd, ref->relpath, &st, 0) < 0)
@@ -627,9 +629,14 @@ static int blob_verified(const nr__layer_ref *ref, const char *cache, nr_error *
 	if ((error = nr__blob_stream_open(&s, ref->dirfd, ref->relpath, ref->digest, ref->size,
 			err)) < 0 || (error = nr__blob_stream_finish(s, err)) < 0)
 		goto done;
-	/* Remember the verified state only if the file did not change while it was hashed. */
+	/*
+	 * Remember the verified state only if the file did not change while it was hashed and
+	 * its last change is safely in the past: file times come from a coarse clock, so a
+	 * rewrite in the same tick could keep them equal (git's "racily clean" entries).
+	 */
 	if (!marker.oom && fstatat(ref->dirfd, ref->relpath, &after, 0) == 0 &&
-	    same_file_state(&st, &after)) {
+	    same_file_state(&st, &after) && clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+	    after.st_ctim.tv_sec + 2 < now.tv_sec && after.st_mtim.tv_sec + 2 < now.tv_sec) {
 		nr_buf_printf(&dir, "%s/verified", cache);
 		if (!dir.oom && mkdirs(dir.ptr) == 0 &&
 		    (fd = open(marker.ptr, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
