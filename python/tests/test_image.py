@@ -110,6 +110,22 @@ class ImageTest(unittest.TestCase):
         with self.assertRaises(nonroot.NotFound):
             img.add_layer(nonroot.Descriptor(LAYER_MT, "sha256:" + "0" * 64, 10))
 
+    def test_tampered_blob(self):
+        layout = os.path.join(self.tmp, "layout")
+        bad = os.path.join(self.tmp, "tampered")
+        shutil.copytree(layout, bad)
+        digest = nonroot.Image.open(self.ref).config_descriptor().digest
+        blob = os.path.join(bad, "blobs", "sha256", digest.split(":", 1)[1])
+        with open(blob, "rb") as f:
+            data = f.read()
+        os.chmod(blob, 0o644)
+        with open(blob, "wb") as f:
+            f.write(data.replace(b"amd64", b"arm64"))
+        with self.assertRaises(nonroot.DigestMismatch) as cm:
+            nonroot.Image.open("oci:" + bad + ":latest")
+        self.assertEqual(cm.exception.code, -10)
+        self.assertIn(digest, str(cm.exception))
+
     def test_edit_and_write(self):
         img = nonroot.Image.open(self.ref)
         layer = tar_layer({"etc/nonroot-test": b"hello\n"})
