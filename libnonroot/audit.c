@@ -590,6 +590,7 @@ typedef struct lookup_ctx {
 	nr_image *img;
 	size_t i;
 	const nr_audit_options *opts;
+	const nr_scan_result *first;   /* the first scan: it may hold the path already */
 } lookup_ctx;
 
 static int image_lookup(void *ctx_, const char *path, int *type, uint64_t *uid, uint64_t *gid,
@@ -602,6 +603,12 @@ static int image_lookup(void *ctx_, const char *path, int *type, uint64_t *uid, 
 	const char *paths[1];
 	int error;
 
+	if ((en = nr_scan_result_get(c->first, path)) != NULL) {
+		*type = (int)en->type;
+		*uid = en->uid;
+		*gid = en->gid;
+		return 0;
+	}
 	paths[0] = path;
 	req.paths = paths;
 	req.npaths = 1;
@@ -621,7 +628,8 @@ static int image_lookup(void *ctx_, const char *path, int *type, uint64_t *uid, 
 static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_audit *a,
 	nr_error *err)
 {
-	static const char *const paths[] = { "etc/passwd", "etc/group" };
+	const char *paths[4] = { "etc/passwd", "etc/group", "home/app", NULL };
+	char guess[160];
 	nr_scan_request req = NR_SCAN_REQUEST_INIT;
 	nr_scan_result *res = NULL;
 	nr__audit_facts f;
@@ -636,8 +644,24 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 	f.platform = nr_image_platform(img, i);
 	if ((f.config = nr_image_config(img, i, &f.config_len)) == NULL)
 		return nr__error_set(err, NR_EINVALID, f.platform, 0, 0, "audit: no config");
+	/* Likely homes, so that the home check rarely needs a second pass: /home/app (the
+	 * patched images) and /home/NAME for a User given by name. */
+	req.npaths = 3;
+	{
+		nr_imgconfig *cfg = NULL;
+		if (nr_imgconfig_parse(&cfg, f.config, f.config_len, NULL) == 0) {
+			const char *u = nr_imgconfig_user(cfg);
+			size_t n = strcspn(u, ":");
+			uint64_t v;
+			if (n > 0 && n < 128 && nr_parse_u64(u, n, UINT64_MAX, &v) == NR_EINVALID &&
+			    !memchr(u, '/', n)) {
+				snprintf(guess, sizeof(guess), "home/%.*s", (int)n, u);
+				paths[req.npaths++] = guess;
+			}
+		}
+		nr_imgconfig_free(cfg);
+	}
 	req.paths = paths;
-	req.npaths = NR_ARRAY_SIZE(paths);
 	req.flags = NR_SCAN_SETID;
 	req.progress = opts->progress;
 	req.payload = opts->payload;
@@ -670,6 +694,7 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 	lc.img = img;
 	lc.i = i;
 	lc.opts = opts;
+	lc.first = res;
 	f.lookup = image_lookup;
 	f.lookup_ctx = &lc;
 	f.threshold = opts->threshold;

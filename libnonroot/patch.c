@@ -709,7 +709,7 @@ static int write_layer(ctx *c, plan *p, int64_t mtime, nr_imgconfig *cfg, const 
 	return change(c, "layer", lr.digest, NULL, nr__newlayer_media_type(docker, gzip), why);
 }
 
-#define FIXED_PATHS 6
+#define FIXED_PATHS 8
 
 /* Append the home directory (relative) and each of its parents to paths. */
 static int home_paths(const char **paths, size_t *npaths, size_t max, nr_buf *homerel,
@@ -780,6 +780,10 @@ static int patch_one(nr_image *img, size_t i, const settings *s, nr_patch_report
 	paths[npaths++] = "etc/gshadow";
 	paths[npaths++] = "sbin/nologin";
 	paths[npaths++] = "etc";
+	/* Where sbin/nologin usually points (merged /usr, busybox): asked for up front so that
+	 * following the link does not cost a second pass over the layers. */
+	paths[npaths++] = "usr/sbin/nologin";
+	paths[npaths++] = "bin/busybox";
 	if ((error = home_paths(paths, &npaths, NR_ARRAY_SIZE(paths), &homerel, s->home, err)) < 0)
 		goto done;
 	req.paths = paths;
