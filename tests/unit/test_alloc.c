@@ -353,6 +353,7 @@ static void test_scenarios(void)
 		CU_ASSERT(failed_runs >= 5);
 		printf("\n  %s: %lu allocations failed in turn", s->name, failed_runs);
 	}
+	printf("\n  ");
 }
 
 static CU_TestInfo tests[] = {
