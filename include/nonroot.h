@@ -1,4 +1,4 @@
-/*
+/** @file
  * nonroot.h: the whole public API of libnonroot. Include this, or one header per concept.
  */
 #ifndef NONROOT_H

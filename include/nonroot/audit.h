@@ -1,4 +1,4 @@
-/*
+/** @file
  * audit.h: why an image would run as root or need privileges, as findings with stable ids.
  *
  *     nr_image_open() → nr_image_audit() → nr_audit_count()/nr_audit_finding() → nr_audit_free()
@@ -65,7 +65,7 @@ NR_EXTERN(const nr_audit_rule *) nr_audit_rule_find(const char *id);
 /** One finding. Borrowed strings, valid while the audit is. */
 typedef struct nr_finding {
 	const char *id;           /**< rule id, "NR001" */
-	nr_level level;
+	nr_level level;           /**< error, warning or note */
 	size_t manifest;          /**< index of the manifest (platform) */
 	const char *platform;     /**< "linux/amd64" */
 	const char *location;     /**< "config.User", "config.Env.ASPNETCORE_URLS",
@@ -82,7 +82,9 @@ typedef struct nr_audit_options {
 	void *payload;                /**< passed to progress */
 } nr_audit_options;
 
+/** The struct version this header was written for (the first field of the options). */
 #define NR_AUDIT_OPTIONS_VERSION 1
+/** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_AUDIT_OPTIONS_INIT { NR_AUDIT_OPTIONS_VERSION, 1024, NULL, NULL }
 
 /** Initialise @p opts with the defaults. @return 0, or NR_EARG */

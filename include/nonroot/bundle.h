@@ -1,4 +1,4 @@
-/*
+/** @file
  * bundle.h: OCI runtime bundles (a directory with config.json and a root filesystem).
  *
  * Lifecycle: nr_bundle_open() (or nr_bundle_parse() for a config.json in memory) →
@@ -94,6 +94,7 @@ typedef struct nr_bundle_harden_options {
 	int dry_run;
 } nr_bundle_harden_options;
 
+/** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_BUNDLE_HARDEN_OPTIONS_INIT { NR_BUNDLE_HARDEN_OPTIONS_VERSION, NULL, 0, -1, 0, 0 }
 
 /**

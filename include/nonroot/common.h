@@ -1,4 +1,4 @@
-/*
+/** @file
  * libnonroot - make container images run as a non-root user.
  * common.h: export macro, version, basic types shared by every header.
  */
@@ -12,7 +12,9 @@
 # define NR_BEGIN_DECL extern "C" {
 # define NR_END_DECL }
 #else
+/** Opens extern "C" in C++ (nothing in C). */
 # define NR_BEGIN_DECL
+/** Closes NR_BEGIN_DECL. */
 # define NR_END_DECL
 #endif
 
@@ -23,9 +25,13 @@
 # define NR_EXTERN(type) extern type
 #endif
 
+/** Major version of these headers. */
 #define NR_VERSION_MAJOR 0
+/** Minor version of these headers. */
 #define NR_VERSION_MINOR 1
+/** Patch version of these headers. */
 #define NR_VERSION_PATCH 0
+/** Version string of these headers (nr_version() gives the library's). */
 #define NR_VERSION "0.1.0"
 
 NR_BEGIN_DECL

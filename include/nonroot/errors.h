@@ -1,4 +1,4 @@
-/*
+/** @file
  * errors.h: the error model of libnonroot.
  *
  * Every function that can fail returns 0 (or a non-negative count) on success and a negative
@@ -40,6 +40,7 @@ typedef struct nr_error {
 	char message[256];    /**< one line, no trailing period */
 } nr_error;
 
+/** Static initialiser for an nr_error meaning "no error". */
 #define NR_ERROR_INIT { 0, 0, 0, "", "" }
 
 /** Reset @p err to "no error". NULL is a no-op. */

@@ -1,4 +1,4 @@
-/*
+/** @file
  * group.h: group files (lossless).
  *
  * Like passwd.h: a line (after optional leading white space) is an entry when it has a

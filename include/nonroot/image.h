@@ -1,4 +1,4 @@
-/*
+/** @file
  * image.h: container images: open, read (verified), scan the layer stack, write.
  *
  * Lifecycle (like libarchive's handles):
@@ -49,7 +49,9 @@ typedef struct nr_image_open_options {
 	const char *tmpdir;     /**< where archives are unpacked; NULL: $TMPDIR, else /tmp */
 } nr_image_open_options;
 
+/** The struct version this header was written for (the first field of the options). */
 #define NR_IMAGE_OPEN_OPTIONS_VERSION 1
+/** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_IMAGE_OPEN_OPTIONS_INIT { NR_IMAGE_OPEN_OPTIONS_VERSION, NULL, NULL }
 
 /** Initialise @p opts to the defaults (for FFIs that cannot use the macro).
@@ -157,13 +159,13 @@ typedef struct nr_scan_entry {
 	                               without links); for a dangling link, where it points */
 	nr_entry_type type;       /**< of the final (followed) entry */
 	uint32_t mode;            /**< permission bits with setuid/setgid/sticky (07777) */
-	uint64_t uid;
-	uint64_t gid;
+	uint64_t uid;             /**< owner uid */
+	uint64_t gid;             /**< owner gid */
 	uint64_t size;            /**< regular files: bytes */
 	int64_t mtime;            /**< seconds since the epoch */
 	const char *content;      /**< regular file: the whole content (NUL-terminated) when its
 	                               size is within the limit, else NULL (NR_SCAN_ENTRY_TOO_BIG) */
-	size_t content_len;
+	size_t content_len;       /**< bytes in content */
 	const char *link_target;  /**< when the requested path itself is a symlink: its target as
 	                               stored in the layer; NULL otherwise */
 	const char *hardlink;     /**< when the entry was a hard link: the path it links to */
@@ -182,14 +184,16 @@ typedef void (*nr_scan_progress_cb)(size_t layer, size_t nlayers, uint64_t layer
 typedef struct nr_scan_request {
 	unsigned int version;        /**< NR_SCAN_REQUEST_VERSION */
 	const char *const *paths;    /**< paths in the image ("etc/passwd", "/etc/passwd" alike) */
-	size_t npaths;
+	size_t npaths;               /**< number of paths */
 	size_t content_max;          /**< largest content returned; 0: 10 MiB (runc's limit) */
 	unsigned int flags;          /**< NR_SCAN_* */
 	nr_scan_progress_cb progress; /**< may be NULL */
 	void *payload;               /**< passed to progress */
 } nr_scan_request;
 
+/** The struct version this header was written for (the first field of the options). */
 #define NR_SCAN_REQUEST_VERSION 1
+/** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_SCAN_REQUEST_INIT { NR_SCAN_REQUEST_VERSION, NULL, 0, 0, 0, NULL, NULL }
 
 /** Scan result: opaque, owned by the caller. */
@@ -299,7 +303,9 @@ typedef struct nr_image_write_options {
 	                             NULL: the edited image replaces the opened one */
 } nr_image_write_options;
 
+/** The struct version this header was written for (the first field of the options). */
 #define NR_IMAGE_WRITE_OPTIONS_VERSION 1
+/** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_IMAGE_WRITE_OPTIONS_INIT { NR_IMAGE_WRITE_OPTIONS_VERSION, NULL }
 
 /** Initialise @p opts to the defaults. @return 0 or NR_EARG */

@@ -1,4 +1,4 @@
-/*
+/** @file
  * imgconfig.h: read and edit an image configuration (OCI image-spec config, Docker
  * "container config" v1), preserving every field it does not touch.
  *

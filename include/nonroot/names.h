@@ -1,4 +1,4 @@
-/*
+/** @file
  * names.h: account name rules (shadow-utils).
  *
  * New user and group names follow shadow-utils' chkname. The default rules are the ones

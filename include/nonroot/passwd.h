@@ -1,4 +1,4 @@
-/*
+/** @file
  * passwd.h: passwd files (lossless).
  *
  * An nr_passwd holds every line of a passwd file. Which lines are entries follows what
@@ -45,9 +45,11 @@ typedef struct nr_pwent {
 
 /** System account id range used by useradd -r (SYS_UID_MIN..SYS_UID_MAX). */
 #define NR_SYS_ID_MIN 100u
+/** Highest id of the system range (useradd -r: 100-999). */
 #define NR_SYS_ID_MAX 999u
 /** Regular account id range used by useradd (UID_MIN..UID_MAX). */
 #define NR_USER_ID_MIN 1000u
+/** Highest automatic id of the user range (1000-60000). */
 #define NR_USER_ID_MAX 60000u
 
 /**

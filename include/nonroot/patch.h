@@ -1,4 +1,4 @@
-/*
+/** @file
  * patch.h: make an opened image run as a non-root user, without rebuilding it.
  *
  *     nr_image_open()  →  nr_image_patch()  →  nr_image_write()  →  nr_image_free()
@@ -56,7 +56,9 @@ typedef struct nr_patch_options {
 	void *payload;            /**< passed to progress */
 } nr_patch_options;
 
+/** The struct version this header was written for (the first field of the options). */
 #define NR_PATCH_OPTIONS_VERSION 1
+/** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_PATCH_OPTIONS_INIT { NR_PATCH_OPTIONS_VERSION, NULL, -1, -1, NULL, 0, NULL, NULL, \
 	NR_PATCH_NONROOT, 0, -1, NULL, NULL }
 
@@ -107,6 +109,7 @@ NR_EXTERN(int) nr_patch_report_changed(const nr_patch_report *r);
 /** @return the uid and gid the image runs as after the patch (mode non-root), or would run as
  *  the added user (compat). */
 NR_EXTERN(uint32_t) nr_patch_report_uid(const nr_patch_report *r);
+/** @return the gid that goes with nr_patch_report_uid(). */
 NR_EXTERN(uint32_t) nr_patch_report_gid(const nr_patch_report *r);
 
 /** Free a report. NULL is a no-op. */

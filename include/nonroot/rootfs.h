@@ -1,4 +1,4 @@
-/*
+/** @file
  * rootfs.h: file access confined to a root directory, and adding a user to it.
  *
  * An nr_rootfs is a handle on a directory that holds a container's root filesystem. Every
@@ -34,7 +34,9 @@ typedef struct nr_rootfs_options {
 	unsigned flags;      /**< 0 or NR_ROOTFS_NO_OPENAT2 */
 } nr_rootfs_options;
 
+/** The struct version this header was written for (the first field of the options). */
 #define NR_ROOTFS_OPTIONS_VERSION 1
+/** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_ROOTFS_OPTIONS_INIT { NR_ROOTFS_OPTIONS_VERSION, 0 }
 /** Never use openat2: always the O_NOFOLLOW walk (for tests and old kernels). */
 #define NR_ROOTFS_NO_OPENAT2 1u
@@ -127,7 +129,9 @@ typedef struct nr_adduser_options {
 	                              negative values leave it empty */
 } nr_adduser_options;
 
+/** The struct version this header was written for (the first field of the options). */
 #define NR_ADDUSER_OPTIONS_VERSION 1
+/** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_ADDUSER_OPTIONS_INIT { NR_ADDUSER_OPTIONS_VERSION, NULL, NR_ID_AUTO, NR_ID_AUTO, \
 	NULL, NULL, NULL, 0, NR_USER_ID_MIN, NR_USER_ID_MAX, NR_DAYS_AUTO }
 

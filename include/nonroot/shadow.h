@@ -1,4 +1,4 @@
-/*
+/** @file
  * shadow.h: shadow and gshadow files (lossless).
  *
  * A shadow line is an entry when it has a non-empty name and a password field; the seven
@@ -33,10 +33,10 @@ typedef struct nr_spent {
 	const char *passwd;   /**< hashed password, "!"/"*" when locked */
 	const char *lastchg;  /**< days since 1970-01-01 of the last change ("" when unset) */
 	const char *min;      /**< the aging fields, as text */
-	const char *max;
-	const char *warn;
-	const char *inact;
-	const char *expire;
+	const char *max;      /**< maximum password age in days */
+	const char *warn;     /**< warning period in days */
+	const char *inact;    /**< inactivity period in days */
+	const char *expire;   /**< account expiry, days since 1970-01-01 */
 	const char *flag;     /**< reserved field: the rest of the line */
 	size_t line;          /**< 1-based line */
 } nr_spent;

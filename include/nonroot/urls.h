@@ -1,4 +1,4 @@
-/*
+/** @file
  * urls.h: ASPNETCORE_URLS and HTTP(S)_PORTS, read exactly as ASP.NET Core (Kestrel) reads them.
  *
  * Three layers, each usable alone:
@@ -36,8 +36,8 @@ typedef enum nr_url_kind {
 
 /** A part of the parsed text: offset and length in bytes from the start of the input. */
 typedef struct nr_url_span {
-	size_t off;
-	size_t len;
+	size_t off;   /**< offset in bytes */
+	size_t len;   /**< length in bytes */
 } nr_url_span;
 
 /** nr_url.flags */
@@ -57,7 +57,7 @@ typedef struct nr_url {
                                     when there was no port */
 	nr_url_span path_base; /**< as BindingAddress.PathBase (one trailing '/' removed) */
 	int32_t port;          /**< as Kestrel's int: may be negative or > 65535 before validation */
-	nr_url_kind kind;
+	nr_url_kind kind;      /**< what the host is (any, localhost, ip, host, unix, pipe) */
 	unsigned int flags;    /**< NR_URL_* */
 	int family;            /**< 4 or 6 for an IP literal (kinds IP and ANY), 0 otherwise */
 	unsigned char addr[16];/**< the address of an IP literal, network order (4 or 16 bytes) */
@@ -137,7 +137,9 @@ typedef struct nr_urls_options {
 	unsigned int flags;       /**< NR_URLS_NO_UNPREFIXED */
 } nr_urls_options;
 
+/** The struct version this header was written for (the first field of the options). */
 #define NR_URLS_OPTIONS_VERSION 1
+/** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_URLS_OPTIONS_INIT { NR_URLS_OPTIONS_VERSION, 1024, NR_URLS_HOST_WEBAPP, 0 }
 
 /** Initialise @p opts with the defaults. @return 0, or NR_EARG for an unknown @p version. */
@@ -158,12 +160,13 @@ NR_EXTERN(const char *) nr_urls_source_name(nr_urls_source source);
 /** One effective binding (borrowed from its nr_bindings). */
 typedef struct nr_binding {
 	const char *url;          /**< the address, NUL-terminated ("http://+:8080"-like; ports give "http://[*]:N") */
-	size_t url_len;
+	size_t url_len;           /**< strlen(url) */
 	nr_url parsed;            /**< spans index url */
 	int privileged;           /**< nr_url_is_privileged() with the options' threshold */
 	const char *variable;     /**< the variable it came from, NULL for the default */
 } nr_binding;
 
+/** The effective bindings of an environment (opaque; nr_bindings_from_env()). */
 typedef struct nr_bindings nr_bindings;
 
 /**
@@ -182,7 +185,9 @@ typedef struct nr_bindings nr_bindings;
 NR_EXTERN(int) nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 	const nr_urls_options *opts, nr_error *err);
 
+/** @return which variables the bindings came from (urls, ports, endpoints or the default) */
 NR_EXTERN(nr_urls_source) nr_bindings_source(const nr_bindings *b);
+/** @return the number of bindings */
 NR_EXTERN(size_t) nr_bindings_count(const nr_bindings *b);
 /** @return the i-th binding (borrowed), NULL when out of range */
 NR_EXTERN(const nr_binding *) nr_bindings_get(const nr_bindings *b, size_t i);
@@ -192,6 +197,7 @@ NR_EXTERN(int) nr_bindings_any_privileged(const nr_bindings *b);
  *  HTTPS_PORTS '...'. Binding to values defined by URLS instead '...'.", port fallbacks, and
  *  two bindings of one port on a shared address (Kestrel fails: address already in use). */
 NR_EXTERN(size_t) nr_bindings_warning_count(const nr_bindings *b);
+/** @return the i-th warning (borrowed), NULL when out of range */
 NR_EXTERN(const char *) nr_bindings_warning(const nr_bindings *b, size_t i);
 /**
  * The variable that supplies @p key (highest precedence among those present, even when empty).
@@ -205,12 +211,13 @@ NR_EXTERN(void) nr_bindings_free(nr_bindings *b);
 
 /* ---- rewriting ports ---------------------------------------------------------------------- */
 
+/** Most entries a port map holds. */
 #define NR_PORTMAP_MAX 32
 
 /** A port map ("80:8080,443:8443"). Plain data: no allocation, safe to copy. */
 typedef struct nr_portmap {
-	size_t count;
-	struct { uint16_t from, to; } entries[NR_PORTMAP_MAX];
+	size_t count;   /**< entries used */
+	struct { uint16_t from, to; } entries[NR_PORTMAP_MAX];   /**< FROM:TO pairs, in order */
 } nr_portmap;
 
 /**

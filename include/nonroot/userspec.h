@@ -1,4 +1,4 @@
-/*
+/** @file
  * userspec.h: OCI User spec resolution (as runc/moby GetExecUser).
  *
  * An image config's `User` ("", "name", "uid", "name:group", "uid:gid", "name:gid",
@@ -43,6 +43,7 @@ typedef struct nr_userspec_options {
 	size_t n_additional_gids;         /**< their number */
 } nr_userspec_options;
 
+/** The struct version this header was written for (the first field of the options). */
 #define NR_USERSPEC_OPTIONS_VERSION 1
 /** runc's defaults: uid 0, gid 0, home "/", no additional gids. */
 #define NR_USERSPEC_OPTIONS_INIT { NR_USERSPEC_OPTIONS_VERSION, 0, 0, "/", NULL, 0 }
@@ -53,10 +54,10 @@ NR_EXTERN(int) nr_userspec_options_init(nr_userspec_options *opts, unsigned vers
 /** The resolved user. Owned by the caller after a successful resolve: release with
  *  nr_exec_user_dispose(). */
 typedef struct nr_exec_user {
-	uint32_t uid;
-	uint32_t gid;
+	uint32_t uid;                /**< user id */
+	uint32_t gid;                /**< primary group id */
 	uint32_t *additional_gids;   /**< array of n_additional_gids (NULL when 0) */
-	size_t n_additional_gids;
+	size_t n_additional_gids;    /**< length of additional_gids */
 	char *home;                  /**< never NULL after success */
 	char *name;                  /**< the matched passwd entry's name, NULL when none */
 } nr_exec_user;
