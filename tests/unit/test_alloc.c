@@ -290,6 +290,146 @@ done:
 	return rc;
 }
 
+/* urls: the environment's bindings (warnings, precedence), a port map and both rewrites. */
+static int s_urls(void *ctx)
+{
+	static const char *const envp[] = {
+		"ASPNETCORE_URLS=http://+:80;https://localhost:443;http://[::1]:5000;http://*:abc",
+		"ASPNETCORE_HTTP_PORTS=80;8080", "DOTNET_URLS=http://+:81", "PATH=/bin", NULL };
+	nr_urls_options opts = NR_URLS_OPTIONS_INIT;
+	nr_bindings *b = NULL;
+	nr_portmap map;
+	char *out = NULL;
+	size_t len;
+	int rc;
+
+	(void)ctx;
+	if ((rc = nr_bindings_from_env(&b, envp, &opts, NULL)) < 0)
+		goto done;
+	if ((rc = nr_portmap_parse(&map, "80:8080,443:8443,81:8081", 24, NULL)) < 0)
+		goto done;
+	if ((rc = nr_urls_rewrite(&out, &len, "ASPNETCORE_URLS", "http://+;https://+:443", 22,
+			&map, 1024, 0, NULL)) < 0)
+		goto done;
+	nr_free(out);
+	out = NULL;
+	rc = nr_urls_rewrite(&out, &len, "ASPNETCORE_HTTP_PORTS", "80; 443", 7, &map, 1024,
+		NR_REWRITE_COMPAT, NULL);
+done:
+	if (rc > 0)   /* a count of ports or bindings, not an error */
+		rc = 0;
+	nr_free(out);
+	nr_bindings_free(b);
+	return rc;
+}
+
+/* imgconfig: parse, edit User/Env/ExposedPorts, append a layer, serialise. */
+static int s_imgconfig(void *ctx)
+{
+	static const char json[] =
+		"{\"created\":\"2024-01-01T00:00:00Z\",\"architecture\":\"amd64\",\"os\":\"linux\","
+		"\"config\":{\"Env\":[\"PATH=/bin\",\"ASPNETCORE_URLS=http://+:80\"],"
+		"\"ExposedPorts\":{\"80/tcp\":{},\"53/udp\":{}},\"Healthcheck\":{\"Test\":"
+		"[\"CMD\",\"wget\",\"http://localhost:80/\"]},\"X-unknown\":[1,2]},"
+		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:"
+		"0000000000000000000000000000000000000000000000000000000000000000\"]},"
+		"\"history\":[{\"created_by\":\"base\"}]}";
+	static const uint16_t from[] = { 80, 443 }, to[] = { 8080, 8443 };
+	nr_imgconfig *cfg = NULL;
+	char *out = NULL;
+	size_t len;
+	int rc;
+
+	(void)ctx;
+	if ((rc = nr_imgconfig_parse(&cfg, json, sizeof(json) - 1, NULL)) < 0 ||
+	    (rc = nr_imgconfig_set_user(cfg, "1654:1654", NULL)) < 0 ||
+	    (rc = nr_imgconfig_env_set(cfg, "APP_UID", "1654", NULL)) < 0 ||
+	    (rc = nr_imgconfig_env_set(cfg, "ASPNETCORE_URLS", "http://+:8080", NULL)) < 0 ||
+	    (rc = nr_imgconfig_map_exposed(cfg, from, to, 2, 0, NULL)) < 0 ||
+	    (rc = nr_imgconfig_map_healthcheck(cfg, from, to, 2, NULL)) < 0 ||
+	    (rc = nr_imgconfig_healthcheck(&out, cfg, NULL)) < 0)
+		goto done;
+	nr_free(out);
+	out = NULL;
+	if ((rc = nr_imgconfig_append_layer(cfg, "sha256:"
+			"1111111111111111111111111111111111111111111111111111111111111111",
+			"2024-01-02T00:00:00Z", "nonroot patch", NULL, NULL)) < 0)
+		goto done;
+	rc = nr_imgconfig_serialize(&out, &len, cfg, NULL);
+done:
+	nr_free(out);
+	nr_imgconfig_free(cfg);
+	return rc;
+}
+
+/* A bundle directory with a root filesystem for the user resolution. */
+static void *setup_bundle(void)
+{
+	char *dir = nrtest_tmpdir(), path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/rootfs", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/rootfs/etc", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/rootfs/etc/passwd", dir);
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs("root:x:0:0::/root:/bin/sh\napp:x:1654:1654::/home/app:/bin/false\n", f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/rootfs/etc/group", dir);
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs("root:x:0:\napp:x:1654:\nweb:x:2000:app\n", f);
+		fclose(f);
+	}
+	return dir;
+}
+
+static void teardown_bundle(void *ctx)
+{
+	nrtest_rmtree(ctx);
+	free(ctx);
+}
+
+/* bundle: parse a runtime config.json, harden it against the rootfs, report, dump. */
+static int s_bundle(void *ctx)
+{
+	static const char json[] =
+		"{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":false,\"user\":{\"uid\":1654,"
+		"\"gid\":1654},\"args\":[\"sh\"],\"env\":[\"HOME=/root\"],\"capabilities\":{"
+		"\"bounding\":[\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"],\"effective\":[\"CAP_CHOWN\"],"
+		"\"permitted\":[\"CAP_CHOWN\"],\"inheritable\":[],\"ambient\":[]}},"
+		"\"root\":{\"path\":\"rootfs\"},\"linux\":{\"namespaces\":[{\"type\":\"network\"}]},"
+		"\"x-unknown\":{\"a\":[1,{\"b\":null}]}}";
+	nr_bundle_harden_options opts = NR_BUNDLE_HARDEN_OPTIONS_INIT;
+	nr_bundle_report *rep = NULL;
+	nr_bundle *b = NULL;
+	char *out = NULL;
+	size_t len;
+	int rc;
+
+	opts.user = "1654:1654";
+	opts.allow_low_ports = 1;
+	opts.unprivileged_port_start = 0;
+	opts.dry_run = 1;
+	if ((rc = nr_bundle_parse(&b, json, sizeof(json) - 1, (const char *)ctx, NULL)) < 0 ||
+	    (rc = nr_bundle_harden(b, &opts, &rep, NULL)) < 0 ||
+	    (rc = nr_bundle_report_json(&out, &len, rep, NULL)) < 0)
+		goto done;
+	nr_free(out);
+	out = NULL;
+	if ((rc = nr_bundle_report_text(&out, &len, rep, NULL)) < 0)
+		goto done;
+	nr_free(out);
+	out = NULL;
+	rc = nr_bundle_dump(&out, &len, b, NULL);
+done:
+	nr_free(out);
+	nr_bundle_report_free(rep);
+	nr_bundle_free(b);
+	return rc;
+}
+
 static const struct scenario {
 	const char *name;
 	int (*run)(void *ctx);
@@ -304,6 +444,9 @@ static const struct scenario {
 		rootfs_teardown },
 	{ "rootfs add_user + resolve_user [walk]", s_rootfs_add_user, setup_walk,
 		rootfs_teardown },
+	{ "urls: bindings from the environment, port map, rewrites", s_urls, NULL, NULL },
+	{ "imgconfig: parse, edit, append a layer, serialise", s_imgconfig, NULL, NULL },
+	{ "bundle: parse, harden, report, dump", s_bundle, setup_bundle, teardown_bundle },
 };
 
 static void test_scenarios(void)
