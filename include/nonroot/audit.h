@@ -96,6 +96,9 @@ typedef struct nr_audit nr_audit;
 /**
  * Audit every manifest of @p img. Problems of the image are findings, not errors.
  * @param[out] out  the audit (nr_audit_free()); NULL on failure
+ * @param img the image
+ * @param opts options; NULL for the defaults
+ * @param err optional error details (may be NULL)
  * @return 0; NR_EINVALID (a config that is not JSON), any nr_image_scan() error (NR_EDIGEST for
  *         a tampered blob, ...), NR_ENOMEM, NR_EARG
  */

@@ -42,6 +42,8 @@ NR_EXTERN(int) nr_bundle_open(nr_bundle **out, const char *dir, nr_error *err);
  * @param dir       bundle directory that root.path is relative to, used to resolve a User
  *                  spec and by nr_bundle_save(); NULL for a bundle with no directory (then
  *                  hardening with a user spec fails with NR_EARG and nr_bundle_save() too)
+ * @param len length of json in bytes
+ * @param err optional error details (may be NULL)
  * @return 0, NR_EINVALID (not JSON or not an object, embedded NUL), NR_EIO (dir) or NR_ENOMEM
  */
 NR_EXTERN(int) nr_bundle_parse(nr_bundle **out, const char *json, size_t len, const char *dir,
@@ -60,6 +62,8 @@ NR_EXTERN(const char *) nr_bundle_root_path(const nr_bundle *b);
  * Serialise the bundle's config.json as it would be saved (with a final newline).
  * @param[out] out  NUL-terminated text, owned by the caller (free with nr_free())
  * @param[out] len  its length; may be NULL
+ * @param b the bundle
+ * @param err optional error details (may be NULL)
  * @return 0 or NR_ENOMEM
  */
 NR_EXTERN(int) nr_bundle_dump(char **out, size_t *len, const nr_bundle *b, nr_error *err);
@@ -100,6 +104,7 @@ typedef struct nr_bundle_harden_options {
 /**
  * Initialise @p opts to the defaults (for FFIs that cannot use the macro).
  * @param version  NR_BUNDLE_HARDEN_OPTIONS_VERSION
+ * @param opts options; NULL for the defaults
  * @return 0, or NR_EARG for a NULL @p opts or an unknown version
  */
 NR_EXTERN(int) nr_bundle_harden_options_init(nr_bundle_harden_options *opts,
@@ -113,6 +118,8 @@ NR_EXTERN(int) nr_bundle_harden_options_init(nr_bundle_harden_options *opts,
  * @param opts        NULL for the defaults
  * @param[out] report may be NULL; else a new report owned by the caller
  *                    (nr_bundle_report_free()), NULL on failure
+ * @param b the bundle
+ * @param err optional error details (may be NULL)
  * @return 0; NR_EARG (bad options); NR_EINVALID (a field of config.json has the wrong type,
  *         named in err as "config.json: process.user.uid: ...", or the result would run as
  *         root); NR_ENOTFOUND / NR_ERANGE (the user spec, with runc's wording); NR_EESCAPE,
@@ -124,6 +131,9 @@ NR_EXTERN(int) nr_bundle_harden(nr_bundle *b, const nr_bundle_harden_options *op
 /**
  * Open the bundle in @p dir, harden it and, unless opts->dry_run or nothing changed, save it.
  * @param[out] report may be NULL; see nr_bundle_harden()
+ * @param dir the bundle directory (holding config.json)
+ * @param opts options; NULL for the defaults
+ * @param err optional error details (may be NULL)
  * @return as nr_bundle_open(), nr_bundle_harden() and nr_bundle_save()
  */
 NR_EXTERN(int) nr_bundle_harden_dir(const char *dir, const nr_bundle_harden_options *opts,
@@ -142,6 +152,9 @@ NR_EXTERN(int) nr_bundle_report_written(const nr_bundle_report *r);
  * "unprivileged_port_start","low_ports"},"warnings":[...]} ("old" is null for a field that
  * was absent). Keys are stable API; more may be added.
  * @param[out] out  NUL-terminated text with a final newline, owned by the caller (nr_free())
+ * @param len receives the length of *out (may be NULL)
+ * @param r the report
+ * @param err optional error details (may be NULL)
  * @return 0 or NR_ENOMEM
  */
 NR_EXTERN(int) nr_bundle_report_json(char **out, size_t *len, const nr_bundle_report *r,

@@ -37,6 +37,9 @@ typedef struct nr_grent {
  * Parse a group file. Same contract as nr_passwd_parse().
  * @param[out] out  new object owned by the caller (free with nr_group_free)
  * @param source    name for errors and reports; NULL: "group"
+ * @param buf file content; NULL is allowed when len is 0
+ * @param len length of buf in bytes; at most 10 MiB
+ * @param err optional error details (may be NULL)
  * @return 0, NR_EINVALID (NUL byte), NR_ETOOBIG (over 10 MiB), NR_ENOMEM or NR_EARG
  */
 NR_EXTERN(int) nr_group_parse(nr_group **out, const char *buf, size_t len, const char *source,
@@ -48,6 +51,9 @@ NR_EXTERN(void) nr_group_free(nr_group *gr);
 /**
  * Serialise: byte-for-byte the parsed input when unchanged.
  * @param[out] out  new buffer owned by the caller (free with nr_free); len may be NULL
+ * @param gr the parsed group file
+ * @param len receives the length of *out (may be NULL)
+ * @param err optional error details (may be NULL)
  * @return 0, NR_ENOMEM or NR_EARG
  */
 NR_EXTERN(int) nr_group_write(const nr_group *gr, char **out, size_t *len, nr_error *err);
@@ -67,6 +73,8 @@ NR_EXTERN(const nr_grent *) nr_group_find_gid(const nr_group *gr, uint32_t gid);
  * not be 4294967295. The line `name:passwd:gid:m1,m2` goes before the first NIS line, else
  * at the end.
  * @param ent  the group to add (ent->line ignored; members may be NULL when nmembers is 0)
+ * @param gr the parsed group file
+ * @param err optional error details (may be NULL)
  * @return 0; NR_EINVALID (field named in err->source); NR_EEXISTS (name exists, its line
  *         named); NR_ECONFLICT (gid taken: holder and line named); NR_ENOMEM
  */
@@ -94,6 +102,9 @@ NR_EXTERN(int) nr_group_next_free_gid(const nr_group *gr, uint32_t first, uint32
  * Problems are nr_error records (code NR_EINVALID, source, line, message).
  * @param pw  optional passwd file (a struct nr_passwd from passwd.h)
  * @param[out] problems  new array owned by the caller (free with nr_free); NULL when none
+ * @param gr the parsed group file
+ * @param count receives the number of problems
+ * @param err optional error details (may be NULL)
  * @return the number of problems (>= 0), or NR_ENOMEM / NR_EARG
  */
 NR_EXTERN(int) nr_group_check(const nr_group *gr, const struct nr_passwd *pw,

@@ -105,6 +105,8 @@ NR_EXTERN(const char *) nr_image_manifest_media_type(const nr_image *img, size_t
 /** The config JSON of manifest @p i exactly as stored (verified), or as last set with
  *  nr_image_set_config().
  *  @param[out] len  its length in bytes (may be NULL); the text is also NUL-terminated
+ * @param img the image
+ * @param i index of the manifest (platform), 0-based
  *  @return borrowed bytes, valid until the next edit of that manifest or nr_image_free();
  *          NULL when out of range */
 NR_EXTERN(const char *) nr_image_config(const nr_image *img, size_t i, size_t *len);
@@ -210,6 +212,10 @@ typedef struct nr_scan_result nr_scan_result;
  * followed). Tars without end-of-archive blocks are accepted when every member is complete.
  *
  * @param[out] out  the result (nr_scan_result_free()); NULL on failure
+ * @param img the image
+ * @param i index of the manifest (platform), 0-based
+ * @param req what to scan for (paths, content limit, set-id files, progress)
+ * @param err optional error details (may be NULL)
  * @return 0; NR_EARG, NR_EDIGEST (a layer does not match its descriptor: digest named),
  *         NR_EINVALID (a layer is not a readable tar, or a member is cut short: the layer's
  *         digest is named), NR_EUNSUPPORTED (layer media type), NR_ENOMEM, NR_EIO
@@ -243,6 +249,10 @@ NR_EXTERN(void) nr_scan_result_free(nr_scan_result *res);
  * @p i, at most 10 MiB.
  * @param[out] out  NUL-terminated content owned by the caller (nr_free()); NULL on failure
  * @param[out] len  its length (may be NULL)
+ * @param img the image
+ * @param i index of the manifest (platform), 0-based
+ * @param path the path in the image ("etc/passwd" and "/etc/passwd" alike)
+ * @param err optional error details (may be NULL)
  * @return 0; NR_ENOTFOUND (absent), NR_EINVALID (not a regular file), NR_ETOOBIG, or any
  *         nr_image_scan() error
  */
@@ -258,6 +268,8 @@ typedef struct nr_blob_writer nr_blob_writer;
  * Start a new blob for @p img (e.g. a layer made by the caller). The bytes go to a private
  * staging file (never into the source image) and are hashed as they come.
  * @param[out] out  the writer (finish it, or free it to abort)
+ * @param img the image
+ * @param err optional error details (may be NULL)
  * @return 0, NR_EARG, NR_EIO, NR_ENOMEM
  */
 NR_EXTERN(int) nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err);
@@ -271,6 +283,8 @@ NR_EXTERN(int) nr_blob_writer_write(nr_blob_writer *w, const void *data, size_t 
  * digest.
  * @param[out] digest  "sha256:<hex>" (72 bytes with the NUL), may be NULL
  * @param[out] size    bytes written, may be NULL
+ * @param w the blob writer
+ * @param err optional error details (may be NULL)
  * @return 0, NR_EIO, NR_EARG (already finished)
  */
 NR_EXTERN(int) nr_blob_writer_finish(nr_blob_writer *w, char digest[72], uint64_t *size,
@@ -291,6 +305,9 @@ NR_EXTERN(int) nr_image_set_config(nr_image *img, size_t i, const char *json, si
  * Append a layer descriptor to manifest @p i. The blob must have been written with
  * nr_blob_writer_finish() on this image (or already be in the image).
  * @param desc  media type, digest and size; copied
+ * @param img the image
+ * @param i index of the manifest (platform), 0-based
+ * @param err optional error details (may be NULL)
  * @return 0, NR_EARG, NR_ENOTFOUND (no such blob), NR_EDIGEST (size differs), NR_ENOMEM
  */
 NR_EXTERN(int) nr_image_add_layer(nr_image *img, size_t i, const nr_descriptor *desc,

@@ -28,6 +28,7 @@ typedef struct nr_imgconfig nr_imgconfig;
  * @param[out] out  new object, owned by the caller (nr_imgconfig_free); NULL on failure
  * @param json      the config blob (need not be NUL-terminated)
  * @param len       its length in bytes
+ * @param err optional error details (may be NULL)
  * @return 0, NR_EINVALID (syntax: line/column set; or a field of the wrong type, named),
  *         NR_ENOMEM, NR_EARG
  */
@@ -41,6 +42,8 @@ NR_EXTERN(void) nr_imgconfig_free(nr_imgconfig *cfg);
  * Serialize as compact JSON (keys in their original order, new keys appended).
  * @param[out] out  new NUL-terminated string, owned by the caller (free with nr_free)
  * @param[out] len  its length without the NUL (may be NULL)
+ * @param cfg the image config
+ * @param err optional error details (may be NULL)
  * @return 0, NR_ENOMEM, NR_EARG
  */
 NR_EXTERN(int) nr_imgconfig_serialize(char **out, size_t *len, const nr_imgconfig *cfg,
@@ -95,6 +98,8 @@ NR_EXTERN(const char *) nr_imgconfig_exposed_at(const nr_imgconfig *cfg, size_t 
  * (default "tcp") a lowercase word.
  * @param[out] port   the port
  * @param[out] proto  borrowed pointer into `key` (or the static "tcp"), may be NULL
+ * @param key an ExposedPorts key ("8080/tcp", "53/udp", "80")
+ * @param err optional error details (may be NULL)
  * @return 0 or NR_EINVALID (ranges like "8000-8010/tcp" are refused)
  */
 NR_EXTERN(int) nr_imgconfig_parse_port_key(const char *key, uint16_t *port,
@@ -116,6 +121,8 @@ NR_EXTERN(int) nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from,
  * words joined by spaces.
  * @param[out] out  new string owned by the caller (nr_free), NULL when the image has no
  *                  health check (or it is ["NONE"])
+ * @param cfg the image config
+ * @param err optional error details (may be NULL)
  * @return 0, NR_ENOMEM, NR_EARG
  */
 NR_EXTERN(int) nr_imgconfig_healthcheck(char **out, const nr_imgconfig *cfg, nr_error *err);

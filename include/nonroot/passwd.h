@@ -72,6 +72,8 @@ NR_EXTERN(void) nr_passwd_free(nr_passwd *pw);
  * Serialise the file: byte-for-byte the parsed input when unchanged.
  * @param[out] out  new NUL-terminated buffer owned by the caller (free with nr_free)
  * @param[out] len  its length without the NUL (may be NULL)
+ * @param pw the parsed passwd file
+ * @param err optional error details (may be NULL)
  * @return 0, NR_ENOMEM or NR_EARG
  */
 NR_EXTERN(int) nr_passwd_write(const nr_passwd *pw, char **out, size_t *len, nr_error *err);
@@ -96,6 +98,8 @@ NR_EXTERN(const nr_pwent *) nr_passwd_find_uid(const nr_passwd *pw, uint32_t uid
  * line (shadow-utils keeps NIS at the end), else at the end (a missing final newline is
  * added to the line before it).
  * @param ent  the entry to add (ent->line is ignored); copied
+ * @param pw the parsed passwd file
+ * @param err optional error details (may be NULL)
  * @return 0; NR_EINVALID (field named in err->source: "name", "passwd", "gecos", "dir",
  *         "shell", "uid", "gid"); NR_EEXISTS when the name exists (its line named);
  *         NR_ECONFLICT when the uid is taken (the holder's name and line named); NR_ENOMEM
@@ -109,6 +113,10 @@ NR_EXTERN(int) nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err);
  * searches NR_SYS_ID_MAX down to NR_SYS_ID_MIN).
  * @param pw  may be NULL (no passwd file); gr may be NULL
  * @param[out] id  the id found
+ * @param gr the parsed group file
+ * @param first the lowest id to consider
+ * @param last the highest id to consider
+ * @param err optional error details (may be NULL)
  * @return 0; NR_ENOTFOUND when every id in the range is taken; NR_EARG
  */
 NR_EXTERN(int) nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, uint32_t first,
@@ -124,6 +132,8 @@ NR_EXTERN(int) nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, u
  * @param gr  optional group file: when given, primary gids must exist in it
  * @param[out] problems  new array owned by the caller (free with nr_free); NULL when none
  * @param[out] count     number of problems
+ * @param pw the parsed passwd file
+ * @param err optional error details (may be NULL)
  * @return the number of problems (>= 0), or NR_ENOMEM / NR_EARG
  */
 NR_EXTERN(int) nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems,

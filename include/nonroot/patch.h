@@ -88,6 +88,9 @@ typedef struct nr_patch_report nr_patch_report;
  * any manifest fails nothing is written anywhere: the source image is never modified here.
  * @param[out] out  the report (nr_patch_report_free()); also returned on success of a dry run;
  *                  NULL on failure
+ * @param img the image
+ * @param opts options; NULL for the defaults
+ * @param err optional error details (may be NULL)
  * @return 0; NR_ECONFLICT (user/group name or id taken by another account: named, with the
  *         option that avoids it), NR_EINVALID (bad option, unreadable passwd, a home that is
  *         not a directory, an ASP.NET variable Kestrel would refuse), any nr_image_scan() error,

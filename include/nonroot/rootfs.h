@@ -48,6 +48,7 @@ NR_EXTERN(int) nr_rootfs_options_init(nr_rootfs_options *opts, unsigned version)
  * Open a root directory.
  * @param[out] out  new handle owned by the caller (nr_rootfs_free)
  * @param dir       path of the directory on the host
+ * @param err optional error details (may be NULL)
  * @return 0; NR_ENOTFOUND (no such directory); NR_EINVALID (not a directory); NR_EIO; NR_ENOMEM
  */
 NR_EXTERN(int) nr_rootfs_open(nr_rootfs **out, const char *dir, nr_error *err);
@@ -68,6 +69,8 @@ NR_EXTERN(int) nr_rootfs_uses_openat2(const nr_rootfs *rfs);
  * @param max   size limit in bytes; 0 means NR_ROOTFS_FILE_MAX
  * @param[out] out  new NUL-terminated buffer owned by the caller (nr_free)
  * @param[out] len  its length (may be NULL)
+ * @param rfs the root filesystem
+ * @param err optional error details (may be NULL)
  * @return 0; NR_ENOTFOUND (missing file or directory); NR_EINVALID (not a regular file: a
  *         FIFO, a directory, a device); NR_ETOOBIG (over max); NR_EIO (e.g. a symlink loop);
  *         NR_ENOMEM
@@ -159,6 +162,9 @@ typedef struct nr_adduser_result {
  * name that is already there without its passwd/group entry (what a killed add leaves) is
  * kept, so running the same add again completes it.
  * @param result  optional: what was done
+ * @param rfs the root filesystem
+ * @param opts options; NULL for the defaults
+ * @param err optional error details (may be NULL)
  * @return 0; NR_EINVALID (bad name or field, or an account file that is not a regular
  *         file; file and line named); NR_EEXISTS (user exists, its line named);
  *         NR_ECONFLICT (uid/gid taken, or the group `name` has another gid: holder named);
@@ -172,6 +178,9 @@ NR_EXTERN(int) nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts
  * an image without it, as runc treats it), see nr_userspec_resolve().
  * @param defaults  NULL: NR_USERSPEC_OPTIONS_INIT (runc's 0:0 and "/")
  * @param[out] out  release with nr_exec_user_dispose()
+ * @param rfs the root filesystem
+ * @param spec the OCI User spec ("", NAME, UID, NAME:GROUP, UID:GID, ...)
+ * @param err optional error details (may be NULL)
  * @return as nr_userspec_resolve(), plus the read errors of nr_rootfs_read_file()
  */
 NR_EXTERN(int) nr_rootfs_resolve_user(const nr_rootfs *rfs, const char *spec,

@@ -62,6 +62,10 @@ NR_EXTERN(int) nr_shadow_days_now(int64_t *days, nr_error *err);
 /**
  * Parse a shadow file (same contract as nr_passwd_parse; source NULL: "shadow").
  * @param[out] out  owned by the caller (nr_shadow_free)
+ * @param buf file content; NULL is allowed when len is 0
+ * @param len length of buf in bytes; at most 10 MiB
+ * @param source name used in errors and check reports; NULL for a default
+ * @param err optional error details (may be NULL)
  */
 NR_EXTERN(int) nr_shadow_parse(nr_shadow **out, const char *buf, size_t len, const char *source,
 	nr_error *err);
@@ -78,6 +82,9 @@ NR_EXTERN(const nr_spent *) nr_shadow_find_name(const nr_shadow *sh, const char 
 /**
  * Add `name:!:DAYS::::::` (before the first NIS line, else at the end).
  * @param days  days since the epoch (see nr_shadow_days_now); < 0 leaves the field empty
+ * @param sh the parsed shadow file
+ * @param name the user name
+ * @param err optional error details (may be NULL)
  * @return 0; NR_EINVALID (bad name); NR_EEXISTS (line named); NR_ENOMEM
  */
 NR_EXTERN(int) nr_shadow_add(nr_shadow *sh, const char *name, int64_t days, nr_error *err);
@@ -87,6 +94,10 @@ NR_EXTERN(int) nr_shadow_add(nr_shadow *sh, const char *name, int64_t days, nr_e
  * (`no matching password file entry for 'x'`) and passwd entries without a shadow entry
  * (`user 'x' has no shadow entry`; source and line are then the passwd file's).
  * @param[out] problems  owned by the caller (nr_free); NULL when none
+ * @param sh the parsed shadow file
+ * @param pw the parsed passwd file
+ * @param count receives the number of problems
+ * @param err optional error details (may be NULL)
  * @return the number of problems, or NR_ENOMEM / NR_EARG
  */
 NR_EXTERN(int) nr_shadow_check(const nr_shadow *sh, const nr_passwd *pw, nr_error **problems,

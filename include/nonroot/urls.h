@@ -68,6 +68,8 @@ typedef struct nr_url {
  * its host like AddressBinder. Scheme and path base are not checked here: see nr_url_validate().
  * @param[out] out  filled on success; spans index @p s
  * @param s     the URL, not NUL-terminated (NULL is parsed as "", like .NET's null)
+ * @param len length of s in bytes
+ * @param err optional error details (may be NULL)
  * @return 0, or NR_EINVALID with Kestrel's text in *err ("Invalid url: 'http://'"; a control
  *         character: "Invalid url: control character 0x0a at byte 12: '...'")
  */
@@ -81,6 +83,9 @@ NR_EXTERN(int) nr_url_parse(nr_url *out, const char *s, size_t len, nr_error *er
  * "Specified argument was out of the range of valid values. (Parameter 'port')") and port 0 on
  * localhost ("Dynamic port binding is not supported when binding to localhost. ...").
  * @param u  a URL parsed from @p s by nr_url_parse()
+ * @param s the text u was parsed from
+ * @param len length of s in bytes
+ * @param err optional error details (may be NULL)
  * @return 0 or NR_EINVALID
  */
 NR_EXTERN(int) nr_url_validate(const nr_url *u, const char *s, size_t len, nr_error *err);
@@ -179,6 +184,7 @@ typedef struct nr_bindings nr_bindings;
  * @param envp  NULL-terminated "NAME=VALUE" strings (entries without '=' are ignored); the last
  *              of two entries for the same variable wins
  * @param opts  NULL for the defaults
+ * @param err optional error details (may be NULL)
  * @return 0; NR_EINVALID with Kestrel's message in *err (source = the variable) when an address
  *         would make Kestrel fail to start; NR_ENOMEM; NR_EARG
  */
@@ -202,6 +208,8 @@ NR_EXTERN(const char *) nr_bindings_warning(const nr_bindings *b, size_t i);
 /**
  * The variable that supplies @p key (highest precedence among those present, even when empty).
  * @param[out] value  its value (may be NULL)
+ * @param b the bindings
+ * @param key the setting to look up (URLS, HTTP_PORTS, ...)
  * @return the variable's name as written in envp, or NULL when none is set (borrowed)
  */
 NR_EXTERN(const char *) nr_bindings_variable(const nr_bindings *b, nr_urls_key key,
@@ -242,6 +250,12 @@ NR_EXTERN(int) nr_portmap_lookup(const nr_portmap *map, int32_t from);
  * @param[out] out     new NUL-terminated value, free with nr_free(); NULL on failure
  * @param[out] outlen  its length (may be NULL)
  * @param threshold    first unprivileged port, as for nr_url_is_privileged() (usually 1024)
+ * @param name the variable name (decides how value is read: URLs or ports)
+ * @param value the variable value
+ * @param len length of value in bytes
+ * @param map the port map (e.g. 80:8080,443:8443)
+ * @param flags 0, or the compat flag: keep each old binding and add the mapped one
+ * @param err optional error details (may be NULL)
  * @return the number of ports changed (>= 0); NR_EINVALID when an entry does not parse, when a
  *         privileged port has no mapping (the message lists them all) or when a port is not a
  *         number and its default would be mapped; NR_ECONFLICT when the new value would bind

@@ -69,6 +69,7 @@ typedef struct nr_exec_user {
  * @param pw        parsed /etc/passwd, or NULL when the image has none
  * @param gr        parsed /etc/group, or NULL when the image has none
  * @param opts      defaults; NULL means NR_USERSPEC_OPTIONS_INIT
+ * @param err optional error details (may be NULL)
  * @return 0; NR_ENOTFOUND (runc's "unable to find ..." wording in err->message);
  *         NR_ERANGE ("uids and gids must be in range 0-2147483647"); NR_ENOMEM; NR_EARG
  */
@@ -84,6 +85,10 @@ NR_EXTERN(void) nr_exec_user_dispose(nr_exec_user *u);
  * value is kept when in 0..2147483647; duplicates are dropped; order is first-seen.
  * @param gr  parsed /etc/group or NULL
  * @param[out] gids  new array owned by the caller (nr_free); NULL when n is 0
+ * @param groups group names or numeric gids
+ * @param n number of groups
+ * @param ngids receives the number of gids
+ * @param err optional error details (may be NULL)
  * @return 0; NR_ENOTFOUND (`Unable to find group NAME`); NR_ERANGE; NR_ENOMEM; NR_EARG
  */
 NR_EXTERN(int) nr_userspec_additional_gids(const nr_group *gr, const char *const *groups,
