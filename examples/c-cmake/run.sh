@@ -9,7 +9,7 @@ rm -rf "$build"
 grep -q "^libnonroot_DIR:PATH=$prefix/" "$build/CMakeCache.txt" ||
 	{ grep libnonroot_DIR "$build/CMakeCache.txt"; echo "libnonroot not found under $prefix"; exit 1; }
 "$cmake" --build "$build" >/dev/null
-ldd "$build/portcheck" | grep -q "$prefix.*libnonroot.so" || { ldd "$build/portcheck"; exit 1; }
+ldd "$build/portcheck" | grep "$prefix.*libnonroot.so" >/dev/null || { ldd "$build/portcheck"; exit 1; }
 out=$("$build/portcheck" 'ASPNETCORE_URLS=http://+:80;https://+:443' ASPNETCORE_HTTP_PORTS=80)
 echo "$out"
 [ "$out" = $'ASPNETCORE_URLS=http://+:8080;https://+:8443\nASPNETCORE_HTTP_PORTS=8080' ] ||

@@ -13,7 +13,7 @@ mkdir -p "$work"
 cc -std=c99 -Wall -Wextra -Werror -pedantic "$src/whoami.c" $flags \
 	-Wl,-rpath,"$(pkg-config --define-prefix --variable=libdir libnonroot)" -o "$work/whoami"
 # The program must use the installed library, not the build tree's.
-ldd "$work/whoami" | grep -q "$prefix.*libnonroot.so" || { ldd "$work/whoami"; exit 1; }
+ldd "$work/whoami" | grep "$prefix.*libnonroot.so" >/dev/null || { ldd "$work/whoami"; exit 1; }
 out=$("$work/whoami" app ASPNETCORE_URLS='http://+:8080') || { echo "exit $?: $out"; exit 1; }
 echo "$out"
 grep -qx 'user app: uid=1654 gid=1654 home=/home/app groups=2000' <<<"$out"

@@ -61,7 +61,7 @@ e2e_init() {
 	done
 	E2E_BUSYBOX=${E2E_BUSYBOX:-/bin/busybox}
 	[ -x "$E2E_BUSYBOX" ] || { echo "e2e: missing $E2E_BUSYBOX (busybox-static)" >&2; exit 1; }
-	if file -L "$E2E_BUSYBOX" 2>/dev/null | grep -q 'dynamically linked'; then
+	if file -L "$E2E_BUSYBOX" 2>/dev/null | grep 'dynamically linked' >/dev/null; then
 		echo "e2e: $E2E_BUSYBOX is not static (install busybox-static)" >&2; exit 1
 	fi
 	E2E_SKOPEO=(skopeo --insecure-policy)

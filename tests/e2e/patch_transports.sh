@@ -51,7 +51,7 @@ e2e_step "oci -> docker-archive and --tag keeps the old tag"
 "$NONROOT" patch "oci:$T/img:latest" -o "docker-archive:$T/cross.tar:example/app:2" >/dev/null
 check_result "docker-archive:$T/cross.tar:example/app:2" cross
 "$NONROOT" patch "oci:$T/img:latest" --tag nonroot >/dev/null
-jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"]' "$T/img/index.json" | sort | tr '\n' ' ' | grep -q '^latest nonroot $'
+jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"]' "$T/img/index.json" | sort | tr '\n' ' ' | grep '^latest nonroot $' >/dev/null
 [ "$(jq -r .config.User <<<"$(e2e_config_of "$T/img:latest")")" != "1654:1654" ]
 [ "$(jq -r .config.User <<<"$(e2e_config_of "$T/img:nonroot")")" = "1654:1654" ]
 
