@@ -20,11 +20,32 @@ static int field_error(nr_error *err, const char *field, const char *what)
 	return nr__error_set(err, NR_EINVALID, field, 0, 0, "image config: %s %s", field, what);
 }
 
+/* An optional field (absent or null) that must otherwise be an array of strings. */
+static int check_string_array(json_t *v, const char *field, nr_error *err)
+{
+	char item[96];
+	json_t *x;
+	size_t i;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return field_error(err, field, "is not an array");
+	json_array_foreach(v, i, x) {
+		if (!json_is_string(x)) {
+			snprintf(item, sizeof(item), "%s[%zu]", field, i);
+			return field_error(err, item, "is not a string");
+		}
+	}
+	return 0;
+}
+
 static int check_types(json_t *root, nr_error *err)
 {
 	json_t *cfg, *v, *x, *rootfs;
 	size_t i;
 	char field[48];
+	int error;
 
 	if (!json_is_object(root))
 		return nr__error_set(err, NR_EINVALID, "config", 0, 0,
@@ -33,17 +54,8 @@ static int check_types(json_t *root, nr_error *err)
 	if (cfg && !json_is_null(cfg)) {
 		if (!json_is_object(cfg))
 			return field_error(err, "config", "is not an object");
-		v = json_object_get(cfg, "Env");
-		if (v && !json_is_null(v)) {
-			if (!json_is_array(v))
-				return field_error(err, "config.Env", "is not an array");
-			json_array_foreach(v, i, x) {
-				if (!json_is_string(x)) {
-					snprintf(field, sizeof(field), "config.Env[%zu]", i);
-					return field_error(err, field, "is not a string");
-				}
-			}
-		}
+		if ((error = check_string_array(json_object_get(cfg, "Env"), "config.Env", err)) < 0)
+			return error;
 		v = json_object_get(cfg, "ExposedPorts");
 		if (v && !json_is_null(v) && !json_is_object(v))
 			return field_error(err, "config.ExposedPorts", "is not an object");
@@ -55,17 +67,9 @@ static int check_types(json_t *root, nr_error *err)
 	if (rootfs && !json_is_null(rootfs)) {
 		if (!json_is_object(rootfs))
 			return field_error(err, "rootfs", "is not an object");
-		v = json_object_get(rootfs, "diff_ids");
-		if (v && !json_is_null(v)) {
-			if (!json_is_array(v))
-				return field_error(err, "rootfs.diff_ids", "is not an array");
-			json_array_foreach(v, i, x) {
-				if (!json_is_string(x)) {
-					snprintf(field, sizeof(field), "rootfs.diff_ids[%zu]", i);
-					return field_error(err, field, "is not a string");
-				}
-			}
-		}
+		if ((error = check_string_array(json_object_get(rootfs, "diff_ids"),
+				"rootfs.diff_ids", err)) < 0)
+			return error;
 	}
 	v = json_object_get(root, "history");
 	if (v && !json_is_null(v)) {
