@@ -39,12 +39,29 @@ else:
         return _build_wheel(wheel_directory)
 
 
-def _tag():
+def _tag(files):
+    """The wheel tag of what was built: cpXY-abi3-PLAT when the extension is a stable-ABI
+    module (cffi builds `_native.abi3.so` on CPython), cpXY-cpXY-PLAT otherwise -- the same
+    tags setuptools' bdist_wheel gives with py_limited_api=cpXY (setup.py sets it)."""
     impl = "cp" if sys.implementation.name == "cpython" else sys.implementation.name[:2]
     ver = "%d%d" % sys.version_info[:2]
     abi = impl + ver + getattr(sys, "abiflags", "")
+    if any(".abi3." in os.path.basename(p) for p, _data in files):
+        abi = "abi3"
     plat = sysconfig.get_platform().replace("-", "_").replace(".", "_")
     return "%s%s-%s-%s" % (impl, ver, abi, plat)
+
+
+def _requires_dist(requires_txt):
+    """Requires-Dist lines from egg_info's requires.txt (no extras are used here)."""
+    lines = []
+    for line in requires_txt.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            break       # extras / markers sections: none in this project
+        if line:
+            lines.append("Requires-Dist: " + line)
+    return lines
 
 
 def _record_hash(data):
@@ -65,6 +82,17 @@ def _pkg_info(tmp):
         if not line[0].isspace():
             key, _, value = line.partition(": ")
             fields.setdefault(key, value)
+    # egg_info's PKG-INFO leaves the dependencies to requires.txt: a wheel's METADATA must
+    # carry them as Requires-Dist, or pip installs the wheel without cffi.
+    req = os.path.join(tmp, egg, "requires.txt")
+    if os.path.exists(req):
+        with open(req, encoding="utf-8") as f:
+            extra = _requires_dist(f.read())
+        head, sep, body = text.partition("\n\n")
+        have = set(l for l in head.splitlines() if l.startswith("Requires-Dist:"))
+        extra = [l for l in extra if l not in have]
+        if extra:
+            text = head + "\n" + "\n".join(extra) + (sep or "\n") + body
     top = os.path.join(tmp, egg, "top_level.txt")
     top_level = open(top, encoding="utf-8").read() if os.path.exists(top) else ""
     return fields["Name"], fields["Version"], text, top_level
@@ -78,13 +106,13 @@ def _build_wheel(wheel_directory):
         subprocess.check_call([sys.executable, "setup.py", "-q", "build",
                                "--build-base", os.path.join(tmp, "build"), "--build-lib", lib])
         dist = "%s-%s" % (name.replace("-", "_"), version)
-        tag = _tag()
         files = []
         for root, _dirs, names in os.walk(lib):
             for n in sorted(names):
                 full = os.path.join(root, n)
                 files.append((os.path.relpath(full, lib).replace(os.sep, "/"),
                               open(full, "rb").read()))
+        tag = _tag(files)
         info = dist + ".dist-info/"
         files.append((info + "METADATA", pkg_info.encode("utf-8")))
         files.append((info + "WHEEL", (

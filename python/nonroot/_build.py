@@ -10,7 +10,8 @@ Where libnonroot is found (first match wins):
   2. NONROOT_BUILD_DIR: a CMake build tree (the library in it, the headers from its source dir);
   3. pkg-config libnonroot (an installed library);
   4. this repository: ../include and ../build.
-The module gets an rpath to the library's directory, so the installed package finds it.
+libnonroot.a is linked into the module (no RUNPATH, no libnonroot.so needed at run time);
+NONROOT_PY_LINK=shared links libnonroot.so instead.
 """
 import os
 import re
@@ -616,9 +617,9 @@ def _here():
     return os.path.dirname(os.path.abspath(__file__))
 
 
-def _pkg_config(*args):
+def _pkg_config(*args, pkg="libnonroot"):
     try:
-        out = subprocess.run(["pkg-config"] + list(args) + ["libnonroot"], check=True,
+        out = subprocess.run(["pkg-config"] + list(args) + pkg.split(), check=True,
                              capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -638,8 +639,29 @@ def _source_dir_of_build(build_dir):
     return None
 
 
+# The libraries libnonroot itself links (jansson, libarchive, libcrypto, zlib, ISA-L when it
+# was found). A CMake build tree lists them in python/link-libs.txt (python/CMakeLists.txt);
+# an installed library in its pkg-config file (Libs.private / Requires.private).
+_DEFAULT_DEPS = "jansson libarchive libcrypto zlib"
+
+
+def _link_deps(build_dir):
+    """The linker arguments for libnonroot's own dependencies (shared system libraries)."""
+    if build_dir:
+        listed = os.path.join(build_dir, "python", "link-libs.txt")
+        if os.path.exists(listed):
+            with open(listed, encoding="utf-8") as f:
+                return f.read().split()
+        return (_pkg_config("--libs", pkg=_DEFAULT_DEPS) or "").split()
+    flags = (_pkg_config("--static", "--libs") or "").split()
+    if flags:
+        return [f for f in flags if f != "-lnonroot"]
+    return (_pkg_config("--libs", pkg=_DEFAULT_DEPS) or "").split()
+
+
 def locate():
-    """@return (include_dir, lib_dir) of libnonroot; raises RuntimeError when not found."""
+    """@return (include_dir, lib_dir, build_dir) of libnonroot; raises RuntimeError when the
+    headers or the static library (libnonroot.a) are not found."""
     inc = os.environ.get("NONROOT_INCLUDE_DIR")
     lib = os.environ.get("NONROOT_LIB_DIR")
     build = os.environ.get("NONROOT_BUILD_DIR")
@@ -656,32 +678,45 @@ def locate():
             inc, lib = inc or pinc, lib or plib
     repo = os.path.dirname(_here())
     repo = os.path.dirname(repo)
+    if not (inc and lib):
+        build = build or os.path.join(repo, "build")
     inc = inc or os.path.join(repo, "include")
     lib = lib or os.path.join(repo, "build")
     if not os.path.exists(os.path.join(inc, "nonroot.h")):
         raise RuntimeError("libnonroot headers not found in %s: set NONROOT_INCLUDE_DIR or "
                            "NONROOT_BUILD_DIR, or install libnonroot (pkg-config)" % inc)
-    if not (os.path.isdir(lib) and any(n.startswith("libnonroot.so") for n in os.listdir(lib))):
-        raise RuntimeError("libnonroot.so not found in %s: build it with CMake, or set "
-                           "NONROOT_LIB_DIR / NONROOT_BUILD_DIR" % lib)
-    return os.path.abspath(inc), os.path.abspath(lib)
+    want = "libnonroot.so" if _SHARED else "libnonroot.a"
+    if not os.path.exists(os.path.join(lib, want)):
+        raise RuntimeError("%s not found in %s: build it with CMake, or set "
+                           "NONROOT_LIB_DIR / NONROOT_BUILD_DIR" % (want, lib))
+    return os.path.abspath(inc), os.path.abspath(lib), build and os.path.abspath(build)
 
+
+# NONROOT_PY_LINK=shared links the installed libnonroot.so instead (a distribution package
+# that ships the library separately); the default bundles libnonroot.a into the module, as
+# pygit2's wheels bundle libgit2, so a wheel works without the build tree and without an
+# absolute RUNPATH. The module keeps libnonroot's symbols to itself (--exclude-libs).
+_SHARED = os.environ.get("NONROOT_PY_LINK", "static") == "shared"
 
 ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
 
-_inc, _lib = locate()
+_inc, _lib, _build_dir = locate()
+if _SHARED:
+    _link = dict(library_dirs=[_lib], libraries=["nonroot"])
+else:
+    _link = dict(extra_objects=[os.path.join(_lib, "libnonroot.a")],
+                 extra_link_args=["-Wl,--exclude-libs,ALL", "-Wl,--as-needed"]
+                 + _link_deps(_build_dir) + ["-pthread"])
 ffibuilder.set_source(
     "nonroot._native",
     "#include <nonroot.h>\n",
     include_dirs=[_inc],
-    library_dirs=[_lib],
-    libraries=["nonroot"],
-    runtime_library_dirs=[_lib],
     # A cdef that disagrees with the header must fail the build, not warn.
     extra_compile_args=["-Werror=incompatible-pointer-types", "-Werror=int-conversion",
                         "-Werror=implicit-function-declaration",
                         "-Werror=discarded-qualifiers", "-Werror=pointer-sign"],
+    **_link,
 )
 
 if __name__ == "__main__":
