@@ -3,6 +3,9 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+# -Werror: off for `make`, `make demo` and `make install` (as in CMake, where NR_WERROR defaults
+# to OFF), on for the test targets, so CI fails on any new compiler warning.
+WERROR     ?= OFF
 
 FUZZ_TIME  ?= 20
 
@@ -15,11 +18,11 @@ deps:
 	@scripts/install-deps
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNR_STATIC_CLI=ON $(CMAKE_ARGS) >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNR_STATIC_CLI=ON -DNR_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNR_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNR_SANITIZE=ON -DNR_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 # The main job on the built-in example.
@@ -28,6 +31,9 @@ demo: build
 
 # Every test: the full suite on the normal build, unit + CLI tests under ASan+UBSan, a fuzzing
 # smoke run of every harness, and unit + CLI tests under valgrind memcheck.
+# (a target-specific variable: it also holds for the prerequisites build and build-asan)
+test test-fast memcheck: WERROR = ON
+
 test: build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|cli'

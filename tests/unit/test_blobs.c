@@ -12,7 +12,7 @@ static void test_digest_check(void)
 	char hex[65];
 
 	CU_ASSERT_EQUAL(nr__digest_check(ABC_SHA, hex, "f", &err), 0);
-	CU_ASSERT_STRING_EQUAL(hex, ABC_SHA + 7);
+	CU_ASSERT_STRING_EQUAL(hex, &ABC_SHA[7]);
 	CU_ASSERT_EQUAL(nr__digest_check("sha512:abcd", NULL, "layers[0]", &err), NR_EUNSUPPORTED);
 	NRTEST_ASSERT_ERR(&err, NR_EUNSUPPORTED, "layers[0]");
 	nr_error_clear(&err);

@@ -162,7 +162,7 @@ static void test_adduser_after_kill(void)
 	if (err.code)
 		fprintf(stderr, "\n  %s\n", err.message);
 	CU_ASSERT_EQUAL(nr_rootfs_read_file(rfs, "etc/passwd", 1 << 20, &text, &len, &err), 0);
-	CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "app:x:1654:1654:"));
+	CU_ASSERT_TRUE(text != NULL && strstr(text, "app:x:1654:1654:") != NULL);
 	nr_free(text);
 	text = NULL;
 	CU_ASSERT_EQUAL(nr_rootfs_read_file(rfs, "etc/shadow", 1 << 20, &text, &len, &err), 0);
