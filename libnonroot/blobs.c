@@ -1,6 +1,6 @@
 /*
- * blobs.c: sha256 digests, verified blob reads, the staging area for new blobs, the public
- * blob writer, and file copies (hard link, copy_file_range, read/write).
+ * blobs.c: sha256 digests, verified blob reads, the staging area for new blobs and file
+ * copies (hard link, copy_file_range, read/write).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +43,7 @@ int nr__digest_check(const char *digest, char hex[65], const char *source, nr_er
 	return 0;
 }
 
-static void md_to_digest(const unsigned char *md, char out[NR_DIGEST_SIZE])
+void nr__md_to_digest(const unsigned char *md, char out[NR_DIGEST_SIZE])
 {
 	static const char hx[] = "0123456789abcdef";
 	size_t i;
@@ -63,7 +63,7 @@ int nr__digest_of(const void *data, size_t len, char out[NR_DIGEST_SIZE], nr_err
 
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
 		return nr__error_set(err, NR_ERROR, NULL, 0, 0, "sha256 failed");
-	md_to_digest(md, out);
+	nr__md_to_digest(md, out);
 	return 0;
 }
 
@@ -174,7 +174,7 @@ int nr__blob_stream_finish(nr__blob_stream *s, nr_error *err)
 		return (int)r;
 	if (EVP_DigestFinal_ex(s->md, md, &mdlen) != 1 || mdlen != 32)
 		return nr__error_set(err, NR_ERROR, s->name, 0, 0, "sha256 failed");
-	md_to_digest(md, got);
+	nr__md_to_digest(md, got);
 	if (s->expect_size != UINT64_MAX && s->total != s->expect_size)
 		return nr__error_set(err, NR_EDIGEST, s->name, 0, 0,
 			"blob has %llu bytes, its descriptor says %llu",
@@ -434,116 +434,4 @@ void nr__staging_dispose(nr__staging *st)
 	nr__rmtree(st->path);
 	free(st->path);
 	st->path = NULL;
-}
-
-/* ---- the public blob writer ----------------------------------------------------------------- */
-
-struct nr_blob_writer {
-	nr__staging *st;
-	int fd;
-	char tmp[64];
-	EVP_MD_CTX *md;
-	uint64_t size;
-	bool finished;
-};
-
-int nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err)
-{
-	nr_blob_writer *w;
-	int dfd, error;
-	static const char hx[] = "0123456789abcdef";
-	unsigned char rnd[8];
-	size_t i;
-
-	NR_ASSERT_ARG(out, err);
-	*out = NULL;
-	NR_ASSERT_ARG(img, err);
-	if ((w = nr__calloc(1, sizeof(*w))) == NULL)
-		return nr__error_oom(err);
-	w->fd = -1;
-	w->st = nr__image_staging(img);
-	if ((dfd = nr__staging_fd(w->st, err)) < 0) {
-		error = dfd;
-		goto fail;
-	}
-	if ((w->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1) {
-		error = nr__error_oom(err);
-		goto fail;
-	}
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		error = nr__error_errno(err, errno, NULL, "getrandom");
-		goto fail;
-	}
-	memcpy(w->tmp, ".writing-", 9);
-	for (i = 0; i < sizeof(rnd); i++) {
-		w->tmp[9 + 2 * i] = hx[rnd[i] >> 4];
-		w->tmp[10 + 2 * i] = hx[rnd[i] & 15];
-	}
-	w->tmp[9 + 2 * sizeof(rnd)] = '\0';
-	w->fd = openat(dfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (w->fd < 0) {
-		error = nr__error_errno(err, errno, w->tmp, "create staged blob");
-		goto fail;
-	}
-	*out = w;
-	return 0;
-fail:
-	nr_blob_writer_free(w);
-	return error;
-}
-
-int nr_blob_writer_write(nr_blob_writer *w, const void *data, size_t len, nr_error *err)
-{
-	int rc;
-
-	NR_ASSERT_ARG(w, err);
-	if (w->finished || w->fd < 0)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "blob writer already finished");
-	if (len == 0)
-		return 0;
-	NR_ASSERT_ARG(data, err);
-	if ((rc = nr__write_all(w->fd, data, len)) < 0)
-		return nr__error_errno(err, -rc, "staged blob", "write");
-	EVP_DigestUpdate(w->md, data, len);
-	w->size += len;
-	return 0;
-}
-
-int nr_blob_writer_finish(nr_blob_writer *w, char digest[72], uint64_t *size, nr_error *err)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char d[NR_DIGEST_SIZE];
-
-	NR_ASSERT_ARG(w, err);
-	if (w->finished || w->fd < 0)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "blob writer already finished");
-	if (EVP_DigestFinal_ex(w->md, md, &mdlen) != 1 || mdlen != 32)
-		return nr__error_set(err, NR_ERROR, NULL, 0, 0, "sha256 failed");
-	md_to_digest(md, d);
-	if (fsync(w->fd) < 0 || close(w->fd) < 0) {
-		w->fd = -1;
-		return nr__error_errno(err, errno, "staged blob", "fsync/close");
-	}
-	w->fd = -1;
-	if (renameat(w->st->dirfd, w->tmp, w->st->dirfd, d + 7) < 0)
-		return nr__error_errno(err, errno, "staged blob", "rename");
-	w->finished = true;
-	if (digest)
-		memcpy(digest, d, NR_DIGEST_SIZE);
-	if (size)
-		*size = w->size;
-	return 0;
-}
-
-void nr_blob_writer_free(nr_blob_writer *w)
-{
-	if (w == NULL)
-		return;
-	if (w->fd >= 0) {
-		close(w->fd);
-		unlinkat(w->st->dirfd, w->tmp, 0);
-	}
-	EVP_MD_CTX_free(w->md);
-	free(w);
 }

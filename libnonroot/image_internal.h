@@ -12,6 +12,8 @@
 
 #include "internal.h"
 #include "buf.h"
+#include "mediatype.h"
+#include "path.h"
 
 /* The decompression filters for archives and layers (call with a struct archive * being set up
  * for reading): gzip, zstd, bzip2 and xz, all in-process. Never archive_read_support_filter_all:
@@ -33,6 +35,9 @@
 /* Check that `digest` is "sha256:<64 lowercase hex>"; copy the hex part to hex[65].
  * @return 0, NR_EUNSUPPORTED (other algorithm) or NR_EINVALID; `source` names the field. */
 int nr__digest_check(const char *digest, char hex[65], const char *source, nr_error *err);
+
+/* A sha256 sum (32 bytes) as "sha256:<64 lowercase hex>". */
+void nr__md_to_digest(const unsigned char *md, char out[NR_DIGEST_SIZE]);
 
 /* sha256 of a buffer as "sha256:<hex>". */
 int nr__digest_of(const void *data, size_t len, char out[NR_DIGEST_SIZE], nr_error *err);
@@ -92,9 +97,6 @@ nr__staging *nr__image_staging(nr_image *img);
 
 /* ---- layers.c ----------------------------------------------------------------------------- */
 
-/* Clean a path lexically inside a root: leading '/', "." and empty components dropped, ".."
- * clamped at the root; "" is the root. Appends to out (which is truncated first). */
-int nr__path_clean(nr_buf *out, const char *path, size_t len);
 
 /* A layer to scan: where its blob is and what it should hash to. */
 typedef struct nr__layer_ref {
@@ -108,7 +110,5 @@ typedef struct nr__layer_ref {
 int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_request *req,
 	nr_scan_result **out, nr_error *err);
 
-/* Is this a layer media type we can read? */
-bool nr__layer_media_type_ok(const char *mt);
 
 #endif

@@ -1,10 +1,13 @@
 /*
- * image_model.h: the in-memory model of an opened image (image.c). Not installed.
+ * image_model.h: the in-memory model of an opened image (image.c) and the functions the
+ * image files (image.c, image_json.c, platform.c, reference.c, layout_read.c, docker_read.c,
+ * archive_unpack.c, layout_write.c, tar_write.c, docker_write.c) share. Not installed.
  */
 #ifndef NR_IMAGE_MODEL_H
 #define NR_IMAGE_MODEL_H
 
 #include "image_internal.h"
+#include "mediatype.h"
 
 typedef struct layer {
 	nr_descriptor pub;
@@ -71,7 +74,65 @@ struct nr_image {
 	nr__staging staging;
 };
 
-const char *nr__json_str(const json_t *o, const char *key);
+
+/* ---- image.c --------------------------------------------------------------------------------- */
+
+int nr__add_layer(manifest *m, const char *mt, const char *digest, uint64_t size,
+	const char *relpath, json_t *desc);
+void nr__manifest_dispose(manifest *m);
+void nr__refresh_pub(manifest *m);
+
+/* ---- image_json.c ---------------------------------------------------------------------------- */
+
+int nr__desc_fields(const json_t *d, const char **mt, const char **digest, uint64_t *size,
+	const char *source, nr_error *err);
+int nr__json_parse(json_t **out, const char *text, size_t len, const char *source,
+	nr_error *err);
+const char *nr__jstr(const json_t *o, const char *key);
+int nr__load_json_blob(json_t **out, nr_image *img, const char *digest, uint64_t size,
+	nr_error *err);
+
+/* ---- platform.c ------------------------------------------------------------------------------ */
+
+int nr__check_platform(const char *p, nr_error *err);
+bool nr__platform_matches(const char *want, const char *have);
+char *nr__platform_string(const char *os, const char *arch, const char *variant);
+
+/* ---- reference.c ----------------------------------------------------------------------------- */
+
 int nr__ref_parse(const char *ref, int *transport, char **path, char **tag, nr_error *err);
+
+/* ---- layout_read.c --------------------------------------------------------------------------- */
+
+bool nr__is_index_mt(const char *mt);
+bool nr__is_manifest_mt(const char *mt);
+int nr__open_layout(nr_image *img, const char *platform, nr_error *err);
+
+/* ---- docker_read.c --------------------------------------------------------------------------- */
+
+int nr__open_docker(nr_image *img, const char *platform, nr_error *err);
+
+/* ---- archive_unpack.c ------------------------------------------------------------------------ */
+
+int nr__unpack_archive(nr_image *img, nr_error *err);
+
+/* ---- layout_write.c -------------------------------------------------------------------------- */
+
+int nr__locate(nr_image *img, const char *digest, int *dfd, char *path, size_t psize,
+	nr_error *err);
+int nr__prepare(nr_image *img, json_t **new_index, json_t **tops, nr_error *err);
+int nr__write_json_at(int dfd, const char *name, const json_t *j, nr_error *err);
+int nr__write_layout(nr_image *img, int dfd, bool same, const char *tag, json_t *new_index,
+	json_t **tops, size_t ntops, nr_error *err);
+
+/* ---- tar_write.c ----------------------------------------------------------------------------- */
+
+int nr__clone_tree(int from, int to, const char *rel, nr_error *err);
+int nr__tar_tree(int dfd, nr_image *links, const char *path, nr_error *err);
+
+/* ---- docker_write.c -------------------------------------------------------------------------- */
+
+int nr__docker_entry(nr_image *img, int dfd, manifest *m, bool reuse, json_t **out,
+	nr_error *err);
 
 #endif

@@ -29,63 +29,6 @@
 #define MAX_LINKS 40
 #define MAX_PASSES 12
 
-bool nr__layer_media_type_ok(const char *mt)
-{
-	static const char *const ok[] = {
-		"application/vnd.oci.image.layer.v1.tar",
-		"application/vnd.oci.image.layer.v1.tar+gzip",
-		"application/vnd.oci.image.layer.v1.tar+zstd",
-		"application/vnd.oci.image.layer.nondistributable.v1.tar",
-		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-		"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
-		"application/vnd.docker.image.rootfs.diff.tar",
-		"application/vnd.docker.image.rootfs.diff.tar.gzip",
-		"application/vnd.docker.image.rootfs.diff.tar.zstd",
-		"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-	};
-	size_t i;
-
-	if (mt == NULL)
-		return false;
-	for (i = 0; i < NR_ARRAY_SIZE(ok); i++)
-		if (strcmp(mt, ok[i]) == 0)
-			return true;
-	return false;
-}
-
-int nr__path_clean(nr_buf *out, const char *path, size_t len)
-{
-	size_t i = 0;
-
-	nr_buf_truncate(out, 0);
-	if (nr_buf_grow(out, len + 1) < 0)
-		return NR_ENOMEM;
-	out->ptr[0] = '\0';
-	while (i < len) {
-		size_t start, n;
-		while (i < len && path[i] == '/')
-			i++;
-		start = i;
-		while (i < len && path[i] != '/')
-			i++;
-		n = i - start;
-		if (n == 0 || (n == 1 && path[start] == '.'))
-			continue;
-		if (n == 2 && path[start] == '.' && path[start + 1] == '.') {
-			char *slash;
-			if (out->size == 0)
-				continue;                   /* clamped at the root */
-			slash = memrchr(out->ptr, '/', out->size);
-			nr_buf_truncate(out, slash ? (size_t)(slash - out->ptr) : 0);
-			continue;
-		}
-		if (out->size > 0)
-			nr_buf_putc(out, '/');
-		nr_buf_put(out, path + start, n);
-	}
-	return out->oom ? NR_ENOMEM : 0;
-}
-
 /* ---- tracked state ----------------------------------------------------------------------- */
 
 typedef struct tstate {

@@ -132,15 +132,6 @@ bad:
 		"new layer: invalid entry path '%s'", p ? p : "(null)");
 }
 
-const char *nr__newlayer_media_type(int docker, int gzip)
-{
-	if (docker)
-		return gzip ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
-			: "application/vnd.docker.image.rootfs.diff.tar";
-	return gzip ? "application/vnd.oci.image.layer.v1.tar+gzip"
-		: "application/vnd.oci.image.layer.v1.tar";
-}
-
 static int archive_fail(struct archive *a, const char *what, nr_error *err)
 {
 	const char *msg = archive_error_string(a);

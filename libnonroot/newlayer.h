@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "nonroot/errors.h"
+#include "mediatype.h"
 
 enum { NR__LAYER_FILE = 'f', NR__LAYER_DIR = 'd' };
 
@@ -44,7 +45,5 @@ typedef struct nr__layer_result {
 int nr__newlayer_write(const nr__layer_entry *entries, size_t n, int64_t mtime, int gzip,
 	nr__layer_sink sink, void *ctx, nr__layer_result *res, nr_error *err);
 
-/* The layer media type that goes with an image's manifest: Docker schema2 or OCI. */
-const char *nr__newlayer_media_type(int docker, int gzip);
 
 #endif

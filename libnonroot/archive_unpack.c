@@ -1,0 +1,212 @@
+/*
+ * archive_unpack.c: unpacking an oci-archive or docker-archive into a private directory,
+ * members checked and links recorded so writing can put them back as links.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "image_model.h"
+#include "fileio.h"
+
+static int add_member(nr_image *img, const char *name, int type, const char *link)
+{
+	member *mb;
+
+	if (nr__array_grow((void **)&img->members, &img->amembers, img->nmembers + 1,
+			sizeof(*mb)) < 0)
+		return NR_ENOMEM;
+	mb = &img->members[img->nmembers];
+	mb->name = nr__strdup(name);
+	mb->link = link ? nr__strdup(link) : NULL;
+	mb->type = type;
+	mb->done = false;
+	if (mb->name == NULL || (link && mb->link == NULL)) {
+		free(mb->name);
+		free(mb->link);
+		return NR_ENOMEM;
+	}
+	img->nmembers++;
+	return 0;
+}
+
+int nr__unpack_archive(nr_image *img, nr_error *err)
+{
+	struct archive *a;
+	struct archive_entry *e;
+	nr_buf name = NR_BUF_INIT, target = NR_BUF_INIT;
+	char buf[65536];
+	int error = 0, r, pass, rawfd = -1;
+	size_t i;
+
+	if ((error = nr__mkdtemp(&img->unpack, img->tmpdir, "archive", err)) < 0)
+		return error;
+	if ((img->dirfd = open(img->unpack, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return nr__error_errno(err, errno, img->unpack, "open");
+	if ((a = archive_read_new()) == NULL)
+		return nr__error_oom(err);
+	NR__ARCHIVE_READ_FILTERS(a);
+	archive_read_support_format_tar(a);
+	rawfd = open(img->path, O_RDONLY | O_CLOEXEC);
+	if (archive_read_open_filename(a, img->path, 65536) != ARCHIVE_OK) {
+		error = nr__error_set(err, archive_errno(a) == ENOENT ? NR_ENOTFOUND : NR_EINVALID,
+			img->path, 0, 0, "cannot read the archive: %s", archive_error_string(a));
+		goto done;
+	}
+	while ((r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
+		const char *pn = archive_entry_pathname(e), *hl = archive_entry_hardlink(e);
+		mode_t ft = archive_entry_filetype(e);
+		if (r < ARCHIVE_WARN) {
+			error = nr__error_set(err, NR_EINVALID, img->path, 0, 0,
+				"cannot read the archive: %s", archive_error_string(a));
+			goto done;
+		}
+		if (nr__path_clean(&name, pn ? pn : "", pn ? strlen(pn) : 0) < 0)
+			goto oom;
+		if (name.size == 0)
+			continue;
+		if (hl || ft == AE_IFLNK) {
+			const char *l = hl ? hl : archive_entry_symlink(e);
+			if (add_member(img, name.ptr, hl ? 'h' : 'l', l ? l : "") < 0)
+				goto oom;
+			continue;
+		}
+		if (ft == AE_IFDIR) {
+			if ((error = nr__mkdirs_at(img->dirfd, name.ptr, err)) < 0)
+				goto done;
+			continue;
+		}
+		if (ft != AE_IFREG)
+			continue;
+		if (add_member(img, name.ptr, 'f', NULL) < 0)
+			goto oom;
+		{
+			char *slash = strrchr(name.ptr, '/');
+			int fd;
+			if (slash) {
+				*slash = '\0';
+				error = nr__mkdirs_at(img->dirfd, name.ptr, err);
+				*slash = '/';
+				if (error < 0)
+					goto done;
+			}
+			fd = openat(img->dirfd, name.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+				O_NOFOLLOW, 0644);
+			if (fd < 0) {
+				error = nr__error_errno(err, errno, name.ptr, "unpack");
+				goto done;
+			}
+			if (rawfd >= 0 && archive_filter_count(a) == 1 &&
+			    archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE &&
+			    archive_entry_sparse_count(e) == 0 && archive_entry_size_is_set(e)) {
+				/* An uncompressed archive: copy the member's bytes in the kernel
+				 * (reflinked where the file system can), then skip them. */
+				off_t off = (off_t)archive_filter_bytes(a, 0);
+				int64_t left = archive_entry_size(e);
+				while (left > 0) {
+					ssize_t n = copy_file_range(rawfd, &off, fd, NULL, (size_t)left, 0);
+					if (n < 0 && errno == EINTR)
+						continue;
+					if (n <= 0)
+						break;
+					left -= n;
+				}
+				if (left == 0) {
+					if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+						close(fd);
+						error = nr__error_set(err, NR_EINVALID, img->path, 0, 0,
+							"member %s: %s", name.ptr, archive_error_string(a));
+						goto done;
+					}
+					close(fd);
+					continue;
+				}
+				/* fall back to reading through libarchive from the start */
+				if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+					close(fd);
+					error = nr__error_errno(err, errno, name.ptr, "unpack");
+					goto done;
+				}
+			}
+			for (;;) {
+				la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+				int rc;
+				if (n < 0) {
+					close(fd);
+					error = nr__error_set(err, NR_EINVALID, img->path, 0, 0,
+						"member %s: %s", name.ptr, archive_error_string(a));
+					goto done;
+				}
+				if (n == 0)
+					break;
+				if ((rc = nr__write_all(fd, buf, (size_t)n)) < 0) {
+					close(fd);
+					error = nr__error_errno(err, -rc, name.ptr, "unpack");
+					goto done;
+				}
+			}
+			close(fd);
+		}
+	}
+	/* Links become hard links inside the unpack dir (chains resolved in a few rounds). */
+	for (pass = 0; pass < 8; pass++) {
+		bool progress = false, left = false;
+		for (i = 0; i < img->nmembers; i++) {
+			member *mb = &img->members[i];
+			struct stat st;
+			if (mb->type == 'f' || mb->done)
+				continue;
+			if (mb->type == 'h') {
+				if (nr__path_clean(&target, mb->link, strlen(mb->link)) < 0)
+					goto oom;
+			} else {
+				const char *slash = strrchr(mb->name, '/');
+				nr_buf_truncate(&name, 0);
+				if (mb->link[0] != '/' && slash)
+					nr_buf_put(&name, mb->name, (size_t)(slash - mb->name));
+				nr_buf_putc(&name, '/');
+				nr_buf_puts(&name, mb->link);
+				if (name.oom || nr__path_clean(&target, name.ptr, name.size) < 0)
+					goto oom;
+			}
+			if (fstatat(img->dirfd, target.ptr, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISREG(st.st_mode)) {
+				left = true;
+				continue;
+			}
+			{
+				char *slash = strrchr(mb->name, '/');
+				if (slash) {
+					*slash = '\0';
+					error = nr__mkdirs_at(img->dirfd, mb->name, err);
+					*slash = '/';
+					if (error < 0)
+						goto done;
+				}
+			}
+			unlinkat(img->dirfd, mb->name, 0);
+			if (linkat(img->dirfd, target.ptr, img->dirfd, mb->name, 0) < 0) {
+				error = nr__error_errno(err, errno, mb->name, "link");
+				goto done;
+			}
+			mb->done = true;
+			progress = true;
+		}
+		if (!left || !progress)
+			break;
+	}
+	goto done;
+oom:
+	error = nr__error_oom(err);
+done:
+	archive_read_free(a);
+	if (rawfd >= 0)
+		close(rawfd);
+	nr_buf_dispose(&name);
+	nr_buf_dispose(&target);
+	return error;
+}

@@ -1,0 +1,177 @@
+/*
+ * docker_read.c: reading a docker-archive's manifest.json into the model.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image_model.h"
+#include "fileio.h"
+#include "parse.h"
+
+/* Is `rel` (a member path) "<64hex>.json" or "blobs/sha256/<64hex>"? Returns the digest. */
+static bool digest_from_member(const char *rel, char out[NR_DIGEST_SIZE])
+{
+	const char *b = rel;
+	size_t n;
+	char d[NR_DIGEST_SIZE];
+
+	if (strncmp(b, "blobs/sha256/", 13) == 0)
+		b += 13, n = strlen(b);
+	else {
+		const char *dot = strrchr(b, '.');
+		n = dot && strchr(b, '/') == NULL ? (size_t)(dot - b) : 0;
+	}
+	if (n != 64)
+		return false;
+	snprintf(d, sizeof(d), "sha256:%.64s", b);
+	if (nr__digest_check(d, NULL, NULL, NULL) < 0)
+		return false;
+	memcpy(out, d, NR_DIGEST_SIZE);
+	return true;
+}
+
+/* A member path from manifest.json: relative, clean (no "..", no "//"), not empty. */
+static bool member_path_ok(const char *p)
+{
+	nr_buf b = NR_BUF_INIT;
+	bool ok = nr__path_clean(&b, p, strlen(p)) == 0 && b.size > 0 && strcmp(b.ptr, p) == 0;
+
+	nr_buf_dispose(&b);
+	return ok;
+}
+
+int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
+{
+	char *text = NULL;
+	size_t len, k, j;
+	json_t *arr, *entry = NULL, *cfgj = NULL, *diffs, *layers;
+	json_error_t je;
+	const char *cpath;
+	manifest *m;
+	char cdigest[NR_DIGEST_SIZE];
+	int error;
+
+	if ((error = nr__file_read_at(&text, &len, img->dirfd, "manifest.json", O_NOFOLLOW,
+			NR_JSON_BLOB_MAX, "manifest.json", err)) < 0)
+		return error;
+	arr = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	free(text);
+	if (arr == NULL)
+		return nr__error_set(err, NR_EINVALID, "manifest.json", (size_t)je.line,
+			(size_t)je.column, "invalid JSON: %s", je.text);
+	img->docker = arr;
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
+			"not a non-empty JSON array");
+	if (img->tag && img->tag[0] == '@') {
+		uint64_t idx;
+		if (nr_parse_u64(img->tag + 1, strlen(img->tag + 1), SIZE_MAX, &idx) < 0 ||
+		    (entry = json_array_get(arr, (size_t)idx)) == NULL)
+			return nr__error_set(err, NR_ENOTFOUND, "manifest.json", 0, 0,
+				"no image %s in the archive", img->tag);
+		img->docker_entry = (size_t)idx;
+	} else if (img->tag) {
+		for (k = 0; k < json_array_size(arr) && !entry; k++) {
+			json_t *tags = json_object_get(json_array_get(arr, k), "RepoTags"), *t;
+			json_array_foreach(tags, j, t) {
+				const char *s = json_string_value(t);
+				size_t sn = s ? strlen(s) : 0, tn = strlen(img->tag);
+				if (s && (strcmp(s, img->tag) == 0 || (sn > tn &&
+				    s[sn - tn - 1] == '/' && strcmp(s + sn - tn, img->tag) == 0))) {
+					entry = json_array_get(arr, k);
+					img->docker_entry = k;
+					break;
+				}
+			}
+		}
+		if (entry == NULL)
+			return nr__error_set(err, NR_ENOTFOUND, "manifest.json", 0, 0,
+				"no image tagged %s in the archive", img->tag);
+	} else {
+		if (json_array_size(arr) > 1)
+			return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
+				"the archive holds %zu images: name one with :NAME:TAG or :@N",
+				json_array_size(arr));
+		entry = json_array_get(arr, 0);
+		img->docker_entry = 0;
+	}
+	cpath = nr__jstr(entry, "Config");
+	layers = json_object_get(entry, "Layers");
+	if (cpath == NULL || !json_is_array(layers))
+		return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
+			"entry %zu lacks Config or Layers", img->docker_entry);
+	if (!member_path_ok(cpath))
+		return nr__error_set(err, NR_EESCAPE, "manifest.json", 0, 0,
+			"Config path %.100s is not a plain path inside the archive", cpath);
+	json_array_foreach(layers, j, cfgj) {
+		const char *lp = json_string_value(cfgj);
+		if (lp == NULL || !member_path_ok(lp))
+			return nr__error_set(err, NR_EESCAPE, "manifest.json", 0, 0,
+				"Layers[%zu] is not a plain path inside the archive", j);
+	}
+	cfgj = NULL;
+	if (nr__array_grow((void **)&img->m, &img->am, 1, sizeof(*m)) < 0)
+		return nr__error_oom(err);
+	m = &img->m[0];
+	memset(m, 0, sizeof(*m));
+	img->nm = 1;
+	m->parent = SIZE_MAX;
+	if ((m->media_type = nr__strdup(MT_DOCKER_MANIFEST)) == NULL ||
+	    (m->config_mt = nr__strdup(MT_DOCKER_CONFIG)) == NULL ||
+	    (m->config_relpath = nr__strdup(cpath)) == NULL)
+		return nr__error_oom(err);
+	if (digest_from_member(cpath, cdigest)) {
+		error = nr__blob_read(&m->config, &m->config_len, img->dirfd, cpath, cdigest,
+			UINT64_MAX, NR_JSON_BLOB_MAX, err);
+	} else {
+		error = nr__file_read_at(&m->config, &m->config_len, img->dirfd, cpath, 0,
+			NR_JSON_BLOB_MAX, cpath, err);
+		if (error == 0)
+			error = nr__digest_of(m->config, m->config_len, cdigest, err);
+	}
+	if (error < 0)
+		return error;
+	if ((m->config_digest = nr__strdup(cdigest)) == NULL)
+		return nr__error_oom(err);
+	m->config_size = m->config_len;
+	if ((error = nr__json_parse(&cfgj, m->config, m->config_len, cpath, err)) < 0)
+		return error;
+	diffs = json_object_get(json_object_get(cfgj, "rootfs"), "diff_ids");
+	if (!json_is_array(diffs) || json_array_size(diffs) != json_array_size(layers)) {
+		json_decref(cfgj);
+		return nr__error_set(err, NR_EINVALID, cpath, 0, 0,
+			"rootfs.diff_ids does not list one id per layer of manifest.json");
+	}
+	for (j = 0; j < json_array_size(layers); j++) {
+		const char *lp = json_string_value(json_array_get(layers, j));
+		const char *did = json_string_value(json_array_get(diffs, j));
+		struct stat st;
+		if (lp == NULL || did == NULL || nr__digest_check(did, NULL, cpath, err) < 0) {
+			json_decref(cfgj);
+			return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
+				"layer %zu: bad path or diff_id", j);
+		}
+		if (fstatat(img->dirfd, lp, &st, 0) < 0) {
+			json_decref(cfgj);
+			return nr__error_set(err, NR_ENOTFOUND, lp, 0, 0,
+				"layer listed in manifest.json is missing from the archive");
+		}
+		/* docker save stores layers uncompressed: the file's digest is its diff_id */
+		if (nr__add_layer(m, MT_DOCKER_LAYER, did, (uint64_t)st.st_size, lp, NULL) < 0) {
+			json_decref(cfgj);
+			return nr__error_oom(err);
+		}
+	}
+	m->platform = nr__platform_string(nr__jstr(cfgj, "os"), nr__jstr(cfgj, "architecture"),
+		nr__jstr(cfgj, "variant"));
+	json_decref(cfgj);
+	if (m->platform == NULL)
+		return nr__error_oom(err);
+	nr__refresh_pub(m);
+	if (platform && !nr__platform_matches(platform, m->platform))
+		return nr__error_set(err, NR_ENOTFOUND, "manifest.json", 0, 0,
+			"the image is %s, not %s", m->platform, platform);
+	return 0;
+}

@@ -1,0 +1,244 @@
+/*
+ * layout_read.c: reading an OCI image layout (index.json, nested indexes, manifests,
+ * configs and layers) into the model; also the OCI side of archives.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "image_model.h"
+#include "fileio.h"
+
+bool nr__is_index_mt(const char *mt)
+{
+	return mt && (strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0);
+}
+
+bool nr__is_manifest_mt(const char *mt)
+{
+	return mt && (strcmp(mt, MT_OCI_MANIFEST) == 0 || strcmp(mt, MT_DOCKER_MANIFEST) == 0);
+}
+
+/* Load manifest `digest` (from descriptor d in parent `parent`) into the model. */
+static int load_manifest(nr_image *img, json_t *d, size_t parent, size_t pos,
+	const char *platform_filter, nr_error *err)
+{
+	const char *mt, *digest, *cmt, *cdigest;
+	uint64_t size, csize;
+	json_t *mj = NULL, *cfg, *layers, *l, *plat;
+	manifest *m = NULL;
+	char cpath[96], *platform = NULL;
+	size_t j;
+	int error;
+
+	if ((error = nr__desc_fields(d, &mt, &digest, &size, "index.json", err)) < 0)
+		return error;
+	if ((error = nr__load_json_blob(&mj, img, digest, size, err)) < 0)
+		return error;
+	if (mt == NULL)
+		mt = nr__jstr(mj, "mediaType");
+	if (nr__jstr(mj, "mediaType") && mt && strcmp(nr__jstr(mj, "mediaType"), mt) != 0) {
+		error = nr__error_set(err, NR_EINVALID, digest, 0, 0,
+			"manifest mediaType %s differs from its descriptor's %s",
+			nr__jstr(mj, "mediaType"), mt);
+		goto done;
+	}
+	if (json_integer_value(json_object_get(mj, "schemaVersion")) != 2) {
+		error = nr__error_set(err, NR_EUNSUPPORTED, digest, 0, 0,
+			"manifest schemaVersion is not 2 (schema1 manifests are not supported)");
+		goto done;
+	}
+	cfg = json_object_get(mj, "config");
+	layers = json_object_get(mj, "layers");
+	if ((error = nr__desc_fields(cfg, &cmt, &cdigest, &csize, digest, err)) < 0)
+		goto done;
+	if (!json_is_array(layers)) {
+		error = nr__error_set(err, NR_EINVALID, digest, 0, 0, "manifest has no layers array");
+		goto done;
+	}
+	if (nr__array_grow((void **)&img->m, &img->am, img->nm + 1, sizeof(*m)) < 0)
+		goto oom;
+	m = &img->m[img->nm];
+	memset(m, 0, sizeof(*m));
+	img->nm++;
+	m->parent = parent;
+	m->pos = pos;
+	m->json = mj;
+	mj = NULL;
+	if ((m->media_type = nr__strdup(mt ? mt : MT_OCI_MANIFEST)) == NULL ||
+	    (m->digest = nr__strdup(digest)) == NULL ||
+	    (m->config_mt = nr__strdup(cmt ? cmt : MT_OCI_CONFIG)) == NULL ||
+	    (m->config_digest = nr__strdup(cdigest)) == NULL)
+		goto oom;
+	m->size = size;
+	m->config_size = csize;
+	if ((error = nr__blob_path(cdigest, cpath, err)) < 0)
+		goto done;
+	if ((m->config_relpath = nr__strdup(cpath)) == NULL ||
+	    (m->old_config = nr__strdup(cpath)) == NULL)
+		goto oom;
+	if ((error = nr__blob_read(&m->config, &m->config_len, img->dirfd, cpath, cdigest, csize,
+			NR_JSON_BLOB_MAX, err)) < 0)
+		goto done;
+	json_array_foreach(layers, j, l) {
+		const char *lmt, *ld;
+		uint64_t ls;
+		char lpath[96];
+		if ((error = nr__desc_fields(l, &lmt, &ld, &ls, digest, err)) < 0)
+			goto done;
+		if ((error = nr__blob_path(ld, lpath, err)) < 0)
+			goto done;
+		if (nr__add_layer(m, lmt, ld, ls, lpath, l) < 0)
+			goto oom;
+	}
+	plat = json_object_get(d, "platform");
+	if (json_is_object(plat)) {
+		platform = nr__platform_string(nr__jstr(plat, "os"), nr__jstr(plat, "architecture"),
+			nr__jstr(plat, "variant"));
+	} else {
+		json_t *c = NULL;
+		if (nr__json_parse(&c, m->config, m->config_len, cdigest, err) < 0) {
+			error = NR_EINVALID;
+			goto done;
+		}
+		platform = nr__platform_string(nr__jstr(c, "os"), nr__jstr(c, "architecture"),
+			nr__jstr(c, "variant"));
+		json_decref(c);
+	}
+	if (platform == NULL)
+		goto oom;
+	m->platform = platform;
+	nr__refresh_pub(m);
+	if (platform_filter && !nr__platform_matches(platform_filter, platform)) {
+		nr__manifest_dispose(m);
+		img->nm--;
+	}
+	error = 0;
+	goto done;
+oom:
+	error = nr__error_oom(err);
+done:
+	json_decref(mj);
+	return error;
+}
+
+static bool is_attestation(const json_t *d)
+{
+	json_t *ann = json_object_get(d, "annotations");
+	const char *t = nr__jstr(ann, "vnd.docker.reference.type");
+	return t && strcmp(t, "attestation-manifest") == 0;
+}
+
+/* Load a top-level index.json entry (manifest, or nested index). */
+static int load_top(nr_image *img, size_t k, const char *platform, nr_error *err)
+{
+	json_t *d = json_array_get(json_object_get(img->index, "manifests"), k);
+	const char *mt = nr__jstr(d, "mediaType"), *digest;
+	uint64_t size;
+	int error;
+
+	if (nr__is_index_mt(mt)) {
+		nested *nx;
+		json_t *ij = NULL, *mans, *e;
+		size_t j;
+		if ((error = nr__desc_fields(d, &mt, &digest, &size, "index.json", err)) < 0)
+			return error;
+		if ((error = nr__load_json_blob(&ij, img, digest, size, err)) < 0)
+			return error;
+		if (nr__array_grow((void **)&img->nx, &img->anx, img->nnx + 1, sizeof(*nx)) < 0) {
+			json_decref(ij);
+			return nr__error_oom(err);
+		}
+		nx = &img->nx[img->nnx++];
+		memset(nx, 0, sizeof(*nx));
+		nx->json = ij;
+		nx->top = k;
+		if ((nx->digest = nr__strdup(digest)) == NULL)
+			return nr__error_oom(err);
+		mans = json_object_get(ij, "manifests");
+		if (!json_is_array(mans))
+			return nr__error_set(err, NR_EINVALID, digest, 0, 0,
+				"image index has no manifests array");
+		json_array_foreach(mans, j, e) {
+			const char *emt = nr__jstr(e, "mediaType");
+			if (is_attestation(e) || (emt && !nr__is_manifest_mt(emt)))
+				continue;   /* attestations, nested-nested indexes: kept, not read */
+			if ((error = load_manifest(img, e, img->nnx - 1, j, platform, err)) < 0)
+				return error;
+		}
+		return 0;
+	}
+	if (mt && !nr__is_manifest_mt(mt))
+		return nr__error_set(err, NR_EUNSUPPORTED, "index.json", 0, 0,
+			"manifest media type not supported: %s", mt);
+	return load_manifest(img, d, SIZE_MAX, k, platform, err);
+}
+
+static bool tag_matches(const json_t *d, const char *tag)
+{
+	json_t *ann = json_object_get(d, "annotations");
+	const char *ref = nr__jstr(ann, ANN_REF_NAME), *name = nr__jstr(ann, ANN_IMAGE_NAME);
+	size_t tn = strlen(tag), nn;
+
+	if (ref && strcmp(ref, tag) == 0)
+		return true;
+	if (name == NULL)
+		return false;
+	nn = strlen(name);
+	return strcmp(name, tag) == 0 || (nn > tn && name[nn - tn - 1] == '/' &&
+		strcmp(name + nn - tn, tag) == 0);
+}
+
+int nr__open_layout(nr_image *img, const char *platform, nr_error *err)
+{
+	char *text = NULL;
+	size_t len, k, n;
+	json_t *mans;
+	int error;
+
+	if ((error = nr__file_read_at(&text, &len, img->dirfd, "index.json", O_NOFOLLOW,
+			NR_JSON_BLOB_MAX, "index.json", err)) < 0)
+		return error == NR_EIO && errno == ENOENT ? NR_ENOTFOUND : error;
+	error = nr__json_parse(&img->index, text, len, "index.json", err);
+	free(text);
+	if (error < 0)
+		return error;
+	mans = json_object_get(img->index, "manifests");
+	if (!json_is_array(mans))
+		return nr__error_set(err, NR_EINVALID, "index.json", 0, 0,
+			"field manifests is not an array");
+	n = json_array_size(mans);
+	if ((img->top = nr__calloc(n + 1, sizeof(size_t))) == NULL)
+		return nr__error_oom(err);
+	for (k = 0; k < n; k++) {
+		json_t *d = json_array_get(mans, k);
+		if (img->tag ? tag_matches(d, img->tag) : true)
+			img->top[img->ntop++] = k;
+	}
+	if (img->ntop == 0)
+		return img->tag ?
+			nr__error_set(err, NR_ENOTFOUND, "index.json", 0, 0,
+				"no image tagged %s in the layout", img->tag) :
+			nr__error_set(err, NR_ENOTFOUND, "index.json", 0, 0, "the layout has no image");
+	if (img->tag == NULL && img->ntop > 1) {
+		/* Several entries: the platforms of one image when their names agree. */
+		const char *first = nr__jstr(json_object_get(json_array_get(mans, img->top[0]),
+			"annotations"), ANN_REF_NAME);
+		for (k = 1; k < img->ntop; k++) {
+			const char *r = nr__jstr(json_object_get(json_array_get(mans, img->top[k]),
+				"annotations"), ANN_REF_NAME);
+			if ((first == NULL) != (r == NULL) || (first && strcmp(first, r) != 0))
+				return nr__error_set(err, NR_EINVALID, "index.json", 0, 0,
+					"the layout holds several images (%s, %s, ...): name one with :TAG",
+					first ? first : "(untagged)", r ? r : "(untagged)");
+		}
+	}
+	for (k = 0; k < img->ntop; k++)
+		if ((error = load_top(img, img->top[k], platform, err)) < 0)
+			return error;
+	if (img->nm == 0)
+		return nr__error_set(err, NR_ENOTFOUND, "index.json", 0, 0,
+			platform ? "no manifest for platform %s" : "no image manifest found%s",
+			platform ? platform : "");
+	return 0;
+}
