@@ -401,7 +401,12 @@ def blob_is(kind):
         elif kind == "dir":
             os.mkdir(p)
         elif kind == "symlink-out":
-            os.symlink("/etc/passwd", p)
+            # a file outside the layout, of a size that does not depend on the host (the
+            # host's /etc/passwd grows when a test dependency adds a system user)
+            out = os.path.join(W, "outside")
+            with open(out, "w") as f:
+                f.write("x" * 1221)
+            os.symlink(out, p)
         elif kind == "symlink-loop":
             os.symlink(os.path.basename(p), p)
     return build
