@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "buf.h"
 #include "fileio.h"
+#include "jsonload.h"
 #include "parse.h"
 
 #define CONFIG_NAME "config.json"
@@ -189,18 +190,15 @@ static int bundle_new(nr_bundle **out, const char *json, size_t len, const char 
 	nr_error *err)
 {
 	nr_bundle *b = NULL;
-	json_error_t jerr;
 	json_t *root;
+	int error;
 
 	*out = NULL;
 	if (nr__has_nul(json, len))
 		return nr__error_set(err, NR_EINVALID, CONFIG_NAME, 0, 0,
 			"embedded NUL byte at offset %zu", (size_t)((const char *)memchr(json, 0, len) - json));
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return nr__error_set(err, NR_EINVALID, CONFIG_NAME,
-			jerr.line > 0 ? (size_t)jerr.line : 0, jerr.column > 0 ? (size_t)jerr.column : 0,
-			"%s", jerr.text);
+	if ((error = nr__json_load(&root, json, len, CONFIG_NAME, "", err)) < 0)
+		return error;
 	if (!json_is_object(root)) {
 		nr__error_set(err, NR_EINVALID, CONFIG_NAME, 0, 0,
 			"expected a JSON object, got %s", jtype(root));

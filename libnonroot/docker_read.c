@@ -8,6 +8,7 @@
 
 #include "image_model.h"
 #include "fileio.h"
+#include "jsonload.h"
 #include "parse.h"
 
 /* Is `rel` (a member path) "<64hex>.json" or "blobs/sha256/<64hex>"? Returns the digest. */
@@ -47,7 +48,6 @@ int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
 	char *text = NULL;
 	size_t len, k, j;
 	json_t *arr, *entry = NULL, *cfgj = NULL, *diffs, *layers;
-	json_error_t je;
 	const char *cpath;
 	manifest *m;
 	char cdigest[NR_DIGEST_SIZE];
@@ -56,11 +56,10 @@ int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
 	if ((error = nr__file_read_at(&text, &len, img->dirfd, "manifest.json", O_NOFOLLOW,
 			NR_JSON_BLOB_MAX, "manifest.json", err)) < 0)
 		return error;
-	arr = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	error = nr__json_load(&arr, text, len, "manifest.json", "invalid JSON: ", err);
 	free(text);
-	if (arr == NULL)
-		return nr__error_set(err, NR_EINVALID, "manifest.json", (size_t)je.line,
-			(size_t)je.column, "invalid JSON: %s", je.text);
+	if (error < 0)
+		return error;
 	img->docker = arr;
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,

@@ -24,6 +24,7 @@
 
 #include "image_model.h"
 #include "fileio.h"
+#include "jsonload.h"
 
 /* ---- model -------------------------------------------------------------------------------- */
 
@@ -207,14 +208,16 @@ int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *
 			if (img->hybrid) {
 				/* Docker 25+: read the OCI side, keep manifest.json in step. */
 				char *tag = img->tag;
-				json_error_t je;
 				char *text = NULL;
 				size_t len;
 				if ((error = nr__file_read_at(&text, &len, img->dirfd, "manifest.json",
 						O_NOFOLLOW, NR_JSON_BLOB_MAX, "manifest.json", err)) < 0)
 					goto fail;
-				img->docker = json_loadb(text, len, 0, &je);
+				error = nr__json_load(&img->docker, text, len, "manifest.json",
+					"invalid JSON: ", err);
 				free(text);
+				if (error < 0)
+					goto fail;
 				if (!json_is_array(img->docker)) {
 					error = nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
 						"not a JSON array");

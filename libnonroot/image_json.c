@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "image_model.h"
+#include "jsonload.h"
 
 const char *nr__jstr(const json_t *o, const char *key)
 {
@@ -15,12 +16,10 @@ const char *nr__jstr(const json_t *o, const char *key)
 int nr__json_parse(json_t **out, const char *text, size_t len, const char *source,
 	nr_error *err)
 {
-	json_error_t je;
+	int error;
 
-	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (*out == NULL)
-		return nr__error_set(err, NR_EINVALID, source, (size_t)(je.line > 0 ? je.line : 0),
-			(size_t)(je.column > 0 ? je.column : 0), "invalid JSON: %s", je.text);
+	if ((error = nr__json_load(out, text, len, source, "invalid JSON: ", err)) < 0)
+		return error;
 	if (!json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;

@@ -10,6 +10,7 @@
 #include "parse.h"
 #include "nonroot/imgconfig.h"
 #include "imgconfig_internal.h"
+#include "jsonload.h"
 
 struct nr_imgconfig {
 	json_t *root;
@@ -87,7 +88,6 @@ static int check_types(json_t *root, nr_error *err)
 
 int nr_imgconfig_parse(nr_imgconfig **out, const char *json, size_t len, nr_error *err)
 {
-	json_error_t jerr;
 	json_t *root;
 	nr_imgconfig *cfg;
 	int error;
@@ -95,13 +95,8 @@ int nr_imgconfig_parse(nr_imgconfig **out, const char *json, size_t len, nr_erro
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(json, err);
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		if (json_error_code(&jerr) == json_error_out_of_memory)
-			return nr__error_oom(err);
-		return nr__error_set(err, NR_EINVALID, "config", (size_t)(jerr.line > 0 ? jerr.line : 0),
-			(size_t)(jerr.column > 0 ? jerr.column : 0), "image config: %s", jerr.text);
-	}
+	if ((error = nr__json_load(&root, json, len, "config", "image config: ", err)) < 0)
+		return error;
 	if ((error = check_types(root, err)) < 0) {
 		json_decref(root);
 		return error;

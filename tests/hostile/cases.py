@@ -819,3 +819,68 @@ CASES += [
      BH + ["--user", "root"], None, None, None),
 ]
 SLOW.add("passwd-add-passwd-10MiB+1")
+
+
+# ---- issue 18 class 1: JSON read as the Go tools read it (keys that collide case-insensitively) --
+# Go's encoding/json matches keys to struct fields case-insensitively (U+017F folds to 's', U+212A
+# to 'k') and the last match wins: runc would run {"User":"1654:1654","user":"0"} as uid 0.
+AUD = ["audit", "oci:{W}/img:latest"]
+
+
+def config_raw(text_fn):
+    """An image whose config blob is text_fn(default config JSON text)."""
+    def build(W):
+        t = o.base_tar()
+        cfg = {"architecture": "amd64", "os": "linux", "config": {"User": "1654:1654"},
+               "rootfs": {"type": "layers", "diff_ids": [o.sha(t)]}, "history": [{"created_by": "x"}]}
+        image(W, layers=[(o.MT_GZIP, o.gz(t), t)], raw_config=text_fn(json.dumps(cfg)))
+    return build
+
+
+def manifest_raw(text_fn):
+    def build(W):
+        L = layout(W)
+        image(W)
+        idx = json.load(open(os.path.join(L.path, "index.json")))
+        mpath = os.path.join(L.path, "blobs", "sha256", idx["manifests"][0]["digest"][7:])
+        md = L.blob(text_fn(open(mpath).read()), o.MT_MANIFEST)
+        md["annotations"] = idx["manifests"][0]["annotations"]
+        L.write_index({"schemaVersion": 2, "manifests": [md]})
+    return build
+
+
+def index_raw(text_fn):
+    def build(W):
+        L = layout(W)
+        image(W)
+        L.write_index(text_fn(open(os.path.join(L.path, "index.json")).read()))
+    return build
+
+
+CASES += [
+    ("json-fold-config-user", config_raw(lambda s: s.replace('"User": "1654:1654"}',
+                                                             '"User": "1654:1654", "user": "0"}')),
+     AUD, None, None, None),
+    ("json-fold-config-long-s", config_raw(lambda s: s.replace('"User": "1654:1654"}',
+                                                               '"User": "1654:1654", "U\\u017fer": "0"}')),
+     AUD, None, None, None),
+    ("json-fold-config-CONFIG", config_raw(lambda s: s[:-1] + ', "CONFIG": {"User": "0"}}'),
+     AUD, None, None, None),
+    ("json-fold-config-env", config_raw(lambda s: s.replace('"User": "1654:1654"}',
+                                                            '"User": "1654:1654", "Env": [], "env": ["A=1"]}')),
+     AUD, None, None, None),
+    ("json-fold-config-history-deep", config_raw(lambda s: s.replace('{"created_by": "x"}',
+                                                                     '{"created_by": "x", "Created_By": "y"}')),
+     AUD, None, None, None),
+    ("json-fold-manifest-layers", manifest_raw(lambda s: s[:-1] + ',"Layers":[]}'),
+     AUD, None, None, None),
+    ("json-fold-index-digest", index_raw(lambda s: s.replace('"digest":', '"Digest":"sha256:' + "0" * 64 +
+                                                             '","digest":', 1)),
+     AUD, None, None, None),
+    ("json-fold-bundle-process", bundle(json.dumps(CONFIG)[:-1] + ', "Process": {"user": {"uid": 0}}}',
+                                       passwd=APP),
+     BU, None, None, None),
+    ("json-fold-docker-manifest", lambda W: docker_archive(
+        W, lambda c: '[{"Config":"%s","RepoTags":["x:1"],"Layers":["layer.tar"],"layers":[]}]' % c),
+     DA, None, None, None),
+]
