@@ -350,27 +350,3 @@ void nr__nameset_dispose(nr__nameset *s)
 	s->v = NULL;
 	s->n = 0;
 }
-
-int nr__passwd_names(nr__nameset *s, const struct nr_passwd *pw)
-{
-	size_t i, n = nr_passwd_count(pw);
-
-	if (nr__nameset_init(s, n) < 0)
-		return NR_ENOMEM;
-	for (i = 0; i < n; i++)
-		nr__nameset_add(s, nr_passwd_entry(pw, i)->name);
-	nr__nameset_sort(s);
-	return 0;
-}
-
-int nr__group_names(nr__nameset *s, const struct nr_group *gr)
-{
-	size_t i, n = nr_group_count(gr);
-
-	if (nr__nameset_init(s, n) < 0)
-		return NR_ENOMEM;
-	for (i = 0; i < n; i++)
-		nr__nameset_add(s, nr_group_entry(gr, i)->name);
-	nr__nameset_sort(s);
-	return 0;
-}

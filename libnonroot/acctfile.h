@@ -105,13 +105,24 @@ void nr__nameset_add(nr__nameset *s, const char *name);      /* before sorting *
 void nr__nameset_sort(nr__nameset *s);
 bool nr__nameset_has(const nr__nameset *s, const char *name);
 void nr__nameset_dispose(nr__nameset *s);
-int nr__passwd_names(nr__nameset *s, const struct nr_passwd *pw);
-int nr__group_names(nr__nameset *s, const struct nr_group *gr);
 
 /* Source names of parsed files (for problems that point into another file). */
 struct nr_passwd;
 struct nr_group;
 const char *nr__passwd_source(const struct nr_passwd *pw);
 const char *nr__group_source(const struct nr_group *gr);
+
+/* The files' own checks (passwd.c, group.c); the cross-file part is a predicate so that
+ * neither file calls the other: accounts.c builds it from the other file (sorted lookups). */
+typedef bool (*nr__has_id_fn)(const void *ctx, uint32_t id);
+typedef bool (*nr__has_name_fn)(const void *ctx, const char *name);
+int nr__passwd_check(const struct nr_passwd *pw, nr__has_id_fn has_gid, const void *ctx,
+	nr_error **problems, size_t *count, nr_error *err);
+int nr__group_check(const struct nr_group *gr, nr__has_name_fn has_user, const void *ctx,
+	nr_error **problems, size_t *count, nr_error *err);
+
+/* accounts.c: sorted name sets of a file's entries (for cross-file checks in shadow.c too). */
+int nr__passwd_names(nr__nameset *s, const struct nr_passwd *pw);
+int nr__group_names(nr__nameset *s, const struct nr_group *gr);
 
 #endif

@@ -367,18 +367,11 @@ int nr_group_add_member(nr_group *gr, const char *group, const char *member, nr_
 	return 0;
 }
 
-int nr_group_next_free_gid(const nr_group *gr, uint32_t first, uint32_t last, uint32_t *gid,
-	nr_error *err)
-{
-	return nr_passwd_next_free_id(NULL, gr, first, last, gid, err);
-}
-
-int nr_group_check(const nr_group *gr, const struct nr_passwd *pw, nr_error **problems,
-	size_t *count, nr_error *err)
+int nr__group_check(const nr_group *gr, nr__has_name_fn has_user, const void *ctx,
+	nr_error **problems, size_t *count, nr_error *err)
 {
 	nr__problems p = { 0 };
 	nr__name_ref *refs = NULL;
-	nr__nameset users = { NULL, 0 };
 	size_t i, j;
 	const char *src;
 
@@ -390,10 +383,6 @@ int nr_group_check(const nr_group *gr, const struct nr_passwd *pw, nr_error **pr
 	src = gr->a.source;
 	if ((refs = nr__calloc(gr->n + 1, sizeof(*refs))) == NULL)
 		return nr__error_oom(err);
-	if (pw && nr__passwd_names(&users, pw) < 0) {
-		free(refs);
-		return nr__error_oom(err);
-	}
 	for (i = 0; i < gr->a.nlines; i++) {
 		const nr__aline *l = &gr->a.lines[i];
 		nr_error tmp = NR_ERROR_INIT;
@@ -426,14 +415,13 @@ int nr_group_check(const nr_group *gr, const struct nr_passwd *pw, nr_error **pr
 			if (nr_name_check(g->members[j], strlen(g->members[j]), &tmp) < 0)
 				nr__problem_add(&p, src, g->line, "group '%.64s': member %s", g->name,
 					tmp.message);
-			else if (pw && !nr__nameset_has(&users, g->members[j]))
+			else if (has_user && !has_user(ctx, g->members[j]))
 				nr__problem_add(&p, src, g->line, "group '%.64s': no user '%.64s'", g->name,
 					g->members[j]);
 		}
 	}
 	nr__report_duplicates(&p, src, refs, gr->n, "group name");
 	free(refs);
-	nr__nameset_dispose(&users);
 	nr__sort_problems(&p);
 	return nr__problems_finish(&p, problems, count, err);
 }

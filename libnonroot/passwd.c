@@ -327,48 +327,12 @@ int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err)
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-int nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, uint32_t first,
-	uint32_t last, uint32_t *id, nr_error *err)
-{
-	size_t npw = nr_passwd_count(pw), ngr = nr_group_count(gr), n = 0, i;
-	uint32_t *used, cand;
-
-	NR_ASSERT_ARG(id, err);
-	if ((used = nr__calloc(npw + ngr + 1, sizeof(*used))) == NULL)
-		return nr__error_oom(err);
-	for (i = 0; i < npw; i++)
-		used[n++] = nr_passwd_entry(pw, i)->uid;
-	for (i = 0; i < ngr; i++)
-		used[n++] = nr_group_entry(gr, i)->gid;
-	qsort(used, n, sizeof(*used), cmp_u32);
-	for (cand = first;; cand = first <= last ? cand + 1 : cand - 1) {
-		if (cand != UINT32_MAX && bsearch(&cand, used, n, sizeof(*used), cmp_u32) == NULL) {
-			free(used);
-			*id = cand;
-			return 0;
-		}
-		if (cand == last)
-			break;
-	}
-	free(used);
-	return nr__error_set(err, NR_ENOTFOUND, pw ? pw->a.source : NULL, 0, 0,
-		"no free id in %u-%u", first <= last ? first : last, first <= last ? last : first);
-}
-
-int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems,
-	size_t *count, nr_error *err)
+int nr__passwd_check(const nr_passwd *pw, nr__has_id_fn has_gid, const void *ctx,
+	nr_error **problems, size_t *count, nr_error *err)
 {
 	nr__problems p = { 0 };
 	nr__name_ref *refs = NULL;
-	uint32_t *gids = NULL;
-	size_t i, nrefs = 0, ngids = 0;
+	size_t i, nrefs = 0;
 	const char *src;
 
 	NR_ASSERT_ARG(problems, err);
@@ -379,15 +343,6 @@ int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems
 	src = pw->a.source;
 	if ((refs = nr__calloc(pw->n + 1, sizeof(*refs))) == NULL)
 		return nr__error_oom(err);
-	if (gr) {
-		if ((gids = nr__calloc(nr_group_count(gr) + 1, sizeof(*gids))) == NULL) {
-			free(refs);
-			return nr__error_oom(err);
-		}
-		for (i = 0; i < nr_group_count(gr); i++)
-			gids[ngids++] = nr_group_entry(gr, i)->gid;
-		qsort(gids, ngids, sizeof(*gids), cmp_u32);
-	}
 	for (i = 0; i < pw->a.nlines; i++) {
 		const nr__aline *l = &pw->a.lines[i];
 		nr_error tmp = NR_ERROR_INIT;
@@ -413,7 +368,7 @@ int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems
 		snprintf(nm, sizeof(nm), "%.*s", (int)(sc.l[0] > 64 ? 64 : sc.l[0]), sc.f[0]);
 		if (nr_name_check(sc.f[0], sc.l[0], &tmp) < 0)
 			nr__problem_add(&p, src, i + 1, "%s", tmp.message);
-		if (gr && bsearch(&sc.gid, gids, ngids, sizeof(*gids), cmp_u32) == NULL)
+		if (has_gid && !has_gid(ctx, sc.gid))
 			nr__problem_add(&p, src, i + 1, "user '%s': no group %u", nm, sc.gid);
 	}
 	for (i = 0; i < pw->n; i++) {
@@ -422,7 +377,6 @@ int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems
 	}
 	nr__report_duplicates(&p, src, refs, nrefs, "user name");
 	free(refs);
-	free(gids);
 	nr__sort_problems(&p);
 	return nr__problems_finish(&p, problems, count, err);
 }
