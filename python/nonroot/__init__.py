@@ -1,14 +1,18 @@
 """libnonroot for Python: make container images run as a non-root user.
 
 A thin layer over the C library (CFFI, API mode): every function maps types and turns a
-negative return code into a NonrootError subclass; owned C objects are freed by ffi.gc.
-"""
-from typing import Optional
+negative return code into a NonrootError subclass. Objects owning a C object (Image, Passwd,
+RootFS, ...) are made by factory functions (Image.open, Passwd.parse, ...), are context
+managers and have close(); otherwise the garbage collector frees them.
 
+    with nonroot.Image.open("oci:./app:latest") as img:
+        for finding in img.audit():
+            print(finding.level, finding.id, finding.message)
+"""
 from ._native import ffi, lib
-from .errors import (AlreadyExists, Conflict, DigestMismatch, InvalidArgument, InvalidInput,
-                     IOFailure, NonrootError, NotFound, OutOfMemory, OutOfRange, PathEscape,
-                     TooBig, Unsupported)
+from .errors import (AlreadyExists, Conflict, DigestMismatch, FileNotFound, InvalidArgument,
+                     InvalidInput, IOFailure, NonrootError, NotFound, OutOfMemory, OutOfRange,
+                     PathEscape, TooBig, Unsupported)
 from .imgconfig import ImageConfig, parse_port_key
 from .bundle import Bundle, BundleReport
 from .urls import (Binding, Bindings, PortMap, Url, effective_bindings, parse_url,
@@ -23,7 +27,7 @@ from .image import (LEVELS, Audit, AuditRule, BlobWriter, Descriptor, Finding, I
 __all__ = [
     "version", "strerror", "NonrootError", "InvalidInput", "NotFound", "OutOfRange",
     "IOFailure", "OutOfMemory", "AlreadyExists", "Conflict", "Unsupported", "DigestMismatch",
-    "TooBig", "PathEscape", "InvalidArgument",
+    "TooBig", "PathEscape", "InvalidArgument", "FileNotFound",
     "ImageConfig", "parse_port_key", "Bundle", "BundleReport",
     "Url", "Binding", "Bindings", "PortMap", "parse_url", "parse_urls", "effective_bindings",
     "urls_key_of", "rewrite_urls",
@@ -39,9 +43,9 @@ __version__ = "0.1.0"
 
 def version() -> str:
     """The version of the loaded libnonroot ("MAJOR.MINOR.PATCH")."""
-    return ffi.string(lib.nr_version()).decode("ascii")
+    return str(ffi.string(lib.nr_version()).decode("ascii"))
 
 
 def strerror(code: int) -> str:
     """The English name of an NR_E* code ("invalid input", ...)."""
-    return ffi.string(lib.nr_strerror(code)).decode("ascii")
+    return str(ffi.string(lib.nr_strerror(code)).decode("ascii"))

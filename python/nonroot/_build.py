@@ -16,6 +16,7 @@ NONROOT_PY_LINK=shared links libnonroot.so instead.
 import os
 import re
 import subprocess
+from typing import Any, Dict, List, Optional, Tuple
 
 from cffi import FFI
 
@@ -609,15 +610,15 @@ extern "Python" void _nr_py_scan_progress(size_t, size_t, uint64_t, uint64_t, vo
 """
 
 # NR_EXTERN functions deliberately not declared above, each with the reason.
-EXCLUDED = {
+EXCLUDED: Dict[str, str] = {
 }
 
 
-def _here():
+def _here() -> str:
     return os.path.dirname(os.path.abspath(__file__))
 
 
-def _pkg_config(*args, pkg="libnonroot"):
+def _pkg_config(*args: str, pkg: str = "libnonroot") -> Optional[str]:
     try:
         out = subprocess.run(["pkg-config"] + list(args) + pkg.split(), check=True,
                              capture_output=True, text=True).stdout.strip()
@@ -626,7 +627,7 @@ def _pkg_config(*args, pkg="libnonroot"):
     return out or None
 
 
-def _source_dir_of_build(build_dir):
+def _source_dir_of_build(build_dir: str) -> Optional[str]:
     cache = os.path.join(build_dir, "CMakeCache.txt")
     try:
         with open(cache, encoding="utf-8") as f:
@@ -645,7 +646,7 @@ def _source_dir_of_build(build_dir):
 _DEFAULT_DEPS = "jansson libarchive libcrypto zlib"
 
 
-def _link_deps(build_dir):
+def _link_deps(build_dir: Optional[str]) -> List[str]:
     """The linker arguments for libnonroot's own dependencies (shared system libraries)."""
     if build_dir:
         listed = os.path.join(build_dir, "python", "link-libs.txt")
@@ -659,7 +660,7 @@ def _link_deps(build_dir):
     return (_pkg_config("--libs", pkg=_DEFAULT_DEPS) or "").split()
 
 
-def locate():
+def locate() -> Tuple[str, str, Optional[str]]:
     """@return (include_dir, lib_dir, build_dir) of libnonroot; raises RuntimeError when the
     headers or the static library (libnonroot.a) are not found."""
     inc = os.environ.get("NONROOT_INCLUDE_DIR")
@@ -703,7 +704,7 @@ ffibuilder.cdef(CDEF)
 
 _inc, _lib, _build_dir = locate()
 if _SHARED:
-    _link = dict(library_dirs=[_lib], libraries=["nonroot"])
+    _link: Dict[str, Any] = dict(library_dirs=[_lib], libraries=["nonroot"])
 else:
     _link = dict(extra_objects=[os.path.join(_lib, "libnonroot.a")],
                  extra_link_args=["-Wl,--exclude-libs,ALL", "-Wl,--as-needed"]

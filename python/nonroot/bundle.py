@@ -1,15 +1,16 @@
 """OCI runtime bundles (bundle.h): harden config.json for a non-root run."""
 import json as _json
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from ._native import ffi, lib
-from ._util import Text, call, check_rc, cstr, new_object, owned_string, to_bytes, text
+from ._util import (Handle, Text, call, call_file, check_rc, cstr, new_object, owned_string,
+                    to_bytes, text)
 
 __all__ = ["Bundle", "BundleReport"]
 
 
 def _options(user: Optional[str], allow_low_ports: bool, unprivileged_port_start: int,
-             allow_root: bool, dry_run: bool):
+             allow_root: bool, dry_run: bool) -> Tuple[Any, Any]:
     opts = ffi.new("nr_bundle_harden_options *")
     check_rc(lib.nr_bundle_harden_options_init(opts, lib.NR_BUNDLE_HARDEN_OPTIONS_VERSION))
     # the char[] must outlive the call: returned with opts and held by the caller
@@ -22,58 +23,69 @@ def _options(user: Optional[str], allow_low_ports: bool, unprivileged_port_start
     return opts, keep
 
 
-class BundleReport:
+class BundleReport(Handle):
     """What hardening changed and what the bundle still grants."""
+    _factory = "Bundle.harden() / Bundle.harden_dir()"
 
-    def __init__(self, _ptr) -> None:
-        self._ptr = _ptr
+    def _repr_fields(self) -> str:
+        return "changes=%d written=%s" % (self.changes, self.written)
 
     @property
     def changes(self) -> int:
-        return lib.nr_bundle_report_changes(self._ptr)
+        """The number of changes made (or, in a dry run, that would be made)."""
+        return int(lib.nr_bundle_report_changes(self._ptr))
 
     @property
     def written(self) -> bool:
+        """Whether config.json was written."""
         return bool(lib.nr_bundle_report_written(self._ptr))
 
     def json(self) -> str:
+        """The report as JSON text."""
         return owned_string(lib.nr_bundle_report_json, self._ptr) or ""
 
     def text(self) -> str:
+        """The report as human-readable text."""
         return owned_string(lib.nr_bundle_report_text, self._ptr) or ""
 
     def to_dict(self) -> Dict[str, Any]:
-        return _json.loads(self.json())
+        """The report as a dict (json() parsed)."""
+        d: Dict[str, Any] = _json.loads(self.json())
+        return d
 
     def __str__(self) -> str:
         return self.text()
 
 
-def _report(fn, *args) -> BundleReport:
+def _report(fn: Callable[..., int], *args: Any) -> BundleReport:
     out = ffi.new("nr_bundle_report **")
-    call(fn, *args, out)
-    return BundleReport(ffi.gc(out[0], lib.nr_bundle_report_free))
+    (call_file if fn is lib.nr_bundle_harden_dir else call)(fn, *args, out)
+    return BundleReport._wrap(ffi.gc(out[0], lib.nr_bundle_report_free))
 
 
-class Bundle:
+class Bundle(Handle):
     """An OCI runtime bundle: its config.json (and directory, when opened from one)."""
-
-    def __init__(self, _ptr) -> None:
-        self._ptr = _ptr
+    _factory = "Bundle.open() / Bundle.parse()"
 
     @classmethod
     def open(cls, directory: str) -> "Bundle":
-        return cls(new_object(lib.nr_bundle_open, "nr_bundle", lib.nr_bundle_free,
-                              cstr(directory)))
+        """Read DIR/config.json (FileNotFound when it does not exist)."""
+        return cls._wrap(new_object(lib.nr_bundle_open, "nr_bundle", lib.nr_bundle_free,
+                                    cstr(directory), caller=call_file))
 
     @classmethod
     def parse(cls, config_json: Text, directory: Optional[str] = None) -> "Bundle":
+        """A bundle from config.json text (directory: where it would be saved)."""
         data = to_bytes(config_json)
-        return cls(new_object(lib.nr_bundle_parse, "nr_bundle", lib.nr_bundle_free,
-                              data, len(data), cstr(directory)))
+        return cls._wrap(new_object(lib.nr_bundle_parse, "nr_bundle", lib.nr_bundle_free,
+                                    data, len(data), cstr(directory)))
+
+    def _repr_fields(self) -> str:
+        return "root=%r" % (self.root_path,)
 
     @property
     def root_path(self) -> Optional[str]:
+        """root.path of config.json."""
         return text(lib.nr_bundle_root_path(self._ptr))
 
     def dump(self) -> str:
@@ -84,6 +96,7 @@ class Bundle:
         return self.dump()
 
     def save(self) -> None:
+        """Write config.json back (atomically) to the bundle directory."""
         call(lib.nr_bundle_save, self._ptr)
 
     def harden(self, user: Optional[str] = None, allow_low_ports: bool = False,

@@ -1,8 +1,10 @@
 """Container images (image.h): open, read verified blobs, scan the layer stack, write."""
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple,
+                    Optional, Tuple, Union)
 
 from ._native import ffi, lib
-from ._util import call, check_rc, cstr, new_object, text, to_bytes
+from ._util import (Handle, Progress, call, call_file, call_progress, check_rc, cstr,
+                    new_object, owned_bytes, text, to_bytes)
 from .imgconfig import ImageConfig
 from .urls import PortMap
 
@@ -16,19 +18,22 @@ _ENTRY_TYPES = {lib.NR_ENTRY_NONE: "none", lib.NR_ENTRY_REGULAR: "regular",
                 lib.NR_ENTRY_CHAR: "char", lib.NR_ENTRY_BLOCK: "block",
                 lib.NR_ENTRY_FIFO: "fifo"}
 
-ProgressFn = Callable[[int, int, int, int], None]
+ProgressFn = Callable[[int, int, int, int], object]
+"""progress(layer, nlayers, layer_bytes, layer_size): called while layers are read. An
+exception it raises is raised by the call it was given to (see Image.scan)."""
 
 
 class Descriptor(NamedTuple):
+    """An OCI content descriptor: media type, digest ("sha256:..."), size in bytes."""
     media_type: str
     digest: str
     size: int
 
 
-def _descriptor(d) -> Optional[Descriptor]:
+def _descriptor(d: Any) -> Optional[Descriptor]:
     if d == ffi.NULL:
         return None
-    return Descriptor(text(d.media_type) or "", text(d.digest) or "", d.size)
+    return Descriptor(text(d.media_type) or "", text(d.digest) or "", int(d.size))
 
 
 class ScanEntry(NamedTuple):
@@ -51,29 +56,38 @@ class ScanEntry(NamedTuple):
 
     @property
     def exists(self) -> bool:
+        """Whether the path exists in the final root filesystem."""
         return self.type != "none"
 
 
-def _entry(e) -> ScanEntry:
-    content = None if e.content == ffi.NULL else ffi.buffer(e.content, e.content_len)[:]
+def _entry(e: Any) -> ScanEntry:
+    content = None if e.content == ffi.NULL else bytes(ffi.buffer(e.content, e.content_len))
     return ScanEntry(text(e.path) or "", text(e.resolved), _ENTRY_TYPES.get(e.type, "?"),
-                     e.mode, e.uid, e.gid, e.size, e.mtime, content, text(e.link_target),
-                     text(e.hardlink), e.layer, bool(e.flags & lib.NR_SCAN_ENTRY_TOO_BIG),
+                     int(e.mode), int(e.uid), int(e.gid), int(e.size), int(e.mtime), content,
+                     text(e.link_target), text(e.hardlink), int(e.layer),
+                     bool(e.flags & lib.NR_SCAN_ENTRY_TOO_BIG),
                      bool(e.flags & lib.NR_SCAN_ENTRY_LOOP),
                      bool(e.flags & lib.NR_SCAN_ENTRY_NOTDIR))
 
 
-class ScanResult:
-    """Entries of the requested paths (in request order) and, on request, set-id files.
-    The entries are copied out of the C result, which is freed at once."""
+class ScanResult(Handle):
+    """Entries of the requested paths (in request order) and, on request, set-id files
+    (copies); the C result is kept for get() until close()."""
+    _factory = "Image.scan()"
+    entries: List[ScanEntry]
+    setid: List[ScanEntry]
 
-    def __init__(self, ptr) -> None:
-        self.entries: List[ScanEntry] = [_entry(lib.nr_scan_result_entry(ptr, k))
-                                         for k in range(lib.nr_scan_result_count(ptr))]
-        self.setid: List[ScanEntry] = [_entry(lib.nr_scan_result_setid(ptr, k))
-                                       for k in range(lib.nr_scan_result_setid_count(ptr))]
-        self._by_path: Dict[str, ScanEntry] = {e.path: e for e in self.entries}
-        self._ptr = ptr
+    @classmethod
+    def _new(cls, ptr: Any) -> "ScanResult":
+        self = cls._wrap(ptr)
+        self.entries = [_entry(lib.nr_scan_result_entry(ptr, k))
+                        for k in range(lib.nr_scan_result_count(ptr))]
+        self.setid = [_entry(lib.nr_scan_result_setid(ptr, k))
+                      for k in range(lib.nr_scan_result_setid_count(ptr))]
+        return self
+
+    def _repr_fields(self) -> str:
+        return "%d entries, %d set-id" % (len(self.entries), len(self.setid))
 
     def get(self, path: str) -> Optional[ScanEntry]:
         """The entry of a requested path (normalised like the request: "/etc/passwd" and
@@ -87,43 +101,34 @@ class ScanResult:
             raise KeyError(path)
         return e
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ScanEntry]:
         return iter(self.entries)
 
     def __len__(self) -> int:
         return len(self.entries)
 
 
-@ffi.def_extern()
-def _nr_py_scan_progress(layer, nlayers, layer_bytes, layer_size, payload):
-    fn = ffi.from_handle(payload)
-    try:
-        fn(layer, nlayers, layer_bytes, layer_size)
-    except Exception:  # pragma: no cover - an exception cannot cross the C frames
-        pass
+class BlobWriter(Handle):
+    """A new blob streamed into the image's staging area: write(), then finish(); close()
+    (or leaving a `with` block) discards an unfinished blob."""
+    _factory = "Image.blob_writer()"
+    _image: "Image"
 
-
-class BlobWriter:
-    """A new blob streamed into the image's staging area: write(), then finish()."""
-
-    def __init__(self, ptr) -> None:
-        self._ptr = ptr
+    def _repr_fields(self) -> str:
+        return "for %r" % (self._image._ref,)
 
     def write(self, data: bytes) -> None:
+        """Append data to the blob."""
+        self._image._ptr  # the image must still be open
         call(lib.nr_blob_writer_write, self._ptr, data, len(data))
 
     def finish(self) -> Tuple[str, int]:
         """(digest, size) of the finished blob."""
+        self._image._ptr
         digest = ffi.new("char[72]")
         size = ffi.new("uint64_t *")
         call(lib.nr_blob_writer_finish, self._ptr, digest, size)
-        return ffi.string(digest).decode("ascii"), size[0]
-
-    def __enter__(self) -> "BlobWriter":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        pass
+        return str(ffi.string(digest).decode("ascii")), int(size[0])
 
 
 class PatchChange(NamedTuple):
@@ -137,23 +142,42 @@ class PatchChange(NamedTuple):
     why: str
 
 
-class PatchReport:
+class _Copied:
+    """Base of the results copied out of a C object that is freed at once: no public
+    constructor."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("nonroot.%s objects are returned by Image methods, not constructed"
+                        % type(self).__name__)
+
+
+class PatchReport(_Copied):
     """The outcome of Image.patch(): the changes (copied), whether anything changed, and
     the uid/gid the image runs as afterwards."""
+    changes: List[PatchChange]
+    changed: bool
+    uid: int
+    gid: int
 
-    def __init__(self, ptr) -> None:
-        self.changes: List[PatchChange] = []
+    @classmethod
+    def _new(cls, ptr: Any) -> "PatchReport":
+        self = cls.__new__(cls)
+        self.changes = []
         for k in range(lib.nr_patch_report_count(ptr)):
             c = lib.nr_patch_report_change(ptr, k)
-            self.changes.append(PatchChange(c.manifest, text(c.platform) or "",
+            self.changes.append(PatchChange(int(c.manifest), text(c.platform) or "",
                                             text(c.what) or "", text(c.target) or "",
                                             text(c.before), text(c.after), text(c.why) or ""))
-        self.changed: bool = bool(lib.nr_patch_report_changed(ptr))
-        self.uid: int = lib.nr_patch_report_uid(ptr)
-        self.gid: int = lib.nr_patch_report_gid(ptr)
-        self._ptr = ptr
+        self.changed = bool(lib.nr_patch_report_changed(ptr))
+        self.uid = int(lib.nr_patch_report_uid(ptr))
+        self.gid = int(lib.nr_patch_report_gid(ptr))
+        return self
 
-    def __iter__(self):
+    def __repr__(self) -> str:
+        return "<nonroot.PatchReport changed=%s uid=%d gid=%d, %d changes>" % (
+            self.changed, self.uid, self.gid, len(self.changes))
+
+    def __iter__(self) -> Iterator[PatchChange]:
         return iter(self.changes)
 
     def __len__(self) -> int:
@@ -168,6 +192,7 @@ def _level(v: int) -> str:
 
 
 class AuditRule(NamedTuple):
+    """An audit rule's static metadata (as SARIF's reportingDescriptor)."""
     id: str
     name: str
     level: str
@@ -175,7 +200,7 @@ class AuditRule(NamedTuple):
     help: str
 
 
-def _rule(r) -> Optional[AuditRule]:
+def _rule(r: Any) -> Optional[AuditRule]:
     if r == ffi.NULL:
         return None
     return AuditRule(text(r.id) or "", text(r.name) or "", _level(r.level),
@@ -184,14 +209,18 @@ def _rule(r) -> Optional[AuditRule]:
 
 def audit_rules() -> List[AuditRule]:
     """Every audit rule (static metadata, as in SARIF's tool.driver.rules)."""
-    return [_rule(lib.nr_audit_rule_at(k)) for k in range(lib.nr_audit_rule_count())]
+    rules = [_rule(lib.nr_audit_rule_at(k)) for k in range(lib.nr_audit_rule_count())]
+    return [r for r in rules if r is not None]
 
 
 def audit_rule(rule_id: str) -> Optional[AuditRule]:
+    """The rule with this id ("NR001"), or None."""
     return _rule(lib.nr_audit_rule_find(cstr(rule_id)))
 
 
 class Finding(NamedTuple):
+    """One audit finding: rule id, level, where (manifest, platform, location), message and
+    the suggested fix."""
     id: str                   # "NR001"
     level: str                # "note", "warning", "error"
     manifest: int
@@ -201,68 +230,95 @@ class Finding(NamedTuple):
     fix: str
 
 
-class Audit:
+class Audit(_Copied):
     """The findings of Image.audit() (copied), per platform."""
+    platforms: List[str]
+    users: List[str]
+    findings: List[Finding]
+    max_level: str
 
-    def __init__(self, ptr) -> None:
-        self.platforms: List[str] = [text(lib.nr_audit_platform(ptr, i)) or ""
-                                     for i in range(lib.nr_audit_platform_count(ptr))]
-        self.users: List[str] = [text(lib.nr_audit_user(ptr, i)) or ""
-                                 for i in range(len(self.platforms))]
-        self.findings: List[Finding] = []
+    @classmethod
+    def _new(cls, ptr: Any) -> "Audit":
+        self = cls.__new__(cls)
+        self.platforms = [text(lib.nr_audit_platform(ptr, i)) or ""
+                          for i in range(lib.nr_audit_platform_count(ptr))]
+        self.users = [text(lib.nr_audit_user(ptr, i)) or ""
+                      for i in range(len(self.platforms))]
+        self.findings = []
         for k in range(lib.nr_audit_count(ptr)):
             f = lib.nr_audit_finding(ptr, k)
-            self.findings.append(Finding(text(f.id) or "", _level(f.level), f.manifest,
+            self.findings.append(Finding(text(f.id) or "", _level(f.level), int(f.manifest),
                                          text(f.platform) or "", text(f.location) or "",
                                          text(f.message) or "", text(f.fix) or ""))
-        self.max_level: str = _level(lib.nr_audit_max_level(ptr))
-        self._ptr = ptr
+        self.max_level = _level(lib.nr_audit_max_level(ptr))
+        return self
 
-    def __iter__(self):
+    def __repr__(self) -> str:
+        return "<nonroot.Audit max_level=%s, %d findings, platforms=%r>" % (
+            self.max_level, len(self.findings), self.platforms)
+
+    def __iter__(self) -> Iterator[Finding]:
         return iter(self.findings)
 
     def __len__(self) -> int:
         return len(self.findings)
 
 
-class Image:
+class Image(Handle):
     """An opened container image: oci:DIR[:TAG], oci-archive:FILE[:TAG],
-    docker-archive:FILE[:NAME:TAG], or a bare path."""
-
-    def __init__(self, ptr, ref: str) -> None:
-        self._ptr = ptr
-        self.ref = ref
+    docker-archive:FILE[:NAME:TAG], or a bare path. Use it as a context manager (or call
+    close()): closing frees it and removes the temporary directory an archive was unpacked
+    into."""
+    _factory = "Image.open()"
+    _ref = ""
 
     @classmethod
     def open(cls, ref: str, platform: Optional[str] = None,
              tmpdir: Optional[str] = None) -> "Image":
+        """Open an image reference; platform ("linux/amd64") picks one manifest of an index,
+        tmpdir is where archives are unpacked (default $TMPDIR). FileNotFound when the path
+        does not exist."""
         opts = ffi.new("nr_image_open_options *")
         check_rc(lib.nr_image_open_options_init(opts, lib.NR_IMAGE_OPEN_OPTIONS_VERSION))
         keep = [ffi.new("char[]", to_bytes(s)) if s is not None else ffi.NULL
                 for s in (platform, tmpdir)]
         opts.platform, opts.tmpdir = keep
-        return cls(new_object(lib.nr_image_open, "nr_image", lib.nr_image_free, cstr(ref),
-                              opts), ref)
+        img = cls._wrap(new_object(lib.nr_image_open, "nr_image", lib.nr_image_free,
+                                   cstr(ref), opts, caller=call_file))
+        img._ref = ref
+        return img
+
+    @property
+    def ref(self) -> str:
+        """The reference the image was opened from."""
+        return self._ref
+
+    def _repr_fields(self) -> str:
+        return "%r transport=%s manifests=%d" % (self._ref, self.transport, len(self))
 
     @property
     def transport(self) -> str:
+        """"oci", "oci-archive" or "docker-archive"."""
         return _TRANSPORTS.get(lib.nr_image_transport_of(self._ptr), "?")
 
     def __len__(self) -> int:
         """The number of manifests (platforms)."""
-        return lib.nr_image_count(self._ptr)
+        return int(lib.nr_image_count(self._ptr))
 
     @property
     def platforms(self) -> List[str]:
+        """The platform ("linux/amd64") of each manifest."""
         return [text(lib.nr_image_platform(self._ptr, i)) or "" for i in range(len(self))]
 
     def manifest_media_type(self, i: int = 0) -> Optional[str]:
+        """Manifest i's media type (OCI or Docker v2), None when i is out of range."""
         return text(lib.nr_image_manifest_media_type(self._ptr, i))
 
     def config_json(self, i: int = 0) -> Optional[str]:
+        """Manifest i's config blob as JSON text, None when i is out of range."""
         n = ffi.new("size_t *")
         p = lib.nr_image_config(self._ptr, i, n)
-        return None if p == ffi.NULL else ffi.buffer(p, n[0])[:].decode("utf-8")
+        return None if p == ffi.NULL else str(ffi.buffer(p, n[0])[:].decode("utf-8"))
 
     def config(self, i: int = 0) -> ImageConfig:
         """Manifest i's config, parsed for reading or editing (see set_config)."""
@@ -272,15 +328,19 @@ class Image:
         return ImageConfig.parse(data)
 
     def config_descriptor(self, i: int = 0) -> Optional[Descriptor]:
+        """Manifest i's config descriptor."""
         return _descriptor(lib.nr_image_config_descriptor(self._ptr, i))
 
     def layers(self, i: int = 0) -> List[Descriptor]:
-        return [_descriptor(lib.nr_image_layer(self._ptr, i, j))
-                for j in range(lib.nr_image_layer_count(self._ptr, i))]
+        """Manifest i's layer descriptors, bottom first."""
+        out = [_descriptor(lib.nr_image_layer(self._ptr, i, j))
+               for j in range(lib.nr_image_layer_count(self._ptr, i))]
+        return [d for d in out if d is not None]
 
     def scan(self, paths: Iterable[str], i: int = 0, content_max: int = 0,
              setid: bool = False, progress: Optional[ProgressFn] = None) -> ScanResult:
-        """The effective entries of paths in manifest i (one streaming pass)."""
+        """The effective entries of paths in manifest i (one streaming pass). An exception
+        raised by progress is raised here (no further progress calls are made)."""
         keep = [ffi.new("char[]", to_bytes(p)) for p in paths]
         arr = ffi.new("const char *[]", keep or [ffi.NULL])
         req = ffi.new("nr_scan_request *")
@@ -289,41 +349,41 @@ class Image:
         req.npaths = len(keep)
         req.content_max = content_max
         req.flags = lib.NR_SCAN_SETID if setid else 0
-        handle = None
-        if progress is not None:
-            handle = ffi.new_handle(progress)
-            req.progress = lib._nr_py_scan_progress
-            req.payload = handle
+        prog = _progress(req, progress)
         out = ffi.new("nr_scan_result **")
-        call(lib.nr_image_scan, self._ptr, i, req, out)
-        return ScanResult(ffi.gc(out[0], lib.nr_scan_result_free))
+        try:
+            call_progress(prog, lib.nr_image_scan, self._ptr, i, req, out)
+        finally:
+            res = ffi.gc(out[0], lib.nr_scan_result_free) if out[0] != ffi.NULL else None
+        return ScanResult._new(res)
 
     def read_file(self, path: str, i: int = 0) -> bytes:
         """The content of one effective regular file (symlinks followed), at most 10 MiB."""
         out = ffi.new("char **")
         n = ffi.new("size_t *")
         call(lib.nr_image_read_file, self._ptr, i, cstr(path), out, n)
-        try:
-            return ffi.buffer(out[0], n[0])[:]
-        finally:
-            lib.nr_free(out[0])
+        return owned_bytes(out, n)
 
     def blob_writer(self) -> BlobWriter:
-        return BlobWriter(new_object(lib.nr_blob_writer_open, "nr_blob_writer",
-                                     lib.nr_blob_writer_free, self._ptr))
+        """A writer of a new blob into this image (see BlobWriter)."""
+        w = BlobWriter._wrap(new_object(lib.nr_blob_writer_open, "nr_blob_writer",
+                                        lib.nr_blob_writer_free, self._ptr))
+        w._image = self
+        return w
 
     def add_blob(self, data: bytes) -> Tuple[str, int]:
         """Write data as a new blob: (digest, size)."""
-        w = self.blob_writer()
-        w.write(data)
-        return w.finish()
+        with self.blob_writer() as w:
+            w.write(data)
+            return w.finish()
 
-    def set_config(self, config, i: int = 0) -> None:
+    def set_config(self, config: Union[ImageConfig, str], i: int = 0) -> None:
         """Replace manifest i's config (an ImageConfig or JSON text)."""
         data = to_bytes(str(config))
         call(lib.nr_image_set_config, self._ptr, i, data, len(data))
 
     def add_layer(self, desc: Descriptor, i: int = 0) -> None:
+        """Append a layer (a blob written with blob_writer/add_blob) to manifest i."""
         d = ffi.new("nr_descriptor *")
         keep = (ffi.new("char[]", to_bytes(desc.media_type)),
                 ffi.new("char[]", to_bytes(desc.digest)))
@@ -333,33 +393,38 @@ class Image:
 
     def audit(self, threshold: int = 1024,
               progress: Optional[ProgressFn] = None) -> Audit:
-        """Audit every manifest; problems of the image are findings, not exceptions."""
+        """Audit every manifest; problems of the image are findings, not exceptions. An
+        exception raised by progress is raised here."""
         opts = ffi.new("nr_audit_options *")
         check_rc(lib.nr_audit_options_init(opts, lib.NR_AUDIT_OPTIONS_VERSION))
         opts.threshold = threshold
-        handle = None
-        if progress is not None:
-            handle = ffi.new_handle(progress)
-            opts.progress = lib._nr_py_scan_progress
-            opts.payload = handle
+        prog = _progress(opts, progress)
         out = ffi.new("nr_audit **")
-        call(lib.nr_image_audit, self._ptr, opts, out)
-        return Audit(ffi.gc(out[0], lib.nr_audit_free))
+        try:
+            call_progress(prog, lib.nr_image_audit, self._ptr, opts, out)
+        finally:
+            res = ffi.gc(out[0], lib.nr_audit_free) if out[0] != ffi.NULL else None
+        try:
+            return Audit._new(res)
+        finally:
+            ffi.release(res)
 
     def patch(self, user: Optional[str] = None, uid: Optional[int] = None,
               gid: Optional[int] = None, home: Optional[str] = None, no_home: bool = False,
-              shell: Optional[str] = None, ports=None, compat: bool = False,
-              dry_run: bool = False, mtime: Optional[int] = None,
+              shell: Optional[str] = None,
+              ports: Union[PortMap, str, Mapping[int, int], None] = None,
+              compat: bool = False, dry_run: bool = False, mtime: Optional[int] = None,
               progress: Optional[ProgressFn] = None) -> PatchReport:
         """Make every manifest run as a non-root user (in memory; write() saves it).
         Defaults: user "app", uid = gid = 1654, home /home/NAME, port map 80:8080,443:8443
         (ports: a PortMap, "FROM:TO,..." or {from: to}); compat keeps the current user and
-        adds the new ports alongside the old ones."""
+        adds the new ports alongside the old ones. An exception raised by progress is raised
+        here."""
         opts = ffi.new("nr_patch_options *")
         check_rc(lib.nr_patch_options_init(opts, lib.NR_PATCH_OPTIONS_VERSION))
-        keep = []
+        keep: List[Any] = []
 
-        def s(v):
+        def s(v: Optional[str]) -> Any:
             if v is None:
                 return ffi.NULL
             keep.append(ffi.new("char[]", to_bytes(v)))
@@ -375,13 +440,16 @@ class Image:
         opts.mode = lib.NR_PATCH_COMPAT if compat else lib.NR_PATCH_NONROOT
         opts.dry_run = int(dry_run)
         opts.mtime = -1 if mtime is None else mtime
-        if progress is not None:
-            keep.append(ffi.new_handle(progress))
-            opts.progress = lib._nr_py_scan_progress
-            opts.payload = keep[-1]
+        prog = _progress(opts, progress)
         out = ffi.new("nr_patch_report **")
-        call(lib.nr_image_patch, self._ptr, opts, out)
-        return PatchReport(ffi.gc(out[0], lib.nr_patch_report_free))
+        try:
+            call_progress(prog, lib.nr_image_patch, self._ptr, opts, out)
+        finally:
+            res = ffi.gc(out[0], lib.nr_patch_report_free) if out[0] != ffi.NULL else None
+        try:
+            return PatchReport._new(res)
+        finally:
+            ffi.release(res)
 
     def write(self, dest: Optional[str] = None, tag: Optional[str] = None) -> None:
         """Write the (edited) image in place (dest None, oci: only) or to another reference."""
@@ -390,3 +458,13 @@ class Image:
         keep = ffi.NULL if tag is None else ffi.new("char[]", to_bytes(tag))
         opts.tag = keep
         call(lib.nr_image_write, self._ptr, cstr(dest), opts)
+
+
+def _progress(opts: Any, fn: Optional[ProgressFn]) -> Optional[Progress]:
+    """Set opts.progress / opts.payload for a Python callable (kept alive by the result)."""
+    if fn is None:
+        return None
+    p = Progress(fn)
+    opts.progress = lib._nr_py_scan_progress
+    opts.payload = p.handle
+    return p

@@ -2,25 +2,30 @@
 from typing import List, Mapping, Optional, Tuple
 
 from ._native import ffi, lib
-from ._util import Text, call, cstr, new_object, owned_string, port_map, text, to_bytes
+from ._util import (Handle, Text, call, cstr, new_object, owned_string, port_map, strings,
+                    text, to_bytes)
 
 __all__ = ["ImageConfig", "parse_port_key"]
 
 
-class ImageConfig:
+class ImageConfig(Handle):
     """An OCI image config (or Docker v1 config) being read or edited.
     str(cfg) is the compact JSON (keys in their original order)."""
-
-    def __init__(self, _ptr) -> None:
-        self._ptr = _ptr
+    _factory = "ImageConfig.parse() / Image.config()"
 
     @classmethod
     def parse(cls, json: Text) -> "ImageConfig":
+        """Parse config JSON text."""
         data = to_bytes(json)
-        return cls(new_object(lib.nr_imgconfig_parse, "nr_imgconfig", lib.nr_imgconfig_free,
-                              data, len(data)))
+        return cls._wrap(new_object(lib.nr_imgconfig_parse, "nr_imgconfig",
+                                    lib.nr_imgconfig_free, data, len(data)))
+
+    def _repr_fields(self) -> str:
+        return "user=%r env=%d exposed=%r layers=%d" % (
+            self.user, len(self.env), self.exposed_ports, len(self.diff_ids))
 
     def serialize(self) -> str:
+        """The config as compact JSON (the same as str())."""
         return owned_string(lib.nr_imgconfig_serialize, self._ptr) or ""
 
     def __str__(self) -> str:
@@ -42,8 +47,8 @@ class ImageConfig:
     @property
     def env(self) -> List[str]:
         """config.Env as "NAME=VALUE" strings."""
-        return [text(lib.nr_imgconfig_env_at(self._ptr, i))
-                for i in range(lib.nr_imgconfig_env_count(self._ptr))]
+        return strings([text(lib.nr_imgconfig_env_at(self._ptr, i))
+                        for i in range(lib.nr_imgconfig_env_count(self._ptr))])
 
     def env_get(self, name: str) -> Optional[str]:
         """The value the runtime sees (the last entry wins); None when not set."""
@@ -56,8 +61,8 @@ class ImageConfig:
     @property
     def exposed_ports(self) -> List[str]:
         """config.ExposedPorts keys ("80/tcp", ...)."""
-        return [text(lib.nr_imgconfig_exposed_at(self._ptr, i))
-                for i in range(lib.nr_imgconfig_exposed_count(self._ptr))]
+        return strings([text(lib.nr_imgconfig_exposed_at(self._ptr, i))
+                        for i in range(lib.nr_imgconfig_exposed_count(self._ptr))])
 
     def map_exposed(self, ports: Mapping[int, int], keep_old: bool = False) -> int:
         """Map ExposedPorts through {from: to}; the number of keys added or removed."""
@@ -76,12 +81,14 @@ class ImageConfig:
 
     @property
     def diff_ids(self) -> List[str]:
-        return [text(lib.nr_imgconfig_diff_id_at(self._ptr, i))
-                for i in range(lib.nr_imgconfig_diff_id_count(self._ptr))]
+        """rootfs.diff_ids: one digest per layer, bottom first."""
+        return strings([text(lib.nr_imgconfig_diff_id_at(self._ptr, i))
+                        for i in range(lib.nr_imgconfig_diff_id_count(self._ptr))])
 
     @property
     def history_count(self) -> int:
-        return lib.nr_imgconfig_history_count(self._ptr)
+        """The number of history entries."""
+        return int(lib.nr_imgconfig_history_count(self._ptr))
 
     @property
     def history_in_step(self) -> bool:
@@ -101,4 +108,4 @@ def parse_port_key(key: str) -> Tuple[int, str]:
     port = ffi.new("uint16_t *")
     proto = ffi.new("const char **")
     call(lib.nr_imgconfig_parse_port_key, data, port, proto)
-    return port[0], text(proto[0]) or "tcp"
+    return int(port[0]), text(proto[0]) or "tcp"

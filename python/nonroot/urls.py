@@ -1,10 +1,10 @@
 """ASPNETCORE_URLS / HTTP(S)_PORTS as Kestrel reads them (urls.h)."""
 import ipaddress
 import os
-from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from ._native import ffi, lib
-from ._util import call, check_rc, cstr, new_object, text, to_bytes
+from ._util import Handle, call, check_rc, cstr, new_object, text, to_bytes
 
 __all__ = ["Url", "Binding", "Bindings", "PortMap", "parse_url", "parse_urls",
            "effective_bindings", "urls_key_of", "rewrite_urls"]
@@ -29,6 +29,7 @@ class Url(NamedTuple):
     address: Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]
 
     def is_privileged(self, threshold: int = 1024) -> bool:
+        """Whether binding it needs a privileged port (below threshold) on Linux."""
         u, _keep = _parse(self.url)
         return bool(lib.nr_url_is_privileged(u, threshold))
 
@@ -38,24 +39,24 @@ class Url(NamedTuple):
         call(lib.nr_url_validate, u, keep, len(keep))
 
 
-def _span(data: bytes, span) -> str:
+def _span(data: bytes, span: Any) -> str:
     return data[span.off:span.off + span.len].decode("utf-8", "surrogateescape")
 
 
-def _url(data: bytes, u) -> Url:
-    addr = None
+def _url(data: bytes, u: Any) -> Url:
+    addr: Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]] = None
     if u.family == 4:
         addr = ipaddress.IPv4Address(bytes(u.addr[0:4]))
     elif u.family == 6:
         addr = ipaddress.IPv6Address(bytes(u.addr[0:16]))
     return Url(data.decode("utf-8", "surrogateescape"), _span(data, u.scheme),
-               _span(data, u.host), u.port, _span(data, u.port_text),
+               _span(data, u.host), int(u.port), _span(data, u.port_text),
                _span(data, u.path_base), text(lib.nr_url_kind_name(u.kind)) or "?",
                bool(u.flags & lib.NR_URL_PORT_DEFAULTED),
                bool(u.flags & lib.NR_URL_PORT_FALLBACK), addr)
 
 
-def _parse(url: Union[str, bytes]):
+def _parse(url: Union[str, bytes]) -> Tuple[Any, bytes]:
     data = to_bytes(url)
     u = ffi.new("nr_url *")
     call(lib.nr_url_parse, u, data, len(data))
@@ -77,37 +78,51 @@ class Binding(NamedTuple):
 
     @property
     def scheme(self) -> str:
+        """The URL's scheme ("http", "https")."""
         return self.parsed.scheme
 
     @property
     def host(self) -> str:
+        """The URL's host text ("+", "*", "localhost", "[::1]", ...)."""
         return self.parsed.host
 
     @property
     def port(self) -> int:
+        """The port it binds."""
         return self.parsed.port
 
     @property
     def kind(self) -> str:
+        """The kind of host: "any", "localhost", "ip", "host", "unix", "pipe"."""
         return self.parsed.kind
 
 
-class Bindings:
-    """The effective bindings of an environment (nr_bindings_from_env)."""
+class Bindings(Handle):
+    """The effective bindings of an environment (effective_bindings())."""
+    _factory = "effective_bindings()"
+    source: str
+    bindings: List[Binding]
+    warnings: List[str]
+    any_privileged: bool
 
-    def __init__(self, _ptr) -> None:
-        self._ptr = _ptr
-        self.source: str = text(lib.nr_urls_source_name(lib.nr_bindings_source(_ptr))) or ""
-        self.bindings: List[Binding] = []
-        for i in range(lib.nr_bindings_count(_ptr)):
-            b = lib.nr_bindings_get(_ptr, i)
-            data = ffi.buffer(b.url, b.url_len)[:]
+    @classmethod
+    def _new(cls, ptr: Any) -> "Bindings":
+        self = cls._wrap(ptr)
+        self.source = text(lib.nr_urls_source_name(lib.nr_bindings_source(ptr))) or ""
+        self.bindings = []
+        for i in range(lib.nr_bindings_count(ptr)):
+            b = lib.nr_bindings_get(ptr, i)
+            data = bytes(ffi.buffer(b.url, b.url_len))
             self.bindings.append(Binding(data.decode("utf-8", "surrogateescape"),
                                          _url(data, b.parsed), bool(b.privileged),
                                          text(b.variable)))
-        self.warnings: List[str] = [text(lib.nr_bindings_warning(_ptr, i)) or ""
-                                    for i in range(lib.nr_bindings_warning_count(_ptr))]
-        self.any_privileged: bool = bool(lib.nr_bindings_any_privileged(_ptr))
+        self.warnings = [text(lib.nr_bindings_warning(ptr, i)) or ""
+                         for i in range(lib.nr_bindings_warning_count(ptr))]
+        self.any_privileged = bool(lib.nr_bindings_any_privileged(ptr))
+        return self
+
+    def _repr_fields(self) -> str:
+        return "source=%s %r" % (self.source, [b.url for b in self.bindings])
 
     def variable(self, key: str) -> Optional[Tuple[str, str]]:
         """(name, value) of the variable supplying key ("urls", "http_ports",
@@ -118,7 +133,7 @@ class Bindings:
             return None
         return text(name) or "", text(value[0]) or ""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Binding]:
         return iter(self.bindings)
 
     def __len__(self) -> int:
@@ -141,8 +156,8 @@ def effective_bindings(env: Optional[Mapping[str, str]] = None, threshold: int =
     opts.flags = 0 if unprefixed else lib.NR_URLS_NO_UNPREFIXED
     keep = [ffi.new("char[]", to_bytes(k) + b"=" + to_bytes(v)) for k, v in env.items()]
     envp = ffi.new("const char *[]", keep + [ffi.NULL])
-    return Bindings(new_object(lib.nr_bindings_from_env, "nr_bindings", lib.nr_bindings_free,
-                               envp, opts))
+    return Bindings._new(new_object(lib.nr_bindings_from_env, "nr_bindings",
+                                    lib.nr_bindings_free, envp, opts))
 
 
 def parse_urls(value: str, threshold: int = 1024) -> List[Binding]:
@@ -154,7 +169,7 @@ def parse_urls(value: str, threshold: int = 1024) -> List[Binding]:
 def urls_key_of(name: str) -> Optional[str]:
     """The key a variable name sets ("urls", "http_ports", "https_ports") or None."""
     data = to_bytes(name)
-    return _KEYS.get(lib.nr_urls_key_of(data, len(data)))
+    return _KEYS.get(int(lib.nr_urls_key_of(data, len(data))))
 
 
 class PortMap:
@@ -174,18 +189,24 @@ class PortMap:
 
     @classmethod
     def default(cls) -> "PortMap":
+        """The default map: 80:8080,443:8443."""
         return cls(None)
 
     def lookup(self, port: int) -> Optional[int]:
-        to = lib.nr_portmap_lookup(self._map, port)
+        """Where port is mapped to, None when it is not mapped."""
+        to = int(lib.nr_portmap_lookup(self._map, port))
         return None if to < 0 else to
 
     def to_dict(self) -> Dict[int, int]:
+        """The map as {from: to}."""
         e = self._map.entries
-        return {getattr(e[i], "from"): e[i].to for i in range(self._map.count)}
+        return {int(getattr(e[i], "from")): int(e[i].to) for i in range(self._map.count)}
 
     def __str__(self) -> str:
         return ",".join("%d:%d" % kv for kv in self.to_dict().items())
+
+    def __repr__(self) -> str:
+        return "nonroot.PortMap(%r)" % str(self)
 
 
 def rewrite_urls(name: str, value: str, port_map: Optional[Union[PortMap, str]] = None,
@@ -202,4 +223,4 @@ def rewrite_urls(name: str, value: str, port_map: Optional[Union[PortMap, str]] 
         new = ffi.buffer(out[0], n[0])[:].decode("utf-8", "surrogateescape")
     finally:
         lib.nr_free(out[0])
-    return new, changed
+    return str(new), changed

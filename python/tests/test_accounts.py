@@ -33,9 +33,11 @@ class FileCases(unittest.TestCase):
                     f = cls.parse(raw)
                     self.assertEqual(bytes(f), raw, "lossless")
                     want = read(os.path.join(d, "entries"), "rb").decode().split("\n")[:-1]
-                    self.assertEqual([entry_line(kind, e) for e in f], want)
-                    self.assertEqual(len(f), len(want))
-                    self.assertEqual(f.entries, list(f))
+                    self.assertEqual([entry_line(kind, e) for e in f.entries], want)
+                    self.assertEqual(len(f.entries), len(want))
+                    names = list(dict.fromkeys(e.name for e in f.entries))
+                    self.assertEqual(list(f), names)      # a mapping: the names, once each
+                    self.assertEqual(len(f), len(names))
                     probs = os.path.join(d, "problems")
                     other = {"passwd": ("group", nonroot.Group), "group": ("passwd", nonroot.Passwd),
                              "shadow": ("passwd", nonroot.Passwd),
@@ -139,9 +141,10 @@ class Api(unittest.TestCase):
         self.assertEqual(pw.find_uid(1654).name, "app")
         self.assertIsNone(pw.find_name("nobody"))
         self.assertIsNone(pw.find_uid(42))
-        self.assertEqual(pw[0].name, "root")
-        with self.assertRaises(IndexError):
-            pw[5]
+        self.assertEqual(pw.entries[0].name, "root")
+        self.assertEqual(pw["root"].uid, 0)
+        with self.assertRaises(KeyError):
+            pw["nobody"]
         self.assertEqual(pw.next_free_id(), 1000)
         self.assertEqual(pw.next_free_id(1654, 1660), 1655)
         self.assertEqual(pw.next_free_id(nonroot.SYS_ID_MAX, nonroot.SYS_ID_MIN), 999)

@@ -135,7 +135,7 @@ class OnDisk(unittest.TestCase):
         with self.assertRaises(nonroot.NotFound) as cm:
             self.harden_user(b.harden, user="nobody")
         self.assertIn("unable to find user nobody", str(cm.exception))
-        with self.assertRaises(nonroot.IOFailure):
+        with self.assertRaises(FileNotFoundError):
             nonroot.Bundle.open(os.path.join(self.dir, "missing"))
 
 

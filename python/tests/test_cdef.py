@@ -41,8 +41,13 @@ def build_constants():
     found = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id in ("CDEF", "EXCLUDED"):
-                found[node.targets[0].id] = ast.literal_eval(node.value)
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            target, value = node.target, node.value
+        else:
+            continue
+        if target.id in ("CDEF", "EXCLUDED"):
+            found[target.id] = ast.literal_eval(value)
     return found["CDEF"], found["EXCLUDED"]
 
 
