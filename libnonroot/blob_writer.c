@@ -54,7 +54,7 @@ int nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err)
 		w->tmp[10 + 2 * i] = hx[rnd[i] & 15];
 	}
 	w->tmp[9 + 2 * sizeof(rnd)] = '\0';
-	w->fd = openat(dfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	w->fd = openat(dfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (w->fd < 0) {
 		error = nr__error_errno(err, errno, w->tmp, "create staged blob");
 		goto fail;

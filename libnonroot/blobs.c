@@ -284,105 +284,206 @@ void nr__rmtree(const char *path)
 
 int nr__mkdirs_at(int dirfd, const char *rel, nr_error *err)
 {
-	char buf[4096];
-	size_t n = strlen(rel), i;
+	int fd = nr__dir_open_at(dirfd, rel, true, 0755, err);
 
-	if (n >= sizeof(buf))
-		return nr__error_set(err, NR_EINVALID, rel, 0, 0, "path too long");
-	memcpy(buf, rel, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (buf[i] == '/' || buf[i] == '\0') {
-			char c = buf[i];
-			buf[i] = '\0';
-			if (mkdirat(dirfd, buf, 0755) < 0 && errno != EEXIST)
-				return nr__error_errno(err, errno, buf, "mkdir");
-			buf[i] = c;
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+/* sha256 of everything in fd (read from offset 0 with pread; the offset is left alone). */
+static int fd_digest(int fd, char out[NR_DIGEST_SIZE], const char *source, nr_error *err)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hl = 0;
+	char *buf = NULL;
+	off_t off = 0;
+	int error = 0;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    (buf = nr__malloc(1u << 20)) == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	for (;;) {
+		ssize_t n = pread(fd, buf, 1u << 20, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = nr__error_errno(err, errno, source, "read");
+			goto done;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		off += n;
+	}
+	if (EVP_DigestFinal_ex(md, h, &hl) != 1 || hl != 32) {
+		error = nr__error_set(err, NR_ERROR, source, 0, 0, "sha256 failed");
+		goto done;
+	}
+	nr__md_to_digest(h, out);
+done:
+	free(buf);
+	EVP_MD_CTX_free(md);
+	return error;
+}
+
+/* Does regular file `leaf` in dfd (not followed if a symlink) hash to digest? */
+static bool existing_matches(int dfd, const char *leaf, const char *digest)
+{
+	char got[NR_DIGEST_SIZE];
+	struct stat st;
+	bool ok = false;
+	int fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fd_digest(fd, got, leaf, NULL) == 0)
+		ok = strcmp(got, digest) == 0;
+	close(fd);
+	return ok;
+}
+
+static int copy_fd(int in, int outfd, off_t size, const char *from, const char *to,
+	nr_error *err)
+{
+	off_t left = size, inoff = 0;
+	bool fallback = false;
+	int rc;
+
+	while (left > 0 && !fallback) {
+		ssize_t n = copy_file_range(in, &inoff, outfd, NULL, (size_t)left, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP &&
+			    errno != EINVAL)
+				return nr__error_errno(err, errno, to, "copy_file_range");
+			fallback = true;
+			break;
+		}
+		left -= n;
+	}
+	if (fallback) {
+		char buf[65536];
+		/* restart from the beginning: the output is truncated to what was copied */
+		if (ftruncate(outfd, 0) < 0 || lseek(outfd, 0, SEEK_SET) < 0)
+			return nr__error_errno(err, errno, to, "truncate");
+		inoff = 0;
+		for (;;) {
+			ssize_t n = pread(in, buf, sizeof(buf), inoff);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return nr__error_errno(err, errno, from, "read");
+			if (n == 0)
+				break;
+			inoff += n;
+			if ((rc = nr__write_all(outfd, buf, (size_t)n)) < 0)
+				return nr__error_errno(err, -rc, to, "write");
 		}
 	}
 	return 0;
 }
 
-int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to, nr_error *err)
+int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to,
+	const char *digest, nr_error *err)
 {
-	char tmp[4200];
-	const char *slash;
+	char tmp[320], got[NR_DIGEST_SIZE], proc[64];
+	const char *slash = strrchr(to, '/'), *leaf = slash ? slash + 1 : to;
 	struct stat st;
-	int in = -1, outfd = -1, error = 0;
+	int in = -1, outfd = -1, dfd = -1, error = 0;
+	bool have_tmp = false, linked = false;
 
-	if (fstatat(tofd, to, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-		return 0;   /* content-addressed: already there */
-	slash = strrchr(to, '/');
-	snprintf(tmp, sizeof(tmp), "%.*s.nr-tmp-%ld-%s", slash ? (int)(slash - to + 1) : 0, to,
-		(long)getpid(), slash ? slash + 1 : to);
-	unlinkat(tofd, tmp, 0);
-	if (linkat(fromfd, from, tofd, tmp, 0) == 0)
-		goto rename;
-	if ((in = openat(fromfd, from, O_RDONLY | O_CLOEXEC)) < 0)
-		return nr__error_errno(err, errno, from, "open");
+	if (slash) {
+		char dir[4096];
+		if ((size_t)(slash - to) >= sizeof(dir))
+			return nr__error_set(err, NR_EINVALID, to, 0, 0, "path too long");
+		memcpy(dir, to, (size_t)(slash - to));
+		dir[slash - to] = '\0';
+		dfd = nr__dir_open_at(tofd, dir, true, 0755, err);
+	} else {
+		dfd = nr__dir_open_at(tofd, "", false, 0, err);
+	}
+	if (dfd < 0)
+		return dfd;
+	/* Content-addressed: an existing target is reused only when it is what its name says. */
+	if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    (digest == NULL || existing_matches(dfd, leaf, digest)))
+		goto done;
+	/* The source is read through a symlink (its content is verified, never its name). */
+	if ((in = openat(fromfd, from, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
+		error = nr__error_errno(err, errno, from, "open");
+		goto done;
+	}
 	if (fstat(in, &st) < 0) {
 		error = nr__error_errno(err, errno, from, "stat");
 		goto done;
 	}
-	if ((outfd = openat(tofd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		error = nr__error_errno(err, errno, to, "create");
+	if (!S_ISREG(st.st_mode)) {
+		error = nr__error_set(err, NR_EINVALID, from, 0, 0, "not a regular file");
 		goto done;
 	}
-	{
-		off_t left = st.st_size;
-		bool fallback = false;
-		while (left > 0 && !fallback) {
-			ssize_t n = copy_file_range(in, NULL, outfd, NULL, (size_t)left, 0);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP &&
-				    errno != EINVAL) {
-					error = nr__error_errno(err, errno, to, "copy_file_range");
-					goto done;
-				}
-				fallback = true;
+	/*
+	 * A hard link shares the inode: only for a file nobody else may change (ours, not
+	 * group/other-writable), verified before it is linked. Anything else is copied into a
+	 * new file of ours and the copy is verified.
+	 */
+	if (st.st_uid == geteuid() && (st.st_mode & 022) == 0 &&
+	    (digest == NULL || ((error = fd_digest(in, got, from, err)) == 0 &&
+	     strcmp(got, digest) == 0))) {
+		int tries;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", in);
+		for (tries = 0; tries < 16 && !linked; tries++) {
+			if (nr__temp_name(tmp, sizeof(tmp), leaf) < 0)
 				break;
-			}
-			left -= n;
-		}
-		if (fallback) {
-			char buf[65536];
-			for (;;) {
-				ssize_t n = read(in, buf, sizeof(buf));
-				int rc;
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0) {
-					error = nr__error_errno(err, errno, from, "read");
-					goto done;
-				}
-				if (n == 0)
-					break;
-				if ((rc = nr__write_all(outfd, buf, (size_t)n)) < 0) {
-					error = nr__error_errno(err, -rc, to, "write");
-					goto done;
-				}
-			}
+			if (linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW) == 0 ||
+			    linkat(in, "", dfd, tmp, AT_EMPTY_PATH) == 0)
+				linked = have_tmp = true;
+			else if (errno != EEXIST)
+				break;
 		}
 	}
-	if (fsync(outfd) < 0) {
-		error = nr__error_errno(err, errno, to, "fsync");
+	if (error < 0)
+		goto done;
+	if (!linked) {
+		if ((outfd = nr__temp_create_at(dfd, leaf, 0600, true, tmp, sizeof(tmp), to,
+				err)) < 0) {
+			error = outfd;
+			goto done;
+		}
+		have_tmp = true;
+		if ((error = copy_fd(in, outfd, st.st_size, from, to, err)) < 0)
+			goto done;
+		if (digest && (error = fd_digest(outfd, got, to, err)) < 0)
+			goto done;
+		if (fchmod(outfd, 0644) < 0 || fsync(outfd) < 0) {
+			error = nr__error_errno(err, errno, to, "write");
+			goto done;
+		}
+	}
+	if (digest && strcmp(got, digest) != 0) {
+		error = nr__error_set(err, NR_EDIGEST, digest, 0, 0,
+			"blob content does not match its digest (content hashes to %s): %s", got, from);
 		goto done;
 	}
-	close(outfd);
-	outfd = -1;
-rename:
-	if (renameat(tofd, tmp, tofd, to) < 0) {
+	if (renameat(dfd, tmp, dfd, leaf) < 0) {
 		error = nr__error_errno(err, errno, to, "rename");
 		goto done;
 	}
+	have_tmp = false;
 done:
 	if (in >= 0)
 		close(in);
 	if (outfd >= 0)
 		close(outfd);
-	if (error < 0)
-		unlinkat(tofd, tmp, 0);
+	if (have_tmp)
+		unlinkat(dfd, tmp, 0);
+	if (dfd >= 0)
+		close(dfd);
 	return error;
 }
 

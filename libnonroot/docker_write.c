@@ -44,7 +44,8 @@ static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char
 	rawio *io = NULL;
 	struct archive *a = NULL;
 	struct archive_entry *e;
-	nr_buf tmpname = NR_BUF_INIT;
+	char tmp[320];
+	bool have_tmp = false;
 
 	if ((error = nr__locate(img, l->digest, &sfd, from, sizeof(from), err)) < 0)
 		return error;
@@ -56,18 +57,19 @@ static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char
 		if (strcmp(l->digest, want_diff) != 0)
 			return nr__error_set(err, NR_EINVALID, l->digest, 0, 0,
 				"uncompressed layer digest differs from its diff_id %s", want_diff);
-		return nr__file_copy_at(sfd, from, dfd, name, err);
+		return nr__file_copy_at(sfd, from, dfd, name, l->digest, err);
 	}
 	if ((io = nr__calloc(1, sizeof(*io))) == NULL)
 		return nr__error_oom(err);
 	io->err = err;
 	if ((error = nr__blob_stream_open(&io->bs, sfd, from, l->digest, l->size, err)) < 0)
 		goto done;
-	nr_buf_printf(&tmpname, "%s.nr-tmp", name);
-	if ((out = openat(dfd, tmpname.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		error = nr__error_errno(err, errno, name, "create");
+	if ((out = nr__temp_create_at(dfd, name, 0644, false, tmp, sizeof(tmp), name,
+			err)) < 0) {
+		error = out;
 		goto done;
 	}
+	have_tmp = true;
 	if ((a = archive_read_new()) == NULL) {
 		error = nr__error_oom(err);
 		goto done;
@@ -123,19 +125,20 @@ static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char
 			"uncompressed layer hashes to %s, the config's diff_id is %s", got, want_diff);
 		goto done;
 	}
-	if (fsync(out) < 0 || renameat(dfd, tmpname.ptr, dfd, name) < 0)
+	if (fsync(out) < 0 || renameat(dfd, tmp, dfd, name) < 0)
 		error = nr__error_errno(err, errno, name, "write");
+	else
+		have_tmp = false;
 done:
 	if (a)
 		archive_read_free(a);
 	if (out >= 0)
 		close(out);
-	if (error < 0 && tmpname.ptr)
-		unlinkat(dfd, tmpname.ptr, 0);
+	if (have_tmp)
+		unlinkat(dfd, tmp, 0);
 	if (io)
 		nr__blob_stream_free(io->bs);
 	free(io);
-	nr_buf_dispose(&tmpname);
 	return error;
 }
 
@@ -160,7 +163,7 @@ int nr__docker_entry(nr_image *img, int dfd, manifest *m, bool reuse, json_t **o
 	}
 	snprintf(cname, sizeof(cname), "%s.json", m->config_digest + 7);
 	if ((error = nr__locate(img, m->config_digest, &sfd, from, sizeof(from), err)) < 0 ||
-	    (error = nr__file_copy_at(sfd, from, dfd, cname, err)) < 0)
+	    (error = nr__file_copy_at(sfd, from, dfd, cname, m->config_digest, err)) < 0)
 		goto done;
 	if ((layers = json_array()) == NULL)
 		goto oom;

@@ -105,20 +105,98 @@ int nr__file_read_at(char **out, size_t *len, int dirfd, const char *name, int f
 	return error;
 }
 
-static int temp_name(char *out, size_t size, const char *name)
+int nr__temp_name(char *out, size_t size, const char *stem)
 {
-	unsigned char rnd[6];
+	static const char hx[] = "0123456789abcdef";
+	unsigned char rnd[12];
 	size_t i;
 	int n;
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return -1;
-	n = snprintf(out, size, ".%s.nr-", name);
+	n = snprintf(out, size, ".%.200s.nr-", stem);
 	if (n < 0 || (size_t)n + 2 * sizeof(rnd) + 1 > size)
 		return -1;
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(out + n + 2 * i, 3, "%02x", rnd[i]);
+	for (i = 0; i < sizeof(rnd); i++) {
+		out[n + 2 * i] = hx[rnd[i] >> 4];
+		out[n + 2 * i + 1] = hx[rnd[i] & 15];
+	}
+	out[n + 2 * sizeof(rnd)] = '\0';
 	return 0;
+}
+
+int nr__temp_create_at(int dirfd, const char *stem, mode_t mode, bool rw, char *name,
+	size_t size, const char *source, nr_error *err)
+{
+	int fd = -1, tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		if (nr__temp_name(name, size, stem) < 0)
+			return nr__error_set(err, NR_EIO, source, 0, 0, "cannot make a temp file name");
+		fd = openat(dirfd, name, (rw ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_CLOEXEC |
+			O_NOFOLLOW | O_NOCTTY, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return nr__error_errno(err, errno, source, "create temp file");
+	}
+	return nr__error_set(err, NR_EIO, source, 0, 0, "cannot create a temp file");
+}
+
+int nr__dir_open_at(int dirfd, const char *rel, bool create, mode_t mode, nr_error *err)
+{
+	char comp[256];
+	const char *p = rel, *end;
+	int fd, next;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return nr__error_errno(err, errno, rel, "open directory");
+	while (*p) {
+		size_t n;
+		struct stat st;
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		end = strchr(p, '/');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (n >= sizeof(comp)) {
+			close(fd);
+			return nr__error_set(err, NR_EINVALID, rel, 0, 0, "path component too long");
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			close(fd);
+			return nr__error_set(err, NR_EINVALID, rel, 0, 0, "'..' in a path");
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp, mode) < 0 && errno != EEXIST) {
+				int e = errno;
+				close(fd);
+				return nr__error_errno(err, e, rel, "mkdir");
+			}
+			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int e = errno;
+			bool link = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				S_ISLNK(st.st_mode);
+			close(fd);
+			if (link || e == ELOOP || e == ENOTDIR)
+				return nr__error_set(err, NR_EINVALID, rel, 0, 0,
+					"refusing to use '%s': %s", comp, link || e == ELOOP ?
+					"it is a symlink" : "it is not a directory");
+			return nr__error_errno(err, e, rel, "open directory");
+		}
+		close(fd);
+		fd = next;
+	}
+	return fd;
 }
 
 int nr__file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
@@ -126,7 +204,7 @@ int nr__file_write_atomic_at(int dirfd, const char *name, const void *data, size
 {
 	char tmp[512];
 	struct stat st;
-	int fd = -1, error = 0, rc, tries;
+	int fd = -1, error = 0, rc;
 	bool have_old;
 
 	if (source == NULL)
@@ -137,15 +215,9 @@ int nr__file_write_atomic_at(int dirfd, const char *name, const void *data, size
 	if (have_old && !S_ISREG(st.st_mode))
 		return nr__error_set(err, NR_EINVALID, source, 0, 0,
 			"refusing to replace a file that is not a regular file");
-	for (tries = 0; tries < 16 && fd < 0; tries++) {
-		if (temp_name(tmp, sizeof(tmp), name) < 0)
-			return nr__error_set(err, NR_EIO, source, 0, 0, "cannot make a temp file name");
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 && errno != EEXIST)
-			return nr__error_errno(err, errno, source, "create temp file");
-	}
-	if (fd < 0)
-		return nr__error_set(err, NR_EIO, source, 0, 0, "cannot create a temp file");
+	if ((fd = nr__temp_create_at(dirfd, name, 0600, false, tmp, sizeof(tmp), source,
+			err)) < 0)
+		return fd;
 	if ((rc = nr__write_all(fd, data, len)) < 0) {
 		error = nr__error_errno(err, -rc, source, "write");
 		goto fail;

@@ -9,6 +9,7 @@
 #ifndef NR_FILEIO_H
 #define NR_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,6 +28,25 @@ int nr__file_read_at(char **out, size_t *len, int dirfd, const char *name, int f
 	size_t max, const char *source, nr_error *err);
 int nr__fd_read_all(char **out, size_t *len, int fd, size_t max, const char *source,
 	nr_error *err);
+
+/*
+ * Open directory `rel` (components separated by '/') below `dirfd` without following a
+ * symlink at any component (each is opened O_NOFOLLOW|O_DIRECTORY relative to the previous
+ * one); with `create`, missing components are made with `mode`. A component that is a symlink
+ * or not a directory is refused (NR_EINVALID naming it). Returns a new fd or a negative code.
+ * "" or "." opens dirfd itself again.
+ */
+int nr__dir_open_at(int dirfd, const char *rel, bool create, mode_t mode, nr_error *err);
+
+/*
+ * Create a new file in `dirfd` under an unpredictable name ".<stem>.nr-<24 hex>" (getrandom)
+ * with O_EXCL|O_NOFOLLOW, so nothing planted under any name is ever opened or followed.
+ * `rw`: open it O_RDWR (else O_WRONLY). The name goes to name[size]. Returns the fd or a
+ * negative code naming `source`.
+ */
+int nr__temp_name(char *out, size_t size, const char *stem);
+int nr__temp_create_at(int dirfd, const char *stem, mode_t mode, bool rw, char *name,
+	size_t size, const char *source, nr_error *err);
 
 /* Atomically replace `name` (one path component) in directory `dirfd`. */
 int nr__file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,

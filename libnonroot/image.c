@@ -647,11 +647,17 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 			error = nr__write_layout(img, img->dirfd, true, tag, new_index, tops, ntops, err);
 			goto done;
 		}
-		if (mkdir(dpath, 0755) < 0 && errno != EEXIST) {
+		/* A directory made here is opened without following a link (one planted in
+		 * its place is refused); an existing one is the user's to name. */
+		if (mkdir(dpath, 0755) == 0)
+			dfd = open(dpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		else if (errno == EEXIST)
+			dfd = open(dpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		else {
 			error = nr__error_errno(err, errno, dpath, "mkdir");
 			goto done;
 		}
-		if ((dfd = open(dpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (dfd < 0) {
 			error = nr__error_errno(err, errno, dpath, "open");
 			goto done;
 		}

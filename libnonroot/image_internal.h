@@ -76,12 +76,19 @@ int nr__staging_put(nr__staging *st, const void *data, size_t len,
 bool nr__staging_has(nr__staging *st, const char *digest, uint64_t *size);
 void nr__staging_dispose(nr__staging *st);
 
-/* Copy file `from` (in dirfd `fromfd`) to `to` (in dirfd `tofd`), hardlink first, then
- * copy_file_range, then read/write; the target appears atomically (temp + rename) and is
- * fsync'ed. Existing target: left alone (content-addressed). */
-int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to, nr_error *err);
+/*
+ * Copy file `from` (in dirfd `fromfd`, symlinks followed: the content counts) to `to` (in
+ * dirfd `tofd`; its directories opened and made without following symlinks). A hard link
+ * when the source is ours and not group/other-writable, else copy_file_range, else
+ * read/write into a new temp file (random name, O_EXCL|O_NOFOLLOW); the target appears
+ * atomically (rename). With `digest`, what is linked or copied must hash to it (NR_EDIGEST)
+ * and an existing target is reused only when it hashes to it (else replaced); without, an
+ * existing regular target is left alone.
+ */
+int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to,
+	const char *digest, nr_error *err);
 
-/* mkdir -p of a relative path under dirfd (0755). */
+/* mkdir -p of a relative path under dirfd (0755), refusing symlinked components. */
 int nr__mkdirs_at(int dirfd, const char *rel, nr_error *err);
 
 /* Remove a directory tree (no symlink following). */

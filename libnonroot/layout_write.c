@@ -3,6 +3,7 @@
  * new manifests, index.json and tags.
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -82,7 +83,7 @@ static int copy_blob(nr_image *img, int dst, const char *digest, nr_error *err)
 			nr__error_set(err, NR_ENOTFOUND, digest, 0, 0, "blob missing from the layout");
 	if ((error = nr__mkdirs_at(dst, "blobs/sha256", err)) < 0)
 		return error;
-	return nr__file_copy_at(sfd, from, dst, to, err);
+	return nr__file_copy_at(sfd, from, dst, to, digest, err);
 }
 
 /* Is this blob used by a manifest of the opened image (or staged)? */
@@ -354,7 +355,8 @@ int nr__write_layout(nr_image *img, int dfd, bool same, const char *tag, json_t 
 			return error;
 	{
 		/* the new blobs' directory entries are durable before index.json names them */
-		int bfd = openat(dfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int bfd = openat(dfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
 		if (bfd >= 0) {
 			fsync(bfd);
 			close(bfd);
@@ -374,9 +376,13 @@ int nr__write_layout(nr_image *img, int dfd, bool same, const char *tag, json_t 
 		} else {
 			char *text = NULL;
 			size_t len;
-			nr_error e2 = NR_ERROR_INIT;
-			if (nr__file_read_at(&text, &len, dfd, "index.json", O_NOFOLLOW,
-					NR_JSON_BLOB_MAX, "index.json", &e2) == 0) {
+			struct stat st;
+			/* An existing index.json is kept and added to, never silently replaced:
+			 * one that cannot be read (too big, not a regular file) is an error. */
+			if (fstatat(dfd, "index.json", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+				if ((error = nr__file_read_at(&text, &len, dfd, "index.json",
+						O_NOFOLLOW, NR_JSON_BLOB_MAX, "index.json", err)) < 0)
+					return error;
 				error = nr__json_parse(&idx, text, len, "index.json", err);
 				free(text);
 				if (error < 0)

@@ -15,13 +15,25 @@
 #include "image_model.h"
 #include "fileio.h"
 
-/* Clone the unpacked tree into dir `to` with hard links (no symlinks exist in it). */
+/* "sha256:<hex>" when rel names a blob of a layout (blobs/sha256/<64 hex>), else NULL. */
+static const char *blob_digest(const char *rel, char out[NR_DIGEST_SIZE])
+{
+	const char *p = strstr(rel, "blobs/sha256/");
+
+	if (p == NULL || (p != rel && p[-1] != '/'))
+		return NULL;
+	snprintf(out, NR_DIGEST_SIZE, "sha256:%.64s", p + 13);
+	return strlen(p + 13) == 64 && nr__digest_check(out, NULL, NULL, NULL) == 0 ? out : NULL;
+}
+
+/* Clone the unpacked tree into dir `to` with hard links (no symlinks exist in it); blobs
+ * are verified against their names. */
 int nr__clone_tree(int from, int to, const char *rel, nr_error *err)
 {
 	DIR *d;
 	struct dirent *de;
 	int fd, error = 0;
-	char sub[4096];
+	char sub[4096], digest[NR_DIGEST_SIZE];
 
 	fd = openat(from, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
@@ -42,7 +54,8 @@ int nr__clone_tree(int from, int to, const char *rel, nr_error *err)
 			else
 				error = nr__clone_tree(from, to, sub, err);
 		} else if (S_ISREG(st.st_mode)) {
-			error = nr__file_copy_at(from, sub, to, sub, err);
+			error = nr__file_copy_at(from, sub, to, sub, blob_digest(sub, digest),
+				err);
 		}
 	}
 	closedir(d);
@@ -56,12 +69,28 @@ typedef struct tarw {
 	nr_error *err;
 } tarw;
 
+/* A leftover temp file of nr__temp_create_at (".<stem>.nr-<24 hex>"). */
+static bool is_temp_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] == '.' && n > 29 && memcmp(name + n - 28, ".nr-", 4) == 0 &&
+		strspn(name + n - 24, "0123456789abcdef") == 24;
+}
+
+/* A layout blob: always written as a regular file (its content), never as a link. */
+static bool is_blob_name(const char *name)
+{
+	return strncmp(name, "blobs/", 6) == 0 || strstr(name, "/blobs/") != NULL;
+}
+
 static const member *find_member(const nr_image *img, const char *name)
 {
 	size_t i;
 
 	for (i = 0; img && i < img->nmembers; i++)
-		if (img->members[i].type != 'f' && strcmp(img->members[i].name, name) == 0)
+		if (img->members[i].type != 'f' && !is_blob_name(img->members[i].name) &&
+		    strcmp(img->members[i].name, name) == 0)
 			return &img->members[i];
 	return NULL;
 }
@@ -88,7 +117,7 @@ static int tar_dir(tarw *t, const char *rel)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (strncmp(de->d_name, ".nr-tmp-", 8) == 0 || strstr(de->d_name, ".nr-tmp-"))
+		if (is_temp_name(de->d_name))
 			continue;
 		if (nr__array_grow((void **)&names, &an, n + 1, sizeof(char *)) < 0 ||
 		    (names[n] = nr__strdup(de->d_name)) == NULL) {
@@ -166,20 +195,36 @@ static int tar_dir(tarw *t, const char *rel)
 int nr__tar_tree(int dfd, nr_image *links, const char *path, nr_error *err)
 {
 	tarw t;
-	nr_buf tmp = NR_BUF_INIT;
+	char tmp[320];
+	const char *slash = strrchr(path, '/'), *leaf = slash ? slash + 1 : path;
 	size_t i;
-	int error = 0, fd = -1;
+	int error = 0, fd = -1, pfd = -1;
+	bool have_tmp = false;
 
 	memset(&t, 0, sizeof(t));
 	t.dfd = dfd;
 	t.img = links;
 	t.err = err;
-	if (nr_buf_printf(&tmp, "%s.nr-tmp-%ld", path, (long)getpid()) < 0)
-		return nr__error_oom(err);
-	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		error = nr__error_errno(err, errno, path, "create");
+	if (*leaf == '\0')
+		return nr__error_set(err, NR_EINVALID, path, 0, 0, "not a file name");
+	/* The temp file: a new file with a random name next to the destination (whose
+	 * directory may be writable by others), renamed over it when complete. */
+	if (slash) {
+		char *dir = nr__strndup(path, slash == path ? 1 : (size_t)(slash - path));
+		if (dir == NULL)
+			return nr__error_oom(err);
+		pfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(dir);
+	} else {
+		pfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (pfd < 0)
+		return nr__error_errno(err, errno, path, "open directory");
+	if ((fd = nr__temp_create_at(pfd, leaf, 0644, false, tmp, sizeof(tmp), path, err)) < 0) {
+		error = fd;
 		goto done;
 	}
+	have_tmp = true;
 	if ((t.a = archive_write_new()) == NULL) {
 		error = nr__error_oom(err);
 		goto done;
@@ -195,7 +240,19 @@ int nr__tar_tree(int dfd, nr_image *links, const char *path, nr_error *err)
 	for (i = 0; links && i < links->nmembers; i++) {
 		member *mb = &links->members[i];
 		struct archive_entry *e;
-		if (mb->type == 'f' || !mb->done)
+		if (mb->type == 'f')
+			continue;
+		if (is_blob_name(mb->name)) {
+			if (!mb->done) {
+				/* a link to nothing in the archive: the blob is not there */
+				error = nr__error_set(err, NR_EINVALID, mb->name, 0, 0,
+					"blob is a link to '%s', which is not a file in the archive",
+					mb->link);
+				goto done;
+			}
+			continue;   /* written as a regular file by tar_dir */
+		}
+		if (!mb->done)
 			continue;
 		if ((e = archive_entry_new()) == NULL) {
 			error = nr__error_oom(err);
@@ -228,15 +285,18 @@ int nr__tar_tree(int dfd, nr_image *links, const char *path, nr_error *err)
 		error = nr__error_errno(err, errno, path, "fsync");
 		goto done;
 	}
-	if (rename(tmp.ptr, path) < 0)
+	if (renameat(pfd, tmp, pfd, leaf) < 0)
 		error = nr__error_errno(err, errno, path, "rename");
+	else
+		have_tmp = false;
 done:
 	if (t.a)
 		archive_write_free(t.a);
 	if (fd >= 0)
 		close(fd);
-	if (error < 0)
-		unlink(tmp.ptr);
-	nr_buf_dispose(&tmp);
+	if (have_tmp)
+		unlinkat(pfd, tmp, 0);
+	if (pfd >= 0)
+		close(pfd);
 	return error;
 }

@@ -1,6 +1,8 @@
 /*
  * test_blobs.c: digests, verified blob reads, the staging area and file copies.
  */
+#include <dirent.h>
+
 #include "imgtest.h"
 
 #define EMPTY_SHA "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -108,17 +110,93 @@ static void test_copy(void)
 	write_abs(path, "content", 7);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	CU_ASSERT_EQUAL(nr__mkdirs_at(dfd, "a/b/c", &err), 0);
-	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "src", dfd, "a/b/c/dst", &err), 0);
+	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "src", dfd, "a/b/c/dst", NULL, &err), 0);
 	snprintf(path, sizeof(path), "%s/a/b/c/dst", dir);
 	buf = read_abs(path, &len);
 	CU_ASSERT_STRING_EQUAL(buf, "content");
 	free(buf);
 	/* an existing target is left alone (content-addressed) */
-	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "missing", dfd, "a/b/c/dst", &err), 0);
-	CU_ASSERT_NOT_EQUAL(nr__file_copy_at(dfd, "missing", dfd, "a/x", &err), 0);
+	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "missing", dfd, "a/b/c/dst", NULL, &err), 0);
+	CU_ASSERT_NOT_EQUAL(nr__file_copy_at(dfd, "missing", dfd, "a/x", NULL, &err), 0);
 	close(dfd);
 	nrtest_rmtree(dir);
 	free(dir);
+}
+
+/* With a digest: an existing target is verified before reuse (a planted same-named file is
+ * replaced), a source that does not hash to the digest is refused, nothing is left behind. */
+static void test_copy_verified(void)
+{
+	char *dir = nrtest_tmpdir(), path[4096], *buf;
+	nr_error err = NR_ERROR_INIT;
+	size_t len;
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/src", dir);
+	write_abs(path, "abc", 3);
+	snprintf(path, sizeof(path), "%s/bad", dir);
+	write_abs(path, "abd", 3);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	CU_ASSERT_EQUAL(nr__mkdirs_at(dfd, "out", &err), 0);
+	snprintf(path, sizeof(path), "%s/out/dst", dir);
+	write_abs(path, "xyz", 3);   /* planted: right name, wrong content */
+	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "src", dfd, "out/dst", ABC_SHA, &err), 0);
+	buf = read_abs(path, &len);
+	CU_ASSERT_STRING_EQUAL(buf, "abc");
+	free(buf);
+	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "bad", dfd, "out/new", ABC_SHA, &err), NR_EDIGEST);
+	snprintf(path, sizeof(path), "%s/out/new", dir);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+	/* a source that is not ours is copied (not linked) and the copy verified */
+	snprintf(path, sizeof(path), "%s/src", dir);
+	CU_ASSERT_EQUAL(chmod(path, 0666), 0);
+	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "src", dfd, "out/copy", ABC_SHA, &err), 0);
+	{
+		struct stat a, b;
+		CU_ASSERT_EQUAL(fstatat(dfd, "src", &a, 0), 0);
+		CU_ASSERT_EQUAL(fstatat(dfd, "out/copy", &b, 0), 0);
+		CU_ASSERT_NOT_EQUAL(a.st_ino, b.st_ino);
+		CU_ASSERT_EQUAL(b.st_mode & 07777, 0644);
+	}
+	{
+		/* only the two targets are in out/: no temp file left */
+		DIR *d = opendir(strcat(strcpy(path, dir), "/out"));
+		struct dirent *de;
+		int n = 0;
+		while (d && (de = readdir(d)) != NULL)
+			n += de->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		CU_ASSERT_EQUAL(n, 2);
+	}
+	close(dfd);
+	nrtest_rmtree(dir);
+	free(dir);
+}
+
+/* Directories on the way to a target are never followed through a symlink. */
+static void test_copy_no_symlinked_dirs(void)
+{
+	char *dir = nrtest_tmpdir(), *outside = nrtest_tmpdir(), path[4096];
+	nr_error err = NR_ERROR_INIT;
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/src", dir);
+	write_abs(path, "abc", 3);
+	snprintf(path, sizeof(path), "%s/blobs", dir);
+	CU_ASSERT_EQUAL(symlink(outside, path), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	CU_ASSERT_EQUAL(nr__mkdirs_at(dfd, "blobs/sha256", &err), NR_EINVALID);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "symlink"));
+	nr_error_clear(&err);
+	CU_ASSERT_EQUAL(nr__file_copy_at(dfd, "src", dfd, "blobs/x", ABC_SHA, &err), NR_EINVALID);
+	snprintf(path, sizeof(path), "%s/x", outside);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+	close(dfd);
+	nrtest_rmtree(dir);
+	nrtest_rmtree(outside);
+	free(dir);
+	free(outside);
 }
 
 static CU_TestInfo tests[] = {
@@ -127,6 +205,8 @@ static CU_TestInfo tests[] = {
 	{ "verified blob read", test_blob_read },
 	{ "staging", test_staging_and_writer },
 	{ "file copy", test_copy },
+	{ "file copy verifies against the digest", test_copy_verified },
+	{ "file copy never follows symlinked dirs", test_copy_no_symlinked_dirs },
 	CU_TEST_INFO_NULL
 };
 
