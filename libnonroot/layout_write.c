@@ -268,7 +268,7 @@ int nr__prepare(nr_image *img, json_t **new_index, json_t **tops, nr_error *err)
 	}
 	for (k = 0; k < img->nnx; k++) {
 		char digest[NR_DIGEST_SIZE];
-		uint64_t size;
+		uint64_t size = 0;
 		if (!nx_changed[k])
 			continue;
 		if ((error = stage_json(img, nxs[k], digest, &size, err)) < 0)
