@@ -16,12 +16,178 @@
 /* Java: org.libnonroot.NonrootNative (functions), NonrootJNI; the facade is NonRoot. */
 %module(jniclassname="NonrootJNI") NonrootNative
 #else
-%module nonroot
+/* Perl: package Nonroot (Nonroot.pm + auto/Nonroot/Nonroot.so), errors are Nonroot::Error */
+%module Nonroot
 #endif
 
 %{
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <nonroot.h>
+
+/* ---- strings set on struct fields from the target language -------------------------------
+ * SWIG's default setter of a `const char *` field mallocs a copy and never frees it (a leak
+ * per set). Here every such copy is recorded with the address of the field it was stored in:
+ * setting the field again frees the previous copy, and the struct's destructor frees the
+ * copies stored in it (nr_swig_release over its address range). Strings the library put in a
+ * field (defaults of *_options_init, entries) are not recorded and never freed here. */
+typedef struct { const char **field; char *copy; } nr_swig_str;
+static nr_swig_str *nr_swig_strs;
+static size_t nr_swig_nstrs, nr_swig_cap;
+static pthread_mutex_t nr_swig_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void nr_swig_forget(const char **field)
+{
+	size_t i;
+	for (i = nr_swig_nstrs; i-- > 0;) {
+		if (nr_swig_strs[i].field == field) {
+			free(nr_swig_strs[i].copy);
+			nr_swig_strs[i] = nr_swig_strs[--nr_swig_nstrs];
+		}
+	}
+}
+
+/* *field = a copy of value (NULL for NULL), owned by the struct; 0, or -1 out of memory. */
+static int nr_swig_set_str(const char **field, const char *value)
+{
+	char *copy = NULL;
+	int rc = 0;
+
+	if (value != NULL) {
+		size_t n = strlen(value) + 1;
+		if ((copy = (char *)malloc(n)) == NULL)
+			return -1;
+		memcpy(copy, value, n);
+	}
+	pthread_mutex_lock(&nr_swig_lock);
+	nr_swig_forget(field);
+	if (copy != NULL && nr_swig_nstrs == nr_swig_cap) {
+		size_t cap = nr_swig_cap ? nr_swig_cap * 2 : 64;
+		nr_swig_str *grown = (nr_swig_str *)realloc(nr_swig_strs, cap * sizeof *grown);
+		if (grown == NULL) {
+			free(copy);
+			copy = NULL;
+			rc = -1;
+		} else {
+			nr_swig_strs = grown;
+			nr_swig_cap = cap;
+		}
+	}
+	if (copy != NULL)
+		nr_swig_strs[nr_swig_nstrs++] = (nr_swig_str){ field, copy };
+	*field = copy;
+	pthread_mutex_unlock(&nr_swig_lock);
+	return rc;
+}
+
+/* Free the copies stored in the fields of the object at [base, base + size). */
+static void nr_swig_release(const void *base, size_t size)
+{
+	const char *lo = (const char *)base, *hi = lo + size;
+	size_t i;
+
+	pthread_mutex_lock(&nr_swig_lock);
+	for (i = nr_swig_nstrs; i-- > 0;) {
+		const char *f = (const char *)nr_swig_strs[i].field;
+		if (f >= lo && f < hi) {
+			free(nr_swig_strs[i].copy);
+			nr_swig_strs[i] = nr_swig_strs[--nr_swig_nstrs];
+		}
+	}
+	pthread_mutex_unlock(&nr_swig_lock);
+}
+
+/* ---- borrowed structs are copied out ------------------------------------------------------
+ * nr_passwd_entry(pw, i) and the like return a pointer into their owner; a target-language
+ * object holding it would dangle once the owner is closed (a JVM crash, an invalid read in
+ * Perl). These functions return an owned deep copy instead (its strings recorded as above),
+ * freed by the copy's own destructor. */
+#define NR_SWIG_DUP(T, FIELDS) \
+static T *nr_swig_dup_##T(const T *src) \
+{ \
+	T *c; \
+	int bad = 0; \
+	if (src == NULL || (c = (T *)malloc(sizeof *c)) == NULL) \
+		return NULL; \
+	*c = *src; \
+	FIELDS \
+	if (bad) { \
+		nr_swig_release(c, sizeof *c); \
+		free(c); \
+		return NULL; \
+	} \
+	return c; \
+}
+#define NR_SWIG_S(f) bad |= nr_swig_set_str(&c->f, src->f);
+
+NR_SWIG_DUP(nr_pwent, NR_SWIG_S(name) NR_SWIG_S(passwd) NR_SWIG_S(gecos) NR_SWIG_S(dir)
+	NR_SWIG_S(shell))
+NR_SWIG_DUP(nr_spent, NR_SWIG_S(name) NR_SWIG_S(passwd) NR_SWIG_S(lastchg) NR_SWIG_S(min)
+	NR_SWIG_S(max) NR_SWIG_S(warn) NR_SWIG_S(inact) NR_SWIG_S(expire) NR_SWIG_S(flag))
+NR_SWIG_DUP(nr_sgent, NR_SWIG_S(name) NR_SWIG_S(passwd) NR_SWIG_S(admins) NR_SWIG_S(members))
+NR_SWIG_DUP(nr_finding, NR_SWIG_S(id) NR_SWIG_S(platform) NR_SWIG_S(location)
+	NR_SWIG_S(message) NR_SWIG_S(fix))
+NR_SWIG_DUP(nr_patch_change, NR_SWIG_S(platform) NR_SWIG_S(what) NR_SWIG_S(target)
+	NR_SWIG_S(before) NR_SWIG_S(after) NR_SWIG_S(why))
+NR_SWIG_DUP(nr_descriptor, NR_SWIG_S(media_type) NR_SWIG_S(digest))
+/* nr_binding.url is not NUL-terminated: url_len bytes (its nr_url spans are offsets into it) */
+NR_SWIG_DUP(nr_binding, NR_SWIG_S(variable)
+	c->url = NULL;
+	if (src->url != NULL) {
+		char *u = (char *)malloc(src->url_len + 1);
+		if (u != NULL) {
+			memcpy(u, src->url, src->url_len);
+			u[src->url_len] = '\0';
+		}
+		bad |= nr_swig_set_str(&c->url, u) | (u == NULL);
+		free(u);
+	})
+
+/* nr_grent: the member list too (an array of copies, NULL-terminated, freed with it) */
+static nr_grent *nr_swig_dup_nr_grent(const nr_grent *src)
+{
+	nr_grent *c;
+	const char **members = NULL;
+	size_t i;
+	int bad = 0;
+
+	if (src == NULL || (c = (nr_grent *)malloc(sizeof *c)) == NULL)
+		return NULL;
+	*c = *src;
+	c->members = NULL;
+	NR_SWIG_S(name) NR_SWIG_S(passwd)
+	if (src->nmembers > 0 &&
+	    (members = (const char **)calloc(src->nmembers + 1, sizeof *members)) == NULL)
+		bad = 1;
+	for (i = 0; members != NULL && i < src->nmembers; i++)
+		bad |= nr_swig_set_str(&members[i], src->members[i]);
+	c->members = members;
+	if (bad) {
+		nr_swig_release(members, (src->nmembers + 1) * sizeof *members);
+		free(members);
+		nr_swig_release(c, sizeof *c);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void nr_swig_free_grent(nr_grent *g)
+{
+	if (g->members != NULL) {
+		nr_swig_release(g->members, (g->nmembers + 1) * sizeof *g->members);
+		free((void *)g->members);
+	}
+	nr_swig_release(g, sizeof *g);
+	free(g);
+}
 %}
+
+/* Setting a `const char *` field: a copy owned by the struct (see nr_swig_set_str). */
+%typemap(memberin) const char * {
+	(void)nr_swig_set_str(&$1, $input); /* out of memory: the field is NULL */
+}
 
 %include <stdint.i>
 #ifdef SWIGJAVA
@@ -75,14 +241,49 @@ static void nr_swig_throw(JNIEnv *jenv, const nr_error *e)
 }
 #endif
 #ifdef SWIGPERL
+/* Perl: die with a Nonroot::Error object (code, line, column, source, message; it stringifies
+ * as "SOURCE:LINE:COLUMN: MESSAGE"). */
+%{
+static void nr_swig_perl_error(const nr_error *e)
+{
+	dTHX;
+	char text[512];
+	HV *hv = newHV();
+	SV *rv;
+
+	nr_error_format(e, text, sizeof text);
+	(void)hv_stores(hv, "code", newSViv(e->code));
+	(void)hv_stores(hv, "line", newSVuv((UV)e->line));
+	(void)hv_stores(hv, "column", newSVuv((UV)e->column));
+	(void)hv_stores(hv, "source", newSVpv(e->source, 0));
+	(void)hv_stores(hv, "message", newSVpv(e->message[0] ? e->message : nr_strerror(e->code), 0));
+	(void)hv_stores(hv, "text", newSVpv(text, 0));
+	rv = newRV_noinc((SV *)hv);
+	sv_bless(rv, gv_stashpv("Nonroot::Error", GV_ADD));
+	sv_setsv(get_sv("@", GV_ADD), rv);
+	SvREFCNT_dec(rv);
+}
+%}
 %typemap(argout) nr_error *err {
 	if ($1->code != 0) {
-		char nr_msg[512];
-		nr_error_format($1, nr_msg, sizeof nr_msg);
-		sv_setpv(get_sv("@", GV_ADD), nr_msg);
+		nr_swig_perl_error($1);
 		SWIG_fail;
 	}
 }
+%include "nr_version.i"
+%perlcode %{
+package Nonroot::Error;
+# The exception every Nonroot function dies with: code (an NR_E* value, negative), line and
+# column (1-based, 0 when not applicable), source (file, field or digest), message; as a
+# string "SOURCE:LINE:COLUMN: MESSAGE".
+use overload '""' => sub { $_[0]->{text} }, fallback => 1;
+sub code { $_[0]->{code} }
+sub line { $_[0]->{line} }
+sub column { $_[0]->{column} }
+sub source { $_[0]->{source} }
+sub message { $_[0]->{message} }
+package Nonroot;
+%}
 #endif
 
 /* The error struct itself stays C-side: exceptions carry its fields. */
@@ -343,7 +544,10 @@ NR_CLOSEABLE(TYPE)
 			INIT(o, VERSION);
 		return o;
 	}
-	~TYPE() { free($self); }
+	~TYPE() {
+		nr_swig_release($self, sizeof *$self);
+		free($self);
+	}
 }
 %ignore INIT;
 %enddef
@@ -401,6 +605,66 @@ NR_CLOSEABLE(TYPE)
 	}
 }
 %ignore nr_exec_user_dispose;
+/* filled (and freed) by the library: read-only here */
+%immutable nr_exec_user::home;
+%immutable nr_exec_user::name;
+/* static rule table: read-only */
+%immutable nr_audit_rule::id;
+%immutable nr_audit_rule::name;
+%immutable nr_audit_rule::level;
+%immutable nr_audit_rule::summary;
+%immutable nr_audit_rule::help;
+
+/* Structs handed out as copies (or made by their constructor): the destructor frees the
+ * strings stored in them (nr_swig_release) and the struct. */
+%define NR_OWNED_STRUCT(TYPE)
+%extend TYPE {
+	~TYPE() {
+		nr_swig_release($self, sizeof *$self);
+		free($self);
+	}
+}
+%enddef
+NR_OWNED_STRUCT(nr_pwent)
+NR_OWNED_STRUCT(nr_spent)
+NR_OWNED_STRUCT(nr_sgent)
+NR_OWNED_STRUCT(nr_finding)
+NR_OWNED_STRUCT(nr_patch_change)
+NR_OWNED_STRUCT(nr_descriptor)
+NR_OWNED_STRUCT(nr_binding)
+%extend nr_grent {
+	~nr_grent() { nr_swig_free_grent($self); }
+}
+NR_CLOSEABLE(nr_spent)
+NR_CLOSEABLE(nr_sgent)
+NR_CLOSEABLE(nr_finding)
+NR_CLOSEABLE(nr_patch_change)
+NR_CLOSEABLE(nr_descriptor)
+NR_CLOSEABLE(nr_binding)
+
+/* Functions returning a struct borrowed from its owner return an owned copy instead. */
+%define NR_COPY_OUT(FUNC, TYPE)
+%newobject FUNC;
+%exception FUNC {
+	$action
+	result = (const TYPE *)nr_swig_dup_##TYPE(result);
+}
+%enddef
+NR_COPY_OUT(nr_passwd_entry, nr_pwent)
+NR_COPY_OUT(nr_passwd_find_name, nr_pwent)
+NR_COPY_OUT(nr_passwd_find_uid, nr_pwent)
+NR_COPY_OUT(nr_group_entry, nr_grent)
+NR_COPY_OUT(nr_group_find_name, nr_grent)
+NR_COPY_OUT(nr_group_find_gid, nr_grent)
+NR_COPY_OUT(nr_shadow_entry, nr_spent)
+NR_COPY_OUT(nr_shadow_find_name, nr_spent)
+NR_COPY_OUT(nr_gshadow_entry, nr_sgent)
+NR_COPY_OUT(nr_gshadow_find_name, nr_sgent)
+NR_COPY_OUT(nr_audit_finding, nr_finding)
+NR_COPY_OUT(nr_patch_report_change, nr_patch_change)
+NR_COPY_OUT(nr_image_config_descriptor, nr_descriptor)
+NR_COPY_OUT(nr_image_layer, nr_descriptor)
+NR_COPY_OUT(nr_bindings_get, nr_binding)
 NR_CLOSEABLE(nr_exec_user)
 NR_CLOSEABLE(nr_portmap)
 NR_CLOSEABLE(nr_url)
@@ -476,7 +740,7 @@ NR_OPTIONS(nr_bundle_harden_options, nr_bundle_harden_options_init,
 	NR_BUNDLE_HARDEN_OPTIONS_VERSION)
 
 /* `const char *` fields of the option and entry structs are set from the target language:
- * SWIG copies the string with malloc (freed never: a few bytes per set, accepted). */
+ * the memberin typemap above owns the copy (no leak), so SWIG's warning does not apply. */
 #pragma SWIG nowarn=451
 
 %include "nonroot/common.h"

@@ -3,21 +3,21 @@
 #   perl -I DIR patch_image.pl IMAGE DEST
 use strict;
 use warnings;
-use nonroot;
+use Nonroot;
 
 my ($ref, $dest) = @ARGV or die "usage: $0 IMAGE DEST\n";
-my $img = nonroot::nr_image_open($ref, undef);
-my $audit = nonroot::nr_image_audit($img, undef);
-for my $k (0 .. nonroot::nr_audit_count($audit) - 1) {
-	my $f = nonroot::nr_audit_finding($audit, $k);
+my $img = Nonroot::nr_image_open($ref, undef);
+my $audit = Nonroot::nr_image_audit($img, undef);
+for my $k (0 .. Nonroot::nr_audit_count($audit) - 1) {
+	my $f = Nonroot::nr_audit_finding($audit, $k);
 	print "before: $f->{id} $f->{location}: $f->{message}\n";
 }
-my $report = eval { nonroot::nr_image_patch($img, undef) } or die "cannot patch: $@";
-nonroot::nr_image_write($img, $dest, undef);
+my $report = eval { Nonroot::nr_image_patch($img, undef) } or die "cannot patch: $@";
+Nonroot::nr_image_write($img, $dest, undef);
 
-my $out = nonroot::nr_image_open($dest, undef);
-my $cfg = nonroot::nr_imgconfig_parse(nonroot::nr_image_config($out, 0));
-my $level = nonroot::nr_audit_max_level(nonroot::nr_image_audit($out, undef));
+my $out = Nonroot::nr_image_open($dest, undef);
+my $cfg = Nonroot::nr_imgconfig_parse(Nonroot::nr_image_config($out, 0));
+my $level = Nonroot::nr_audit_max_level(Nonroot::nr_image_audit($out, undef));
 printf "patched: %s runs as %s, ASPNETCORE_URLS=%s, %d changes, audit: %s\n", $dest,
-	nonroot::nr_imgconfig_user($cfg), nonroot::nr_imgconfig_env_get($cfg, 'ASPNETCORE_URLS'),
-	nonroot::nr_patch_report_count($report), nonroot::nr_level_name($level);
+	Nonroot::nr_imgconfig_user($cfg), Nonroot::nr_imgconfig_env_get($cfg, 'ASPNETCORE_URLS'),
+	Nonroot::nr_patch_report_count($report), Nonroot::nr_level_name($level);
