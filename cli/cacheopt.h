@@ -7,6 +7,8 @@
 #ifndef NR_CLI_CACHEOPT_H
 #define NR_CLI_CACHEOPT_H
 
+#include <stdbool.h>
+
 enum { CLI_O_CACHE = 1000, CLI_O_NOCACHE };
 
 #define CLI_CACHE_LONGOPTS \
@@ -22,5 +24,9 @@ enum { CLI_O_CACHE = 1000, CLI_O_NOCACHE };
 void cli_cache_default(void);
 /* Handle CLI_O_CACHE / CLI_O_NOCACHE. */
 void cli_cache_option(int opt, const char *arg);
+/* After option parsing: a cache directory (or its layers/, verified/) that is not owned by
+ * the user or is group/other-writable is not used, with a warning on stderr (the library
+ * ignores it too, silently). */
+void cli_cache_check(void);
 
 #endif

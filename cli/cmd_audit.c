@@ -209,6 +209,7 @@ int nr_cmd_audit(int argc, char **argv)
 		default: return cli_usage_error("audit", "invalid option");
 		}
 	}
+	cli_cache_check();
 	if (optind != argc - 1)
 		return cli_usage_error("audit", optind >= argc ? "missing IMAGE" : "too many arguments");
 	ref = argv[optind];

@@ -208,6 +208,7 @@ int nr_cmd_patch(int argc, char **argv)
 		default: return cli_usage_error("patch", "invalid option");
 		}
 	}
+	cli_cache_check();
 	if (optind != argc - 1)
 		return cli_usage_error("patch", optind >= argc ? "missing IMAGE" : "too many arguments");
 	ref = argv[optind];

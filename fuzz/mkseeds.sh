@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
 out=${1:?usage: mkseeds.sh DIR}
 mkdir -p "$out/layer_scan" "$out/imgconfig" "$out/bundle" "$out/passwd" "$out/group" \
-	"$out/shadow"
+	"$out/shadow" "$out/scancache"
 
 for f in "$src"/tests/data/imgconfig/*/*/input.json; do
 	[ -f "$f" ] || continue
@@ -39,6 +39,30 @@ for f in "$src"/tests/data/gshadow/*/input "$src"/tests/data/gshadow/*/*/input; 
 	[ -f "$f" ] || continue
 	{ printf '\001'; cat "$f"; } > "$out/shadow/g-$(basename "$(dirname "$f")")"
 done
+
+# Layer-scan cache records without their MAC (fuzz_scancache appends one): MAGIC, digest,
+# entries (flags, type, perm, uid, gid, mtime, size, path[, hardlink][, symlink][, content]).
+python3 - "$out/scancache" <<'PY'
+import struct, sys, os
+out = sys.argv[1]
+def s(b): return struct.pack("<I", len(b)) + b
+def ent(flags, ft, perm, path, extra=()):
+    r = struct.pack("<IIIQQqq", flags, ft, perm, 0, 0, 1700000000, 12) + s(path)
+    for x in extra:
+        r += s(x)
+    return r
+d = b"sha256:" + b"ab" * 32
+recs = {
+    "empty": b"NRSCAN2\n" + s(d) + struct.pack("<Q", 0),
+    "passwd": b"NRSCAN2\n" + s(d) + struct.pack("<Q", 3) +
+        ent(4, 0o100000, 0o644, b"etc/passwd", [b"root:x:0:0::/root:/bin/sh\n"]) +
+        ent(2, 0o120000, 0o777, b"bin/sh", [b"busybox"]) +
+        ent(1, 0o100000, 0o4755, b"usr/bin/su", [b"bin/busybox"]),
+    "truncated": b"NRSCAN2\n" + s(d) + struct.pack("<Q", 2) + ent(0, 0o40000, 0o755, b"etc"),
+}
+for k, v in recs.items():
+    open(os.path.join(out, k), "wb").write(v)
+PY
 
 python3 - "$out/layer_scan" <<'PY'
 import gzip, io, sys, tarfile, subprocess, os

@@ -293,7 +293,7 @@ int nr__mkdirs_at(int dirfd, const char *rel, nr_error *err)
 }
 
 /* sha256 of everything in fd (read from offset 0 with pread; the offset is left alone). */
-static int fd_digest(int fd, char out[NR_DIGEST_SIZE], const char *source, nr_error *err)
+int nr__fd_digest(int fd, char out[NR_DIGEST_SIZE], const char *source, nr_error *err)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char h[EVP_MAX_MD_SIZE];
@@ -341,7 +341,7 @@ static bool existing_matches(int dfd, const char *leaf, const char *digest)
 
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fd_digest(fd, got, leaf, NULL) == 0)
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && nr__fd_digest(fd, got, leaf, NULL) == 0)
 		ok = strcmp(got, digest) == 0;
 	close(fd);
 	return ok;
@@ -433,7 +433,7 @@ int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to,
 	 * new file of ours and the copy is verified.
 	 */
 	if (st.st_uid == geteuid() && (st.st_mode & 022) == 0 &&
-	    (digest == NULL || ((error = fd_digest(in, got, from, err)) == 0 &&
+	    (digest == NULL || ((error = nr__fd_digest(in, got, from, err)) == 0 &&
 	     strcmp(got, digest) == 0))) {
 		int tries;
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", in);
@@ -458,7 +458,7 @@ int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to,
 		have_tmp = true;
 		if ((error = copy_fd(in, outfd, st.st_size, from, to, err)) < 0)
 			goto done;
-		if (digest && (error = fd_digest(outfd, got, to, err)) < 0)
+		if (digest && (error = nr__fd_digest(outfd, got, to, err)) < 0)
 			goto done;
 		if (fchmod(outfd, 0644) < 0 || fsync(outfd) < 0) {
 			error = nr__error_errno(err, errno, to, "write");

@@ -88,6 +88,9 @@ void nr__staging_dispose(nr__staging *st);
 int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to,
 	const char *digest, nr_error *err);
 
+/* sha256 of everything in fd, read with pread from offset 0 ("sha256:<hex>" out). */
+int nr__fd_digest(int fd, char out[NR_DIGEST_SIZE], const char *source, nr_error *err);
+
 /* mkdir -p of a relative path under dirfd (0755), refusing symlinked components. */
 int nr__mkdirs_at(int dirfd, const char *rel, nr_error *err);
 

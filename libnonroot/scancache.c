@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -12,7 +13,9 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "scancache.h"
 #include "inflate.h"
@@ -20,7 +23,7 @@
 
 #define MAX_WORKERS 8
 #define ARENA_BLOCK (64u * 1024u)
-#define CACHE_MAGIC "NRSCAN1\n"
+#define CACHE_MAGIC "NRSCAN2\n"
 #define CACHE_MAX (512u * 1024u * 1024u)
 
 /* Always captured (when small enough), so a cached record serves every patch. */
@@ -391,73 +394,218 @@ static void put_str(nr_buf *b, const char *s, size_t len)
 	nr_buf_put(b, s, len);
 }
 
-static int sha256(const void *data, size_t len, unsigned char md[32])
+/* ---- the cache directory ------------------------------------------------------------------ */
+
+struct nr__scancache {
+	int lfd, vfd;                       /* DIR/layers, DIR/verified */
+	unsigned char key[NR_SCANCACHE_KEY];
+};
+
+static int hmac(const unsigned char key[NR_SCANCACHE_KEY], const void *data, size_t len,
+	unsigned char md[32])
 {
 	unsigned int mdlen = 0;
 
-	return EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32 ? 0 : -1;
+	return HMAC(EVP_sha256(), key, NR_SCANCACHE_KEY, data, len, md, &mdlen) != NULL &&
+		mdlen == 32 ? 0 : -1;
 }
 
-static int mkdirs(const char *path)
+/* A directory of the cache is ours alone: owned by the effective user, not group/other-
+ * writable (else anyone who may write it could plant records or markers). */
+static int check_private(int fd, const char *what, nr_error *err)
 {
-	char tmp[4096];
-	size_t i, n = strlen(path);
+	struct stat st;
 
-	if (n == 0 || n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] == '/' || tmp[i] == '\0') {
-			char c = tmp[i];
-			tmp[i] = '\0';
-			if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-				return -1;
-			tmp[i] = c;
-		}
-	}
+	if (fstat(fd, &st) < 0)
+		return nr__error_errno(err, errno, what, "stat");
+	if (!S_ISDIR(st.st_mode))
+		return nr__error_set(err, NR_EINVALID, what, 0, 0, "not a directory");
+	if (st.st_uid != geteuid())
+		return nr__error_set(err, NR_EINVALID, what, 0, 0,
+			"owned by uid %lu, not by the user running nonroot (uid %lu)",
+			(unsigned long)st.st_uid, (unsigned long)geteuid());
+	if (st.st_mode & 022)
+		return nr__error_set(err, NR_EINVALID, what, 0, 0,
+			"writable by %s (mode %04o)", st.st_mode & 002 ? "others" : "its group",
+			(unsigned)(st.st_mode & 07777));
 	return 0;
 }
 
-/* Best effort: a cache that cannot be written is no cache. */
-static void cache_store(const char *dir, const char *digest, const nr__lrec *r)
+/* The per-user key DIR/key: 32 random bytes, a regular file of ours with mode 0600; made
+ * (O_EXCL temp + link, so concurrent first runs agree on one key) when missing. */
+static int load_key(int dfd, unsigned char key[NR_SCANCACHE_KEY], const char *dir, nr_error *err)
 {
-	nr_buf b = NR_BUF_INIT, path = NR_BUF_INIT;
+	char tmp[64], *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd, error, rc;
+
+	for (;;) {
+		fd = openat(dfd, "key", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd >= 0)
+			break;
+		if (errno != ENOENT)
+			return nr__error_errno(err, errno, dir, "open key");
+		if (getrandom(key, NR_SCANCACHE_KEY, 0) != NR_SCANCACHE_KEY)
+			return nr__error_errno(err, errno, dir, "getrandom");
+		if ((fd = nr__temp_create_at(dfd, "key", 0600, false, tmp, sizeof(tmp), dir,
+				err)) < 0)
+			return fd;
+		rc = nr__write_all(fd, key, NR_SCANCACHE_KEY);
+		if (rc == 0 && fsync(fd) < 0)
+			rc = -errno;
+		close(fd);
+		if (rc == 0 && linkat(dfd, tmp, dfd, "key", 0) < 0 && errno != EEXIST)
+			rc = -errno;
+		unlinkat(dfd, tmp, 0);
+		if (rc < 0)
+			return nr__error_errno(err, -rc, dir, "write key");
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		close(fd);
+		return nr__error_set(err, NR_EINVALID, dir, 0, 0,
+			"the cache key is not a private file of the user running nonroot");
+	}
+	error = nr__fd_read_all(&data, &len, fd, 64, dir, err);
+	close(fd);
+	if (error < 0)
+		return error;
+	if (len != NR_SCANCACHE_KEY)
+		error = nr__error_set(err, NR_EINVALID, dir, 0, 0, "the cache key is damaged");
+	else
+		memcpy(key, data, NR_SCANCACHE_KEY);
+	free(data);
+	return error;
+}
+
+void nr__scancache_close(nr__scancache *c)
+{
+	if (c == NULL)
+		return;
+	if (c->lfd >= 0)
+		close(c->lfd);
+	if (c->vfd >= 0)
+		close(c->vfd);
+	OPENSSL_cleanse(c->key, sizeof(c->key));
+	free(c);
+}
+
+int nr__scancache_open(nr__scancache **out, const char *dir, nr_error *err)
+{
+	nr__scancache *c = NULL;
+	int dfd = -1, error = 0;
+
+	*out = NULL;
+	if (dir == NULL || dir[0] == '\0')
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "no cache directory");
+	/* Made private when missing (each missing component 0700); an existing one is only
+	 * opened (following a link the user may have set up) and then checked by its fd. */
+	{
+		char *p = nr__strdup(dir), *q;
+		if (p == NULL) {
+			error = nr__error_oom(err);
+			goto fail;
+		}
+		for (q = p + 1; *q; q++) {
+			if (*q != '/')
+				continue;
+			*q = '\0';
+			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+				error = nr__error_errno(err, errno, p, "mkdir");
+				free(p);
+				goto fail;
+			}
+			*q = '/';
+		}
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			error = nr__error_errno(err, errno, dir, "mkdir");
+			free(p);
+			goto fail;
+		}
+		free(p);
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		error = nr__error_errno(err, errno, dir, "open");
+		goto fail;
+	}
+	if ((error = check_private(dfd, dir, err)) < 0)
+		goto fail;
+	if ((c = nr__calloc(1, sizeof(*c))) == NULL) {
+		error = nr__error_oom(err);
+		goto fail;
+	}
+	c->lfd = c->vfd = -1;
+	if ((c->lfd = nr__dir_open_at(dfd, "layers", true, 0700, err)) < 0 ||
+	    (error = check_private(c->lfd, "layers", err)) < 0 ||
+	    (c->vfd = nr__dir_open_at(dfd, "verified", true, 0700, err)) < 0 ||
+	    (error = check_private(c->vfd, "verified", err)) < 0 ||
+	    (error = load_key(dfd, c->key, dir, err)) < 0) {
+		if (error == 0)
+			error = c->lfd < 0 ? c->lfd : c->vfd;
+		goto fail;
+	}
+	close(dfd);
+	*out = c;
+	return 0;
+fail:
+	if (dfd >= 0)
+		close(dfd);
+	nr__scancache_close(c);
+	return error;
+}
+
+/* ---- records ------------------------------------------------------------------------------ */
+
+void nr__lrec_free(nr__lrec *r)
+{
+	lrec_free(r);
+}
+
+int nr__lrec_encode(nr_buf *b, const char *digest, const nr__lrec *r,
+	const unsigned char key[NR_SCANCACHE_KEY])
+{
 	unsigned char md[32];
 	size_t i;
 
-	nr_buf_put(&b, CACHE_MAGIC, 8);
-	put_str(&b, digest, strlen(digest));
-	put_u64(&b, r->n);
+	nr_buf_put(b, CACHE_MAGIC, 8);
+	put_str(b, digest, strlen(digest));
+	put_u64(b, r->n);
 	for (i = 0; i < r->n; i++) {
 		const nr__lent *e = &r->e[i];
 		uint32_t flags = (e->hardlink ? 1u : 0) | (e->symlink ? 2u : 0) | (e->content ? 4u : 0);
-		put_u32(&b, flags);
-		put_u32(&b, e->ft);
-		put_u32(&b, e->perm);
-		put_u64(&b, e->uid);
-		put_u64(&b, e->gid);
-		put_u64(&b, (uint64_t)e->mtime);
-		put_u64(&b, (uint64_t)e->size);
-		put_str(&b, e->path, e->plen);
+		put_u32(b, flags);
+		put_u32(b, e->ft);
+		put_u32(b, e->perm);
+		put_u64(b, e->uid);
+		put_u64(b, e->gid);
+		put_u64(b, (uint64_t)e->mtime);
+		put_u64(b, (uint64_t)e->size);
+		put_str(b, e->path, e->plen);
 		if (e->hardlink)
-			put_str(&b, e->hardlink, strlen(e->hardlink));
+			put_str(b, e->hardlink, strlen(e->hardlink));
 		if (e->symlink)
-			put_str(&b, e->symlink, strlen(e->symlink));
+			put_str(b, e->symlink, strlen(e->symlink));
 		if (e->content)
-			put_str(&b, e->content, e->content_len);
+			put_str(b, e->content, e->content_len);
 	}
-	if (b.oom || sha256(b.ptr, b.size, md) < 0)
-		goto done;
-	nr_buf_put(&b, md, 32);
-	nr_buf_printf(&path, "%s/layers", dir);
-	if (b.oom || path.oom || mkdirs(path.ptr) < 0)
-		goto done;
-	nr_buf_printf(&path, "/%s.scan", digest + 7);
-	if (!path.oom)
-		(void)nr__file_write_atomic(path.ptr, b.ptr, b.size, 0600, NULL);
-done:
+	if (b->oom || hmac(key, b->ptr, b->size, md) < 0)
+		return -1;
+	nr_buf_put(b, md, 32);
+	return b->oom ? -1 : 0;
+}
+
+/* Best effort: a cache that cannot be written is no cache. */
+static void cache_store(nr__scancache *c, const char *digest, const nr__lrec *r)
+{
+	nr_buf b = NR_BUF_INIT;
+	char name[80];
+
+	if (nr__lrec_encode(&b, digest, r, c->key) == 0) {
+		snprintf(name, sizeof(name), "%s.scan", digest + 7);
+		(void)nr__file_write_atomic_at(c->lfd, name, b.ptr, b.size, 0600, NULL, NULL);
+	}
 	nr_buf_dispose(&b);
-	nr_buf_dispose(&path);
 }
 
 typedef struct rd {
@@ -514,29 +662,24 @@ static const char *get_str(rd *r, nr__lrec *rec, size_t *len)
 	return s;
 }
 
-/* A verified record for this digest, or NULL (absent, damaged or another version). */
-static nr__lrec *cache_load(const char *dir, const char *digest)
+nr__lrec *nr__lrec_parse(const char *data, size_t len, const char *digest,
+	const unsigned char key[NR_SCANCACHE_KEY])
 {
-	nr_buf path = NR_BUF_INIT;
-	char *data = NULL;
-	size_t len = 0, dlen, i, n;
+	size_t dlen, i, n;
 	unsigned char md[32];
 	nr__lrec *rec = NULL;
 	rd r;
 
-	nr_buf_printf(&path, "%s/layers/%s.scan", dir, digest + 7);
-	if (path.oom || nr__file_read_at(&data, &len, AT_FDCWD, path.ptr, 0, CACHE_MAX, path.ptr,
-			NULL) < 0)
-		goto fail;
-	dlen = strlen(digest);
-	if (len < 8 + 4 + dlen + 8 + 32 || memcmp(data, CACHE_MAGIC, 8) != 0 ||
-	    sha256(data, len - 32, md) < 0 || memcmp(md, data + len - 32, 32) != 0)
-		goto fail;
+	if (len < 8 + 4 + 8 + 32 || memcmp(data, CACHE_MAGIC, 8) != 0 ||
+	    hmac(key, data, len - 32, md) < 0 || CRYPTO_memcmp(md, data + len - 32, 32) != 0)
+		return NULL;
 	r.p = data + 8;
 	r.left = len - 8 - 32;
 	r.bad = false;
-	if (get_u32(&r) != dlen || r.left < dlen || memcmp(r.p, digest, dlen) != 0)
-		goto fail;
+	dlen = get_u32(&r);
+	if (r.bad || r.left < dlen ||
+	    (digest && (dlen != strlen(digest) || memcmp(r.p, digest, dlen) != 0)))
+		return NULL;
 	r.p += dlen;
 	r.left -= dlen;
 	n = (size_t)get_u64(&r);
@@ -565,14 +708,26 @@ static nr__lrec *cache_load(const char *dir, const char *digest)
 	}
 	if (r.bad || r.left != 0)
 		goto fail;
-	free(data);
-	nr_buf_dispose(&path);
 	return rec;
 fail:
 	lrec_free(rec);
-	free(data);
-	nr_buf_dispose(&path);
 	return NULL;
+}
+
+/* A record made by this user's nonroot for this digest, or NULL (absent, damaged, forged,
+ * another version). */
+static nr__lrec *cache_load(nr__scancache *c, const char *digest)
+{
+	char name[80], *data = NULL;
+	size_t len = 0;
+	nr__lrec *rec;
+
+	snprintf(name, sizeof(name), "%s.scan", digest + 7);
+	if (nr__file_read_at(&data, &len, c->lfd, name, O_NOFOLLOW, CACHE_MAX, name, NULL) < 0)
+		return NULL;
+	rec = nr__lrec_parse(data, len, digest, c->key);
+	free(data);
+	return rec;
 }
 
 /*
@@ -582,18 +737,33 @@ fail:
  *
  * Hashing is the cheap part (sha256 runs at ~1.7 GB/s here, inflate at a fraction of that),
  * and even it is skipped for a file already verified in exactly this state: a marker named
- * by (digest, device, inode, size, mtime, ctime) says "this file hashed to its digest while
- * it looked like this", as git's index trusts an unchanged stat. Rewriting the blob in place
- * changes its ctime (which user space cannot set) and replacing it changes the inode, so a
- * tampered blob is always hashed again, and refused.
+ * by HMAC(key, digest, device, inode, size, mtime, ctime) says "this file hashed to its
+ * digest while it looked like this", as git's index trusts an unchanged stat. Rewriting the
+ * blob in place changes its ctime (which user space cannot set) and replacing it changes the
+ * inode, so a tampered blob is always hashed again, and refused. The blob is opened once
+ * (O_NOFOLLOW) and stat'ed and hashed through that one fd, so no symlink can be flipped
+ * between the stat and the hash; a blob that is a symlink is hashed every time (no marker).
  */
-static int marker_path(nr_buf *b, const char *dir, const char *digest, const struct stat *st)
+static int marker_name(char out[65], const nr__scancache *c, const char *digest,
+	const struct stat *st)
 {
-	nr_buf_printf(b, "%s/verified/%s.%llx.%llx.%llx.%lld.%ld.%lld.%ld", dir, digest + 7,
+	static const char hx[] = "0123456789abcdef";
+	unsigned char md[32];
+	char text[256];
+	int n = snprintf(text, sizeof(text), "verified\n%s.%llx.%llx.%llx.%lld.%ld.%lld.%ld", digest,
 		(unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
 		(unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
 		(long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
-	return b->oom ? -1 : 0;
+	size_t i;
+
+	if (n < 0 || (size_t)n >= sizeof(text) || hmac(c->key, text, (size_t)n, md) < 0)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hx[md[i] >> 4];
+		out[2 * i + 1] = hx[md[i] & 15];
+	}
+	out[64] = '\0';
+	return 0;
 }
 
 static bool same_file_state(const struct stat *a, const struct stat *b)
@@ -603,49 +773,66 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
 		a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-static int blob_verified(const nr__layer_ref *ref, const char *cache, nr_error *err)
+static int blob_verified(const nr__layer_ref *ref, nr__scancache *c, nr_error *err)
 {
-	nr__blob_stream *s = NULL;
-	nr_buf marker = NR_BUF_INIT, dir = NR_BUF_INIT;
-	struct stat st, after;
+	char marker[65], got[NR_DIGEST_SIZE];
+	struct stat st, after, ms;
 	struct timespec now;
-	int error, fd;
+	bool use_marker = true;
+	int error = 0, fd;
 
-	if (fstatat(ref->dirfd, ref->relpath, &st, 0) < 0)
+	fd = openat(ref->dirfd, ref->relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+		O_NOCTTY);
+	if (fd < 0 && errno == ELOOP) {
+		use_marker = false;
+		fd = openat(ref->dirfd, ref->relpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	}
+	if (fd < 0)
 		return errno == ENOENT ?
 			nr__error_set(err, NR_ENOTFOUND, ref->digest, 0, 0, "blob missing: %s",
 				ref->relpath) :
-			nr__error_errno(err, errno, ref->relpath, "stat blob");
-	if (!S_ISREG(st.st_mode))
-		return nr__error_set(err, NR_EINVALID, ref->digest, 0, 0, "blob is not a regular file");
-	if (ref->size != UINT64_MAX && (uint64_t)st.st_size != ref->size)
-		return nr__error_set(err, NR_EDIGEST, ref->digest, 0, 0,
-			"blob size %llu does not match its descriptor's size %llu",
-			(unsigned long long)st.st_size, (unsigned long long)ref->size);
-	if (marker_path(&marker, cache, ref->digest, &st) == 0 && access(marker.ptr, F_OK) == 0) {
-		error = 0;
+			nr__error_errno(err, errno, ref->relpath, "open blob");
+	if (fstat(fd, &st) < 0) {
+		error = nr__error_errno(err, errno, ref->relpath, "stat blob");
 		goto done;
 	}
-	if ((error = nr__blob_stream_open(&s, ref->dirfd, ref->relpath, ref->digest, ref->size,
-			err)) < 0 || (error = nr__blob_stream_finish(s, err)) < 0)
+	if (!S_ISREG(st.st_mode)) {
+		error = nr__error_set(err, NR_EINVALID, ref->digest, 0, 0, "blob is not a regular file");
 		goto done;
+	}
+	if (ref->size != UINT64_MAX && (uint64_t)st.st_size != ref->size) {
+		error = nr__error_set(err, NR_EDIGEST, ref->digest, 0, 0,
+			"blob size %llu does not match its descriptor's size %llu",
+			(unsigned long long)st.st_size, (unsigned long long)ref->size);
+		goto done;
+	}
+	if (use_marker && marker_name(marker, c, ref->digest, &st) < 0)
+		use_marker = false;
+	if (use_marker && fstatat(c->vfd, marker, &ms, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(ms.st_mode))
+		goto done;
+	if ((error = nr__fd_digest(fd, got, ref->relpath, err)) < 0)
+		goto done;
+	if (strcmp(got, ref->digest) != 0) {
+		error = nr__error_set(err, NR_EDIGEST, ref->digest, 0, 0,
+			"blob content does not match its digest (content hashes to %s)", got);
+		goto done;
+	}
 	/*
 	 * Remember the verified state only if the file did not change while it was hashed and
 	 * its last change is safely in the past: file times come from a coarse clock, so a
 	 * rewrite in the same tick could keep them equal (git's "racily clean" entries).
 	 */
-	if (!marker.oom && fstatat(ref->dirfd, ref->relpath, &after, 0) == 0 &&
-	    same_file_state(&st, &after) && clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+	if (use_marker && fstat(fd, &after) == 0 && same_file_state(&st, &after) &&
+	    clock_gettime(CLOCK_REALTIME, &now) == 0 &&
 	    after.st_ctim.tv_sec + 2 < now.tv_sec && after.st_mtim.tv_sec + 2 < now.tv_sec) {
-		nr_buf_printf(&dir, "%s/verified", cache);
-		if (!dir.oom && mkdirs(dir.ptr) == 0 &&
-		    (fd = open(marker.ptr, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
-			close(fd);
+		int mfd = openat(c->vfd, marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+			O_NOFOLLOW, 0600);
+		if (mfd >= 0)
+			close(mfd);
 	}
 done:
-	nr__blob_stream_free(s);
-	nr_buf_dispose(&marker);
-	nr_buf_dispose(&dir);
+	close(fd);
 	return error;
 }
 
@@ -662,7 +849,7 @@ typedef struct driver {
 	const nr__layer_ref *layers;
 	size_t n;
 	const nr__lscan_opts *o;
-	char *cache;
+	nr__scancache *cache;
 	job *jobs;
 	size_t next, consumed, window;
 	bool stop;
@@ -757,7 +944,13 @@ int nr__lscan_run(const nr__layer_ref *layers, size_t n, const nr__lscan_opts *o
 		return 0;
 	if ((d.jobs = nr__calloc(n, sizeof(*d.jobs))) == NULL)
 		return nr__error_oom(err);
-	d.cache = nr__scancache_dir();
+	{
+		/* A cache that is not this user's alone is not used (cli warns about it). */
+		char *dir = nr__scancache_dir();
+		if (dir && nr__scancache_open(&d.cache, dir, NULL) < 0)
+			d.cache = NULL;
+		free(dir);
+	}
 	d.threaded = nw > 1;
 	if (d.threaded) {
 		pthread_mutex_init(&d.lock, NULL);
@@ -818,6 +1011,6 @@ int nr__lscan_run(const nr__layer_ref *layers, size_t n, const nr__lscan_opts *o
 	for (i = 0; i < n; i++)
 		lrec_free(d.jobs[i].rec);
 	free(d.jobs);
-	free(d.cache);
+	nr__scancache_close(d.cache);
 	return error;
 }

@@ -7,10 +7,13 @@
  *
  * Layer-scan cache: a record is keyed by its layer's digest (content-addressed, so it never
  * goes stale), stored as DIR/layers/<hex>.scan, written atomically (temp + rename) only after
- * the blob matched its digest, verified on read (magic, digest, sha256 of the payload), so
- * concurrent runs are safe. DIR comes from $NONROOT_CACHE: unset, "" or "off": no cache;
- * "auto": $XDG_CACHE_HOME/nonroot (else ~/.cache/nonroot); anything else: that directory.
- * A hit does not read the blob: it only checks that the blob file exists with its size.
+ * the blob matched its digest, verified on read (magic, digest, and an HMAC-SHA256 of the
+ * payload under the per-user key DIR/key), so concurrent runs are safe and a record that this
+ * user's nonroot did not write is never used. DIR comes from $NONROOT_CACHE: unset, "" or
+ * "off": no cache; "auto": $XDG_CACHE_HOME/nonroot (else ~/.cache/nonroot); anything else:
+ * that directory. DIR, DIR/layers and DIR/verified must be owned by the effective user and not
+ * group/other-writable, DIR/key a 0600 file of that user; else the cache is not used.
+ * A hit still verifies the blob (its digest, or an HMAC-named marker of its verified state).
  */
 #ifndef NR_SCANCACHE_H
 #define NR_SCANCACHE_H
@@ -54,5 +57,21 @@ int nr__lscan_run(const nr__layer_ref *layers, size_t n, const nr__lscan_opts *o
 
 /* The cache directory from $NONROOT_CACHE (see above); NULL: no cache. Caller frees. */
 char *nr__scancache_dir(void);
+
+#define NR_SCANCACHE_KEY 32
+typedef struct nr__scancache nr__scancache;
+/* Open (making it 0700 when missing) and check the cache DIR: NR_EINVALID naming what makes
+ * it unsafe (owner, mode, symlinked subdirectory, key file). */
+int nr__scancache_open(nr__scancache **out, const char *dir, nr_error *err);
+void nr__scancache_close(nr__scancache *c);
+
+/* A record's bytes: MAGIC, digest, entries, HMAC-SHA256(key, all before). Encode appends to b
+ * (-1 on OOM); parse returns NULL unless the MAC, the digest (when not NULL) and every field
+ * check out. */
+int nr__lrec_encode(nr_buf *b, const char *digest, const nr__lrec *r,
+	const unsigned char key[NR_SCANCACHE_KEY]);
+nr__lrec *nr__lrec_parse(const char *data, size_t len, const char *digest,
+	const unsigned char key[NR_SCANCACHE_KEY]);
+void nr__lrec_free(nr__lrec *r);
 
 #endif

@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "imgtest.h"
 #include "scancache.h"
 
@@ -229,7 +232,7 @@ static void test_cache_damaged(void)
 	free(data);
 	data = read_abs(cf, &len);
 	CU_ASSERT_FATAL(data != NULL);
-	CU_ASSERT_EQUAL(memcmp(data, "NRSCAN1\n", 8), 0);
+	CU_ASSERT_EQUAL(memcmp(data, "NRSCAN2\n", 8), 0);
 	/* cut short: ignored too */
 	write_abs(cf, data, len - 40);
 	res = scan(&s, paths, 2, 0, &err, &rc);
@@ -256,6 +259,98 @@ static void test_cache_damaged(void)
 	unsetenv("NONROOT_CACHE");
 	free(data);
 	free(cf);
+	stack_free(&s);
+	nrtest_rmtree(cache);
+	free(cache);
+}
+
+/* Replace "root:" by "toor:" in layer 2's record, then make its trailer: a plain sha256 of
+ * the payload (what anyone can compute), or the HMAC under the cache's key. */
+static void forge(const char *cache, const char *digest, bool with_key)
+{
+	char *cf = cache_file(cache, digest), *data, kp[4096], *key;
+	size_t len = 0, klen = 0, i;
+	unsigned int mdlen = 0;
+
+	data = read_abs(cf, &len);
+	CU_ASSERT_FATAL(data != NULL && len > 40);
+	for (i = 0; i + 5 < len - 32; i++)
+		if (memcmp(data + i, "root:", 5) == 0)
+			memcpy(data + i, "toor:", 5);
+	if (with_key) {
+		snprintf(kp, sizeof(kp), "%s/key", cache);
+		key = read_abs(kp, &klen);
+		CU_ASSERT_FATAL(key != NULL && klen == 32);
+		HMAC(EVP_sha256(), key, 32, (unsigned char *)data, len - 32,
+			(unsigned char *)data + len - 32, &mdlen);
+		free(key);
+	} else {
+		EVP_Digest(data, len - 32, (unsigned char *)data + len - 32, &mdlen, EVP_sha256(),
+			NULL);
+	}
+	write_abs(cf, data, len);
+	free(data);
+	free(cf);
+}
+
+static bool passwd_forged(stack *s)
+{
+	const char *paths[] = { "etc/passwd" };
+	nr_error err = NR_ERROR_INIT;
+	nr_scan_result *res;
+	bool forged;
+	int rc;
+
+	res = scan(s, paths, 1, NR_SCAN_SETID, &err, &rc);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	forged = strncmp(nr_scan_result_get(res, "etc/passwd")->content, "toor:", 5) == 0;
+	nr_scan_result_free(res);
+	return forged;
+}
+
+/* Issue 18, class 4: a record is used only when this user's nonroot wrote it (HMAC under
+ * the per-user key), and only from a cache directory that nobody else may write. */
+static void test_cache_forged(void)
+{
+	char *cache = nrtest_tmpdir(), kp[4096];
+	struct stat st;
+	stack s;
+
+	stack_init(&s);
+	stack_add(&s, L0, 4, TAR_GZIP);
+	stack_add(&s, L1, 2, TAR_GZIP);
+	stack_add(&s, L2, 1, TAR_PLAIN);
+	setenv("NONROOT_CACHE", cache, 1);
+	CU_ASSERT_FALSE(passwd_forged(&s));
+	snprintf(kp, sizeof(kp), "%s/key", cache);
+	CU_ASSERT_FATAL(stat(kp, &st) == 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	CU_ASSERT_EQUAL(st.st_size, 32);
+	/* a record with a checksum anyone can compute: not used */
+	forge(cache, s.digests[2], false);
+	CU_ASSERT_FALSE(passwd_forged(&s));
+	/* one with the right MAC is used (the test knows the key: it is this user's cache) ... */
+	forge(cache, s.digests[2], true);
+	CU_ASSERT_TRUE(passwd_forged(&s));
+	/* ... but not from a directory others may write, nor one owned by another user */
+	CU_ASSERT_EQUAL(chmod(cache, 0777), 0);
+	CU_ASSERT_FALSE(passwd_forged(&s));
+	CU_ASSERT_EQUAL(chmod(cache, 0700), 0);
+	CU_ASSERT_TRUE(passwd_forged(&s));
+	snprintf(kp, sizeof(kp), "%s/layers", cache);
+	CU_ASSERT_EQUAL(chmod(kp, 0770), 0);
+	CU_ASSERT_FALSE(passwd_forged(&s));
+	CU_ASSERT_EQUAL(chmod(kp, 0700), 0);
+	if (geteuid() == 0) {
+		CU_ASSERT_EQUAL(chown(cache, 65534, 65534), 0);
+		CU_ASSERT_FALSE(passwd_forged(&s));
+		CU_ASSERT_EQUAL(chown(cache, 0, 0), 0);
+	}
+	/* a key readable by others is not a key */
+	snprintf(kp, sizeof(kp), "%s/key", cache);
+	CU_ASSERT_EQUAL(chmod(kp, 0644), 0);
+	CU_ASSERT_FALSE(passwd_forged(&s));
+	unsetenv("NONROOT_CACHE");
 	stack_free(&s);
 	nrtest_rmtree(cache);
 	free(cache);
@@ -388,6 +483,7 @@ static void test_many_layers(void)
 }
 
 static CU_TestInfo tests[] = {
+	{ "forged records and unsafe cache directories", test_cache_forged },
 	{ "layer-scan cache", test_cache },
 	{ "damaged cache entries", test_cache_damaged },
 	{ "cache directory", test_cache_dir },
