@@ -4,13 +4,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "image_model.h"
 #include "fileio.h"
+#include "parse.h"
 
 struct nr_blob_writer {
 	nr__staging *st;
@@ -25,9 +25,6 @@ int nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err)
 {
 	nr_blob_writer *w;
 	int dfd, error;
-	static const char hx[] = "0123456789abcdef";
-	unsigned char rnd[8];
-	size_t i;
 
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
@@ -44,16 +41,11 @@ int nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err)
 		error = nr__error_oom(err);
 		goto fail;
 	}
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+	memcpy(w->tmp, ".writing-", 9);
+	if (nr__random_hex(w->tmp + 9, 8) < 0) {
 		error = nr__error_errno(err, errno, NULL, "getrandom");
 		goto fail;
 	}
-	memcpy(w->tmp, ".writing-", 9);
-	for (i = 0; i < sizeof(rnd); i++) {
-		w->tmp[9 + 2 * i] = hx[rnd[i] >> 4];
-		w->tmp[10 + 2 * i] = hx[rnd[i] & 15];
-	}
-	w->tmp[9 + 2 * sizeof(rnd)] = '\0';
 	w->fd = openat(dfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (w->fd < 0) {
 		error = nr__error_errno(err, errno, w->tmp, "create staged blob");

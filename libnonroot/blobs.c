@@ -14,6 +14,7 @@
 
 #include "image_internal.h"
 #include "fileio.h"
+#include "parse.h"
 
 int nr__digest_check(const char *digest, char hex[65], const char *source, nr_error *err)
 {
@@ -45,15 +46,8 @@ int nr__digest_check(const char *digest, char hex[65], const char *source, nr_er
 
 void nr__md_to_digest(const unsigned char *md, char out[NR_DIGEST_SIZE])
 {
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
 	memcpy(out, "sha256:", 7);
-	for (i = 0; i < 32; i++) {
-		out[7 + 2 * i] = hx[md[i] >> 4];
-		out[8 + 2 * i] = hx[md[i] & 15];
-	}
-	out[71] = '\0';
+	nr__hex(out + 7, md, 32);
 }
 
 int nr__digest_of(const void *data, size_t len, char out[NR_DIGEST_SIZE], nr_error *err)

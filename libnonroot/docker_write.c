@@ -88,8 +88,6 @@ static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char
 		unsigned int hl = 0;
 		char buf[65536];
 		la_ssize_t n;
-		static const char hx[] = "0123456789abcdef";
-		size_t i;
 		if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
 			EVP_MD_CTX_free(md);
 			error = nr__error_oom(err);
@@ -111,12 +109,7 @@ static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char
 				0, "cannot decompress layer: %s", archive_error_string(a));
 			goto done;
 		}
-		memcpy(got, "sha256:", 7);
-		for (i = 0; i < 32; i++) {
-			got[7 + 2 * i] = hx[h[i] >> 4];
-			got[8 + 2 * i] = hx[h[i] & 15];
-		}
-		got[71] = '\0';
+		nr__md_to_digest(h, got);
 	}
 	if ((error = nr__blob_stream_finish(io->bs, err)) < 0)
 		goto done;

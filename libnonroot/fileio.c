@@ -4,12 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "fileio.h"
+#include "parse.h"
 
 int nr__write_all(int fd, const void *buf, size_t len)
 {
@@ -107,22 +107,11 @@ int nr__file_read_at(char **out, size_t *len, int dirfd, const char *name, int f
 
 int nr__temp_name(char *out, size_t size, const char *stem)
 {
-	static const char hx[] = "0123456789abcdef";
-	unsigned char rnd[12];
-	size_t i;
-	int n;
+	int n = snprintf(out, size, ".%.200s.nr-", stem);
 
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+	if (n < 0 || (size_t)n + 2 * 12 + 1 > size)
 		return -1;
-	n = snprintf(out, size, ".%.200s.nr-", stem);
-	if (n < 0 || (size_t)n + 2 * sizeof(rnd) + 1 > size)
-		return -1;
-	for (i = 0; i < sizeof(rnd); i++) {
-		out[n + 2 * i] = hx[rnd[i] >> 4];
-		out[n + 2 * i + 1] = hx[rnd[i] & 15];
-	}
-	out[n + 2 * sizeof(rnd)] = '\0';
-	return 0;
+	return nr__random_hex(out + n, 12);
 }
 
 int nr__temp_create_at(int dirfd, const char *stem, mode_t mode, bool rw, char *name,

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "internal.h"
+#include "image_internal.h"
 #include "newlayer.h"
 #include "parse.h"
 
@@ -32,19 +33,6 @@ typedef struct writer {
 	uint64_t tar_size, size;
 	unsigned char out[16384];
 } writer;
-
-static void digest_format(char out[72], const unsigned char md[32])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	memcpy(out, "sha256:", 7);
-	for (i = 0; i < 32; i++) {
-		out[7 + 2 * i] = hex[md[i] >> 4];
-		out[8 + 2 * i] = hex[md[i] & 15];
-	}
-	out[71] = '\0';
-}
 
 static int emit(writer *w, const void *buf, size_t len)
 {
@@ -274,10 +262,10 @@ int nr__newlayer_write(const nr__layer_entry *entries, size_t n, int64_t mtime, 
 		goto done;
 	if (EVP_DigestFinal_ex(w.tar_md, md, &mdlen) != 1 || mdlen != 32)
 		goto md_fail;
-	digest_format(res->diff_id, md);
+	nr__md_to_digest(md, res->diff_id);
 	if (EVP_DigestFinal_ex(w.blob_md, md, &mdlen) != 1 || mdlen != 32)
 		goto md_fail;
-	digest_format(res->digest, md);
+	nr__md_to_digest(md, res->digest);
 	res->size = w.size;
 	res->tar_size = w.tar_size;
 	error = 0;

@@ -2,6 +2,10 @@
  * parse.c: cursor and strict numbers.
  */
 #include "internal.h"
+#include <errno.h>
+#include <sys/random.h>
+#include <sys/types.h>
+
 #include "parse.h"
 
 void nr_cursor_init(nr_cursor *c, const char *buf, size_t len)
@@ -103,4 +107,30 @@ bool nr_span_has_ctrl(const char *s, size_t len)
 			return true;
 	}
 	return false;
+}
+
+void nr__hex(char *out, const unsigned char *in, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[in[i] >> 4];
+		out[2 * i + 1] = hx[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int nr__random_hex(char *out, size_t n)
+{
+	unsigned char rnd[32];
+
+	if (n > sizeof(rnd)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (getrandom(rnd, n, 0) != (ssize_t)n)
+		return -1;
+	nr__hex(out, rnd, n);
+	return 0;
 }

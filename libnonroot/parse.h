@@ -43,4 +43,9 @@ int nr_parse_u32(const char *s, size_t len, uint32_t max, uint32_t *out);
 /* Span helpers. */
 bool nr_span_eq(const char *s, size_t len, const char *lit);
 bool nr_span_has_ctrl(const char *s, size_t len);  /* any C0 byte or DEL */
+
+/* n bytes as 2n lowercase hex digits and a NUL (out has room for 2n + 1). */
+void nr__hex(char *out, const unsigned char *in, size_t n);
+/* n random bytes (getrandom) as 2n hex digits and a NUL. @return 0, or -1 with errno set. */
+int nr__random_hex(char *out, size_t n);
 #endif
