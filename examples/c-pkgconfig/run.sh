@@ -6,12 +6,12 @@ src=$1 prefix=$2 work=$3
 libdir=$(dirname "$(find "$prefix" -name libnonroot.pc -print -quit)")
 [ -n "$libdir" ] && [ "$libdir" != . ] || { echo "no libnonroot.pc under $prefix"; exit 1; }
 export PKG_CONFIG_PATH=$libdir
-# --define-prefix: the .pc file was configured for the build's prefix; relocate it to PREFIX.
-flags=$(pkg-config --define-prefix --cflags --libs libnonroot)
+# The plain command: `cmake --install --prefix PREFIX` wrote a .pc file for PREFIX.
+flags=$(pkg-config --cflags --libs libnonroot)
 case $flags in *"$prefix"*) ;; *) echo "pkg-config does not point into $prefix: $flags"; exit 1;; esac
 mkdir -p "$work"
 cc -std=c99 -Wall -Wextra -Werror -pedantic "$src/whoami.c" $flags \
-	-Wl,-rpath,"$(pkg-config --define-prefix --variable=libdir libnonroot)" -o "$work/whoami"
+	-Wl,-rpath,"$(pkg-config --variable=libdir libnonroot)" -o "$work/whoami"
 # The program must use the installed library, not the build tree's.
 ldd "$work/whoami" | grep "$prefix.*libnonroot.so" >/dev/null || { ldd "$work/whoami"; exit 1; }
 out=$("$work/whoami" app ASPNETCORE_URLS='http://+:8080') || { echo "exit $?: $out"; exit 1; }
