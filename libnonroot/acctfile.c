@@ -350,3 +350,106 @@ void nr__nameset_dispose(nr__nameset *s)
 	s->v = NULL;
 	s->n = 0;
 }
+
+/* ---- how runc reads these files (libcontainer/user) ------------------------------------------ */
+
+/* Length of the Unicode white space (Go's unicode.IsSpace) that starts [s, s+n), else 0. */
+static size_t go_space_at(const unsigned char *s, size_t n)
+{
+	if (n >= 1 && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')))
+		return 1;
+	if (n >= 2 && s[0] == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0))
+		return 2;
+	if (n >= 3 && s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80)             /* U+1680 */
+		return 3;
+	if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 &&
+	    (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))     /* U+2000-200A, 2028, 2029, 202F */
+		return s[2] >= 0x80 ? 3 : 0;
+	if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)             /* U+205F */
+		return 3;
+	if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)             /* U+3000 */
+		return 3;
+	return 0;
+}
+
+/* Length of the Unicode white space that ends [s, s+n), else 0. */
+static size_t go_space_before(const unsigned char *s, size_t n)
+{
+	size_t k;
+
+	for (k = 1; k <= 3 && k <= n; k++) {
+		if (go_space_at(s + n - k, k) == k)
+			return k;
+	}
+	return 0;
+}
+
+/* strconv.Atoi with the error ignored: a syntax error is 0, a range error the nearest limit. */
+static int64_t go_atoi_lenient(const char *s, size_t len)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+	bool neg = false, over = false;
+
+	if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == len)
+		return 0;
+	for (; i < len; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+		if (d > 9)
+			return 0;
+		if (!over && v > (UINT64_MAX - d) / 10)
+			over = true;
+		else if (!over)
+			v = v * 10 + d;
+	}
+	if (neg)
+		return over || v > (uint64_t)INT64_MAX + 1 ? INT64_MIN :
+			(v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v);
+	return over || v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+bool nr__go_read_line(const nr__aline *l, bool passwd, nr__go_line *out)
+{
+	const char *s = l->text, *f[4];
+	size_t n = l->len, fl[4], k, nf = 0, start = 0, i;
+
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	if (passwd) {
+		while (n > 0 && (k = go_space_at((const unsigned char *)s, n)) > 0) {
+			s += k;
+			n -= k;
+		}
+		while (n > 0 && (k = go_space_before((const unsigned char *)s, n)) > 0)
+			n -= k;
+	}
+	if (n == 0)
+		return false;
+	for (i = 0; i <= n && nf < 4; i++) {
+		if (i == n || s[i] == ':') {
+			f[nf] = s + start;
+			fl[nf] = i - start;
+			nf++;
+			start = i + 1;
+		}
+	}
+	for (k = nf; k < 4; k++) {
+		f[k] = s + n;
+		fl[k] = 0;
+	}
+	memset(out, 0, sizeof(*out));
+	out->name = f[0];
+	out->nlen = fl[0];
+	out->id = go_atoi_lenient(f[2], fl[2]);
+	if (passwd) {
+		out->gid = go_atoi_lenient(f[3], fl[3]);
+	} else {
+		out->rest = f[3];
+		out->rlen = fl[3];
+	}
+	return true;
+}

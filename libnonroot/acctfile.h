@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nonroot/errors.h"
 
@@ -124,5 +125,42 @@ int nr__group_check(const struct nr_group *gr, nr__has_name_fn has_user, const v
 /* accounts.c: sorted name sets of a file's entries (for cross-file checks in shadow.c too). */
 int nr__passwd_names(nr__nameset *s, const struct nr_passwd *pw);
 int nr__group_names(nr__nameset *s, const struct nr_group *gr);
+
+/*
+ * How runc and moby (libcontainer/user, GetExecUser) read passwd and group lines, which is not
+ * how nonroot reads them: bufio lines (a final "\r" dropped), passwd lines trimmed of Unicode
+ * white space (bytes.TrimSpace; group lines are not), empty lines skipped, nothing else
+ * skipped (comments and NIS lines are names too), split at every ':', missing fields empty,
+ * numbers by strconv.Atoi with the error ignored: "abc", "" or " 5" is 0, "+5" is 5.
+ */
+typedef struct nr__go_line {
+	const char *name;
+	size_t nlen;
+	int64_t id;            /* passwd: uid (field 3); group: gid (field 3) */
+	int64_t gid;           /* passwd: gid (field 4); group: 0 */
+	const char *rest;      /* group: the member list (field 4), else NULL */
+	size_t rlen;
+} nr__go_line;
+
+/* runc's reading of line l; false when runc skips it (empty). */
+bool nr__go_read_line(const nr__aline *l, bool passwd, nr__go_line *out);
+
+/* The first line runc's GetExecUser takes for a user (name, or *uid when uid is not NULL):
+ * 1-based line in *line and runc's reading in *out, and whether nonroot reads that line as
+ * an entry (*is_entry); 0 when runc takes no line. */
+int nr__passwd_go_first(const struct nr_passwd *pw, const char *name, size_t nlen,
+	const int64_t *uid, size_t *line, nr__go_line *out, bool *is_entry);
+/* Likewise for a group (name, or *gid). */
+int nr__group_go_first(const struct nr_group *gr, const char *name, size_t nlen,
+	const int64_t *gid, size_t *line, nr__go_line *out, bool *is_entry);
+/* The first group line from 0-based line `from` on that runc reads as listing user `name`
+ * but nonroot does not read as an entry: its 1-based line (the `from` of the next call),
+ * runc's reading in *out; 0 when none. */
+int nr__group_go_hidden_member(const struct nr_group *gr, const char *name, size_t from,
+	size_t *line, nr__go_line *out);
+/* The first passwd line that runc reads as user `name` but nonroot does not read as an
+ * entry; 0 when none. */
+int nr__passwd_go_hidden_name(const struct nr_passwd *pw, const char *name, size_t *line,
+	nr__go_line *out);
 
 #endif

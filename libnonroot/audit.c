@@ -253,8 +253,12 @@ static int check_user(eval *e, nr_imgconfig *cfg, int *runs_root)
 	if (r < 0) {
 		snprintf(fix, sizeof(fix), "add the user to the image (nonroot patch IMAGE --user %.*s) "
 			"or set a numeric User", (int)strcspn(spec, ":"), spec);
-		error = add(e, "NR002", NR_LEVEL_ERROR, "config.User", fix,
-			"User '%s': %s", spec, rerr.message);
+		if (rerr.line > 0)
+			error = add(e, "NR002", NR_LEVEL_ERROR, "config.User", fix,
+				"User '%s': %s:%zu: %s", spec, rerr.source, rerr.line, rerr.message);
+		else
+			error = add(e, "NR002", NR_LEVEL_ERROR, "config.User", fix,
+				"User '%s': %s", spec, rerr.message);
 		goto done;
 	}
 	*runs_root = eu.uid == 0;

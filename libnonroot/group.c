@@ -430,3 +430,74 @@ const char *nr__group_source(const nr_group *gr)
 {
 	return gr->a.source;
 }
+
+/* runc's reading of the lines in order (see acctfile.h), with whether each is an entry. */
+typedef struct go_gkey {
+	const char *name;
+	size_t nlen;
+	const int64_t *id;
+	bool member;        /* match lines whose member list has name */
+} go_gkey;
+
+static bool go_gmatch(const nr__go_line *g, const go_gkey *k)
+{
+	if (k->member) {
+		const char *p = g->rest, *end = g->rest + g->rlen;
+		while (g->rlen > 0 && p <= end) {
+			const char *c = memchr(p, ',', (size_t)(end - p));
+			size_t n = c ? (size_t)(c - p) : (size_t)(end - p);
+			if (n == k->nlen && memcmp(p, k->name, n) == 0)
+				return true;
+			if (c == NULL)
+				break;
+			p = c + 1;
+		}
+		return false;
+	}
+	if (k->id)
+		return g->id == *k->id;
+	return g->nlen == k->nlen && memcmp(g->name, k->name, k->nlen) == 0;
+}
+
+static int go_gfirst(const nr_group *gr, const go_gkey *key, bool hidden_only, size_t from,
+	size_t *line, nr__go_line *out, bool *is_entry)
+{
+	size_t i, k = 0;
+
+	if (gr == NULL)
+		return 0;
+	for (i = from; i < gr->a.nlines; i++) {
+		bool entry;
+		nr__go_line g;
+
+		while (k < gr->n && gr->items[k].pub.line < i + 1)
+			k++;
+		entry = k < gr->n && gr->items[k].pub.line == i + 1;
+		if (!nr__go_read_line(&gr->a.lines[i], false, &g) || !go_gmatch(&g, key))
+			continue;
+		if (hidden_only && entry)
+			continue;
+		*line = i + 1;
+		*out = g;
+		if (is_entry)
+			*is_entry = entry;
+		return 1;
+	}
+	return 0;
+}
+
+int nr__group_go_first(const nr_group *gr, const char *name, size_t nlen, const int64_t *gid,
+	size_t *line, nr__go_line *out, bool *is_entry)
+{
+	go_gkey k = { name, nlen, gid, false };
+
+	return go_gfirst(gr, &k, false, 0, line, out, is_entry);
+}
+
+int nr__group_go_hidden_member(const nr_group *gr, const char *name, size_t from,
+	size_t *line, nr__go_line *out)
+{
+	go_gkey k = { name, strlen(name), NULL, true };
+
+	return go_gfirst(gr, &k, true, from, line, out, NULL);
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "jsonload.h"
+#include "parse.h"
 
 typedef struct fkey {
 	const char *key;     /* the key as written (NUL-terminated by jansson) */
@@ -52,24 +53,9 @@ static int fkey_cmp(const void *a, const void *b)
 	return x->flen < y->flen ? -1 : x->flen > y->flen;
 }
 
-/* A key for a one-line message: printable ASCII as is, anything else as \xNN, at most 60
- * bytes of the key. */
 static void quote_key(char *out, size_t size, const char *k, size_t klen)
 {
-	size_t i, o = 0;
-
-	for (i = 0; i < klen && i < 60 && o + 5 < size; i++) {
-		unsigned char c = (unsigned char)k[i];
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
-	}
-	if (i < klen && o + 4 < size) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	nr__span_quote(out, size, k, klen, 60);
 }
 
 typedef struct walk {

@@ -1,6 +1,8 @@
 /*
  * parse.c: cursor and strict numbers.
  */
+#include <stdio.h>
+
 #include "internal.h"
 #include <errno.h>
 #include <sys/random.h>
@@ -133,4 +135,24 @@ int nr__random_hex(char *out, size_t n)
 		return -1;
 	nr__hex(out, rnd, n);
 	return 0;
+}
+
+void nr__span_quote(char *out, size_t size, const char *s, size_t len, size_t max)
+{
+	size_t i, o = 0;
+
+	if (size == 0)
+		return;
+	for (i = 0; i < len && i < max && o + 5 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+	}
+	if (i < len && o + 4 < size) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
 }

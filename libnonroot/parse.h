@@ -48,4 +48,7 @@ bool nr_span_has_ctrl(const char *s, size_t len);  /* any C0 byte or DEL */
 void nr__hex(char *out, const unsigned char *in, size_t n);
 /* n random bytes (getrandom) as 2n hex digits and a NUL. @return 0, or -1 with errno set. */
 int nr__random_hex(char *out, size_t n);
+/* [s, s+len) for a one-line message: printable ASCII other than '"' and '\\' as is, every
+ * other byte as \xNN, at most `max` input bytes then "..."; always NUL-terminated. */
+void nr__span_quote(char *out, size_t size, const char *s, size_t len, size_t max);
 #endif

@@ -284,6 +284,15 @@ int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err)
 	if ((old = nr_passwd_find_name(pw, ent->name)) != NULL)
 		return nr__error_set(err, NR_EEXISTS, pw->a.source, old->line, 0,
 			"user '%s' exists already (uid %u)", old->name, old->uid);
+	{
+		size_t gl;
+		nr__go_line g;
+		if (nr__passwd_go_hidden_name(pw, ent->name, &gl, &g))
+			return nr__error_set(err, NR_EEXISTS, pw->a.source, gl, 0,
+				"runc and Docker read this line as user '%s' with uid %lld, but it is not a "
+				"valid passwd entry: refused (fix or remove the line)", ent->name,
+				(long long)g.id);
+	}
 	if ((old = nr_passwd_find_uid(pw, ent->uid)) != NULL)
 		return nr__error_set(err, NR_ECONFLICT, pw->a.source, old->line, 0,
 			"uid %u is already used by user '%s'", old->uid, old->name);
@@ -384,4 +393,65 @@ int nr__passwd_check(const nr_passwd *pw, nr__has_id_fn has_gid, const void *ctx
 const char *nr__passwd_source(const nr_passwd *pw)
 {
 	return pw->a.source;
+}
+
+/* runc's reading of the lines in order, with whether each is one of our entries. */
+typedef bool (*go_pw_pred)(const nr__go_line *g, const void *arg);
+
+static int go_first(const nr_passwd *pw, go_pw_pred pred, const void *arg, bool hidden_only,
+	size_t *line, nr__go_line *out, bool *is_entry)
+{
+	size_t i, k = 0;
+
+	if (pw == NULL)
+		return 0;
+	for (i = 0; i < pw->a.nlines; i++) {
+		bool entry;
+		nr__go_line g;
+
+		while (k < pw->n && pw->items[k].pub.line < i + 1)
+			k++;
+		entry = k < pw->n && pw->items[k].pub.line == i + 1;
+		if (!nr__go_read_line(&pw->a.lines[i], true, &g) || !pred(&g, arg))
+			continue;
+		if (hidden_only && entry)
+			continue;
+		*line = i + 1;
+		*out = g;
+		if (is_entry)
+			*is_entry = entry;
+		return 1;
+	}
+	return 0;
+}
+
+typedef struct go_key {
+	const char *name;
+	size_t nlen;
+	const int64_t *id;
+} go_key;
+
+static bool go_match(const nr__go_line *g, const void *arg)
+{
+	const go_key *k = arg;
+
+	if (k->id)
+		return g->id == *k->id;
+	return g->nlen == k->nlen && memcmp(g->name, k->name, k->nlen) == 0;
+}
+
+int nr__passwd_go_first(const nr_passwd *pw, const char *name, size_t nlen, const int64_t *uid,
+	size_t *line, nr__go_line *out, bool *is_entry)
+{
+	go_key k = { name, nlen, uid };
+
+	return go_first(pw, go_match, &k, false, line, out, is_entry);
+}
+
+int nr__passwd_go_hidden_name(const nr_passwd *pw, const char *name, size_t *line,
+	nr__go_line *out)
+{
+	go_key k = { name, strlen(name), NULL };
+
+	return go_first(pw, go_match, &k, true, line, out, NULL);
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "acctfile.h"
+#include "parse.h"
 
 /* Go's strconv.Atoi / ParseInt(s, 10, 64): optional sign, one or more decimal digits. */
 static int go_atoi(const char *s, size_t len, int64_t *out)
@@ -66,6 +68,25 @@ static int copy_gids(nr_exec_user *u, const uint32_t *gids, size_t n)
 	return 0;
 }
 
+/* runc reads the passwd or group line that decides the result differently from nonroot (a
+ * line nonroot does not take as an entry, e.g. a uid "abc" that runc reads as 0): refused,
+ * never guessed (see docs/security.md). */
+static int differs(nr_error *err, const char *source, size_t line, const char *what,
+	const nr__go_line *g, bool passwd)
+{
+	char name[80];
+
+	nr__span_quote(name, sizeof(name), g->name, g->nlen, 60);
+	if (passwd)
+		return nr__error_set(err, NR_EINVALID, source, line, 0,
+			"runc and Docker read this line as %s '%s' with uid %lld and gid %lld, but it is "
+			"not a valid passwd entry: refused (fix or remove the line)", what, name,
+			(long long)g->id, (long long)g->gid);
+	return nr__error_set(err, NR_EINVALID, source, line, 0,
+		"runc and Docker read this line as %s '%s' with gid %lld, but it is not a valid "
+		"group entry: refused (fix or remove the line)", what, name, (long long)g->id);
+}
+
 int nr_userspec_resolve(nr_exec_user *out, const char *spec, const nr_passwd *pw,
 	const nr_group *gr, const nr_userspec_options *opts, nr_error *err)
 {
@@ -113,6 +134,22 @@ int nr_userspec_resolve(nr_exec_user *out, const char *spec, const nr_passwd *pw
 		    (strlen(e->name) == user_len && memcmp(e->name, user_arg, user_len) == 0))
 			match = e;
 	}
+	/* runc takes the first line it reads as matching. When that is not the entry we took
+	 * and runc's ids differ from ours (or we find no user where runc does), refuse. */
+	{
+		int64_t dflt_uid = (int64_t)u.uid;
+		size_t gl;
+		nr__go_line g;
+		bool is_entry;
+		if (nr__passwd_go_first(pw, user_arg, user_len, user_len == 0 ? &dflt_uid :
+		    uid_num ? &uid_arg : NULL, &gl, &g, &is_entry) &&
+		    !(is_entry && match && match->line == gl)) {
+			int64_t our_uid = match ? match->uid : uid_num ? uid_arg : (int64_t)u.uid;
+			int64_t our_gid = match ? match->gid : (int64_t)u.gid;
+			if ((!match && !uid_num && user_len > 0) || g.id != our_uid || g.gid != our_gid)
+				return differs(err, nr__passwd_source(pw), gl, "user", &g, true);
+		}
+	}
 	if (match) {
 		u.uid = match->uid;
 		u.gid = match->gid;
@@ -136,6 +173,15 @@ int nr_userspec_resolve(nr_exec_user *out, const char *spec, const nr_passwd *pw
 			    (strlen(e->name) == group_len && memcmp(e->name, group_arg, group_len) == 0))
 				g = e;
 		}
+		{
+			size_t gl;
+			nr__go_line gg;
+			bool is_entry;
+			if (nr__group_go_first(gr, group_arg, group_len, gid_num ? &gid_arg : NULL, &gl,
+			    &gg, &is_entry) && !(is_entry && g && g->line == gl) &&
+			    ((!g && !gid_num) || gg.id != (g ? (int64_t)g->gid : gid_arg)))
+				return differs(err, nr__group_source(gr), gl, "group", &gg, false);
+		}
 		if (g) {
 			u.gid = g->gid;
 		} else {
@@ -148,7 +194,22 @@ int nr_userspec_resolve(nr_exec_user *out, const char *spec, const nr_passwd *pw
 			u.gid = (uint32_t)gid_arg;
 		}
 	} else if (match) {
-		size_t n = 0, k;
+		size_t n = 0, k, gl = 0;
+		nr__go_line gg;
+
+		/* a line runc reads as listing the user but we do not: refused unless its gid is
+		 * one the user has anyway (its primary gid or an entry's) */
+		while (nr__group_go_hidden_member(gr, match->name, gl, &gl, &gg)) {
+			bool have = gg.id == (int64_t)match->gid;
+			for (i = 0; i < nr_group_count(gr) && !have; i++) {
+				const nr_grent *e = nr_group_entry(gr, i);
+				for (k = 0; k < e->nmembers && !have; k++)
+					have = e->gid == gg.id && strcmp(e->members[k], match->name) == 0;
+			}
+			if (!have)
+				return differs(err, nr__group_source(gr), gl,
+					"a group listing the user, group", &gg, false);
+		}
 		for (i = 0; i < nr_group_count(gr); i++) {
 			const nr_grent *e = nr_group_entry(gr, i);
 			for (k = 0; k < e->nmembers; k++) {

@@ -884,3 +884,32 @@ CASES += [
         W, lambda c: '[{"Config":"%s","RepoTags":["x:1"],"Layers":["layer.tar"],"layers":[]}]' % c),
      DA, None, None, None),
 ]
+
+
+# passwd and group lines that runc and Docker read differently (libcontainer/user: Atoi errors
+# ignored, so a uid "abc" is 0; lines trimmed of Unicode white space): never a clean result.
+def user_image(user, passwd, group=o.GROUP):
+    def build(W):
+        t = o.base_tar(passwd, group)
+        image(W, layers=[(o.MT_GZIP, o.gz(t), t)], config={"config": {"User": user}})
+    return build
+
+
+RUNC_APP = b"app:x:abc:abc::/:/bin/sh\n"
+CASES += [
+    ("passwd-runc-uid0-patch", passwd_image(o.PASSWD + RUNC_APP), PATCH, None, None, None),
+    ("passwd-runc-uid0-audit", user_image("app", o.PASSWD + RUNC_APP + b"app:x:1654:1654::/:/bin/sh\n"),
+     AUD, None, None, "NR002 error"),
+    ("passwd-runc-uid0-audit-only", user_image("app", o.PASSWD + RUNC_APP), AUD, None, None, "NR002 error"),
+    ("passwd-runc-nbsp-name", user_image("app", o.PASSWD + b"\xc2\xa0app:x:0:0::/:/bin/sh\n" +
+                                         b"app:x:1654:1654::/:/bin/sh\n"), AUD, None, None, "NR002 error"),
+    ("passwd-runc-gid0-numeric", user_image("1654", o.PASSWD + b"app:x:1654:0x1::/:/bin/sh\n"),
+     AUD, None, None, None),
+    ("group-runc-hidden-root-member", user_image("app", o.PASSWD + b"app:x:1654:1654::/:/bin/sh\n",
+                                                 o.GROUP + b"wheel:x:zero:app\n"), AUD, None, None,
+     "group 'wheel' with gid 0, but it is not a valid group entry"),
+    ("passwd-add-runc-uid0", rootfs(passwd=o.PASSWD + RUNC_APP), PA + ["app", "--uid", "1654"],
+     None, None, None),
+    ("user-resolve-runc-uid0", rootfs(passwd=o.PASSWD + RUNC_APP), UR + ["app", "--root", "{W}/r"],
+     None, None, None),
+]
