@@ -19,6 +19,7 @@ static const struct command {
 	{ "passwd", nr_cmd_passwd, "add a user to a root filesystem's passwd/group files" },
 	{ "bundle", nr_cmd_bundle, "harden an OCI runtime bundle's config.json" },
 	{ "k8s",    nr_cmd_k8s,    "print a Kubernetes securityContext for an image" },
+	{ "unpack", nr_cmd_unpack, "write an image's final root filesystem to a directory (confined)" },
 };
 
 static void usage(FILE *f)

@@ -18,5 +18,6 @@
 #include "nonroot/audit.h"
 #include "nonroot/patch.h"
 #include "nonroot/bundle.h"
+#include "nonroot/unpack.h"
 
 #endif

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "acctfile.h"
+#include "rootfs_internal.h"
 
 #define MAX_SYMLINKS 40   /* as the kernel's MAXSYMLINKS */
 
@@ -236,6 +237,16 @@ static int open_dir(const nr_rootfs *rfs, const char *path)
 	fd = sys_openat2(rfs->rootfd, *path ? path : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC,
 		RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 	return fd < 0 ? -errno : fd;
+}
+
+int nr__rootfs_fd(const nr_rootfs *rfs)
+{
+	return rfs->rootfd;
+}
+
+int nr__rootfs_open_dir(const nr_rootfs *rfs, const char *path)
+{
+	return open_dir(rfs, path);
 }
 
 /*

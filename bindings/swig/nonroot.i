@@ -757,3 +757,4 @@ NR_OPTIONS(nr_bundle_harden_options, nr_bundle_harden_options_init,
 %include "nonroot/audit.h"
 %include "nonroot/patch.h"
 %include "nonroot/bundle.h"
+%include "nonroot/unpack.h"

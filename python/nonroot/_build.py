@@ -605,6 +605,20 @@ int nr_patch_report_changed(const nr_patch_report *r);
 uint32_t nr_patch_report_uid(const nr_patch_report *r);
 uint32_t nr_patch_report_gid(const nr_patch_report *r);
 void nr_patch_report_free(nr_patch_report *r);
+/* unpack.h */
+#define NR_UNPACK_ROOTLESS ...
+#define NR_UNPACK_NO_XATTRS ...
+typedef struct nr_unpack_options {
+	unsigned int version;
+	unsigned int flags;
+	nr_scan_progress_cb progress;
+	void *payload;
+	...;
+} nr_unpack_options;
+#define NR_UNPACK_OPTIONS_VERSION ...
+int nr_unpack_options_init(nr_unpack_options *opts, unsigned int version);
+int nr_image_unpack(nr_image *img, size_t i, const char *dir,
+	const nr_unpack_options *opts, nr_error *err);
 /* Python side of nr_scan_progress_cb (payload: an ffi.new_handle of the callable) */
 extern "Python" void _nr_py_scan_progress(size_t, size_t, uint64_t, uint64_t, void *);
 """

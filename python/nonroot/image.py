@@ -357,6 +357,23 @@ class Image(Handle):
             res = ffi.gc(out[0], lib.nr_scan_result_free) if out[0] != ffi.NULL else None
         return ScanResult._new(res)
 
+    def unpack(self, directory: str, i: int = 0, rootless: bool = False,
+               xattrs: bool = True, progress: Optional[ProgressFn] = None) -> None:
+        """Write the final root filesystem of manifest i to directory (new or empty),
+        every create confined to it (nr_image_unpack)."""
+        opts = ffi.new("nr_unpack_options *")
+        check_rc(lib.nr_unpack_options_init(opts, lib.NR_UNPACK_OPTIONS_VERSION))
+        if rootless:
+            opts.flags |= lib.NR_UNPACK_ROOTLESS
+        if not xattrs:
+            opts.flags |= lib.NR_UNPACK_NO_XATTRS
+        handle = None
+        if progress is not None:
+            handle = ffi.new_handle(progress)
+            opts.progress = lib._nr_py_scan_progress
+            opts.payload = handle
+        call(lib.nr_image_unpack, self._ptr, i, to_bytes(directory), opts)
+
     def read_file(self, path: str, i: int = 0) -> bytes:
         """The content of one effective regular file (symlinks followed), at most 10 MiB."""
         out = ffi.new("char **")

@@ -95,6 +95,21 @@ class ImageTest(unittest.TestCase):
         self.assertTrue(small["bin/busybox"].too_big)
         self.assertIsNone(small["bin/busybox"].content)
 
+    def test_unpack(self):
+        img = nonroot.Image.open(self.ref)
+        root = os.path.join(self.tmp, "unpacked")
+        calls = []
+        img.unpack(root, progress=lambda *a: calls.append(a))
+        with open(os.path.join(root, "etc/passwd"), "rb") as f:
+            self.assertEqual(f.read(), b"root:x:0:0:root:/root:/bin/sh\n")
+        self.assertEqual(os.readlink(os.path.join(root, "bin/sh")), "busybox")
+        self.assertEqual(os.stat(os.path.join(root, "tmp")).st_mode & 0o7777, 0o1777)
+        self.assertTrue(calls)
+        with self.assertRaises(nonroot.AlreadyExists):
+            img.unpack(root)
+        with self.assertRaises(nonroot.InvalidArgument):
+            img.unpack(os.path.join(self.tmp, "u2"), i=3)
+
     def test_errors(self):
         with self.assertRaises(nonroot.NotFound):
             nonroot.Image.open("oci:" + os.path.join(self.tmp, "nope"))
