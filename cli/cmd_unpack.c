@@ -17,7 +17,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nonroot unpack IMAGE DIR [--platform OS/ARCH[/VARIANT]]\n"
+		"Usage: nonroot unpack IMAGE DIR [--bundle [--allow-root] [--read-only]]\n"
+		"                             [--platform OS/ARCH[/VARIANT]] [--rootless] [-q]\n"
 		"\n"
 		"Write the final root filesystem of IMAGE to DIR (new or empty): layers applied in\n"
 		"order with OCI whiteouts and opaque directories, owners, modes, times, xattrs where\n"
@@ -26,6 +27,13 @@ static void usage(FILE *f)
 		"Every layer is checked against its digest; on any error DIR is cleaned up.\n"
 		"\n"
 		"Options:\n"
+		"  --bundle         make DIR an OCI runtime bundle like 'umoci unpack': DIR/rootfs\n"
+		"                   and DIR/config.json (args from Entrypoint+Cmd, Env, WorkingDir,\n"
+		"                   User resolved like runc), hardened: every capability dropped,\n"
+		"                   noNewPrivileges, its own network namespace\n"
+		"  --allow-root     with --bundle: accept an image that runs as uid 0 (refused\n"
+		"                   otherwise)\n"
+		"  --read-only      with --bundle: a read-only root filesystem (root.readonly)\n"
 		"  --platform P     the platform of a multi-platform image (required when it has\n"
 		"                   several)\n"
 		"  --rootless       do not change owners, skip device nodes (the default when not\n"
@@ -38,8 +46,11 @@ static void usage(FILE *f)
 
 int nr_cmd_unpack(int argc, char **argv)
 {
-	enum { O_BUNDLE = 256, O_PLATFORM, O_ROOTLESS };
+	enum { O_BUNDLE = 256, O_PLATFORM, O_ROOTLESS, O_ALLOW_ROOT, O_READONLY };
 	static const struct option longopts[] = {
+		{ "bundle", no_argument, NULL, O_BUNDLE },
+		{ "allow-root", no_argument, NULL, O_ALLOW_ROOT },
+		{ "read-only", no_argument, NULL, O_READONLY },
 		{ "platform", required_argument, NULL, O_PLATFORM },
 		{ "rootless", no_argument, NULL, O_ROOTLESS },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -52,10 +63,13 @@ int nr_cmd_unpack(int argc, char **argv)
 	nr_image *img = NULL;
 	cli_progress prog;
 	const char *ref, *dir;
-	int c, bundle = 0, quiet = 0, rc = NR_EXIT_USAGE;
+	int c, bundle = 0, allow_root = 0, readonly = 0, quiet = 0, rc = NR_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
+		case O_BUNDLE: bundle = 1; break;
+		case O_ALLOW_ROOT: allow_root = 1; break;
+		case O_READONLY: readonly = 1; break;
 		case O_PLATFORM: oo.platform = optarg; break;
 		case O_ROOTLESS: uo.flags |= NR_UNPACK_ROOTLESS; break;
 		case 'q': quiet = 1; break;
@@ -63,6 +77,8 @@ int nr_cmd_unpack(int argc, char **argv)
 		default: return cli_usage_error("unpack", "invalid option");
 		}
 	}
+	if ((allow_root || readonly) && !bundle)
+		return cli_usage_error("unpack", "--allow-root and --read-only go with --bundle");
 	if (argc - optind != 2)
 		return cli_usage_error("unpack", argc - optind < 2 ? "needs IMAGE and DIR" :
 			"too many arguments");
@@ -81,7 +97,19 @@ int nr_cmd_unpack(int argc, char **argv)
 	cli_progress_init(&prog, "unpack");
 	uo.progress = cli_progress_cb;
 	uo.payload = &prog;
-	if (nr_image_unpack(img, 0, dir, &uo, &err) < 0) {
+	if (bundle) {
+		nr_bundle_gen_options bo = NR_BUNDLE_GEN_OPTIONS_INIT;
+		bo.unpack = &uo;
+		if (allow_root)
+			bo.flags |= NR_BUNDLE_GEN_ALLOW_ROOT;
+		if (readonly)
+			bo.flags |= NR_BUNDLE_GEN_READONLY_ROOT;
+		if (nr_image_bundle(img, 0, dir, &bo, &err) < 0) {
+			cli_progress_done(&prog);
+			rc = cli_fail(dir, &err);
+			goto done;
+		}
+	} else if (nr_image_unpack(img, 0, dir, &uo, &err) < 0) {
 		cli_progress_done(&prog);
 		rc = cli_fail(dir, &err);
 		goto done;

@@ -619,6 +619,19 @@ typedef struct nr_unpack_options {
 int nr_unpack_options_init(nr_unpack_options *opts, unsigned int version);
 int nr_image_unpack(nr_image *img, size_t i, const char *dir,
 	const nr_unpack_options *opts, nr_error *err);
+#define NR_BUNDLE_GEN_READONLY_ROOT ...
+#define NR_BUNDLE_GEN_ALLOW_ROOT ...
+typedef struct nr_bundle_gen_options {
+	unsigned int version;
+	unsigned int flags;
+	const nr_unpack_options *unpack;
+	const char *hostname;
+	...;
+} nr_bundle_gen_options;
+#define NR_BUNDLE_GEN_OPTIONS_VERSION ...
+int nr_bundle_gen_options_init(nr_bundle_gen_options *opts, unsigned int version);
+int nr_image_bundle(nr_image *img, size_t i, const char *dir,
+	const nr_bundle_gen_options *opts, nr_error *err);
 /* Python side of nr_scan_progress_cb (payload: an ffi.new_handle of the callable) */
 extern "Python" void _nr_py_scan_progress(size_t, size_t, uint64_t, uint64_t, void *);
 """

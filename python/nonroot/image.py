@@ -374,6 +374,20 @@ class Image(Handle):
             opts.payload = handle
         call(lib.nr_image_unpack, self._ptr, i, to_bytes(directory), opts)
 
+    def bundle(self, directory: str, i: int = 0, allow_root: bool = False,
+               read_only: bool = False, hostname: Optional[str] = None) -> None:
+        """Make a hardened OCI runtime bundle of manifest i in directory (rootfs +
+        config.json, as umoci unpack; nr_image_bundle)."""
+        opts = ffi.new("nr_bundle_gen_options *")
+        check_rc(lib.nr_bundle_gen_options_init(opts, lib.NR_BUNDLE_GEN_OPTIONS_VERSION))
+        if allow_root:
+            opts.flags |= lib.NR_BUNDLE_GEN_ALLOW_ROOT
+        if read_only:
+            opts.flags |= lib.NR_BUNDLE_GEN_READONLY_ROOT
+        keep = ffi.new("char[]", to_bytes(hostname)) if hostname is not None else ffi.NULL
+        opts.hostname = keep
+        call(lib.nr_image_bundle, self._ptr, i, to_bytes(directory), opts)
+
     def read_file(self, path: str, i: int = 0) -> bytes:
         """The content of one effective regular file (symlinks followed), at most 10 MiB."""
         out = ffi.new("char **")

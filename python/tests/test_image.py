@@ -110,6 +110,23 @@ class ImageTest(unittest.TestCase):
         with self.assertRaises(nonroot.InvalidArgument):
             img.unpack(os.path.join(self.tmp, "u2"), i=3)
 
+    def test_bundle(self):
+        import json
+        img = nonroot.Image.open(self.ref)
+        b = os.path.join(self.tmp, "bundle")
+        with self.assertRaises(nonroot.InvalidInput):   # the image runs as root
+            img.bundle(b)
+        self.assertFalse(os.path.exists(b))
+        img.bundle(b, allow_root=True, read_only=True, hostname="box")
+        with open(os.path.join(b, "config.json")) as f:
+            cfg = json.load(f)
+        self.assertEqual(cfg["process"]["args"], ["/app/serve"])
+        self.assertEqual(cfg["process"]["cwd"], "/app")
+        self.assertEqual(cfg["hostname"], "box")
+        self.assertTrue(cfg["root"]["readonly"])
+        self.assertEqual(cfg["process"]["capabilities"]["bounding"], [])
+        self.assertTrue(os.path.isfile(os.path.join(b, "rootfs/etc/passwd")))
+
     def test_errors(self):
         with self.assertRaises(nonroot.NotFound):
             nonroot.Image.open("oci:" + os.path.join(self.tmp, "nope"))

@@ -65,4 +65,34 @@ e2e_step "a non-empty target is refused"
 rc=0; out=$("$NONROOT" unpack "oci:$T/img:opaque" "$T/nr-opaque" 2>&1) || rc=$?
 [ "$rc" = 2 ]
 e2e_expect_contains "$out" "not empty"
+
+e2e_step "--bundle: config.json as umoci's (args, env, cwd, user), hardened; runc runs it"
+e2e_build_rootful "$T/img:seed" >/dev/null
+"$NONROOT" patch "oci:$T/img:seed" >/dev/null
+umoci config --image "$T/img:seed" --config.entrypoint /bin/sh --config.entrypoint -c \
+	--config.cmd 'id; pwd; echo "HOME=$HOME"' --config.workingdir /tmp >/dev/null
+"$NONROOT" unpack --bundle "oci:$T/img:seed" "$T/nb"
+umoci unpack --image "$T/img:seed" "$T/ub" >/dev/null
+cmp_tree "$T/nb/rootfs" "$T/ub/rootfs"
+for f in .process.args .process.env .process.cwd .process.user .linux.namespaces .mounts; do
+	[ "$(jq -c "$f" "$T/nb/config.json")" = "$(jq -c "$f" "$T/ub/config.json")" ] ||
+		{ echo "config.json $f differs from umoci's" >&2; exit 1; }
+done
+[ "$(jq -c '[.process.capabilities[] | length] | add' "$T/nb/config.json")" = 0 ]
+[ "$(jq -c '[.process.noNewPrivileges, .process.terminal]' "$T/nb/config.json")" = '[true,false]' ]
+if e2e_can_run; then
+	out=$(e2e_run "$T/nb")
+	echo "$out"
+	e2e_expect_contains "$out" "uid=1654(app) gid=1654(app)"
+	e2e_expect_contains "$out" "/tmp"
+	e2e_expect_contains "$out" "HOME=/home/app"
+fi
+
+e2e_step "--bundle of an image that runs as root: refused (unless --allow-root), nothing left"
+rc=0; out=$("$NONROOT" unpack --bundle "oci:$T/img:opaque" "$T/nb-root" 2>&1) || rc=$?
+echo "$out"
+[ "$rc" = 2 ] && [ ! -e "$T/nb-root" ]
+e2e_expect_contains "$out" "uid 0"
+"$NONROOT" unpack -q --bundle --allow-root --read-only "oci:$T/img:opaque" "$T/nb-root"
+[ "$(jq -c '[.process.user.uid, .root.readonly]' "$T/nb-root/config.json")" = '[0,true]' ]
 echo ok
