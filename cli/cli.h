@@ -20,6 +20,7 @@ int nr_cmd_passwd(int argc, char **argv);
 int nr_cmd_bundle(int argc, char **argv);
 int nr_cmd_k8s(int argc, char **argv);
 int nr_cmd_unpack(int argc, char **argv);
+int nr_cmd_verify(int argc, char **argv);
 
 /* "nonroot: <what>: <error text>" on stderr; @return NR_EXIT_USAGE. */
 int cli_fail(const char *what, const nr_error *err);
