@@ -367,12 +367,8 @@ class Image(Handle):
             opts.flags |= lib.NR_UNPACK_ROOTLESS
         if not xattrs:
             opts.flags |= lib.NR_UNPACK_NO_XATTRS
-        handle = None
-        if progress is not None:
-            handle = ffi.new_handle(progress)
-            opts.progress = lib._nr_py_scan_progress
-            opts.payload = handle
-        call(lib.nr_image_unpack, self._ptr, i, to_bytes(directory), opts)
+        prog = _progress(opts, progress)
+        call_progress(prog, lib.nr_image_unpack, self._ptr, i, to_bytes(directory), opts)
 
     def bundle(self, directory: str, i: int = 0, allow_root: bool = False,
                read_only: bool = False, hostname: Optional[str] = None) -> None:
