@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "verify.h"
 #include "cacheopt.h"
 #include "progress.h"
 
@@ -43,6 +44,9 @@ static void usage(FILE *f)
 		"                       (http://+:80 becomes http://+:80;http://+:8080), keep the user\n"
 		"  --platform P         only this platform of a multi-platform image\n"
 		"  --dry-run            print the plan, write nothing\n"
+		"  --verify             then run the result with 'nonroot verify' (runc, as root) and\n"
+		"                       fail (exit 1) when the proof fails; with --runtime PATH,\n"
+		"                       --timeout S, --port N, --http as for verify\n"
 		"  --format FMT         text (default) or json\n"
 		CLI_CACHE_USAGE
 		"  -h, --help           this help\n"
@@ -129,7 +133,7 @@ static void print_json(const char *ref, const nr_patch_report *r, int dry_run,
 int nr_cmd_patch(int argc, char **argv)
 {
 	enum { O_TAG = 256, O_USER, O_UID, O_GID, O_HOME, O_SHELL, O_PORTMAP, O_NOHOME, O_DRY,
-		O_FORMAT, O_MODE, O_PLATFORM };
+		O_FORMAT, O_MODE, O_PLATFORM, O_VERIFY };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "tag", required_argument, NULL, O_TAG },
@@ -144,6 +148,11 @@ int nr_cmd_patch(int argc, char **argv)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "platform", required_argument, NULL, O_PLATFORM },
+		{ "verify", no_argument, NULL, O_VERIFY },
+		{ "runtime", required_argument, NULL, VERIFY_O_RUNTIME },
+		{ "timeout", required_argument, NULL, VERIFY_O_TIMEOUT },
+		{ "port", required_argument, NULL, VERIFY_O_PORT },
+		{ "http", no_argument, NULL, VERIFY_O_HTTP },
 		CLI_CACHE_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -158,8 +167,10 @@ int nr_cmd_patch(int argc, char **argv)
 	cli_progress prog;
 	const char *dest = NULL, *ref, *written = NULL;
 	unsigned long v;
-	int c, json = 0, rc = NR_EXIT_USAGE;
+	int c, json = 0, verify = 0, rc = NR_EXIT_USAGE;
+	verify_opts vo;
 
+	memset(&vo, 0, sizeof(vo));
 	cli_cache_default();
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -204,6 +215,11 @@ int nr_cmd_patch(int argc, char **argv)
 					optarg);
 			break;
 		case O_PLATFORM: oo.platform = optarg; break;
+		case O_VERIFY: verify = 1; break;
+		case VERIFY_O_RUNTIME: case VERIFY_O_TIMEOUT: case VERIFY_O_PORT: case VERIFY_O_HTTP:
+			if ((rc = cli_verify_parse(&vo, c, optarg, "patch")) != 0)
+				return rc;
+			break;
 		case 'h': usage(stdout); return NR_EXIT_OK;
 		default: return cli_usage_error("patch", "invalid option");
 		}
@@ -212,6 +228,12 @@ int nr_cmd_patch(int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_usage_error("patch", optind >= argc ? "missing IMAGE" : "too many arguments");
 	ref = argv[optind];
+	if ((vo.runtime || vo.timeout > 0 || vo.nports || vo.http) && !verify)
+		return cli_usage_error("patch", "--runtime, --timeout, --port and --http go with --verify");
+	if (verify && po.dry_run)
+		return cli_usage_error("patch", "--verify needs an image: not with --dry-run");
+	if (verify && wo.tag)
+		return cli_usage_error("patch", "--verify: give the tag in -o DEST instead of --tag");
 
 	cli_progress_init(&prog, "patch");
 	po.progress = cli_progress_cb;
@@ -238,6 +260,15 @@ int nr_cmd_patch(int argc, char **argv)
 	else
 		print_text(ref, rep, po.dry_run, written);
 	rc = NR_EXIT_OK;
+	if (verify) {
+		/* the proof by running, on what was written (or the unchanged image); its report
+		 * goes to stderr in JSON mode so that stdout stays one JSON document */
+		nr_image_free(img);
+		img = NULL;
+		vo.platform = oo.platform;
+		vo.out = json ? stderr : stdout;
+		rc = cli_verify_image(written ? written : ref, &vo);
+	}
 done:
 	nr_patch_report_free(rep);
 	nr_image_free(img);

@@ -4,7 +4,8 @@
 # image whose Cmd still binds 80 fails; an image whose User is empty fails (uid 0); a process
 # that crashes at start fails with its exit status and stderr; a program that never listens
 # fails after the timeout; SIGINT during verify leaves no container (runc list) and no
-# directory; no runtime: exit 2.
+# directory; patch --verify passes on the seed image and fails the patch when the proof
+# fails; no runtime: exit 2.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 T=$E2E_TMP
@@ -99,6 +100,20 @@ rc=0; wait "$pid" || rc=$?
 cat "$T/sigint.out"
 [ "$rc" = 130 ]
 e2e_expect_contains "$(cat "$T/sigint.out")" "interrupted"
+no_leftovers
+
+e2e_step "patch --verify: the proof after the patch; a failed proof fails the patch (exit 1)"
+cp -r "$T/img" "$T/pv"
+rc=0; out=$("$NONROOT" patch "oci:$T/pv:seed" --verify --http 2>&1) || rc=$?
+echo "$out"
+[ "$rc" = 0 ]
+e2e_expect_contains "$out" "PASS: runs as uid 1654 without capabilities and listens on 8080"
+rc=0; out=$("$NONROOT" patch "oci:$T/img:seed" -o "oci:$T/pv2:seed" --verify --port 9999 \
+	--timeout 2 --format json 2>"$T/pv2.err") || rc=$?
+[ "$rc" = 1 ]
+jq -e '.changed' <<<"$out" >/dev/null || jq -e . <<<"$out" >/dev/null
+e2e_expect_contains "$(cat "$T/pv2.err")" "FAIL: listens on 8080, expected 9999"
+e2e_expect_fail "$NONROOT" patch "oci:$T/img:seed" --port 9999 2>/dev/null
 no_leftovers
 
 e2e_step "no runtime: cannot run (exit 2)"
