@@ -5,23 +5,24 @@ import org.libnonroot.*;
 public class PatchImage {
 	public static void main(String[] args) {
 		String ref = args[0], dest = args[1];
-		try (nr_image img = NonRoot.openImage(ref); nr_audit a = NonRoot.audit(img)) {
-			for (long k = 0; k < NonrootNative.nr_audit_count(a); k++) {
-				nr_finding f = NonrootNative.nr_audit_finding(a, k);
-				System.out.println("before: " + f.getId() + " " + f.getLocation() + ": "
-					+ f.getMessage());
-			}
-		}
-		try (nr_patch_report r = NonRoot.patch(ref, dest); nr_image out = NonRoot.openImage(dest);
-		     nr_imgconfig cfg = NonrootNative.nr_imgconfig_parse(NonrootNative.nr_image_config(out, 0));
-		     nr_audit after = NonRoot.audit(out)) {
-			System.out.println("patched: " + dest + " runs as " + NonrootNative.nr_imgconfig_user(cfg)
-				+ ", ASPNETCORE_URLS=" + NonrootNative.nr_imgconfig_env_get(cfg, "ASPNETCORE_URLS")
-				+ ", " + NonrootNative.nr_patch_report_count(r) + " changes, audit: "
-				+ NonrootNative.nr_level_name(NonrootNative.nr_audit_max_level(after)));
+		int changes;
+		try (Image img = Image.open(ref)) {        // closed (temporary files removed) at the end
+			for (Finding f : img.audit().findings())
+				System.out.println("before: " + f.id + " " + f.location + ": " + f.message);
+			Image.PatchResult r = img.patch();       // user app, 1654:1654, ports 80:8080,443:8443
+			changes = r.changes().size();
+			img.write(dest);
 		} catch (NonrootException e) {
 			System.err.println("cannot patch: " + e.getMessage() + " (" + e.getErrorCode() + ")");
 			System.exit(1);
+			return;
+		}
+		// the raw API (NonrootNative, one function per C function) for what the classes lack
+		try (Image out = Image.open(dest);
+		     nr_imgconfig cfg = NonrootNative.nr_imgconfig_parse(out.configJson(0))) {
+			System.out.println("patched: " + dest + " runs as " + NonrootNative.nr_imgconfig_user(cfg)
+				+ ", ASPNETCORE_URLS=" + NonrootNative.nr_imgconfig_env_get(cfg, "ASPNETCORE_URLS")
+				+ ", " + changes + " changes, audit: " + out.audit().maxLevel);
 		}
 	}
 }

@@ -12,7 +12,9 @@ for my $k (0 .. Nonroot::nr_audit_count($audit) - 1) {
 	my $f = Nonroot::nr_audit_finding($audit, $k);
 	print "before: $f->{id} $f->{location}: $f->{message}\n";
 }
-my $report = eval { Nonroot::nr_image_patch($img, undef) } or die "cannot patch: $@";
+# errors are Nonroot::Error objects (code, line, column, source, message)
+my $report = eval { Nonroot::nr_image_patch($img, undef) }
+	or die sprintf("cannot patch: %s (code %d)\n", $@, $@->code);
 Nonroot::nr_image_write($img, $dest, undef);
 
 my $out = Nonroot::nr_image_open($dest, undef);

@@ -8,12 +8,26 @@ package org.libnonroot;
 public class NonrootException extends RuntimeException {
 	private static final long serialVersionUID = 1L;
 
+	/** the NR_E* code */
 	private final int code;
+	/** the file, field or digest */
 	private final String source;
+	/** the 1-based line, 0 when not applicable */
 	private final long line;
+	/** the 1-based column, 0 when not applicable */
 	private final long column;
+	/** the message without the position */
 	private final String detail;
 
+	/**
+	 * Made by the JNI wrapper from the C error struct.
+	 *
+	 * @param code the NR_E* code (negative)
+	 * @param message the message, without position
+	 * @param source the file, field or digest it is about ("" when none)
+	 * @param line the 1-based line, 0 when not applicable
+	 * @param column the 1-based column, 0 when not applicable
+	 */
 	public NonrootException(int code, String message, String source, long line, long column) {
 		super(format(message, source, line, column));
 		this.code = code;
@@ -51,14 +65,17 @@ public class NonrootException extends RuntimeException {
 		return detail;
 	}
 
+	/** @return the file, field or digest the error is about ("" when none) */
 	public String getSource() {
 		return source;
 	}
 
+	/** @return the 1-based line in the input, 0 when not applicable */
 	public long getLine() {
 		return line;
 	}
 
+	/** @return the 1-based column in the input, 0 when not applicable */
 	public long getColumn() {
 		return column;
 	}
