@@ -52,6 +52,8 @@ int nr__unpack_archive(nr_image *img, nr_error *err)
 	NR__ARCHIVE_READ_FILTERS(a);
 	archive_read_support_format_tar(a);
 	rawfd = open(img->path, O_RDONLY | O_CLOEXEC);
+	if (rawfd >= 0 && fstat(rawfd, &img->src_st) == 0)
+		img->have_src_st = true;
 	if (archive_read_open_filename(a, img->path, 65536) != ARCHIVE_OK) {
 		error = nr__error_set(err, archive_errno(a) == ENOENT ? NR_ENOTFOUND : NR_EINVALID,
 			img->path, 0, 0, "cannot read the archive: %s", archive_error_string(a));

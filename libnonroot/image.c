@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -589,10 +590,54 @@ done:
 	return error;
 }
 
+/*
+ * A tag named in a destination reference is held to the rules of --tag: printable, no
+ * whitespace, no '/' for OCI (one ref name), no empty or ".." component for docker-archive
+ * (NAME:TAG, NAME may have '/').
+ */
+static int check_tag(const char *tag, int transport, const char *source, nr_error *err)
+{
+	const unsigned char *p;
+	const char *c;
+
+	if (*tag == '\0' || strlen(tag) > 255)
+		goto bad;
+	for (p = (const unsigned char *)tag; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			goto bad;
+	if (transport != NR_TRANSPORT_DOCKER_ARCHIVE && strchr(tag, '/'))
+		goto bad;
+	for (c = tag;;) {
+		const char *e = strpbrk(c, "/:");
+		size_t n = e ? (size_t)(e - c) : strlen(c);
+		if (n == 0 || (n == 2 && c[0] == '.' && c[1] == '.') || (n == 1 && c[0] == '.'))
+			goto bad;
+		if (e == NULL)
+			break;
+		c = e + 1;
+	}
+	return 0;
+bad:
+	(void)source;   /* not echoed: it may hold control characters */
+	return nr__error_set(err, NR_EARG, "destination", 0, 0,
+		"invalid tag (want printable characters without whitespace%s, no empty, '.' or "
+		"'..' component)", transport == NR_TRANSPORT_DOCKER_ARCHIVE ? "" : " or '/'");
+}
+
+/* Take an exclusive flock on fd, waiting for another nonroot that holds it. */
+static int lock_fd(int fd, const char *what, nr_error *err)
+{
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR)
+			return nr__error_errno(err, errno, what, "lock");
+	}
+	return 0;
+}
+
 int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options *opts,
 	nr_error *err)
 {
-	int transport, error, dfd = -1;
+	int transport, error, dfd = -1, afd = -1;
 	char *dpath = NULL, *dtag = NULL, *tree = NULL;
 	const char *tag = opts ? opts->tag : NULL;
 	json_t *new_index = NULL, **tops = NULL;
@@ -625,8 +670,14 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 				"destination exists and is not a directory: name its transport "
 				"(oci-archive: or docker-archive:)");
 		}
-		if (dtag)
+		if (dtag) {
 			tag = dtag;
+			if ((error = check_tag(tag, transport, dest, err)) < 0) {
+				free(dpath);
+				free(dtag);
+				return error;
+			}
+		}
 	}
 	ntops = img->index ? img->ntop : 1;
 	if ((tops = nr__calloc(ntops + 1, sizeof(*tops))) == NULL)
@@ -644,7 +695,12 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 	}
 	if (transport == NR_TRANSPORT_OCI) {
 		if (same) {
+			/* Writers of one layout take turns (flock on its directory); the index is
+			 * re-read under the lock, so concurrent patches both land. */
+			if ((error = lock_fd(img->dirfd, img->path, err)) < 0)
+				goto done;
 			error = nr__write_layout(img, img->dirfd, true, tag, new_index, tops, ntops, err);
+			flock(img->dirfd, LOCK_UN);
 			goto done;
 		}
 		/* A directory made here is opened without following a link (one planted in
@@ -661,8 +717,10 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 			error = nr__error_errno(err, errno, dpath, "open");
 			goto done;
 		}
+		if ((error = lock_fd(dfd, dpath, err)) < 0)
+			goto done;
 		error = nr__write_layout(img, dfd, false, tag, NULL, tops, ntops, err);
-		goto done;
+		goto done;   /* the lock goes with dfd */
 	}
 	/* Archives: build a tree in a temp dir, then tar it over the destination atomically. */
 	if ((error = nr__mkdtemp(&tree, img->tmpdir, "out", err)) < 0)
@@ -707,6 +765,26 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 	}
 	if (error < 0)
 		goto done;
+	if (same && img->have_src_st && img->path && strcmp(dpath, img->path) == 0) {
+		/* Writing the archive back: under a lock on it, and only if it is still the file
+		 * that was read (else another writer's result would be lost). */
+		struct stat now;
+		if ((afd = open(dpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
+			error = nr__error_errno(err, errno, dpath, "open");
+			goto done;
+		}
+		if ((error = lock_fd(afd, dpath, err)) < 0)
+			goto done;
+		if (stat(dpath, &now) < 0 || now.st_dev != img->src_st.st_dev ||
+		    now.st_ino != img->src_st.st_ino || now.st_size != img->src_st.st_size ||
+		    now.st_mtim.tv_sec != img->src_st.st_mtim.tv_sec ||
+		    now.st_mtim.tv_nsec != img->src_st.st_mtim.tv_nsec) {
+			error = nr__error_set(err, NR_ECONFLICT, dpath, 0, 0,
+				"the archive changed while it was being patched (another writer?): "
+				"run the patch again");
+			goto done;
+		}
+	}
 	error = nr__tar_tree(dfd, same ? img : NULL, dpath, err);
 	goto done;
 oom:
@@ -714,6 +792,8 @@ oom:
 done:
 	if (dfd >= 0)
 		close(dfd);
+	if (afd >= 0)
+		close(afd);
 	if (tree)
 		nr__rmtree(tree);
 	free(tree);

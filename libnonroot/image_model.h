@@ -6,6 +6,8 @@
 #ifndef NR_IMAGE_MODEL_H
 #define NR_IMAGE_MODEL_H
 
+#include <sys/stat.h>
+
 #include "image_internal.h"
 #include "mediatype.h"
 
@@ -60,6 +62,9 @@ struct nr_image {
 	char *tmpdir;
 	int dirfd;              /* OCI layout root, or the unpacked archive */
 	char *unpack;           /* unpack dir (archives) */
+	struct stat src_st;     /* the archive as it was read (archives): a write-back checks
+	                         * under a lock that nobody replaced it meanwhile */
+	bool have_src_st;
 	json_t *index;          /* index.json */
 	json_t *docker;         /* manifest.json (docker-archive, hybrid) */
 	size_t docker_entry;

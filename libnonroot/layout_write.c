@@ -2,6 +2,7 @@
  * layout_write.c: writing an OCI layout: staged blobs, blob closures copied from the source,
  * new manifests, index.json and tags.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -322,6 +323,60 @@ static void drop_tag(json_t *mans, const char *tag)
 	}
 }
 
+/* index.json of layout dfd: *out NULL when there is none; an error when it cannot be read
+ * (over 16 MiB, not a regular file, a symlink, not JSON). */
+static int read_index(int dfd, json_t **out, nr_error *err)
+{
+	char *text = NULL;
+	size_t len;
+	struct stat st;
+	int error;
+
+	*out = NULL;
+	if (fstatat(dfd, "index.json", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : nr__error_errno(err, errno, "index.json", "stat");
+	if ((error = nr__file_read_at(&text, &len, dfd, "index.json", O_NOFOLLOW,
+			NR_JSON_BLOB_MAX, "index.json", err)) < 0)
+		return error;
+	error = nr__json_parse(out, text, len, "index.json", err);
+	free(text);
+	return error;
+}
+
+/*
+ * Apply the edit (img->index -> new_index: entries replaced in place) to `cur`, the index as
+ * it is now: each changed entry replaces the entry of cur equal to the one it replaced. An
+ * entry that is no longer there (another writer changed it meanwhile) is a conflict.
+ */
+static int merge_index(nr_image *img, json_t *cur, const json_t *new_index, nr_error *err)
+{
+	json_t *om = json_object_get(img->index, "manifests"),
+	       *nm = json_object_get(new_index, "manifests"),
+	       *cm = json_object_get(cur, "manifests");
+	size_t i, j;
+
+	if (!json_is_array(cm))
+		return nr__error_set(err, NR_EINVALID, "index.json", 0, 0,
+			"field manifests is not an array");
+	if (json_array_size(om) != json_array_size(nm))
+		return nr__error_set(err, NR_ERROR, "index.json", 0, 0, "internal: index edit");
+	for (i = 0; i < json_array_size(nm); i++) {
+		json_t *o = json_array_get(om, i), *n = json_array_get(nm, i);
+		if (json_equal(o, n))
+			continue;
+		for (j = 0; j < json_array_size(cm); j++)
+			if (json_equal(json_array_get(cm, j), o))
+				break;
+		if (j == json_array_size(cm))
+			return nr__error_set(err, NR_ECONFLICT, "index.json", 0, 0,
+				"another writer changed the image's entry (manifests[%zu]) while it was "
+				"being patched: run the patch again", i);
+		if (json_array_set(cm, j, n) < 0)
+			return nr__error_oom(err);
+	}
+	return 0;
+}
+
 int nr__write_json_at(int dfd, const char *name, const json_t *j, nr_error *err)
 {
 	char *text = json_dumps(j, JSON_COMPACT);
@@ -368,26 +423,33 @@ int nr__write_layout(nr_image *img, int dfd, bool same, const char *tag, json_t 
 				0644, "oci-layout", err)) < 0)
 			return error;
 	}
-	if (same && tag == NULL) {
-		idx = json_incref(new_index);
-	} else {
+	if (same) {
+		/* In place: the index as it is now (read under the caller's lock), not as it was
+		 * when the image was opened, so a concurrent writer's entries are kept. */
+		json_t *cur = NULL;
+		if ((error = read_index(dfd, &cur, err)) < 0)
+			return error;
+		if (cur == NULL)
+			return nr__error_set(err, NR_ECONFLICT, "index.json", 0, 0,
+				"the layout's index.json disappeared while the image was being patched");
+		if (tag == NULL) {
+			error = merge_index(img, cur, new_index, err);
+			if (error < 0) {
+				json_decref(cur);
+				return error;
+			}
+		}
+		idx = cur;
+	}
+	if (!(same && tag == NULL)) {
 		if (same) {
-			idx = json_deep_copy(img->index);
+			/* idx: the current index */
 		} else {
-			char *text = NULL;
-			size_t len;
-			struct stat st;
 			/* An existing index.json is kept and added to, never silently replaced:
 			 * one that cannot be read (too big, not a regular file) is an error. */
-			if (fstatat(dfd, "index.json", &st, AT_SYMLINK_NOFOLLOW) == 0) {
-				if ((error = nr__file_read_at(&text, &len, dfd, "index.json",
-						O_NOFOLLOW, NR_JSON_BLOB_MAX, "index.json", err)) < 0)
-					return error;
-				error = nr__json_parse(&idx, text, len, "index.json", err);
-				free(text);
-				if (error < 0)
-					return error;
-			} else {
+			if ((error = read_index(dfd, &idx, err)) < 0)
+				return error;
+			if (idx == NULL) {
 				idx = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2,
 					"mediaType", MT_OCI_INDEX, "manifests");
 			}

@@ -476,6 +476,14 @@ static int plan_home(ctx *c, const nr_scan_result *res, plan *p, const char *hom
 			home);
 		goto done;
 	}
+	/* A home reached through a symlink (an image whose /home links to /) would put the
+	 * directory elsewhere or replace the link: refused, the user picks another home. */
+	if (e && e->resolved && *e->resolved && strcmp(e->resolved, rel.ptr) != 0) {
+		error = nr__error_set(c->err, NR_EINVALID, "home", 0, 0,
+			"patch: the home %s goes through a symlink (-> /%s): refusing to create it "
+			"there; use --home DIR or --no-home", home, e->resolved);
+		goto done;
+	}
 	/* Missing parents first (so that their attributes are defined), never existing ones. */
 	for (k = 1; k < rel.size; k++) {
 		const nr_scan_entry *pe;

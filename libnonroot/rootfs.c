@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -710,8 +711,23 @@ int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 	if (opts->shell && opts->shell[0] != '\0' && opts->shell[0] != '/')
 		return nr__error_set(err, NR_EINVALID, "shell", 0, 0,
 			"invalid shell '%.64s': must be an absolute path", opts->shell);
-	if ((rc = load_accounts(rfs, &f, true, err)) < 0)
+	/* One nonroot at a time adds to these files (flock on the root directory; it waits),
+	 * and each reads them under the lock, so no concurrent add is lost. */
+	while (flock(rfs->rootfd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return nr__error_errno(err, errno, rfs->path, "lock");
+	if ((rc = load_accounts(rfs, &f, true, err)) < 0) {
+		flock(rfs->rootfd, LOCK_UN);
 		return rc;
+	}
+	/* A passwd file missing next to the other account files is not an empty one (another
+	 * tool may be replacing it): never write a passwd holding only the new user then. */
+	if (!f.have_pw && (f.have_gr || f.have_sh || f.have_gs)) {
+		rc = nr__error_set(err, NR_ENOTFOUND, "etc/passwd", 0, 0,
+			"missing, but etc/%s exists: refusing to write a passwd file with only the "
+			"new user", f.have_gr ? "group" : f.have_sh ? "shadow" : "gshadow");
+		goto done;
+	}
 	uid = opts->uid;
 	gid = opts->gid;
 
@@ -841,6 +857,7 @@ int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 		rc = ensure_dir(rfs, home.ptr, 0755, uid, gid, &res.home_created, err);
 	}
 done:
+	flock(rfs->rootfd, LOCK_UN);
 	if (rc == 0 && result)
 		*result = res;
 	nr_buf_dispose(&home);
