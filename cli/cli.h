@@ -32,5 +32,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_parse_uint(const char *opt, const char *val, unsigned long max, unsigned long *out);
 /* Print a JSON string literal (with quotes) to f. */
 void cli_json_string(FILE *f, const char *s);
+/* Text from an image for a terminal: printable ASCII and valid UTF-8 other than C1 controls as
+ * they are, every other byte (escape sequences, newlines, CSI) as \xNN. */
+void cli_put_safe(FILE *f, const char *s);
 
 #endif

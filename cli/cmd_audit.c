@@ -50,14 +50,19 @@ static void print_text(const char *ref, const nr_audit *a)
 		size_t count = 0;
 		const char *u = nr_audit_user(a, i);
 
-		printf("%s (%s): User %s%s%s\n", ref, nr_audit_platform(a, i), *u ? "'" : "",
-			*u ? u : "not set", *u ? "'" : "");
+		cli_put_safe(stdout, ref);
+		printf(" (%s): User %s", nr_audit_platform(a, i), *u ? "'" : "");
+		cli_put_safe(stdout, *u ? u : "not set");
+		printf("%s\n", *u ? "'" : "");
 		for (k = 0; k < n; k++) {
 			const nr_finding *f = nr_audit_finding(a, k);
 			if (f->manifest != i)
 				continue;
-			printf("  %s %-7s %s\n          fix: %s\n", f->id, nr_level_name(f->level),
-				f->message, f->fix);
+			printf("  %s %-7s ", f->id, nr_level_name(f->level));
+			cli_put_safe(stdout, f->message);
+			fputs("\n          fix: ", stdout);
+			cli_put_safe(stdout, f->fix);
+			fputc('\n', stdout);
 			count++;
 		}
 		if (count == 0)

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 		"symlinked /etc/passwd never leads outside it).\n\n"
 		"  --root DIR       the root filesystem to edit (required; \"/\" in a RUN step)\n"
 		"  --user NAME      the user name (shadow-utils rules; required)\n"
-		"  --uid N          the uid; default: the lowest free id in 1000-60000 (with --system:\n"
+		"  --uid N          the uid (0-2147483647, the range runc accepts); default: the\n"
+		"                   lowest free id in 1000-60000 (with --system:\n"
 		"                   the highest free in 100-999, like useradd -r); when a group is\n"
 		"                   created too, an id free as both uid and gid\n"
 		"  --gid N          the primary gid; an existing group with that gid is used, else a\n"
@@ -72,12 +73,12 @@ static int cmd_add(int argc, char **argv)
 		case 'r': root = optarg; break;
 		case 'u': o.name = optarg; break;
 		case 'U':
-			if (cli_parse_uint("--uid", optarg, 4294967294UL, &v) < 0)
+			if (cli_parse_uint("--uid", optarg, 2147483647UL, &v) < 0)
 				return NR_EXIT_USAGE;
 			o.uid = (uint32_t)v;
 			break;
 		case 'G':
-			if (cli_parse_uint("--gid", optarg, 4294967294UL, &v) < 0)
+			if (cli_parse_uint("--gid", optarg, 2147483647UL, &v) < 0)
 				return NR_EXIT_USAGE;
 			o.gid = (uint32_t)v;
 			break;

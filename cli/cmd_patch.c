@@ -58,7 +58,7 @@ static void usage(FILE *f)
 
 static void text_value(const char *s)
 {
-	fputs(s ? s : "(none)", stdout);
+	cli_put_safe(stdout, s ? s : "(none)");
 }
 
 static void print_text(const char *ref, const nr_patch_report *r, int dry_run,
@@ -75,16 +75,24 @@ static void print_text(const char *ref, const nr_patch_report *r, int dry_run,
 			printf("%s:\n", platform);
 		}
 		if (!strcmp(c->what, "warning")) {
-			printf("  ! %s: %s\n", c->target, c->why);
+			fputs("  ! ", stdout);
+			cli_put_safe(stdout, c->target);
+			fputs(": ", stdout);
+			cli_put_safe(stdout, c->why);
+			fputc('\n', stdout);
 			continue;
 		}
-		printf("  %s %s %s: ", c->before ? "~" : "+", c->what, c->target);
+		printf("  %s %s ", c->before ? "~" : "+", c->what);
+		cli_put_safe(stdout, c->target);
+		fputs(": ", stdout);
 		if (c->before) {
 			text_value(c->before);
 			fputs(" -> ", stdout);
 		}
 		text_value(c->after);
-		printf("\n      (%s)\n", c->why);
+		fputs("\n      (", stdout);
+		cli_put_safe(stdout, c->why);
+		fputs(")\n", stdout);
 	}
 	if (!nr_patch_report_changed(r))
 		printf("%s: already patched: nothing to change (user %u:%u)\n", ref,

@@ -8,15 +8,53 @@
 
 #include "cli.h"
 
+/* Length of the valid UTF-8 sequence at p (n bytes left) that is not a C1 control, else 0. */
+static size_t utf8_ok(const unsigned char *p, size_t n)
+{
+	size_t need, i;
+
+	if (p[0] < 0xC2 || p[0] > 0xF4)
+		return 0;
+	need = p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
+	if (n < need)
+		return 0;
+	for (i = 1; i < need; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	if (p[0] == 0xC2 && p[1] < 0xA0)
+		return 0;           /* U+0080-U+009F: C1 controls (CSI is U+009B) */
+	return need;
+}
+
+void cli_put_safe(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), i = 0, k;
+
+	while (i < n) {
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			fputc(p[i++], f);
+		} else if (p[i] >= 0x80 && (k = utf8_ok(p + i, n - i)) > 0) {
+			fwrite(p + i, 1, k, f);
+			i += k;
+		} else {
+			fprintf(f, "\\x%02x", p[i++]);
+		}
+	}
+}
+
 int cli_fail(const char *what, const nr_error *err)
 {
 	char text[512];
 
 	nr_error_format(err, text, sizeof(text));
-	if (what && *what)
-		fprintf(stderr, "nonroot: %s: %s\n", what, text);
-	else
-		fprintf(stderr, "nonroot: %s\n", text);
+	fputs("nonroot: ", stderr);
+	if (what && *what) {
+		cli_put_safe(stderr, what);
+		fputs(": ", stderr);
+	}
+	cli_put_safe(stderr, text);
+	fputc('\n', stderr);
 	return NR_EXIT_USAGE;
 }
 

@@ -52,6 +52,11 @@ static const nr_audit_rule rules[] = {
 	{ "NR011", "user-without-entry", NR_LEVEL_NOTE,
 	  "The numeric User has no passwd entry: it runs with gid 0, HOME=/ and no name",
 	  "Add the user: nonroot patch IMAGE --uid UID." },
+	{ "NR012", "root-group", NR_LEVEL_WARNING,
+	  "The non-root user runs with group 0 (root's group), as its primary or a supplementary "
+	  "group: it may read and write what root's group may",
+	  "Set User to numeric UID:GID with a GID other than 0 and take the user out of group 0 "
+	  "(nonroot patch writes \"1654:1654\")." },
 };
 
 typedef struct platform_info {
@@ -270,6 +275,20 @@ static int check_user(eval *e, nr_imgconfig *cfg, int *runs_root)
 			error = add(e, "NR001", NR_LEVEL_ERROR, "config.User", NULL,
 				"User '%s' runs as root (uid 0)", spec);
 		goto done;
+	}
+	{
+		bool sup0 = false;
+		size_t k;
+		for (k = 0; k < eu.n_additional_gids; k++)
+			sup0 = sup0 || eu.additional_gids[k] == 0;
+		if (eu.gid == 0 || sup0) {
+			snprintf(fix, sizeof(fix), "set User to \"%u:GID\" with a GID other than 0%s",
+				(unsigned)eu.uid, sup0 ? " and take the user out of group 0" : "");
+			if ((error = add(e, "NR012", NR_LEVEL_WARNING, "config.User", fix,
+			    "User '%s' (uid %u) runs with gid 0 (root's group) as its %s group",
+			    spec, (unsigned)eu.uid, eu.gid == 0 ? "primary" : "supplementary")) < 0)
+				goto done;
+		}
 	}
 	if (!spec_numeric(spec)) {
 		snprintf(fix, sizeof(fix), "set User to \"%u:%u\"", (unsigned)eu.uid, (unsigned)eu.gid);

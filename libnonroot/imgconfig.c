@@ -14,7 +14,35 @@
 
 struct nr_imgconfig {
 	json_t *root;
+	/* ExposedPorts keys in iteration order, rebuilt by every change to ExposedPorts, so that
+	 * nr_imgconfig_exposed_at() is O(1) (a loop over 20k keys was quadratic) */
+	const char **ekeys;
+	size_t nekeys;
 };
+
+static json_t *exposed_obj(const nr_imgconfig *cfg);
+
+/* Rebuild cfg->ekeys. 0 or NR_ENOMEM. */
+static int exposed_index(nr_imgconfig *cfg)
+{
+	json_t *x = exposed_obj(cfg), *v;
+	const char *k;
+	size_t n = x ? json_object_size(x) : 0, i = 0;
+
+	free(cfg->ekeys);
+	cfg->ekeys = NULL;
+	cfg->nekeys = 0;
+	if (n == 0)
+		return 0;
+	if ((cfg->ekeys = nr__calloc(n, sizeof(*cfg->ekeys))) == NULL)
+		return NR_ENOMEM;
+	json_object_foreach(x, k, v) {
+		if (i < n)
+			cfg->ekeys[i++] = k;
+	}
+	cfg->nekeys = i;
+	return 0;
+}
 
 static int field_error(nr_error *err, const char *field, const char *what)
 {
@@ -106,6 +134,10 @@ int nr_imgconfig_parse(nr_imgconfig **out, const char *json, size_t len, nr_erro
 		return nr__error_oom(err);
 	}
 	cfg->root = root;
+	if (exposed_index(cfg) < 0) {
+		nr_imgconfig_free(cfg);
+		return nr__error_oom(err);
+	}
 	*out = cfg;
 	return 0;
 }
@@ -115,6 +147,7 @@ void nr_imgconfig_free(nr_imgconfig *cfg)
 	if (cfg == NULL)
 		return;
 	json_decref(cfg->root);
+	free(cfg->ekeys);
 	free(cfg);
 }
 
@@ -318,22 +351,12 @@ static json_t *exposed_obj(const nr_imgconfig *cfg)
 
 size_t nr_imgconfig_exposed_count(const nr_imgconfig *cfg)
 {
-	json_t *x = cfg ? exposed_obj(cfg) : NULL;
-	return x ? json_object_size(x) : 0;
+	return cfg ? cfg->nekeys : 0;
 }
 
 const char *nr_imgconfig_exposed_at(const nr_imgconfig *cfg, size_t i)
 {
-	json_t *x = cfg ? exposed_obj(cfg) : NULL, *v;
-	const char *k;
-
-	if (x == NULL)
-		return NULL;
-	json_object_foreach(x, k, v) {
-		if (i-- == 0)
-			return k;
-	}
-	return NULL;
+	return cfg && i < cfg->nekeys ? cfg->ekeys[i] : NULL;
 }
 
 int nr_imgconfig_parse_port_key(const char *key, uint16_t *port, const char **proto,
@@ -386,7 +409,7 @@ int nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from, const uint
 {
 	json_t *x, *v, *copy = NULL;
 	const char *k, *proto;
-	char newkey[32];
+	char *newkey = NULL;
 	uint16_t port, np;
 	int changes = 0, error = 0;
 	void *tmp;
@@ -404,10 +427,16 @@ int nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from, const uint
 			continue;   /* left as it is; audit reports it */
 		if (!map_port(from, to, n, port, &np) || np == port)
 			continue;
+		/* the new key in full: a long protocol is never cut into another key */
+		free(newkey);
+		if ((newkey = nr__malloc(strlen(proto) + 8)) == NULL) {
+			error = nr__error_oom(err);
+			goto done;
+		}
 		if (strchr(k, '/'))
-			snprintf(newkey, sizeof(newkey), "%u/%s", (unsigned)np, proto);
+			snprintf(newkey, strlen(proto) + 8, "%u/%s", (unsigned)np, proto);
 		else
-			snprintf(newkey, sizeof(newkey), "%u", (unsigned)np);
+			snprintf(newkey, strlen(proto) + 8, "%u", (unsigned)np);
 		if (json_object_get(x, newkey) == NULL) {
 			if (json_object_set(x, newkey, v) < 0) {
 				error = nr__error_oom(err);
@@ -422,7 +451,10 @@ int nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from, const uint
 	}
 	error = changes;
 done:
+	free(newkey);
 	json_decref(copy);
+	if (changes > 0 && exposed_index(cfg) < 0 && error >= 0)
+		error = nr__error_oom(err);
 	return error;
 }
 

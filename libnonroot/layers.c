@@ -50,8 +50,15 @@ typedef struct tstate {
 typedef struct scan {
 	tstate *t;
 	size_t nt, at;
+	/* Set-id files: setid[0, nlower) are from lower layers, sorted by path, with snext
+	 * (union-find "next live entry") so that hiding a directory touches only what it removes;
+	 * setid[nlower, nsetid) are this layer's, found by path through a chained hash. A removed
+	 * entry has present == false until the next layer compacts the array. Every operation is
+	 * O(log n) or amortised O(1), so 40k set-id files in a layer cost no more than a sort. */
 	tstate *setid;
-	size_t nsetid, asetid;
+	size_t nsetid, asetid, nlower;
+	size_t *snext, *hhead, *hnext;
+	size_t nhead, ahnext;
 	bool want_setid;
 	size_t content_max;
 	/* paths to track in the next pass */
@@ -144,6 +151,11 @@ static bool under(const char *p, size_t n, const char *dir, size_t dn, bool stri
 	return p[dn] == '/';
 }
 
+static size_t lower_bound(const scan *sc, const char *p, size_t n);
+static size_t lower_bound_under(const scan *sc, const char *dir, size_t dn);
+static size_t live_from(scan *sc, size_t i);
+static void lower_kill(scan *sc, size_t i);
+
 /* Remove lower-layer state at/under `dir` (strict: only strictly under). */
 static void hide(scan *sc, const char *dir, size_t dn, bool strict, size_t layer)
 {
@@ -154,16 +166,25 @@ static void hide(scan *sc, const char *dir, size_t dn, bool strict, size_t layer
 		if (s->present && s->layer < layer && under(s->path, s->plen, dir, dn, strict))
 			tstate_clear(s);
 	}
-	for (i = 0; i < sc->nsetid; ) {
-		tstate *s = &sc->setid[i];
-		if (s->layer < layer && under(s->path, s->plen, dir, dn, strict)) {
-			tstate_clear(s);
-			free(s->path);
-			sc->setid[i] = sc->setid[--sc->nsetid];
-			continue;
-		}
-		i++;
+	/* set-id files: only the lower part is below this layer; the ones under dir are one
+	 * run of the sorted order ("dir" itself, then "dir/..." from lower_bound("dir/")) */
+	if (sc->nlower == 0)
+		return;
+	if (dn == 0) {
+		for (i = live_from(sc, 0); i < sc->nlower; i = live_from(sc, i + 1))
+			if (!strict || sc->setid[i].plen > 0)
+				lower_kill(sc, i);
+		return;
 	}
+	if (!strict) {
+		i = lower_bound(sc, dir, dn);
+		if (i < sc->nlower && sc->setid[i].present && sc->setid[i].plen == dn &&
+		    memcmp(sc->setid[i].path, dir, dn) == 0)
+			lower_kill(sc, i);
+	}
+	for (i = live_from(sc, lower_bound_under(sc, dir, dn)); i < sc->nlower &&
+	     under(sc->setid[i].path, sc->setid[i].plen, dir, dn, true); i = live_from(sc, i + 1))
+		lower_kill(sc, i);
 }
 
 static void imply_parents(scan *sc, const char *dir, size_t dn, size_t layer)
@@ -194,41 +215,203 @@ static nr_entry_type type_of(mode_t ft)
 	}
 }
 
-static void setid_remove(scan *sc, const char *p, size_t n)
+static int path_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c != 0 ? c : an < bn ? -1 : an > bn;
+}
+
+static int cmp_tstate(const void *x, const void *y)
+{
+	const tstate *a = x, *b = y;
+
+	return path_cmp(a->path, a->plen, b->path, b->plen);
+}
+
+static size_t path_hash(const char *p, size_t n)
+{
+	size_t h = 1469598103934665603ull, i;   /* FNV-1a */
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* First index in the lower part whose path is >= (p, n). */
+static size_t lower_bound(const scan *sc, const char *p, size_t n)
+{
+	size_t lo = 0, hi = sc->nlower;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (path_cmp(sc->setid[mid].path, sc->setid[mid].plen, p, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* First index in the lower part whose path is >= dir + "/" (the first that can be under
+ * dir, for dn > 0). */
+static size_t lower_bound_under(const scan *sc, const char *dir, size_t dn)
+{
+	size_t lo = 0, hi = sc->nlower;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const tstate *t = &sc->setid[mid];
+		int c = memcmp(t->path, dir, t->plen < dn ? t->plen : dn);
+		bool less = c < 0 || (c == 0 && (t->plen <= dn || (unsigned char)t->path[dn] < '/'));
+		if (less)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Next live lower entry at or after i (nlower when none), compressing the path. */
+static size_t live_from(scan *sc, size_t i)
+{
+	size_t r = i, t;
+
+	while (r < sc->nlower && sc->snext[r] != r)
+		r = sc->snext[r];
+	while (i < sc->nlower && sc->snext[i] != i) {
+		t = sc->snext[i];
+		sc->snext[i] = r;
+		i = t;
+	}
+	return r;
+}
+
+static void lower_kill(scan *sc, size_t i)
+{
+	tstate_clear(&sc->setid[i]);
+	sc->snext[i] = i + 1;
+}
+
+/* This layer's entry at (p, n), live or not; NULL when none. */
+static tstate *cur_find(scan *sc, const char *p, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < sc->nsetid; i++) {
-		if (sc->setid[i].plen == n && memcmp(sc->setid[i].path, p, n) == 0) {
-			free(sc->setid[i].path);
-			tstate_clear(&sc->setid[i]);
-			sc->setid[i] = sc->setid[--sc->nsetid];
-			return;
-		}
+	if (sc->nhead == 0)
+		return NULL;
+	for (i = sc->hhead[path_hash(p, n) % sc->nhead]; i != SIZE_MAX; i = sc->hnext[i]) {
+		tstate *s = &sc->setid[sc->nlower + i];
+		if (s->plen == n && memcmp(s->path, p, n) == 0)
+			return s;
 	}
+	return NULL;
 }
 
-static int setid_add(scan *sc, const char *p, size_t n, const nr__lent *e, size_t layer)
+/* The live set-id entry at (p, n), of this layer or a lower one; NULL when none. */
+static tstate *setid_find(scan *sc, const char *p, size_t n)
+{
+	tstate *s = cur_find(sc, p, n);
+	size_t i;
+
+	if (s && s->present)
+		return s;
+	i = lower_bound(sc, p, n);
+	if (i < sc->nlower && sc->setid[i].present && sc->setid[i].plen == n &&
+	    memcmp(sc->setid[i].path, p, n) == 0)
+		return &sc->setid[i];
+	return NULL;
+}
+
+static void setid_remove(scan *sc, const char *p, size_t n)
+{
+	tstate *s = setid_find(sc, p, n);
+
+	if (s == NULL)
+		return;
+	if ((size_t)(s - sc->setid) < sc->nlower)
+		lower_kill(sc, (size_t)(s - sc->setid));
+	else
+		tstate_clear(s);
+}
+
+/* Start a new layer: the live entries of the last one join the sorted lower part. */
+static int setid_next_layer(scan *sc)
+{
+	size_t i, o = 0, k;
+
+	if (sc->nsetid == 0 && sc->snext != NULL)
+		return 0;
+	for (i = 0; i < sc->nsetid; i++) {
+		if (sc->setid[i].present) {
+			sc->setid[o++] = sc->setid[i];
+		} else {
+			free(sc->setid[i].path);
+		}
+	}
+	sc->nsetid = o;
+	qsort(sc->setid, o, sizeof(*sc->setid), cmp_tstate);
+	sc->nlower = o;
+	free(sc->snext);
+	free(sc->hhead);
+	free(sc->hnext);
+	sc->snext = sc->hhead = sc->hnext = NULL;
+	sc->nhead = sc->ahnext = 0;
+	if ((sc->snext = nr__calloc(o + 1, sizeof(*sc->snext))) == NULL)
+		return NR_ENOMEM;
+	for (k = 0; k <= o; k++)
+		sc->snext[k] = k;
+	return 0;
+}
+
+static int setid_add(scan *sc, const char *p, size_t n, uint32_t mode, uint64_t uid,
+	uint64_t gid, uint64_t size, int64_t mtime, size_t layer)
 {
 	tstate *s;
+	size_t i, cur;
 
 	setid_remove(sc, p, n);
-	if (nr__array_grow((void **)&sc->setid, &sc->asetid, sc->nsetid + 1, sizeof(*s)) < 0)
-		return NR_ENOMEM;
-	s = &sc->setid[sc->nsetid];
-	memset(s, 0, sizeof(*s));
-	if ((s->path = nr__strndup(p, n)) == NULL)
-		return NR_ENOMEM;
-	s->plen = n;
+	if ((s = cur_find(sc, p, n)) == NULL) {
+		cur = sc->nsetid - sc->nlower;
+		/* the hash grows with this layer's entries (load <= 1) */
+		if (cur + 1 > sc->nhead) {
+			size_t nh = sc->nhead ? sc->nhead * 2 : 64, *h;
+			if ((h = nr__calloc(nh, sizeof(*h))) == NULL)
+				return NR_ENOMEM;
+			free(sc->hhead);
+			sc->hhead = h;
+			sc->nhead = nh;
+			for (i = 0; i < nh; i++)
+				h[i] = SIZE_MAX;
+			for (i = 0; i < cur; i++) {
+				tstate *t = &sc->setid[sc->nlower + i];
+				size_t b = path_hash(t->path, t->plen) % nh;
+				sc->hnext[i] = h[b];
+				h[b] = i;
+			}
+		}
+		if (nr__array_grow((void **)&sc->setid, &sc->asetid, sc->nsetid + 1,
+				sizeof(*s)) < 0 ||
+		    nr__array_grow((void **)&sc->hnext, &sc->ahnext, cur + 1, sizeof(size_t)) < 0)
+			return NR_ENOMEM;
+		s = &sc->setid[sc->nsetid];
+		memset(s, 0, sizeof(*s));
+		if ((s->path = nr__strndup(p, n)) == NULL)
+			return NR_ENOMEM;
+		s->plen = n;
+		i = path_hash(p, n) % sc->nhead;
+		sc->hnext[cur] = sc->hhead[i];
+		sc->hhead[i] = cur;
+		sc->nsetid++;
+	}
 	s->present = true;
 	s->type = NR_ENTRY_REGULAR;
-	s->mode = e->perm & 07777;
-	s->uid = e->uid;
-	s->gid = e->gid;
-	s->size = (uint64_t)e->size;
-	s->mtime = e->mtime;
+	s->mode = mode;
+	s->uid = uid;
+	s->gid = gid;
+	s->size = size;
+	s->mtime = mtime;
 	s->layer = layer;
-	sc->nsetid++;
 	return 0;
 }
 
@@ -273,8 +456,23 @@ static int apply_entry(scan *sc, const nr__lent *e, size_t layer, nr_buf *tmp)
 	if (hl != NULL || ft != AE_IFDIR)
 		hide(sc, p, n, true, layer);
 	if (sc->want_setid) {
+		tstate *t = NULL;
+		if (hl != NULL && sc->nsetid) {
+			/* a hard link shares its target's inode: a set-id file by another name,
+			 * still there when the first name is deleted later */
+			if (nr__path_clean(tmp, hl, strlen(hl)) < 0)
+				return nr__error_oom(sc->err);
+			if ((tmp->size != n || memcmp(tmp->ptr, p, n) != 0))
+				t = setid_find(sc, tmp->ptr, tmp->size);
+		}
 		if (hl == NULL && ft == AE_IFREG && (e->perm & 06000)) {
-			if ((error = setid_add(sc, p, n, e, layer)) < 0)
+			if ((error = setid_add(sc, p, n, e->perm & 07777, e->uid, e->gid,
+			    e->size > 0 ? (uint64_t)e->size : 0, e->mtime, layer)) < 0)
+				return nr__error_oom(sc->err);
+		} else if (t != NULL) {
+			tstate tc = *t;
+			if ((error = setid_add(sc, p, n, tc.mode, tc.uid, tc.gid, tc.size, tc.mtime,
+			    layer)) < 0)
 				return nr__error_oom(sc->err);
 		} else if (sc->nsetid) {
 			setid_remove(sc, p, n);
@@ -353,6 +551,8 @@ static int apply_layer(void *ctx, size_t layer, const nr__lrec *rec)
 	size_t k, n = nr__lrec_count(rec);
 	int error = 0;
 
+	if (setid_next_layer(sc) < 0)
+		return nr__error_oom(sc->err);
 	for (k = 0; k < n && error == 0; k++)
 		error = apply_entry(sc, nr__lrec_get(rec, k), layer, &tmp);
 	nr_buf_dispose(&tmp);
@@ -525,6 +725,9 @@ static void scan_dispose(scan *sc)
 		free(sc->need[i]);
 	free(sc->t);
 	free(sc->setid);
+	free(sc->snext);
+	free(sc->hhead);
+	free(sc->hnext);
 	free(sc->need);
 	memset(sc, 0, sizeof(*sc));
 }
@@ -539,7 +742,12 @@ static void scan_reset_states(scan *sc)
 		tstate_clear(&sc->setid[i]);
 		free(sc->setid[i].path);
 	}
-	sc->nsetid = 0;
+	sc->nsetid = sc->nlower = 0;
+	free(sc->snext);
+	free(sc->hhead);
+	free(sc->hnext);
+	sc->snext = sc->hhead = sc->hnext = NULL;
+	sc->nhead = sc->ahnext = 0;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -662,6 +870,8 @@ int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_r
 			e->mode = 0755;
 		}
 	}
+	if (setid_next_layer(&sc) < 0)   /* only live entries remain */
+		goto oom;
 	if (sc.nsetid) {
 		if ((res->setid = nr__calloc(sc.nsetid, sizeof(*res->setid))) == NULL)
 			goto oom;

@@ -913,3 +913,71 @@ CASES += [
     ("user-resolve-runc-uid0", rootfs(passwd=o.PASSWD + RUNC_APP), UR + ["app", "--root", "{W}/r"],
      None, None, None),
 ]
+
+
+# ---- issue 18 classes 5, 6, 8: what the runtime runs, linear work, what reaches the terminal ----
+def setid_layer(n):
+    """n set-id files in one layer, then n plain files in the next (each once scanned every
+    set-id entry: 2 minutes for 40k)."""
+    def build(W):
+        base = o.base_tar()
+        l1 = []
+        for i in range(n):
+            ti = tarfile.TarInfo("s/f%05d" % i)
+            ti.mode = 0o4755
+            ti.mtime = 1700000000
+            l1.append(ti)
+        t1, t2 = o.tar(l1), o.tar([("f", "t/g%05d" % i, b"") for i in range(n)])
+        image(W, layers=[(o.MT_GZIP, o.gz(base), base), (o.MT_TAR, t1, t1), (o.MT_TAR, t2, t2)])
+    return build
+
+
+def setid_two_layers(n):
+    """n set-id files in n directories, then a layer that deletes each directory."""
+    def build(W):
+        base = o.base_tar()
+        l1 = []
+        for i in range(n):
+            ti = tarfile.TarInfo("d%05d/f" % i)
+            ti.mode = 0o4755
+            ti.mtime = 1700000000
+            l1.append(ti)
+        l2 = [("f", ".wh.d%05d" % i, b"") for i in range(n)]
+        t1, t2 = o.tar(l1), o.tar(l2)
+        image(W, layers=[(o.MT_GZIP, o.gz(base), base), (o.MT_TAR, t1, t1), (o.MT_TAR, t2, t2)])
+    return build
+
+
+def hardlink_setid(W):
+    """bin/su is set-uid, bin/.x a hard link to it; a later layer deletes bin/su."""
+    base = o.base_tar()
+    su = tarfile.TarInfo("bin/su")
+    su.mode = 0o4755
+    su.mtime = 1700000000
+    l1 = o.tar([su, ("h", "bin/.x", "bin/su")])
+    l2 = o.tar([("f", "bin/.wh.su", b"")])
+    image(W, layers=[(o.MT_GZIP, o.gz(base), base), (o.MT_TAR, l1, l1), (o.MT_TAR, l2, l2)])
+
+
+def no_escape(W, out):
+    return "raw ESC in the output" if "\x1b" in out or "\x9b" in out else None
+
+
+CASES += [
+    ("audit-setid-40k-then-40k-files", setid_layer(40000), AUD, None, None, None),
+    ("audit-setid-20k-hidden-dirs", setid_two_layers(20000), AUD, None, None, None),
+    ("audit-setid-hardlink-survives", hardlink_setid, AUD, None, None, "bin/.x"),
+    ("audit-exposed-100k-keys", config_raw(lambda s: s.replace(
+        '"User": "1654:1654"}', '"User": "1654:1654", "ExposedPorts": {%s}}' % ",".join(
+            '"%d/udp%s": {}' % (1024 + i % 60000, "x" * (i // 60000)) for i in range(100000)))),
+     AUD, None, None, None),
+    ("patch-exposed-long-proto", config_raw(lambda s: s.replace(
+        '"User": "1654:1654"}', '"User": "0", "ExposedPorts": {"80/%s": {}}}' % ("p" * 40))),
+     PATCH, None, None, "8080/" + "p" * 40),
+    ("audit-gid0", user_image("1654:0", o.PASSWD), AUD, None, None, "NR012 warning"),
+    ("audit-root-group-member", user_image("app", o.PASSWD + b"app:x:1654:1654::/:/bin/sh\n",
+                                           b"root:x:0:app\n"), AUD, None, None, "NR012 warning"),
+    ("audit-user-escape", user_image("\x1b[2J\x1b[31mroot\x9b", o.PASSWD), AUD, None, None, no_escape),
+    ("patch-user-escape", user_image("\x1b]0;owned\x07app", o.PASSWD), PATCH, None, None, no_escape),
+]
+SLOW.update({"audit-setid-40k-then-40k-files", "audit-setid-20k-hidden-dirs", "audit-exposed-100k-keys"})

@@ -149,7 +149,7 @@ static void test_rules(void)
 	size_t k;
 	char id[8];
 
-	CU_ASSERT_EQUAL(nr_audit_rule_count(), 11);
+	CU_ASSERT_EQUAL(nr_audit_rule_count(), 12);
 	for (k = 0; k < nr_audit_rule_count(); k++) {
 		const nr_audit_rule *r = nr_audit_rule_at(k);
 		snprintf(id, sizeof(id), "NR%03zu", k + 1);
@@ -159,7 +159,7 @@ static void test_rules(void)
 	}
 	CU_ASSERT_STRING_EQUAL(nr_audit_rule_find("NR001")->name, "runs-as-root");
 	CU_ASSERT_EQUAL(nr_audit_rule_find("NR001")->level, NR_LEVEL_ERROR);
-	CU_ASSERT_PTR_NULL(nr_audit_rule_at(11));
+	CU_ASSERT_PTR_NULL(nr_audit_rule_at(12));
 	CU_ASSERT_PTR_NULL(nr_audit_rule_find("NR999"));
 	CU_ASSERT_STRING_EQUAL(nr_level_name(NR_LEVEL_WARNING), "warning");
 	CU_ASSERT_STRING_EQUAL(nr_level_name(7), "?");
