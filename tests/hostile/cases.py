@@ -981,3 +981,31 @@ CASES += [
     ("patch-user-escape", user_image("\x1b]0;owned\x07app", o.PASSWD), PATCH, None, None, no_escape),
 ]
 SLOW.update({"audit-setid-40k-then-40k-files", "audit-setid-20k-hidden-dirs", "audit-exposed-100k-keys"})
+
+
+def disguised_attestation(W):
+    """A nested index: linux/arm64 runs as 1654; an entry for linux/amd64 runs as root and
+    carries BuildKit's attestation annotation (BuildKit's are unknown/unknown)."""
+    L = layout(W)
+    t = o.base_tar()
+    ld = L.blob(o.gz(t), o.MT_GZIP)
+    mans = []
+    for arch, user, ann in [("arm64", "1654:1654", None),
+                            ("amd64", "0", {"vnd.docker.reference.type": "attestation-manifest"})]:
+        cfg = {"architecture": arch, "os": "linux", "config": {"User": user},
+               "rootfs": {"type": "layers", "diff_ids": [o.sha(t)]}, "history": [{"created_by": "x"}]}
+        cd = L.jblob(cfg, o.MT_CONFIG)
+        md = L.jblob({"schemaVersion": 2, "mediaType": o.MT_MANIFEST, "config": cd, "layers": [ld]},
+                     o.MT_MANIFEST)
+        md["platform"] = {"architecture": arch, "os": "linux"}
+        if ann:
+            md["annotations"] = ann
+        mans.append(md)
+    idx = L.jblob({"schemaVersion": 2, "mediaType": o.MT_INDEX, "manifests": mans}, o.MT_INDEX)
+    idx["annotations"] = {"org.opencontainers.image.ref.name": "latest"}
+    L.write_index({"schemaVersion": 2, "manifests": [idx]})
+
+
+CASES += [
+    ("audit-attestation-disguised", disguised_attestation, AUD, None, None, "(linux/amd64): User '0'"),
+]
