@@ -122,17 +122,17 @@ done:
 	return error;
 }
 
-/* An attestation as BuildKit writes it: the annotation AND the platform unknown/unknown. The
- * runtimes pick an index entry by its platform alone, so an "attestation" that claims a real
- * platform is an image they may run: it is read and audited like any other. */
+/* An attestation as BuildKit writes it: the annotation AND the platform unknown/unknown (or no
+ * platform). The runtimes pick an index entry by its platform alone, so an "attestation" that
+ * claims a real platform is an image they may run: it is read and audited like any other. */
 static bool is_attestation(const json_t *d)
 {
 	json_t *ann = json_object_get(d, "annotations"), *pf = json_object_get(d, "platform");
 	const char *t = nr__jstr(ann, "vnd.docker.reference.type");
 	const char *os = nr__jstr(pf, "os"), *arch = nr__jstr(pf, "architecture");
 
-	return t && strcmp(t, "attestation-manifest") == 0 && os && arch &&
-		strcmp(os, "unknown") == 0 && strcmp(arch, "unknown") == 0;
+	return t && strcmp(t, "attestation-manifest") == 0 && (pf == NULL || (os && arch &&
+		strcmp(os, "unknown") == 0 && strcmp(arch, "unknown") == 0));
 }
 
 /* Load a top-level index.json entry (manifest, or nested index). */
