@@ -52,7 +52,7 @@ static const nr_audit_rule rules[] = {
 	{ "NR011", "user-without-entry", NR_LEVEL_NOTE,
 	  "The numeric User has no passwd entry: it runs with gid 0, HOME=/ and no name",
 	  "Add the user: nonroot patch IMAGE --uid UID." },
-	{ "NR012", "root-group", NR_LEVEL_WARNING,
+	{ "NR014", "root-group", NR_LEVEL_WARNING,
 	  "The non-root user runs with group 0 (root's group), as its primary or a supplementary "
 	  "group: it may read and write what root's group may",
 	  "Set User to numeric UID:GID with a GID other than 0 and take the user out of group 0 "
@@ -284,7 +284,7 @@ static int check_user(eval *e, nr_imgconfig *cfg, int *runs_root)
 		if (eu.gid == 0 || sup0) {
 			snprintf(fix, sizeof(fix), "set User to \"%u:GID\" with a GID other than 0%s",
 				(unsigned)eu.uid, sup0 ? " and take the user out of group 0" : "");
-			if ((error = add(e, "NR012", NR_LEVEL_WARNING, "config.User", fix,
+			if ((error = add(e, "NR014", NR_LEVEL_WARNING, "config.User", fix,
 			    "User '%s' (uid %u) runs with gid 0 (root's group) as its %s group",
 			    spec, (unsigned)eu.uid, eu.gid == 0 ? "primary" : "supplementary")) < 0)
 				goto done;

@@ -23,7 +23,7 @@
  *  - NR009 home-not-owned (warning): the user's home is missing or not owned by it
  *  - NR010 aspnet-invalid-address (error): Kestrel would refuse to start
  *  - NR011 user-without-entry (note): a numeric User with no passwd entry (gid 0, HOME /)
- *  - NR012 root-group (warning): a non-root user whose primary or a supplementary gid is 0
+ *  - NR014 root-group (warning): a non-root user whose primary or a supplementary gid is 0
  */
 #ifndef NONROOT_AUDIT_H
 #define NONROOT_AUDIT_H

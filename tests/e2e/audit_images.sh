@@ -21,7 +21,10 @@ doc = json.load(open(sys.argv[2]))
 jsonschema.validate(doc, schema)
 run = doc["runs"][0]
 ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
-assert ids == ["NR%03d" % i for i in range(1, len(ids) + 1)], ids
+# stable ids, ascending and unique (NR012/NR013 are reserved for the port rules of issue 12)
+assert all(len(i) == 5 and i[:2] == "NR" and i[2:].isdigit() for i in ids), ids
+assert ids == sorted(set(ids)), ids
+assert ids[:11] == ["NR%03d" % i for i in range(1, 12)] and "NR014" in ids, ids
 for r in run["results"]:
     assert run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
 print("sarif: valid, %d rules, %d results" % (len(ids), len(run["results"])))

@@ -974,9 +974,9 @@ CASES += [
     ("patch-exposed-long-proto", config_raw(lambda s: s.replace(
         '"User": "1654:1654"}', '"User": "0", "ExposedPorts": {"80/%s": {}}}' % ("p" * 40))),
      PATCH, None, None, "8080/" + "p" * 40),
-    ("audit-gid0", user_image("1654:0", o.PASSWD), AUD, None, None, "NR012 warning"),
+    ("audit-gid0", user_image("1654:0", o.PASSWD), AUD, None, None, "NR014 warning"),
     ("audit-root-group-member", user_image("app", o.PASSWD + b"app:x:1654:1654::/:/bin/sh\n",
-                                           b"root:x:0:app\n"), AUD, None, None, "NR012 warning"),
+                                           b"root:x:0:app\n"), AUD, None, None, "NR014 warning"),
     ("audit-user-escape", user_image("\x1b[2J\x1b[31mroot\x9b", o.PASSWD), AUD, None, None, no_escape),
     ("patch-user-escape", user_image("\x1b]0;owned\x07app", o.PASSWD), PATCH, None, None, no_escape),
 ]
