@@ -350,7 +350,8 @@ static int setid_next_layer(scan *sc)
 		}
 	}
 	sc->nsetid = o;
-	qsort(sc->setid, o, sizeof(*sc->setid), cmp_tstate);
+	if (o > 1)
+		qsort(sc->setid, o, sizeof(*sc->setid), cmp_tstate);
 	sc->nlower = o;
 	free(sc->snext);
 	free(sc->hhead);
