@@ -10,7 +10,7 @@ WERROR     ?= OFF
 FUZZ_TIME  ?= 20
 
 .PHONY: all deps build build-asan demo test test-fast test-asan bench install clean \
-	memcheck fuzz-smoke
+	memcheck fuzz-smoke deb
 
 all: build
 
@@ -56,6 +56,12 @@ bench: build
 
 install: build
 	cmake --install $(BUILD)
+
+# Debian packages (debhelper): libnonroot0, libnonroot-dev, nonroot, python3-nonroot,
+# libnonroot-java, libnonroot-perl in $(BUILD)/deb, lintian clean of errors. CTest deb.install
+# (label deb, part of `make test`) installs them into a fresh debootstrap chroot and uses each.
+deb: deps
+	JOBS=$(JOBS) scripts/make-deb $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
