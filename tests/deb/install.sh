@@ -27,6 +27,15 @@ root=$E2E_TMP/root
 cleanup_mounts() { umount "$root/proc" 2>/dev/null || true; e2e_cleanup; }
 trap cleanup_mounts EXIT
 
+# A command in the chroot with a clean environment: nothing of ours (TMPDIR under the build
+# tree, PATH, locale) leaks into the maintainer scripts run there.
+inroot() {
+	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive "$@"
+}
+# dpkg without an fsync per file (faster): the chroot is thrown away after the test.
+unsafe_io() { echo force-unsafe-io > "$root/etc/dpkg/dpkg.cfg.d/nonroot-test-unsafe-io"; }
+
 write_sources() {
 	cat > "$root/etc/apt/sources.list" <<SOURCES
 deb $mirror $suite main
@@ -51,19 +60,21 @@ key=$(echo "$suite $mirror $tools" | sha256sum | cut -c1-16)
 tarball=$cache/chroot-$suite-$key.tar
 if [ ! -f "$tarball" ]; then
 	echo "deb: debootstrap $suite (cached afterwards in $tarball)"
-	debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+	env -u TMPDIR debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
 		{ tail -20 "$work/debootstrap.log"; exit 1; }
 	mount -t proc proc "$root/proc"   # the JRE's postinst runs java
 	write_sources
-	chroot "$root" apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends $tools \
+	unsafe_io
+	inroot apt-get update -qq
+	inroot apt-get install -y -qq --no-install-recommends $tools \
 		>"$work/tools.log" 2>&1 || { tail -20 "$work/tools.log"; exit 1; }
-	chroot "$root" apt-get clean
+	inroot apt-get clean
 	umount "$root/proc"
 	tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
 else
 	mkdir -p "$root"
 	tar -C "$root" -xf "$tarball"
+	unsafe_io
 fi
 mount -t proc proc "$root/proc"
 
@@ -72,11 +83,10 @@ mount -t proc proc "$root/proc"
 write_sources
 mkdir -p "$root/tmp/debs"
 cp "${debs[@]}" "$root/tmp/debs/"
-chroot "$root" apt-get update -qq
-(cd "$root/tmp/debs" && DEBIAN_FRONTEND=noninteractive chroot "$root" sh -c \
-	'cd /tmp/debs && apt-get install -y --no-install-recommends ./*.deb') >"$work/install.log" 2>&1 ||
+inroot apt-get update -qq
+inroot sh -c 'cd /tmp/debs && apt-get install -y --no-install-recommends ./*.deb' >"$work/install.log" 2>&1 ||
 	{ tail -30 "$work/install.log"; echo "FAIL: apt-get install ./*.deb"; exit 1; }
-chroot "$root" dpkg-query -W -f='${Package} ${Version} ${Status}\n' libnonroot0 libnonroot-dev \
+inroot dpkg-query -W -f='${Package} ${Version} ${Status}\n' libnonroot0 libnonroot-dev \
 	nonroot python3-nonroot libnonroot-java libnonroot-perl
 
 # An image to use (umoci, on the host), copied in.
@@ -86,7 +96,7 @@ image=oci:/tmp/img:latest
 fail=0
 run() {  # run WHAT COMMAND...: in the chroot, as a plain shell command
 	local what=$1 out; shift
-	if out=$(chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 sh -c "$*" 2>&1); then
+	if out=$(inroot sh -c "$*" 2>&1); then
 		echo "ok: $what"; sed 's/^/    /' <<<"$out"
 	else
 		echo "FAIL: $what"; sed 's/^/    /' <<<"$out"; fail=1
@@ -105,9 +115,9 @@ jar=$(find "$work/java/pkg/usr/share/java" -name '*.jar' | head -1)
 javac -d "$root/tmp/java" -cp "$jar" "$src/tests/deb/DebTest.java"
 run "Java via /usr/share/java/nonroot.jar" "java -cp /usr/share/java/nonroot.jar:/tmp/java DebTest"
 # Perl: the module the package installs, whatever its name.
-pm=$(chroot "$root" dpkg -L libnonroot-perl | grep '\.pm$' | head -1)
-mod=$(chroot "$root" perl -MConfig -e 'my ($d, $f) = @ARGV; $f =~ s{^\Q$d\E/}{}; $f =~ s{\.pm$}{}; $f =~ s{/}{::}g; print $f' \
-	"$(chroot "$root" perl -MConfig -e 'print $Config{vendorarch}')" "$pm")
+pm=$(inroot dpkg -L libnonroot-perl | grep '\.pm$' | head -1)
+mod=$(inroot perl -MConfig -e 'my ($d, $f) = @ARGV; $f =~ s{^\Q$d\E/}{}; $f =~ s{\.pm$}{}; $f =~ s{/}{::}g; print $f' \
+	"$(inroot perl -MConfig -e 'print $Config{vendorarch}')" "$pm")
 cat > "$root/tmp/deb.pl" <<PERL
 use strict;
 use warnings;
