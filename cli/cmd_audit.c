@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cacheopt.h"
+#include "regopt.h"
 #include "progress.h"
 
 enum { FMT_TEXT, FMT_JSON, FMT_SARIF };
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 		"  --platform P     only this platform of a multi-platform image\n"
 		"  --threshold N    first unprivileged port (default 1024)\n"
 		CLI_CACHE_USAGE
+		CLI_REGISTRY_USAGE
 		"  -h, --help       this help\n"
 		"\nRules:\n");
 	for (k = 0; k < nr_audit_rule_count(); k++) {
@@ -163,6 +165,7 @@ int nr_cmd_audit(int argc, char **argv)
 		{ "platform", required_argument, NULL, O_PLATFORM },
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
 		CLI_CACHE_LONGOPTS,
+		CLI_REGISTRY_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -180,6 +183,10 @@ int nr_cmd_audit(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, optarg); break;
+		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
+			if (cli_registry_option("audit", c, optarg, &oo) != 0)
+				return NR_EXIT_USAGE;
+			break;
 		case O_FORMAT:
 			if (!strcmp(optarg, "text"))
 				fmt = FMT_TEXT;

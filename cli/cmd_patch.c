@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "verify.h"
 #include "cacheopt.h"
+#include "regopt.h"
 #include "progress.h"
 
 static void usage(FILE *f)
@@ -25,7 +26,8 @@ static void usage(FILE *f)
 		"ASPNETCORE_HTTP_PORTS/HTTPS_PORTS), ExposedPorts and health-check URLs off privileged\n"
 		"ports, and set APP_UID like the .NET 8 images.\n"
 		"\n"
-		"IMAGE: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or a path.\n"
+		"IMAGE: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
+		"docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (a registry) or a path.\n"
 		"Without -o the image is changed in place (oci: new blobs first, index.json last).\n"
 		"A patched image patched again changes nothing (and says so).\n"
 		"\n"
@@ -49,6 +51,7 @@ static void usage(FILE *f)
 		"                       --timeout S, --port N, --http as for verify\n"
 		"  --format FMT         text (default) or json\n"
 		CLI_CACHE_USAGE
+		CLI_REGISTRY_USAGE
 		"  -h, --help           this help\n"
 		"\n"
 		"SOURCE_DATE_EPOCH, when set, is the new layer's mtime (else the image's created time).\n"
@@ -162,6 +165,7 @@ int nr_cmd_patch(int argc, char **argv)
 		{ "port", required_argument, NULL, VERIFY_O_PORT },
 		{ "http", no_argument, NULL, VERIFY_O_HTTP },
 		CLI_CACHE_LONGOPTS,
+		CLI_REGISTRY_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -183,6 +187,10 @@ int nr_cmd_patch(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, optarg); break;
+		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
+			if (cli_registry_option("patch", c, optarg, &oo) != 0)
+				return NR_EXIT_USAGE;
+			break;
 		case 'o': dest = optarg; break;
 		case O_TAG: wo.tag = optarg; break;
 		case O_USER: po.user = optarg; break;

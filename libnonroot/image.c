@@ -26,6 +26,7 @@
 #include "image_model.h"
 #include "fileio.h"
 #include "jsonload.h"
+#include "registry.h"
 
 /* ---- model -------------------------------------------------------------------------------- */
 
@@ -120,6 +121,9 @@ void nr_image_free(nr_image *img)
 		nr__rmtree(img->unpack);
 	free(img->unpack);
 	nr__staging_dispose(&img->staging);
+	nr__registry_free(img->reg);
+	nr__reg_conf_dispose(&img->reg_conf);
+	nr__reg_ref_dispose(&img->rref);
 	free(img->path);
 	free(img->tag);
 	free(img->tmpdir);
@@ -135,8 +139,15 @@ int nr_image_open_options_init(nr_image_open_options *opts, unsigned int version
 {
 	static const nr_image_open_options def = NR_IMAGE_OPEN_OPTIONS_INIT;
 
-	if (opts == NULL || version != NR_IMAGE_OPEN_OPTIONS_VERSION)
+	if (opts == NULL || (version != NR_IMAGE_OPEN_OPTIONS_VERSION && version != 1))
 		return NR_EARG;
+	if (version == 1) {
+		/* a version-1 struct ends after tmpdir */
+		opts->version = 1;
+		opts->platform = NULL;
+		opts->tmpdir = NULL;
+		return 0;
+	}
 	*opts = def;
 	return 0;
 }
@@ -152,7 +163,7 @@ int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(ref, err);
-	if (opts && opts->version != NR_IMAGE_OPEN_OPTIONS_VERSION)
+	if (opts && opts->version != NR_IMAGE_OPEN_OPTIONS_VERSION && opts->version != 1)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "unknown options version %u",
 			opts->version);
 	if (opts && opts->platform) {
@@ -167,9 +178,19 @@ int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *
 	if (opts && opts->tmpdir && (img->tmpdir = nr__strdup(opts->tmpdir)) == NULL)
 		goto oom;
 	img->staging.tmpdir = img->tmpdir;
+	img->reg_conf.insecure = opts && opts->version >= 2 && !opts->tls_verify;
+	if (opts && opts->version >= 2 &&
+	    ((opts->creds && (img->reg_conf.creds = nr__strdup(opts->creds)) == NULL) ||
+	     (opts->authfile && (img->reg_conf.authfile = nr__strdup(opts->authfile)) == NULL) ||
+	     (opts->cert_dir && (img->reg_conf.cert_dir = nr__strdup(opts->cert_dir)) == NULL)))
+		goto oom;
 	if ((error = nr__ref_parse(ref, &img->transport, &img->path, &img->tag, err)) < 0)
 		goto fail;
-	if (img->transport == NR_TRANSPORT_OCI) {
+	if (img->transport == NR_TRANSPORT_DOCKER) {
+		if ((error = nr__reg_ref_parse(&img->rref, img->path, err)) < 0)
+			goto fail;
+		error = nr__open_registry(img, platform, err);
+	} else if (img->transport == NR_TRANSPORT_OCI) {
 		img->dirfd = open(img->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (img->dirfd < 0) {
 			error = errno == ENOENT ?
@@ -330,6 +351,10 @@ int nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req, nr_scan_r
 		if (l->relpath) {
 			refs[j].dirfd = img->dirfd;
 			refs[j].relpath = l->relpath;
+			if (img->reg) {
+				refs[j].fetch = nr__registry_layer_fetch;
+				refs[j].fetch_ctx = img;
+			}
 		} else {
 			if (sfd < 0 && (sfd = nr__staging_fd(&img->staging, err)) < 0) {
 				error = sfd;
@@ -650,6 +675,19 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 			opts->version);
 	if (tag && (*tag == '\0' || strpbrk(tag, " \t\n/") != NULL))
 		return nr__error_set(err, NR_EARG, "--tag", 0, 0, "invalid tag '%s'", tag);
+	if ((dest == NULL && img->transport == NR_TRANSPORT_DOCKER) ||
+	    (dest && strncmp(dest, "docker://", 9) == 0)) {
+		/* a registry: the edited top descriptor(s), then push */
+		ntops = img->index ? img->ntop : 1;
+		if ((tops = nr__calloc(ntops + 1, sizeof(*tops))) == NULL)
+			goto oom;
+		if ((error = nr__prepare(img, &new_index, tops, err)) < 0)
+			goto done;
+		error = nr__write_registry(img, dest ? dest + 9 : NULL, tag, tops, ntops, err);
+		goto done;
+	}
+	if (img->reg && (error = nr__registry_fetch_all(img, err)) < 0)
+		return error;
 	if (dest == NULL) {
 		transport = img->transport;
 		if ((dpath = nr__strdup(img->path)) == NULL)
@@ -660,8 +698,8 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 			free(dpath);
 			free(dtag);
 			return nr__error_set(err, NR_EINVALID, dest, 0, 0,
-				"destination must be oci:DIR[:TAG], oci-archive:FILE[:TAG] or "
-				"docker-archive:FILE[:NAME:TAG]");
+				"destination must be oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+				"docker-archive:FILE[:NAME:TAG] or docker://HOST/REPO[:TAG]");
 		}
 		if (transport == -1) {
 			free(dpath);

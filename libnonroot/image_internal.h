@@ -115,6 +115,11 @@ typedef struct nr__layer_ref {
 	const char *digest;
 	uint64_t size;           /* UINT64_MAX: unknown (not checked) */
 	const char *media_type;
+	/* NULL, or: make relpath hold the blob (a registry download) before it is read; not
+	 * called on a layer-scan cache hit, which then needs no blob at all */
+	int (*fetch)(void *ctx, const char *digest, uint64_t size, const char *relpath,
+		nr_error *err);
+	void *fetch_ctx;
 } nr__layer_ref;
 
 int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_request *req,

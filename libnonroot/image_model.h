@@ -10,6 +10,7 @@
 
 #include "image_internal.h"
 #include "mediatype.h"
+#include "registry.h"
 
 typedef struct layer {
 	nr_descriptor pub;
@@ -77,6 +78,9 @@ struct nr_image {
 	member *members;        /* archive members (to write links back as links) */
 	size_t nmembers, amembers;
 	nr__staging staging;
+	nr__reg_conf reg_conf;  /* registry settings (for docker:// sources and outputs) */
+	nr__reg_ref rref;       /* docker://: the parsed reference */
+	nr__registry *reg;      /* docker://: the source registry */
 };
 
 

@@ -1,6 +1,7 @@
 /*
  * reference.c: image references: oci:DIR[:TAG], oci-archive:FILE[:TAG],
- * docker-archive:FILE[:NAME:TAG] and bare paths.
+ * docker-archive:FILE[:NAME:TAG], docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (parsed further by
+ * registry_read.c) and bare paths.
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -18,7 +19,13 @@ int nr__ref_parse(const char *ref, int *transport, char **path, char **tag, nr_e
 		*transport = NR_TRANSPORT_OCI, rest = ref + 4;
 	else if (strncmp(ref, "oci-archive:", 12) == 0)
 		*transport = NR_TRANSPORT_OCI_ARCHIVE, rest = ref + 12;
-	else if (strncmp(ref, "docker-archive:", 15) == 0)
+	else if (strncmp(ref, "docker://", 9) == 0) {
+		/* path: everything after the prefix; registry_read.c splits it */
+		*transport = NR_TRANSPORT_DOCKER;
+		if (ref[9] == '\0')
+			return nr__error_set(err, NR_EINVALID, ref, 0, 0, "reference has no repository");
+		return (*path = nr__strdup(ref + 9)) == NULL ? nr__error_oom(err) : 0;
+	} else if (strncmp(ref, "docker-archive:", 15) == 0)
 		*transport = NR_TRANSPORT_DOCKER_ARCHIVE, rest = ref + 15;
 	else
 		rest = ref;

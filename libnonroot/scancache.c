@@ -876,12 +876,16 @@ static void run_job(driver *d, size_t i)
 		if (!lrec_serves(rec, d->o)) {
 			lrec_free(rec);
 			rec = NULL;
-		} else if ((j->error = blob_verified(ref, d->cache, &j->err)) < 0) {
+		} else if (ref->fetch == NULL &&
+			   (j->error = blob_verified(ref, d->cache, &j->err)) < 0) {
 			lrec_free(rec);
 			return;
 		}
 	}
 	if (rec == NULL) {
+		if (ref->fetch && (j->error = ref->fetch(ref->fetch_ctx, ref->digest, ref->size,
+				ref->relpath, &j->err)) < 0)
+			return;
 		j->error = build_record(&rec, ref, i, d->n, d->o, d->threaded ? &d->plock : NULL,
 			&j->err);
 		if (j->error == 0 && d->cache)

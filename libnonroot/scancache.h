@@ -14,6 +14,8 @@
  * that directory. DIR, DIR/layers and DIR/verified must be owned by the effective user and not
  * group/other-writable, DIR/key a 0600 file of that user; else the cache is not used.
  * A hit still verifies the blob (its digest, or an HMAC-named marker of its verified state).
+ * For a registry layer (nr__layer_ref.fetch) a hit needs no blob at all (the record is this
+ * user's, written after the blob matched its digest); a miss downloads the blob first.
  */
 #ifndef NR_SCANCACHE_H
 #define NR_SCANCACHE_H

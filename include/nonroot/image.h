@@ -3,7 +3,8 @@
  *
  * Lifecycle (like libarchive's handles):
  *
- *     nr_image_open()            OCI layout dir, OCI archive, docker-archive (bare paths sniffed)
+ *     nr_image_open()            OCI layout dir, OCI archive, docker-archive (bare paths sniffed),
+ *                                a registry (docker://)
  *       nr_image_count()         the image's manifests (one per platform)
  *       nr_image_platform(), nr_image_config(), nr_image_layer() ...   borrowed views
  *       nr_image_scan()          one streaming pass over a manifest's layers: effective files
@@ -19,6 +20,12 @@
  * Archives (oci-archive:, docker-archive:) are unpacked member by member into a private
  * directory under $TMPDIR (or nr_image_open_options.tmpdir) when opened, so memory stays
  * bounded whatever their size; the directory is removed by nr_image_free().
+ *
+ * Registries (`docker://HOST[:PORT]/REPO[:TAG|@sha256:HEX]`): manifests, indexes and configs
+ * are fetched when the image is opened; a layer is downloaded (verified, into the private
+ * directory) only when a scan misses the layer-scan cache or a file output needs its bytes.
+ * Writing to a registry uploads only the blobs it lacks and the manifests, tag last (see
+ * docs/registry.md). Credentials are never copied into errors.
  *
  * Thread safety: an nr_image is not shared between threads without a lock; distinct images
  * are independent.
@@ -38,7 +45,8 @@ typedef struct nr_image nr_image;
 typedef enum nr_image_transport {
 	NR_TRANSPORT_OCI = 1,            /**< `oci:DIR[:TAG]`, an OCI image layout directory */
 	NR_TRANSPORT_OCI_ARCHIVE = 2,    /**< `oci-archive:FILE[:TAG]`, a tar of an OCI layout */
-	NR_TRANSPORT_DOCKER_ARCHIVE = 3  /**< `docker-archive:FILE[:NAME:TAG]` (`docker save`) */
+	NR_TRANSPORT_DOCKER_ARCHIVE = 3, /**< `docker-archive:FILE[:NAME:TAG]` (`docker save`) */
+	NR_TRANSPORT_DOCKER = 4          /**< `docker://HOST[:PORT]/REPO[:TAG|@DIGEST]`, a registry */
 } nr_image_transport;
 
 /** Options of nr_image_open(). Versioned: initialise with NR_IMAGE_OPEN_OPTIONS_INIT or
@@ -47,12 +55,22 @@ typedef struct nr_image_open_options {
 	unsigned int version;   /**< NR_IMAGE_OPEN_OPTIONS_VERSION */
 	const char *platform;   /**< "os/arch[/variant]": keep only that platform; NULL: all */
 	const char *tmpdir;     /**< where archives are unpacked; NULL: $TMPDIR, else /tmp */
+	/* version 2: registries (docker://), for reading and for nr_image_write() to one */
+	const char *creds;      /**< "USER:PASSWORD" for the registry; NULL: from the auth files
+	                             (authfile, $REGISTRY_AUTH_FILE, containers and docker ones) */
+	const char *authfile;   /**< auth file (containers-auth.json(5) / docker config.json) */
+	const char *cert_dir;   /**< directory of *.crt CAs (added to the system's) and a
+	                             client *.cert + *.key pair; NULL: the system CAs only */
+	int tls_verify;         /**< 1 (default): verify TLS; 0: no verification and plain
+	                             http allowed (skopeo's --tls-verify=false) */
 } nr_image_open_options;
 
-/** The struct version this header was written for (the first field of the options). */
-#define NR_IMAGE_OPEN_OPTIONS_VERSION 1
+/** The struct version this header was written for (the first field of the options).
+ *  Version 1 (platform, tmpdir) is still accepted. */
+#define NR_IMAGE_OPEN_OPTIONS_VERSION 2
 /** Static initialiser with the defaults (same as the matching *_init() function). */
-#define NR_IMAGE_OPEN_OPTIONS_INIT { NR_IMAGE_OPEN_OPTIONS_VERSION, NULL, NULL }
+#define NR_IMAGE_OPEN_OPTIONS_INIT { NR_IMAGE_OPEN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, \
+	NULL, 1 }
 
 /** Initialise @p opts to the defaults (for FFIs that cannot use the macro).
  *  @return 0, or NR_EARG when @p opts is NULL or @p version is unknown */
@@ -62,7 +80,8 @@ NR_EXTERN(int) nr_image_open_options_init(nr_image_open_options *opts, unsigned 
  * Open an image.
  *
  * References: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME:TAG]`,
- * or a bare path: a directory holding `oci-layout` is `oci:`, a tar file holding
+ * `docker://HOST[:PORT]/REPO[:TAG|@sha256:HEX]` (a registry; without a tag: `latest`; without
+ * a HOST: docker.io), or a bare path: a directory holding `oci-layout` is `oci:`, a tar file holding
  * `oci-layout`/`index.json` is `oci-archive:`, one holding only `manifest.json` is
  * `docker-archive:`. Without a TAG the layout's index must name one image (one entry, or
  * several untagged / equally tagged entries taken as the platforms of one image); a nested
@@ -336,8 +355,12 @@ NR_EXTERN(int) nr_image_write_options_init(nr_image_write_options *opts, unsigne
  * old image readable; an archive is rewritten to a temp file renamed over it (other images
  * and unknown members of the archive are kept). Otherwise @p dest is any reference
  * (`oci:DIR[:TAG]` creates or adds to a layout, `oci-archive:FILE[:TAG]`,
- * `docker-archive:FILE[:NAME:TAG]`; archives are written to a temp file and renamed). Blobs
- * are copied with hard links or copy_file_range when possible.
+ * `docker-archive:FILE[:NAME:TAG]`; archives are written to a temp file and renamed;
+ * `docker://HOST/REPO[:TAG]` pushes with the registry options the image was opened with).
+ * Blobs are copied with hard links or copy_file_range when possible. A registry image
+ * written in place (or to another registry reference) uploads only the blobs the
+ * destination lacks (mounted from the source repository on the same registry), then the
+ * platform manifests, then the tag: a failure leaves the tag on the old image.
  * A multi-platform image cannot go to a docker-archive (one platform per archive entry):
  * NR_EUNSUPPORTED; open it with a platform. Writing to docker-archive decompresses layers
  * (Docker's format) and checks each against its config diff_id.

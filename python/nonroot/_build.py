@@ -413,12 +413,17 @@ typedef struct nr_image nr_image;
 typedef enum nr_image_transport {
 	NR_TRANSPORT_OCI = 1,
 	NR_TRANSPORT_OCI_ARCHIVE = 2,
-	NR_TRANSPORT_DOCKER_ARCHIVE = 3
+	NR_TRANSPORT_DOCKER_ARCHIVE = 3,
+	NR_TRANSPORT_DOCKER = 4
 } nr_image_transport;
 typedef struct nr_image_open_options {
 	unsigned int version;
 	const char *platform;
 	const char *tmpdir;
+	const char *creds;
+	const char *authfile;
+	const char *cert_dir;
+	int tls_verify;
 	...;
 } nr_image_open_options;
 #define NR_IMAGE_OPEN_OPTIONS_VERSION ...

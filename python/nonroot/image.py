@@ -12,7 +12,7 @@ __all__ = ["Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter", "Patc
            "PatchReport", "Finding", "Audit", "AuditRule", "audit_rules", "LEVELS"]
 
 _TRANSPORTS = {lib.NR_TRANSPORT_OCI: "oci", lib.NR_TRANSPORT_OCI_ARCHIVE: "oci-archive",
-               lib.NR_TRANSPORT_DOCKER_ARCHIVE: "docker-archive"}
+               lib.NR_TRANSPORT_DOCKER_ARCHIVE: "docker-archive", lib.NR_TRANSPORT_DOCKER: "docker"}
 _ENTRY_TYPES = {lib.NR_ENTRY_NONE: "none", lib.NR_ENTRY_REGULAR: "regular",
                 lib.NR_ENTRY_DIRECTORY: "directory", lib.NR_ENTRY_SYMLINK: "symlink",
                 lib.NR_ENTRY_CHAR: "char", lib.NR_ENTRY_BLOCK: "block",
