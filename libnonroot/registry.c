@@ -387,14 +387,13 @@ static void error_detail(const req *q, char *out, size_t size)
 
 static int http_error(nr__registry *r, const req *q, const char *what, nr_error *err)
 {
-	char detail[300], src[80];
+	char detail[300];
 	const char *hint = hint_for(q->status);
 	int code = q->status == 404 ? NR_ENOTFOUND : q->status == 401 || q->status == 403 ?
 		NR_EARG : NR_EIO;
 
 	error_detail(q, detail, sizeof(detail));
-	snprintf(src, sizeof(src), "%s/%s", r->host, r->repo);
-	return nr__error_set(err, code, src, 0, 0, "registry %s, repository %s: %s: HTTP %ld%s%s%s",
+	return nr__error_set(err, code, NULL, 0, 0, "registry %s, repository %s: %s: HTTP %ld%s%s%s",
 		r->host, r->repo, what, q->status, detail, hint ? ": " : "", hint ? hint : "");
 }
 
@@ -408,10 +407,7 @@ static bool is_tls_error(CURLcode rc)
 static int transport_error(nr__registry *r, const req *q, CURLcode rc, const char *what,
 	nr_error *err)
 {
-	char src[80];
-
-	snprintf(src, sizeof(src), "%s/%s", r->host, r->repo);
-	return nr__error_set(err, NR_EIO, src, 0, 0, "registry %s, repository %s: %s: %s%s",
+	return nr__error_set(err, NR_EIO, NULL, 0, 0, "registry %s, repository %s: %s: %s%s",
 		r->host, r->repo, what, q->curl_msg[0] ? q->curl_msg : curl_easy_strerror(rc),
 		is_tls_error(rc) ? ": TLS failed: use --cert-dir DIR with the registry's CA, or "
 		"--tls-verify=false for a local registry" : "");
@@ -1123,21 +1119,13 @@ done:
 }
 
 int nr__registry_mount_blob(nr__registry *r, const char *digest, const char *from,
-	bool *mounted, nr_error *err)
+	char **session, nr_error *err)
 {
-	char *loc = NULL;
-	int error;
-
-	*mounted = false;
-	if ((error = start_upload(r, digest, from, &loc, err)) < 0)
-		return error;
-	*mounted = loc == NULL;
-	free(loc);   /* the session the registry opened instead expires on its own */
-	return 0;
+	return start_upload(r, digest, from, session, err);
 }
 
 int nr__registry_upload_blob(nr__registry *r, const char *digest, uint64_t size, int dirfd,
-	const char *relpath, nr_error *err)
+	const char *relpath, const char *session, nr_error *err)
 {
 	char *loc = NULL;
 	int fd, error;
@@ -1150,7 +1138,9 @@ int nr__registry_upload_blob(nr__registry *r, const char *digest, uint64_t size,
 		return nr__error_set(err, NR_EDIGEST, digest, 0, 0,
 			"blob %s is not a regular file of %llu bytes", relpath, (unsigned long long)size);
 	}
-	if ((error = start_upload(r, digest, NULL, &loc, err)) == 0)
+	if (session)
+		error = finish_upload(r, session, digest, size, fd, err);
+	else if ((error = start_upload(r, digest, NULL, &loc, err)) == 0)
 		error = finish_upload(r, loc, digest, size, fd, err);
 	free(loc);
 	close(fd);
@@ -1249,17 +1239,17 @@ int nr__registry_has_manifest(nr__registry *r, const char *ref, bool *has, nr_er
 }
 
 int nr__registry_mount_blob(nr__registry *r, const char *digest, const char *from,
-	bool *mounted, nr_error *err)
+	char **session, nr_error *err)
 {
 	(void)r; (void)from;
-	*mounted = false;
+	*session = NULL;
 	return no_curl(digest, err);
 }
 
 int nr__registry_upload_blob(nr__registry *r, const char *digest, uint64_t size, int dirfd,
-	const char *relpath, nr_error *err)
+	const char *relpath, const char *session, nr_error *err)
 {
-	(void)r; (void)size; (void)dirfd; (void)relpath;
+	(void)r; (void)size; (void)dirfd; (void)relpath; (void)session;
 	return no_curl(digest, err);
 }
 

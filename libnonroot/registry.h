@@ -60,12 +60,13 @@ int nr__registry_fetch_blob(nr__registry *r, const char *digest, uint64_t size, 
 /* HEAD: does the repository hold this blob / manifest? */
 int nr__registry_has_blob(nr__registry *r, const char *digest, bool *has, nr_error *err);
 int nr__registry_has_manifest(nr__registry *r, const char *ref, bool *has, nr_error *err);
-/* Cross-repository mount from `from`; *mounted false when the registry declined. */
+/* Cross-repository mount from `from`: *session NULL when mounted, else the upload session
+ * the registry opened instead (for nr__registry_upload_blob; caller frees). */
 int nr__registry_mount_blob(nr__registry *r, const char *digest, const char *from,
-	bool *mounted, nr_error *err);
-/* Monolithic upload (POST + PUT) of relpath in dirfd. */
+	char **session, nr_error *err);
+/* Monolithic upload (POST + PUT, or PUT to `session` when not NULL) of relpath in dirfd. */
 int nr__registry_upload_blob(nr__registry *r, const char *digest, uint64_t size, int dirfd,
-	const char *relpath, nr_error *err);
+	const char *relpath, const char *session, nr_error *err);
 /* PUT a manifest or index under ref (tag or digest). */
 int nr__registry_put_manifest(nr__registry *r, const char *ref, const char *mt,
 	const char *body, size_t len, nr_error *err);

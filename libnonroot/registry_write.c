@@ -39,20 +39,22 @@ static int local_blob(push *p, const char *digest, uint64_t size, int *dfd, char
 
 static int push_blob(push *p, const char *digest, uint64_t size, nr_error *err)
 {
-	char path[4200];
-	bool has, mounted;
+	char path[4200], *session = NULL;
+	bool has;
 	int dfd, error;
 
 	if ((error = nr__registry_has_blob(p->dst, digest, &has, err)) < 0 || has)
 		return error;
-	if (p->mount_from) {
-		if ((error = nr__registry_mount_blob(p->dst, digest, p->mount_from, &mounted,
-				err)) < 0 || mounted)
+	/* a blob of the source repository (not one made in this run): mount it */
+	if (p->mount_from && !nr__staging_has(&p->img->staging, digest, NULL)) {
+		if ((error = nr__registry_mount_blob(p->dst, digest, p->mount_from, &session,
+				err)) < 0 || session == NULL)
 			return error;
 	}
-	if ((error = local_blob(p, digest, size, &dfd, path, sizeof(path), err)) < 0)
-		return error;
-	return nr__registry_upload_blob(p->dst, digest, size, dfd, path, err);
+	if ((error = local_blob(p, digest, size, &dfd, path, sizeof(path), err)) == 0)
+		error = nr__registry_upload_blob(p->dst, digest, size, dfd, path, session, err);
+	free(session);
+	return error;
 }
 
 static int push_desc(push *p, const json_t *d, const char *tag, int depth, nr_error *err);
