@@ -9,7 +9,7 @@
  * credentials, or Bearer: a token from the realm for `repository:REPO:pull[,push]` (Basic
  * credentials sent to the realm when there are any), fetched again when a request gets 401.
  * Retries: transport errors, 429 and 5xx are retried with exponential backoff (4 retries,
- * from 250 ms, Retry-After honoured up to 10 s); a blob download that drops resumes with a
+ * from 250 ms, Retry-After honoured up to 10 s; a refused connection twice); a blob download that drops resumes with a
  * Range request. Errors name registry, repository and status with a hint; no header, token,
  * password or URL user info ever goes into an error.
  */
@@ -590,7 +590,8 @@ static int call(nr__registry *r, req *q, const char *what, nr_error *err)
 				return error;
 			continue;
 		}
-		if (!retryable(rc, q->status) || attempt == MAX_RETRIES)
+		if (!retryable(rc, q->status) || attempt == MAX_RETRIES ||
+		    (rc == CURLE_COULDNT_CONNECT && attempt == 2))
 			break;
 		backoff(attempt++, q);
 	}
@@ -718,7 +719,8 @@ int nr__registry_new(nr__registry **out, const char *host, const char *repo,
 		q.rmax = ERRBODY_MAX;
 		for (attempt = 0; ; attempt++) {
 			rc = perform(r, &q);
-			if (!retryable(rc, q.status) || attempt == MAX_RETRIES)
+			if (!retryable(rc, q.status) || attempt == MAX_RETRIES ||
+			    (rc == CURLE_COULDNT_CONNECT && attempt == 2))
 				break;
 			if (rc != CURLE_OK && r->insecure && !tried_https)
 				break;   /* maybe plain http: try it at once */

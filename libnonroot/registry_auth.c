@@ -312,8 +312,9 @@ int nr__reg_challenge_parse(nr__reg_challenge *out, const char *s, size_t len)
 				goto bad;
 			p++;
 		} else {
+			/* a token; leniently anything up to ',' or blank (unquoted URLs exist) */
 			const char *v = p;
-			while (p < end && is_tchar(*p))
+			while (p < end && *p != ',' && *p != ' ' && *p != '\t' && *p != '\0')
 				p++;
 			nr_buf_put(&val, v, (size_t)(p - v));
 		}
