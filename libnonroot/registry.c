@@ -470,8 +470,8 @@ static int authenticate(nr__registry *r, const char *www, nr_error *err)
 	memset(&q, 0, sizeof(q));
 	q.upfd = -1;
 	if (www == NULL || (error = nr__reg_challenge_parse(&ch, www, strlen(www))) == -1)
-		return nr__error_set(err, NR_EUNSUPPORTED, r->host, 0, 0,
-			"registry %s asks for authentication in a way not supported (%s)", r->host,
+		return nr__error_set(err, NR_EUNSUPPORTED, NULL, 0, 0,
+			"registry %s, repository %s: authentication not supported (%s)", r->host, r->repo,
 			www ? "unknown WWW-Authenticate scheme" : "no WWW-Authenticate header");
 	if (error < 0)
 		return nr__error_oom(err);
@@ -479,7 +479,7 @@ static int authenticate(nr__registry *r, const char *www, nr_error *err)
 		char *b64;
 		if (r->user == NULL) {
 			nr__reg_challenge_dispose(&ch);
-			return nr__error_set(err, NR_EARG, r->host, 0, 0,
+			return nr__error_set(err, NR_EARG, NULL, 0, 0,
 				"registry %s, repository %s: HTTP 401: credentials required: %s", r->host,
 				r->repo, hint_for(401));
 		}
@@ -494,8 +494,9 @@ static int authenticate(nr__registry *r, const char *www, nr_error *err)
 	}
 	if (ch.realm == NULL || (strncmp(ch.realm, "https://", 8) != 0 &&
 	    strncmp(ch.realm, "http://", 7) != 0)) {
-		error = nr__error_set(err, NR_EUNSUPPORTED, r->host, 0, 0,
-			"registry %s: bearer challenge without an http(s) realm", r->host);
+		error = nr__error_set(err, NR_EUNSUPPORTED, NULL, 0, 0,
+			"registry %s, repository %s: bearer challenge without an http(s) realm", r->host,
+			r->repo);
 		goto done;
 	}
 	nr_buf_puts(&url, ch.realm);
@@ -546,8 +547,9 @@ static int authenticate(nr__registry *r, const char *www, nr_error *err)
 	if (tok == NULL || *tok == '\0')
 		tok = nr__jstr(j, "access_token");
 	if (tok == NULL || *tok == '\0' || strpbrk(tok, "\r\n") != NULL) {
-		error = nr__error_set(err, NR_EINVALID, r->host, 0, 0,
-			"registry %s: the token server's answer has no token", r->host);
+		error = nr__error_set(err, NR_EINVALID, NULL, 0, 0,
+			"registry %s, repository %s: the token server's answer has no token", r->host,
+			r->repo);
 		goto done;
 	}
 	nr_buf_printf(&line, "Authorization: Bearer %s", tok);

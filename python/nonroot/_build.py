@@ -672,10 +672,10 @@ def _source_dir_of_build(build_dir: str) -> Optional[str]:
     return None
 
 
-# The libraries libnonroot itself links (jansson, libarchive, libcrypto, zlib, ISA-L when it
-# was found). A CMake build tree lists them in python/link-libs.txt (python/CMakeLists.txt);
+# The libraries libnonroot itself links (jansson, libarchive, libcrypto, zlib, libcurl, ISA-L
+# when it was found). A CMake build tree lists them in python/link-libs.txt (python/CMakeLists.txt);
 # an installed library in its pkg-config file (Libs.private / Requires.private).
-_DEFAULT_DEPS = "jansson libarchive libcrypto zlib"
+_DEFAULT_DEPS = "jansson libarchive libcrypto zlib libcurl"
 
 
 def _link_deps(build_dir: Optional[str]) -> List[str]:

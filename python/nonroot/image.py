@@ -274,15 +274,20 @@ class Image(Handle):
 
     @classmethod
     def open(cls, ref: str, platform: Optional[str] = None,
-             tmpdir: Optional[str] = None) -> "Image":
+             tmpdir: Optional[str] = None, creds: Optional[str] = None,
+             authfile: Optional[str] = None, cert_dir: Optional[str] = None,
+             tls_verify: bool = True) -> "Image":
         """Open an image reference; platform ("linux/amd64") picks one manifest of an index,
         tmpdir is where archives are unpacked (default $TMPDIR). FileNotFound when the path
-        does not exist."""
+        does not exist. For docker://HOST/REPO[:TAG] (a registry, also as a write
+        destination): creds "USER:PASSWORD" (default: the auth files), authfile, cert_dir
+        (CA *.crt files), tls_verify=False for a local registry (see docs/registry.md)."""
         opts = ffi.new("nr_image_open_options *")
         check_rc(lib.nr_image_open_options_init(opts, lib.NR_IMAGE_OPEN_OPTIONS_VERSION))
         keep = [ffi.new("char[]", to_bytes(s)) if s is not None else ffi.NULL
-                for s in (platform, tmpdir)]
-        opts.platform, opts.tmpdir = keep
+                for s in (platform, tmpdir, creds, authfile, cert_dir)]
+        opts.platform, opts.tmpdir, opts.creds, opts.authfile, opts.cert_dir = keep
+        opts.tls_verify = 1 if tls_verify else 0
         img = cls._wrap(new_object(lib.nr_image_open, "nr_image", lib.nr_image_free,
                                    cstr(ref), opts, caller=call_file))
         img._ref = ref
@@ -298,7 +303,7 @@ class Image(Handle):
 
     @property
     def transport(self) -> str:
-        """"oci", "oci-archive" or "docker-archive"."""
+        """"oci", "oci-archive", "docker-archive" or "docker" (a registry)."""
         return _TRANSPORTS.get(lib.nr_image_transport_of(self._ptr), "?")
 
     def __len__(self) -> int:

@@ -70,6 +70,16 @@ class ImageTest(unittest.TestCase):
         with self.assertRaises(nonroot.InvalidArgument):
             nonroot.Image.open(self.ref, platform="nonsense")
 
+    def test_registry_options(self):
+        # nothing listens on port 1: an I/O error naming the registry, never the password
+        with self.assertRaises(nonroot.IOFailure) as cm:
+            nonroot.Image.open("docker://127.0.0.1:1/app:v1", creds="u:hunter2",
+                               tls_verify=False)
+        self.assertIn("registry 127.0.0.1:1, repository app", str(cm.exception))
+        self.assertNotIn("hunter2", str(cm.exception))
+        with self.assertRaises(nonroot.InvalidInput):
+            nonroot.Image.open("docker://127.0.0.1:1/Upper")
+
     def test_scan(self):
         img = nonroot.Image.open(self.ref)
         calls = []

@@ -157,3 +157,25 @@ reg_inspect() {
 	[ -z "$REG_AUTH" ] || flags+=(--creds "$REG_AUTH")
 	skopeo --insecure-policy inspect "${flags[@]}" "$@"
 }
+
+# reg_proxy_start [regproxy.py options]: a misbehaving proxy in front of $REG (regproxy.py);
+# sets PROXY (127.0.0.1:PORT), PROXY_LOG, PROXY_PID
+reg_proxy_start() {
+	PROXY_LOG=$(mktemp "$E2E_TMP/proxy.XXXXXX")
+	local fifo=$E2E_TMP/proxy-port.$$
+	rm -f "$fifo"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/regproxy.py" "$REG" "$PROXY_LOG" "$@" >"$fifo" 2>>"$PROXY_LOG.stderr" &
+	PROXY_PID=$!
+	REG_PIDS+=("$PROXY_PID")
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$fifo" ] && break
+		sleep 0.05
+	done
+	PROXY=127.0.0.1:$(head -1 "$fifo")
+}
+
+reg_proxy_stop() {
+	kill "$PROXY_PID" 2>/dev/null || true
+	wait "$PROXY_PID" 2>/dev/null || true
+}
