@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cacheopt.h"
 #include "regopt.h"
+#include "fleet.h"
 #include "progress.h"
 
 enum { FMT_TEXT, FMT_JSON, FMT_SARIF };
@@ -19,13 +20,16 @@ static void usage(FILE *f)
 	size_t k;
 
 	fprintf(f,
-		"Usage: nonroot audit IMAGE [--format text|json|sarif] [--fail-on error|warning|note|never]\n"
+		"Usage: nonroot audit IMAGE... [--format text|json|sarif] [--fail-on error|warning|note|never]\n"
 		"                           [--platform OS/ARCH[/VARIANT]] [--threshold N]\n"
+		"                           [--from FILE] [-j N]\n"
 		"\n"
 		"Report why IMAGE would run as root or need privileges: its User, the ASP.NET Core\n"
 		"ports (ASPNETCORE_URLS, DOTNET_URLS, ASPNETCORE_HTTP(S)_PORTS: which one is effective\n"
 		"and why), ExposedPorts, the health check, set-uid/set-gid files and the user's home.\n"
-		"Each finding has a stable id, a level and a one-line fix.\n"
+		"Each finding has a stable id, a level and a one-line fix. Several images (arguments,\n"
+		"--from FILE) are audited by parallel workers, one report each, in order; the exit\n"
+		"status is the worst; with --format json one document: {\"images\":[...]}.\n"
 		"\n"
 		"Options:\n"
 		"  --format FMT     text (default), json or sarif (SARIF 2.1.0)\n"
@@ -34,6 +38,7 @@ static void usage(FILE *f)
 		"  --threshold N    first unprivileged port (default 1024)\n"
 		CLI_CACHE_USAGE
 		CLI_REGISTRY_USAGE
+		CLI_FLEET_USAGE
 		"  -h, --help       this help\n"
 		"\nRules:\n");
 	for (k = 0; k < nr_audit_rule_count(); k++) {
@@ -166,6 +171,7 @@ int nr_cmd_audit(int argc, char **argv)
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
 		CLI_CACHE_LONGOPTS,
 		CLI_REGISTRY_LONGOPTS,
+		CLI_FLEET_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -174,14 +180,23 @@ int nr_cmd_audit(int argc, char **argv)
 	nr_error err = NR_ERROR_INIT;
 	nr_image *img = NULL;
 	nr_audit *a = NULL;
+	cli_fleet fleet = { NULL, 0, 0 };
 	cli_progress prog;
 	const char *ref;
 	unsigned long v;
 	int c, fmt = FMT_TEXT, fail_on = NR_LEVEL_ERROR, rc = NR_EXIT_USAGE;
 
 	cli_cache_default();
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj:", longopts, NULL)) != -1) {
 		switch (c) {
+		case CLI_O_FROM: fleet.from = optarg; break;
+		case 'j':
+			if (cli_parse_uint("--jobs", optarg, 256, &v) < 0)
+				return NR_EXIT_USAGE;
+			if (v == 0)
+				return cli_usage_error("audit", "--jobs: at least 1");
+			fleet.jobs = v;
+			break;
 		case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, optarg); break;
 		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
 			if (cli_registry_option("audit", c, optarg, &oo) != 0)
@@ -222,9 +237,15 @@ int nr_cmd_audit(int argc, char **argv)
 		}
 	}
 	cli_cache_check();
-	if (optind != argc - 1)
-		return cli_usage_error("audit", optind >= argc ? "missing IMAGE" : "too many arguments");
-	ref = argv[optind];
+	if (optind >= argc && fleet.from == NULL)
+		return cli_usage_error("audit", "missing IMAGE");
+	fleet.json = fmt == FMT_JSON;
+	if ((optind < argc - 1 || fleet.from) && fmt == FMT_SARIF)
+		return cli_usage_error("audit", "--format sarif takes one IMAGE");
+	if ((rc = cli_fleet_run("audit", &fleet, argc - optind, argv + optind, &ref)) !=
+	    CLI_FLEET_ONE)
+		return rc;
+	rc = NR_EXIT_USAGE;
 
 	cli_progress_init(&prog, "audit");
 	ao.progress = cli_progress_cb;

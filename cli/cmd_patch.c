@@ -10,12 +10,13 @@
 #include "verify.h"
 #include "cacheopt.h"
 #include "regopt.h"
+#include "fleet.h"
 #include "progress.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nonroot patch IMAGE [-o DEST] [--tag TAG] [--user NAME] [--uid N] [--gid N]\n"
+		"Usage: nonroot patch IMAGE... [-o DEST] [--tag TAG] [--user NAME] [--uid N] [--gid N]\n"
 		"                     [--home DIR] [--shell PATH] [--port-map FROM:TO[,...]] [--no-home]\n"
 		"                     [--mode non-root|compat] [--platform OS/ARCH[/VARIANT]]\n"
 		"                     [--dry-run] [--format text|json] [--cache DIR|--no-cache]\n"
@@ -29,7 +30,9 @@ static void usage(FILE *f)
 		"IMAGE: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
 		"docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (a registry) or a path.\n"
 		"Without -o the image is changed in place (oci: new blobs first, index.json last).\n"
-		"A patched image patched again changes nothing (and says so).\n"
+		"A patched image patched again changes nothing (and says so). Several images\n"
+		"(arguments, --from FILE) are patched in place by parallel workers, one report each, in\n"
+		"order; the exit status is the worst; with --format json one document {\"images\":[...]}.\n"
 		"\n"
 		"Options:\n"
 		"  -o, --output DEST    write the result to DEST (any transport) instead of in place\n"
@@ -52,6 +55,7 @@ static void usage(FILE *f)
 		"  --format FMT         text (default) or json\n"
 		CLI_CACHE_USAGE
 		CLI_REGISTRY_USAGE
+		CLI_FLEET_USAGE
 		"  -h, --help           this help\n"
 		"\n"
 		"SOURCE_DATE_EPOCH, when set, is the new layer's mtime (else the image's created time).\n"
@@ -166,6 +170,7 @@ int nr_cmd_patch(int argc, char **argv)
 		{ "http", no_argument, NULL, VERIFY_O_HTTP },
 		CLI_CACHE_LONGOPTS,
 		CLI_REGISTRY_LONGOPTS,
+		CLI_FLEET_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -176,6 +181,7 @@ int nr_cmd_patch(int argc, char **argv)
 	nr_portmap map;
 	nr_image *img = NULL;
 	nr_patch_report *rep = NULL;
+	cli_fleet fleet = { NULL, 0, 0 };
 	cli_progress prog;
 	const char *dest = NULL, *ref, *written = NULL;
 	unsigned long v;
@@ -184,8 +190,16 @@ int nr_cmd_patch(int argc, char **argv)
 
 	memset(&vo, 0, sizeof(vo));
 	cli_cache_default();
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:hj:", longopts, NULL)) != -1) {
 		switch (c) {
+		case CLI_O_FROM: fleet.from = optarg; break;
+		case 'j':
+			if (cli_parse_uint("--jobs", optarg, 256, &v) < 0)
+				return NR_EXIT_USAGE;
+			if (v == 0)
+				return cli_usage_error("patch", "--jobs: at least 1");
+			fleet.jobs = v;
+			break;
 		case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, optarg); break;
 		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
 			if (cli_registry_option("patch", c, optarg, &oo) != 0)
@@ -241,15 +255,22 @@ int nr_cmd_patch(int argc, char **argv)
 		}
 	}
 	cli_cache_check();
-	if (optind != argc - 1)
-		return cli_usage_error("patch", optind >= argc ? "missing IMAGE" : "too many arguments");
-	ref = argv[optind];
+	if (optind >= argc && fleet.from == NULL)
+		return cli_usage_error("patch", "missing IMAGE");
+	if ((optind < argc - 1 || fleet.from) && dest)
+		return cli_usage_error("patch", "-o takes one IMAGE (several images are patched "
+			"in place, or with --tag)");
 	if ((vo.runtime || vo.timeout > 0 || vo.nports || vo.http) && !verify)
 		return cli_usage_error("patch", "--runtime, --timeout, --port and --http go with --verify");
 	if (verify && po.dry_run)
 		return cli_usage_error("patch", "--verify needs an image: not with --dry-run");
 	if (verify && wo.tag)
 		return cli_usage_error("patch", "--verify: give the tag in -o DEST instead of --tag");
+	fleet.json = json;
+	if ((rc = cli_fleet_run("patch", &fleet, argc - optind, argv + optind, &ref)) !=
+	    CLI_FLEET_ONE)
+		return rc;
+	rc = NR_EXIT_USAGE;
 
 	cli_progress_init(&prog, "patch");
 	po.progress = cli_progress_cb;

@@ -1,0 +1,263 @@
+/*
+ * fleet.c: several images in one call (see fleet.h).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fleet.h"
+
+typedef struct worker {
+	const char *ref;
+	FILE *out, *err;      /* the worker's stdout / stderr (temp files) */
+	pid_t pid;
+	int rc;
+	int state;            /* 0 waiting, 1 running, 2 done */
+} worker;
+
+static int add_ref(char ***refs, size_t *n, size_t *cap, const char *s)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		char **p = realloc(*refs, nc * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		*refs = p;
+		*cap = nc;
+	}
+	if (((*refs)[*n] = strdup(s)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static int read_from(const char *cmd, const char *path, char ***refs, size_t *n, size_t *cap)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *line = NULL, *s, *e;
+	size_t lcap = 0;
+	ssize_t len;
+	int error = 0;
+
+	if (f == NULL) {
+		cli_failf("--from %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &lcap, f)) >= 0) {
+		if ((size_t)len != strlen(line)) {
+			cli_failf("--from %s: a line holds a NUL byte", path);
+			error = -1;
+			break;
+		}
+		for (s = line; *s == ' ' || *s == '\t'; s++)
+			;
+		e = s + strlen(s);
+		while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (add_ref(refs, n, cap, s) < 0) {
+			error = -1;
+			break;
+		}
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	(void)cmd;
+	return error;
+}
+
+static long default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 4 ? 4 : n;
+}
+
+/* Copy a temp file to f (rewound first); trailing newlines trimmed when trim. */
+static void dump(FILE *from, FILE *to, int trim)
+{
+	char buf[65536];
+	size_t k, pending = 0;
+
+	rewind(from);
+	while ((k = fread(buf, 1, sizeof(buf), from)) > 0) {
+		size_t end = k;
+		if (trim) {
+			/* hold back trailing newlines until more text follows */
+			for (; pending; pending--)
+				fputc('\n', to);
+			while (end > 0 && buf[end - 1] == '\n')
+				end--;
+			pending = k - end;
+		}
+		fwrite(buf, 1, end, to);
+	}
+}
+
+static int file_empty(FILE *f)
+{
+	fseek(f, 0, SEEK_END);
+	return ftell(f) <= 0;
+}
+
+/* The error text (stderr) as a JSON string, or null. */
+static void json_error_text(FILE *err)
+{
+	char *text;
+	long len;
+
+	fseek(err, 0, SEEK_END);
+	len = ftell(err);
+	if (len <= 0 || (text = malloc((size_t)len + 1)) == NULL) {
+		fputs("null", stdout);
+		return;
+	}
+	rewind(err);
+	len = (long)fread(text, 1, (size_t)len, err);
+	while (len > 0 && text[len - 1] == '\n')
+		len--;
+	text[len] = '\0';
+	cli_json_string(stdout, text);
+	free(text);
+}
+
+static void print_one(const worker *w, size_t k, const cli_fleet *f)
+{
+	fflush(stdout);
+	if (f->json) {
+		printf("%s{\"image\":", k ? "," : "");
+		cli_json_string(stdout, w->ref);
+		printf(",\"exit\":%d,\"report\":", w->rc);
+		if (file_empty(w->out))
+			fputs("null", stdout);
+		else
+			dump(w->out, stdout, 1);
+		fputs(",\"error\":", stdout);
+		json_error_text(w->err);
+		putchar('}');
+	} else {
+		dump(w->out, stdout, 0);
+		fflush(stdout);
+		dump(w->err, stderr, 0);
+	}
+	fflush(stdout);
+}
+
+int cli_fleet_run(const char *cmd, const cli_fleet *f, int nargs, char **args, const char **ref)
+{
+	char **refs = NULL;
+	size_t n = 0, cap = 0, k, next = 0, printed = 0, running = 0;
+	worker *w = NULL;
+	long jobs = f->jobs ? (long)f->jobs : default_jobs();
+	int worst = NR_EXIT_OK, i;
+
+	if (nargs == 1 && f->from == NULL) {
+		*ref = args[0];
+		return CLI_FLEET_ONE;
+	}
+	for (i = 0; i < nargs; i++)
+		if (add_ref(&refs, &n, &cap, args[i]) < 0)
+			goto oom;
+	if (f->from && read_from(cmd, f->from, &refs, &n, &cap) < 0) {
+		worst = NR_EXIT_USAGE;
+		goto done;
+	}
+	if (n == 0) {
+		worst = cli_usage_error(cmd, "missing IMAGE (none in --from %s)", f->from);
+		goto done;
+	}
+	if ((w = calloc(n, sizeof(*w))) == NULL)
+		goto oom;
+	for (k = 0; k < n; k++) {
+		w[k].ref = refs[k];
+		if ((w[k].out = tmpfile()) == NULL || (w[k].err = tmpfile()) == NULL) {
+			worst = cli_failf("temporary file: %s", strerror(errno));
+			goto done;
+		}
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if (f->json)
+		fputs("{\"images\":[", stdout);
+	while (printed < n) {
+		while (running < (size_t)jobs && next < n) {
+			pid_t pid;
+			/* nothing buffered may be inherited (the worker would print it again) */
+			fflush(stdout);
+			fflush(stderr);
+			pid = fork();
+			if (pid < 0) {
+				if (running > 0)
+					break;   /* wait for one and try again */
+				worst = cli_failf("fork: %s", strerror(errno));
+				goto done;
+			}
+			if (pid == 0) {
+				/* the worker: its output to the temp files, then one image */
+				if (dup2(fileno(w[next].out), 1) < 0 || dup2(fileno(w[next].err), 2) < 0)
+					_exit(NR_EXIT_USAGE);
+				*ref = refs[next];
+				/* refs and w stay allocated: the worker exits after this image */
+				return CLI_FLEET_ONE;
+			}
+			w[next].pid = pid;
+			w[next].state = 1;
+			running++;
+			next++;
+		}
+		{
+			int status;
+			pid_t pid = wait(&status);
+			if (pid < 0) {
+				if (errno == EINTR)
+					continue;
+				worst = cli_failf("wait: %s", strerror(errno));
+				goto done;
+			}
+			for (k = 0; k < next; k++)
+				if (w[k].pid == pid && w[k].state == 1) {
+					w[k].state = 2;
+					w[k].rc = WIFEXITED(status) ? WEXITSTATUS(status) : NR_EXIT_USAGE;
+					if (!WIFEXITED(status))
+						fprintf(w[k].err, "nonroot: %s: worker killed by signal %d\n",
+							w[k].ref, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+					running--;
+					break;
+				}
+		}
+		while (printed < n && w[printed].state == 2) {
+			print_one(&w[printed], printed, f);
+			if (w[printed].rc > worst)
+				worst = w[printed].rc;
+			printed++;
+		}
+	}
+	if (f->json)
+		fputs("]}\n", stdout);
+	goto done;
+oom:
+	worst = cli_failf("out of memory");
+done:
+	fflush(stdout);
+	for (k = 0; w && k < n; k++) {
+		if (w[k].state == 1) {
+			kill(w[k].pid, SIGTERM);
+			waitpid(w[k].pid, NULL, 0);
+		}
+		if (w[k].out)
+			fclose(w[k].out);
+		if (w[k].err)
+			fclose(w[k].err);
+	}
+	free(w);
+	for (k = 0; k < n; k++)
+		free(refs[k]);
+	free(refs);
+	return worst;
+}
