@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # docker:// when things go wrong, against a real registry: the registry dies mid-upload (the
 # tag still names the old image, and a second run completes), a blob download that drops is
-# resumed with a Range request, 503 and 429 answers are retried with backoff, and a layer
+# resumed with a Range request, blob GETs redirected to another host are followed, 503 and 429
+# answers are retried with backoff, and a layer
 # whose content does not match its digest (edited in the registry's storage) is refused.
 # regproxy.py (tests/e2e) sits between nonroot and the registry for the first three.
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +41,14 @@ cat "$PROXY_LOG"
 [ "$rc" = 0 ]
 grep -q 'DROP after' "$PROXY_LOG"
 grep -qE '^GET /v2/app/blobs/sha256:[0-9a-f]+ 206 0 [0-9]+ range=bytes=[1-9][0-9]*-$' "$PROXY_LOG"
+reg_proxy_stop
+
+e2e_step "blobs redirected to another host (as to blob storage): followed"
+reg_proxy_start --redirect-blobs
+rc=0; "$NONROOT" audit --no-cache --tls-verify=false "docker://$PROXY/app:v1" >/dev/null || rc=$?
+cat "$PROXY_LOG"
+[ "$rc" = 0 ]
+grep -qE '^GET /v2/app/blobs/sha256:[0-9a-f]+ 307 ' "$PROXY_LOG"
 reg_proxy_stop
 
 e2e_step "503 three times, then 429 with Retry-After: retried with backoff"

@@ -13,6 +13,8 @@ purpose (stdlib only). Prints its port on stdout, then serves until killed.
                              token from /token (Basic USER:PASS, a repository scope), else 401
                              with a Bearer challenge
     --token-uses N           a token expires after N requests (default 20)
+    --redirect-blobs         answer blob GETs with 307 to the registry itself (another
+                             host:port, as blob storage would be)
 Every request is logged to LOG as "METHOD PATH STATUS BYTES_IN BYTES_OUT".
 """
 import base64
@@ -32,6 +34,7 @@ KILL_PID = int(opts[opts.index("--kill-on-blob-put") + 1]) if "--kill-on-blob-pu
 DROP_GET = "--drop-blob-get" in opts
 FAIL = int(opts[opts.index("--fail") + 1]) if "--fail" in opts else 0
 BEARER = opts[opts.index("--bearer") + 1] if "--bearer" in opts else None
+REDIRECT = "--redirect-blobs" in opts
 USES = int(opts[opts.index("--token-uses") + 1]) if "--token-uses" in opts else 20
 state = {"killed": False, "dropped": False, "failed": 0, "tokens": {}, "lock": threading.Lock()}
 
@@ -97,6 +100,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if state["failed"] <= FAIL:
                 return self.reply(503, b'{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}')
             return self.reply(429, b'{"errors":[{"code":"TOOMANYREQUESTS"}]}', [("Retry-After", "1")])
+        if REDIRECT and self.command == "GET" and "/blobs/sha256:" in self.path:
+            return self.reply(307, b"", [("Location", "http://%s%s" % (UP, self.path))])
         if KILL_PID and not state["killed"] and self.command == "PUT" and "/blobs/uploads/" in self.path:
             state["killed"] = True
             os.kill(KILL_PID, signal.SIGKILL)
