@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "regopt.h"
 
 /* Kubernetes' runAsUser / runAsGroup range. */
 #define K8S_ID_MAX 2147483647u
@@ -51,11 +52,13 @@ static void usage(FILE *f)
 		"RuntimeDefault) and the container ports the image listens on (its effective\n"
 		"ASP.NET Core bindings, else its ExposedPorts).\n"
 		"\n"
-		"IMAGE: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or a path.\n"
+		"IMAGE: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG],\n"
+		"docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or a path.\n"
 		"\n"
 		"Options:\n"
 		"      --container NAME   the container's name (default: app)\n"
 		"      --platform P       use only platform P of a multi-platform image\n"
+		CLI_REGISTRY_USAGE
 		"  -h, --help             show this help\n"
 		"\n"
 		"Exit status: 0 printed; 1 the image cannot pass the restricted profile as it is (its\n"
@@ -304,6 +307,7 @@ int nr_cmd_k8s(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "container", required_argument, NULL, 'c' },
 		{ "platform", required_argument, NULL, 'p' },
+		CLI_REGISTRY_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -324,6 +328,10 @@ int nr_cmd_k8s(int argc, char **argv)
 			break;
 		case 'p':
 			oopts.platform = optarg;
+			break;
+		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
+			if (cli_registry_option("k8s", c, optarg, &oopts) != 0)
+				return NR_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);

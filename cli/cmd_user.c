@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "regopt.h"
 
 static void usage(FILE *f)
 {
@@ -25,8 +26,10 @@ static void usage(FILE *f)
 		"additional gids. Defaults when the files say nothing: uid 0, gid 0, home /.\n\n"
 		"  --root DIR       a root filesystem: DIR/etc/passwd, DIR/etc/group (symlinks are\n"
 		"                   resolved inside DIR; a missing file is an image without one)\n"
-		"  --image IMAGE    an image (oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, or\n"
-		"                   a path): its effective /etc/passwd and /etc/group\n"
+		"  --image IMAGE    an image (oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE,\n"
+		"                   docker://HOST/REPO[:TAG], or a path): its effective /etc/passwd\n"
+		"                   and /etc/group (registry options: --creds, --authfile,\n"
+		"                   --tls-verify=false, --cert-dir, as for audit)\n"
 		"  --platform P     with --image: the platform to use (default: the first)\n"
 		"  --passwd FILE    a passwd file on the host (and --group FILE, optional)\n"
 		"  --json           print {\"uid\",\"gid\",\"additional_gids\",\"home\",\"name\"}\n"
@@ -101,9 +104,9 @@ static void print_user(const nr_exec_user *u, int json)
 
 /* --image: the effective /etc/passwd and /etc/group of one platform of the image. */
 static int resolve_image(const char *spec, const char *ref, const char *platform,
-	nr_exec_user *u, nr_error *err)
+	const nr_image_open_options *reg, nr_exec_user *u, nr_error *err)
 {
-	nr_image_open_options o = NR_IMAGE_OPEN_OPTIONS_INIT;
+	nr_image_open_options o = *reg;
 	nr_image *img = NULL;
 	nr_passwd *pw = NULL;
 	nr_group *gr = NULL;
@@ -158,6 +161,7 @@ static int cmd_resolve(int argc, char **argv)
 		{ "passwd", required_argument, NULL, 'p' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'j' },
+		CLI_REGISTRY_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -166,6 +170,7 @@ static int cmd_resolve(int argc, char **argv)
 	int json = 0, c, rc, sources;
 	nr_error err = NR_ERROR_INIT;
 	nr_exec_user u;
+	nr_image_open_options reg = NR_IMAGE_OPEN_OPTIONS_INIT;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -176,6 +181,10 @@ static int cmd_resolve(int argc, char **argv)
 		case 'p': pwfile = optarg; break;
 		case 'g': grfile = optarg; break;
 		case 'j': json = 1; break;
+		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
+			if (cli_registry_option("user resolve", c, optarg, &reg) != 0)
+				return NR_EXIT_USAGE;
+			break;
 		case 'h': usage(stdout); return NR_EXIT_OK;
 		default: return cli_usage_error("user resolve", "invalid option");
 		}
@@ -200,7 +209,7 @@ static int cmd_resolve(int argc, char **argv)
 		rc = nr_rootfs_resolve_user(rfs, spec, NULL, &u, &err);
 		nr_rootfs_free(rfs);
 	} else if (image) {
-		rc = resolve_image(spec, image, platform, &u, &err);
+		rc = resolve_image(spec, image, platform, &reg, &u, &err);
 		if (rc == -1 && err.code == 0)
 			return cli_failf("user resolve: %s: no image for platform %s", image,
 				platform ? platform : "(any)");

@@ -44,8 +44,10 @@ cfg=$(reg_inspect --config "docker://$REG/seed:v1")
 [ "$(jq -r '.config.ExposedPorts | keys | join(",")' <<<"$cfg")" = "8080/tcp" ]
 [ "$(reg_inspect "docker://$REG/seed:v1" | jq -r .Digest)" != "$old_digest" ]
 
-e2e_step "audit the result: clean"
+e2e_step "audit the result: clean; user resolve and k8s read it too"
 "$NONROOT" audit "${REG_FLAGS[@]}" "docker://$REG/seed:v1" --fail-on warning
+[ "$("$NONROOT" user resolve app --image "docker://$REG/seed:v1" "${REG_FLAGS[@]}" --json | jq -c '[.uid, .gid, .home]')" = '[1654,1654,"/home/app"]' ]
+"$NONROOT" k8s "${REG_FLAGS[@]}" "docker://$REG/seed:v1" | grep -q 'runAsUser: 1654' 
 
 e2e_step "same base, warm layer-scan cache: no layer is downloaded"
 reg_mark
