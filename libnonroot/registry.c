@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 
 #include "image_model.h"
 #include "fileio.h"
+#include "parse.h"
 
 #define MAX_RETRIES 4
 #define ERRBODY_MAX 4096
@@ -914,18 +914,10 @@ static size_t dl_sink(void *ctx, const char *p, size_t n)
 
 static int tmp_name(char *out, size_t size, const char *dir)
 {
-	static const char hx[] = "0123456789abcdef";
-	unsigned char rnd[8];
-	char tail[24];
-	size_t i;
+	char tail[17];
 
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+	if (nr__random_hex(tail, 8) < 0)
 		return -1;
-	for (i = 0; i < sizeof(rnd); i++) {
-		tail[2 * i] = hx[rnd[i] >> 4];
-		tail[2 * i + 1] = hx[rnd[i] & 15];
-	}
-	tail[2 * sizeof(rnd)] = '\0';
 	snprintf(out, size, "%s%s.download-%s", dir, *dir ? "/" : "", tail);
 	return 0;
 }
