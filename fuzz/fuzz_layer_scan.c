@@ -77,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || dirfd_ < 0)
 		return 0;
+	memset(refs, 0, sizeof(refs));   /* fields not set below (fetch) are NULL */
 	/* Cut the rest in nl parts of equal length (the last takes the remainder). */
 	nl = 1 + (data[0] & 3) % 3;
 	data++, size--;
