@@ -38,6 +38,8 @@ typedef struct nr__reg_ref {
 /* Parse what follows "docker://". A missing tag is "latest" (like skopeo). */
 int nr__reg_ref_parse(nr__reg_ref *out, const char *s, nr_error *err);
 void nr__reg_ref_dispose(nr__reg_ref *r);
+/* A tag as the docker reference grammar allows it: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
+bool nr__reg_tag_ok(const char *t, size_t n);
 
 typedef struct nr__registry nr__registry;
 

@@ -37,7 +37,7 @@ static bool repo_char(char c)
 		c == '-' || c == '/';
 }
 
-static bool tag_ok(const char *t, size_t n)
+bool nr__reg_tag_ok(const char *t, size_t n)
 {
 	size_t i;
 
@@ -106,7 +106,7 @@ int nr__reg_ref_parse(nr__reg_ref *out, const char *s, nr_error *err)
 		}
 	}
 	if (colon) {
-		if (!tag_ok(colon + 1, (size_t)(end - colon - 1))) {
+		if (!nr__reg_tag_ok(colon + 1, (size_t)(end - colon - 1))) {
 			nr__reg_ref_dispose(out);
 			return nr__error_set(err, NR_EINVALID, s, 0, 0, "invalid tag in reference");
 		}

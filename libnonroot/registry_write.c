@@ -146,8 +146,14 @@ int nr__write_registry(nr_image *img, const char *dest, const char *tag, json_t 
 		error = nr__error_oom(err);
 		goto done;
 	}
-	if (tag == NULL)
+	if (tag == NULL) {
 		tag = ref.tag;
+	} else if (!nr__reg_tag_ok(tag, strlen(tag))) {
+		/* --tag goes into the manifest URL: held to the registry's grammar (not echoed) */
+		error = nr__error_set(err, NR_EARG, "--tag", 0, 0, "invalid tag for a registry "
+			"(want [A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters)");
+		goto done;
+	}
 	if (tag == NULL) {
 		error = nr__error_set(err, NR_EARG, dest ? dest : img->path, 0, 0,
 			"pushing to a registry needs a tag (the image was named by digest): use "

@@ -107,4 +107,12 @@ echo "$err"
 [ "$rc" = 2 ]
 e2e_expect_contains "$err" "registry $REG, repository seed: manifest nope: HTTP 404"
 e2e_expect_contains "$err" "no such repository, tag or digest"
+e2e_step "--tag outside the registry's tag grammar: refused before any upload, not echoed"
+reg_mark
+rc=0; err=$("$NONROOT" patch "${REG_FLAGS[@]}" "docker://$REG/seed2:v1" --tag 'v2?x=1#' 2>&1) || rc=$?
+echo "$err"
+[ "$rc" = 2 ]
+e2e_expect_contains "$err" "invalid tag for a registry"
+if grep -qF 'v2?x' <<<"$err"; then echo "the tag was echoed"; exit 1; fi
+if reg_requests | grep -q '^PUT '; then echo "something was uploaded"; exit 1; fi
 echo "e2e: registry_patch OK"
