@@ -70,7 +70,7 @@ static int field_error(nr_error *err, const char *field, const char *expected, c
 static int get_object(json_t **out, json_t *parent, const char *key, const char *field,
 	nr_error *err)
 {
-	json_t *v = json_object_get(parent, key);
+	json_t *v = nr__jget(parent, key);
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
@@ -89,7 +89,7 @@ static int need_object(json_t **out, json_t *parent, const char *key, const char
 
 	if ((error = get_object(out, parent, key, field, err)) < 0 || *out != NULL)
 		return error;
-	if ((*out = json_object()) == NULL || json_object_set_new(parent, key, *out) < 0)
+	if ((*out = json_object()) == NULL || nr__jset_new(parent, key, *out) < 0)
 		return oom(err);
 	return 0;
 }
@@ -269,9 +269,9 @@ const char *nr_bundle_root_path(const nr_bundle *b)
 {
 	json_t *root;
 
-	if (b == NULL || (root = json_object_get(b->root, "root")) == NULL)
+	if (b == NULL || (root = nr__jget(b->root, "root")) == NULL)
 		return NULL;
-	return json_string_value(json_object_get(root, "path"));
+	return json_string_value(nr__jget(root, "path"));
 }
 
 /* Serialise v with jansson (order kept) into an owned string with a final newline. With
@@ -405,16 +405,20 @@ static int add_change(nr_bundle_report *r, const char *field, json_t *old, json_
 {
 	json_t *c = json_pack("{s:s, s:O?, s:O?}", "field", field, "old", old, "new", new_);
 
-	if (c == NULL || json_array_append_new(json_object_get(r->doc, "changes"), c) < 0)
+	if (c == NULL || json_array_append_new(nr__jget(r->doc, "changes"), c) < 0)
 		return oom(err);
 	r->changes++;
 	return 0;
 }
 
-static int set_member(nr_bundle_report *r, json_t *obj, const char *key, json_t *value,
-	const char *field, nr_error *err)
+/* Set obj's member key to value (stolen), recording the change. The old value of a struct field
+ * (map false) is the key Go reads as it; of a map key (map true: linux.sysctl), the exact key,
+ * as Go reads maps. Either way the written key replaces every key that folds to it: nonroot
+ * refuses a document holding two (jsonload.h). */
+static int set_member_in(nr_bundle_report *r, json_t *obj, const char *key, json_t *value,
+	const char *field, bool map, nr_error *err)
 {
-	json_t *old = json_object_get(obj, key);
+	json_t *old = map ? json_object_get(obj, key) : nr__jget(obj, key);
 	int error = 0;
 
 	if (value == NULL)
@@ -427,7 +431,13 @@ static int set_member(nr_bundle_report *r, json_t *obj, const char *key, json_t 
 		json_decref(value);
 		return error;
 	}
-	return json_object_set_new(obj, key, value) < 0 ? oom(err) : 0;
+	return nr__jset_new(obj, key, value) < 0 ? oom(err) : 0;
+}
+
+static int set_member(nr_bundle_report *r, json_t *obj, const char *key, json_t *value,
+	const char *field, nr_error *err)
+{
+	return set_member_in(r, obj, key, value, field, false, err);
 }
 
 static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
@@ -443,13 +453,13 @@ static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
 	if ((error = get_object(&user, process, "user", "process.user", err)) < 0)
 		return error;
 	if (user) {
-		if ((v = json_object_get(user, "uid")) != NULL &&
+		if ((v = nr__jget(user, "uid")) != NULL &&
 		    (error = get_id(&uid, v, "process.user.uid", err)) < 0)
 			return error;
-		if ((v = json_object_get(user, "gid")) != NULL &&
+		if ((v = nr__jget(user, "gid")) != NULL &&
 		    (error = get_id(&gid, v, "process.user.gid", err)) < 0)
 			return error;
-		if ((v = json_object_get(user, "additionalGids")) != NULL && !json_is_null(v) &&
+		if ((v = nr__jget(user, "additionalGids")) != NULL && !json_is_null(v) &&
 		    (error = check_id_array(v, "process.user.additionalGids", err)) < 0)
 			return error;
 	}
@@ -472,14 +482,14 @@ static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
 	rep = json_pack("{s:s?, s:I, s:I, s:[], s:s?, s:s?}", "spec", opts->user,
 		"uid", (json_int_t)uid, "gid", (json_int_t)gid, "additional_gids",
 		"name", u.name, "home", opts->user ? u.home : NULL);
-	if (rep == NULL || json_object_set_new(r->doc, "user", rep) < 0) {
+	if (rep == NULL || nr__jset_new(r->doc, "user", rep) < 0) {
 		error = oom(err);
 		goto done;
 	}
 	if (!opts->user) {
 		/* The bundle's own user: report its additional gids as they are. */
-		v = json_object_get(user, "additionalGids");
-		if (json_is_array(v) && json_object_set_new(rep, "additional_gids",
+		v = nr__jget(user, "additionalGids");
+		if (json_is_array(v) && nr__jset_new(rep, "additional_gids",
 		    json_deep_copy(v)) < 0)
 			error = oom(err);
 		goto done;
@@ -496,7 +506,7 @@ static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
 		}
 		for (i = 0; i < u.n_additional_gids; i++) {
 			if (json_array_append_new(gids, json_integer(u.additional_gids[i])) < 0 ||
-			    json_array_append_new(json_object_get(rep, "additional_gids"),
+			    json_array_append_new(nr__jget(rep, "additional_gids"),
 				json_integer(u.additional_gids[i])) < 0) {
 				json_decref(gids);
 				error = oom(err);
@@ -505,9 +515,9 @@ static int harden_user(nr_bundle_report *r, nr_bundle *b, json_t *process,
 		}
 		error = set_member(r, user, "additionalGids", gids, "process.user.additionalGids",
 			err);
-	} else if ((v = json_object_get(user, "additionalGids")) != NULL) {
+	} else if ((v = nr__jget(user, "additionalGids")) != NULL) {
 		if ((error = add_change(r, "process.user.additionalGids", v, NULL, err)) == 0)
-			json_object_del(user, "additionalGids");
+			nr__jdel(user, "additionalGids");
 	}
 done:
 	nr_exec_user_dispose(&u);
@@ -526,7 +536,7 @@ static int harden_caps(nr_bundle_report *r, json_t *process,
 		return error;
 	for (i = 0; i < NR_ARRAY_SIZE(cap_sets); i++) {
 		snprintf(field, sizeof(field), "process.capabilities.%s", cap_sets[i]);
-		set = json_object_get(caps, cap_sets[i]);
+		set = nr__jget(caps, cap_sets[i]);
 		if (set && !json_is_null(set) && (error = check_string_array(set, field, err)) < 0)
 			return error;
 		set = opts->allow_low_ports ? json_pack("[s]", CAP_NBS) : json_array();
@@ -538,11 +548,11 @@ static int harden_caps(nr_bundle_report *r, json_t *process,
 
 static bool has_network_namespace(const json_t *linux_)
 {
-	const json_t *ns = json_object_get(linux_, "namespaces");
+	const json_t *ns = nr__jget(linux_, "namespaces");
 	size_t i;
 
 	for (i = 0; i < json_array_size(ns); i++) {
-		const char *t = json_string_value(json_object_get(json_array_get(ns, i), "type"));
+		const char *t = json_string_value(nr__jget(json_array_get(ns, i), "type"));
 		if (t && !strcmp(t, "network"))
 			return true;
 	}
@@ -568,14 +578,15 @@ static int harden_sysctl(nr_bundle_report *r, json_t *root, int port, nr_error *
 	if ((error = need_object(&sysctl, linux_, "sysctl", "linux.sysctl", err)) < 0)
 		return error;
 	snprintf(value, sizeof(value), "%d", port);
-	return set_member(r, sysctl, PORT_SYSCTL, json_string(value), PORT_SYSCTL_FIELD, err);
+	return set_member_in(r, sysctl, PORT_SYSCTL, json_string(value), PORT_SYSCTL_FIELD, true,
+		err);
 }
 
 /* Parse the port sysctl's value; -1 when absent or not a plain number. */
 static int port_start(const json_t *root)
 {
-	const char *s = json_string_value(json_object_get(json_object_get(json_object_get(root,
-		"linux"), "sysctl"), PORT_SYSCTL));
+	const char *s = json_string_value(json_object_get(nr__jget(nr__jget(root,
+		"linux"), "sysctl"), PORT_SYSCTL));   /* a map key: exact */
 	uint32_t v;
 
 	if (s == NULL || nr_parse_u32(s, strlen(s), 65535, &v) < 0)
@@ -600,52 +611,52 @@ static int add_warning(json_t *warnings, nr_error *err, const char *fmt, ...)
 /* What the hardened config still grants, and warnings about it. */
 static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *err)
 {
-	const json_t *process = json_object_get(root, "process");
-	const json_t *user = json_object_get(process, "user");
-	const json_t *caps = json_object_get(process, "capabilities");
-	const json_t *gids = json_object_get(user, "additionalGids");
-	const json_t *env = json_object_get(process, "env");
-	const json_t *mounts = json_object_get(root, "mounts");
-	json_t *grants, *capobj, *low, *warnings = json_object_get(r->doc, "warnings");
-	json_int_t uid = json_integer_value(json_object_get(user, "uid"));
-	json_int_t gid = json_integer_value(json_object_get(user, "gid"));
+	const json_t *process = nr__jget(root, "process");
+	const json_t *user = nr__jget(process, "user");
+	const json_t *caps = nr__jget(process, "capabilities");
+	const json_t *gids = nr__jget(user, "additionalGids");
+	const json_t *env = nr__jget(process, "env");
+	const json_t *mounts = nr__jget(root, "mounts");
+	json_t *grants, *capobj, *low, *warnings = nr__jget(r->doc, "warnings");
+	json_int_t uid = json_integer_value(nr__jget(user, "uid"));
+	json_int_t gid = json_integer_value(nr__jget(user, "gid"));
 	int port = port_start(root);
 	bool nbs;
 	size_t i, j;
 	int error;
 
-	if ((grants = json_object()) == NULL || json_object_set_new(r->doc, "grants", grants) < 0)
+	if ((grants = json_object()) == NULL || nr__jset_new(r->doc, "grants", grants) < 0)
 		return oom(err);
 	if ((capobj = json_object()) == NULL || (low = json_array()) == NULL) {
 		json_decref(capobj);
 		return oom(err);
 	}
 	for (i = 0; i < NR_ARRAY_SIZE(cap_sets); i++) {
-		json_t *set = json_object_get(caps, cap_sets[i]);
-		if (json_object_set_new(capobj, cap_sets[i],
+		json_t *set = nr__jget(caps, cap_sets[i]);
+		if (nr__jset_new(capobj, cap_sets[i],
 		    json_is_array(set) ? json_deep_copy(set) : json_array()) < 0)
 			goto nomem;
 	}
 	/* A non-root process keeps a capability across exec only through the ambient set;
 	 * root through permitted/effective. */
-	nbs = array_has_string(json_object_get(caps, uid == 0 ? "effective" : "ambient"), CAP_NBS);
+	nbs = array_has_string(nr__jget(caps, uid == 0 ? "effective" : "ambient"), CAP_NBS);
 	if (nbs && json_array_append_new(low, json_string(CAP_NBS)) < 0)
 		goto nomem;
 	if (port >= 0 && port < 1024 &&
 	    json_array_append_new(low, json_sprintf(PORT_SYSCTL "=%d", port)) < 0)
 		goto nomem;
-	if (json_object_set_new(grants, "uid", json_integer(uid)) < 0 ||
-	    json_object_set_new(grants, "gid", json_integer(gid)) < 0 ||
-	    json_object_set_new(grants, "additional_gids",
+	if (nr__jset_new(grants, "uid", json_integer(uid)) < 0 ||
+	    nr__jset_new(grants, "gid", json_integer(gid)) < 0 ||
+	    nr__jset_new(grants, "additional_gids",
 		json_is_array(gids) ? json_deep_copy(gids) : json_array()) < 0 ||
-	    json_object_set_new(grants, "capabilities", capobj) < 0)
+	    nr__jset_new(grants, "capabilities", capobj) < 0)
 		goto nomem;
 	capobj = NULL;
-	if (json_object_set_new(grants, "no_new_privileges",
-		json_boolean(json_is_true(json_object_get(process, "noNewPrivileges")))) < 0 ||
-	    json_object_set_new(grants, "unprivileged_port_start",
+	if (nr__jset_new(grants, "no_new_privileges",
+		json_boolean(json_is_true(nr__jget(process, "noNewPrivileges")))) < 0 ||
+	    nr__jset_new(grants, "unprivileged_port_start",
 		port >= 0 ? json_integer(port) : json_null()) < 0 ||
-	    json_object_set_new(grants, "low_ports", low) < 0)
+	    nr__jset_new(grants, "low_ports", low) < 0)
 		goto nomem;
 	low = NULL;
 
@@ -663,7 +674,7 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 	    PORT_SYSCTL_FIELD ": every process in the container can bind ports from %d up",
 	    port)) < 0)
 		return error;
-	if (json_object_get(json_object_get(root, "linux"), "seccomp") == NULL &&
+	if (nr__jget(nr__jget(root, "linux"), "seccomp") == NULL &&
 	    (error = add_warning(warnings, err,
 	    "linux.seccomp: not set, the process may make every system call")) < 0)
 		return error;
@@ -675,15 +686,15 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 			return error;
 	}
 	for (i = 0; i < json_array_size(mounts); i++) {
-		const json_t *m = json_array_get(mounts, i), *o = json_object_get(m, "options");
-		const char *type = json_string_value(json_object_get(m, "type"));
+		const json_t *m = json_array_get(mounts, i), *o = nr__jget(m, "options");
+		const char *type = json_string_value(nr__jget(m, "type"));
 		bool bind = type && !strcmp(type, "bind");
 		for (j = 0; j < json_array_size(o); j++) {
 			const char *s = json_string_value(json_array_get(o, j));
 			bind |= s && (!strcmp(s, "bind") || !strcmp(s, "rbind"));
 		}
-		const char *dst = json_string_value(json_object_get(m, "destination"));
-		const char *src = json_string_value(json_object_get(m, "source"));
+		const char *dst = json_string_value(nr__jget(m, "destination"));
+		const char *src = json_string_value(nr__jget(m, "source"));
 		if (bind && (error = add_warning(warnings, err,
 		    "mounts[%zu]: %s is a bind mount of the host's %s", i,
 		    dst ? dst : "?", src ? src : "?")) < 0)
@@ -752,7 +763,7 @@ int nr_bundle_harden(nr_bundle *b, const nr_bundle_harden_options *opts,
 	if ((error = harden_user(r, b, process, opts, err)) < 0 ||
 	    (error = harden_caps(r, process, opts, err)) < 0)
 		goto done;
-	old = json_object_get(process, "noNewPrivileges");
+	old = nr__jget(process, "noNewPrivileges");
 	if (old && !json_is_null(old) && !json_is_boolean(old)) {
 		error = field_error(err, "process.noNewPrivileges", "a boolean", old);
 		goto done;
@@ -795,7 +806,7 @@ int nr_bundle_harden_dir(const char *dir, const nr_bundle_harden_options *opts,
 		if ((error = nr_bundle_save(b, err)) < 0)
 			goto done;
 		r->written = 1;
-		json_object_set_new(r->doc, "written", json_true());
+		nr__jset_new(r->doc, "written", json_true());
 	}
 	if (report) {
 		*report = r;
@@ -889,8 +900,8 @@ static void put_value(nr_buf *out, const json_t *v)
 
 static void put_change(nr_buf *out, const json_t *c)
 {
-	const char *field = json_string_value(json_object_get(c, "field"));
-	const json_t *old = json_object_get(c, "old"), *new_ = json_object_get(c, "new");
+	const char *field = json_string_value(nr__jget(c, "field"));
+	const json_t *old = nr__jget(c, "old"), *new_ = nr__jget(c, "new");
 	const char *sep = "";
 
 	nr_buf_printf(out, "  %s: ", field);
@@ -944,31 +955,31 @@ int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr
 	*out = NULL;
 	NR_ASSERT_ARG(r, err);
 	doc = r->doc;
-	changes = json_object_get(doc, "changes");
-	user = json_object_get(doc, "user");
-	grants = json_object_get(doc, "grants");
-	caps = json_object_get(grants, "capabilities");
-	low = json_object_get(grants, "low_ports");
-	warnings = json_object_get(doc, "warnings");
-	gids = json_object_get(grants, "additional_gids");
-	bundle = json_string_value(json_object_get(doc, "bundle"));
+	changes = nr__jget(doc, "changes");
+	user = nr__jget(doc, "user");
+	grants = nr__jget(doc, "grants");
+	caps = nr__jget(grants, "capabilities");
+	low = nr__jget(grants, "low_ports");
+	warnings = nr__jget(doc, "warnings");
+	gids = nr__jget(grants, "additional_gids");
+	bundle = json_string_value(nr__jget(doc, "bundle"));
 	n = json_array_size(changes);
 
 	nr_buf_printf(&b, "bundle %s: %zu change%s", bundle ? bundle : "(in memory)", n,
 		n == 1 ? "" : "s");
 	if (n == 0)
 		nr_buf_puts(&b, ", already hardened");
-	else if (json_is_true(json_object_get(doc, "dry_run")))
+	else if (json_is_true(nr__jget(doc, "dry_run")))
 		nr_buf_puts(&b, ", dry run: config.json not written");
 	else if (r->written)
 		nr_buf_puts(&b, ", config.json written");
 	nr_buf_putc(&b, '\n');
-	if (json_string_value(json_object_get(user, "spec"))) {
-		const char *name = json_string_value(json_object_get(user, "name"));
+	if (json_string_value(nr__jget(user, "spec"))) {
+		const char *name = json_string_value(nr__jget(user, "name"));
 		nr_buf_printf(&b, "user %s: uid %" JSON_INTEGER_FORMAT ", gid %" JSON_INTEGER_FORMAT,
-			json_string_value(json_object_get(user, "spec")),
-			json_integer_value(json_object_get(user, "uid")),
-			json_integer_value(json_object_get(user, "gid")));
+			json_string_value(nr__jget(user, "spec")),
+			json_integer_value(nr__jget(user, "uid")),
+			json_integer_value(nr__jget(user, "gid")));
 		if (name)
 			nr_buf_printf(&b, " (%s)", name);
 		nr_buf_putc(&b, '\n');
@@ -980,8 +991,8 @@ int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr
 
 	nr_buf_puts(&b, "still granted:\n");
 	nr_buf_printf(&b, "  user: uid %" JSON_INTEGER_FORMAT ", gid %" JSON_INTEGER_FORMAT
-		", additional gids: ", json_integer_value(json_object_get(grants, "uid")),
-		json_integer_value(json_object_get(grants, "gid")));
+		", additional gids: ", json_integer_value(nr__jget(grants, "uid")),
+		json_integer_value(nr__jget(grants, "gid")));
 	if (json_array_size(gids) == 0)
 		nr_buf_puts(&b, "none");
 	for (i = 0; i < json_array_size(gids); i++)
@@ -990,20 +1001,20 @@ int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr
 	nr_buf_putc(&b, '\n');
 	/* Capabilities: one line when every set holds the same, else one per set. */
 	for (i = 0; i < NR_ARRAY_SIZE(cap_sets); i++) {
-		const json_t *s = json_object_get(caps, cap_sets[i]);
+		const json_t *s = nr__jget(caps, cap_sets[i]);
 		ncaps += json_array_size(s);
-		if (!json_equal((json_t *)s, json_object_get(caps, cap_sets[0])))
+		if (!json_equal((json_t *)s, nr__jget(caps, cap_sets[0])))
 			uniform = false;
 	}
 	if (ncaps == 0) {
 		nr_buf_puts(&b, "  capabilities: none\n");
 	} else if (uniform) {
 		nr_buf_puts(&b, "  capabilities: ");
-		put_missing(&b, json_object_get(caps, cap_sets[0]), NULL);
+		put_missing(&b, nr__jget(caps, cap_sets[0]), NULL);
 		nr_buf_puts(&b, " (in every set)\n");
 	} else {
 		for (i = 0; i < NR_ARRAY_SIZE(cap_sets); i++) {
-			const json_t *s = json_object_get(caps, cap_sets[i]);
+			const json_t *s = nr__jget(caps, cap_sets[i]);
 			nr_buf_printf(&b, "  capabilities %s: ", cap_sets[i]);
 			if (json_array_size(s) == 0)
 				nr_buf_puts(&b, "none");
@@ -1012,7 +1023,7 @@ int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr
 		}
 	}
 	nr_buf_printf(&b, "  no new privileges: %s\n",
-		json_is_true(json_object_get(grants, "no_new_privileges")) ? "yes" : "no");
+		json_is_true(nr__jget(grants, "no_new_privileges")) ? "yes" : "no");
 	nr_buf_puts(&b, "  ports below 1024: ");
 	if (json_array_size(low) == 0)
 		nr_buf_puts(&b, "not bindable");

@@ -14,6 +14,7 @@
 
 #include "image_internal.h"
 #include "fileio.h"
+#include "jsonload.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -116,7 +117,7 @@ static int annotate(json_t *ann, const char *key, json_t *v)
 {
 	if (v == NULL || !json_is_string(v))
 		return 0;
-	return json_object_set(ann, key, v);
+	return nr__jset(ann, key, v);   /* no two keys that fold alike (jsonload.h) */
 }
 
 /* Build config.json for the rootfs at `rootdir` from the image config text. */
@@ -139,11 +140,11 @@ static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t c
 	if ((spec = json_loads(skeleton, 0, &jerr)) == NULL ||
 	    (img = json_loadb(cfgtext, cfglen, 0, &jerr)) == NULL)
 		goto oom;
-	c = json_object_get(img, "config");
+	c = nr__jget(img, "config");
 	if (!json_is_object(c))
 		c = NULL;
-	proc = json_object_get(spec, "process");
-	env = json_object_get(proc, "env");
+	proc = nr__jget(spec, "process");
+	env = nr__jget(proc, "env");
 	if (json_array_append_new(env, json_string(DEFAULT_PATH)) < 0 ||
 	    json_array_append_new(env, json_string("TERM=xterm")) < 0)
 		goto oom;
@@ -151,7 +152,7 @@ static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t c
 		if (env_set(env, nr_imgconfig_env_at(cfg, k)) < 0)
 			goto oom;
 	if (c) {
-		json_t *ep = json_object_get(c, "Entrypoint"), *cmd = json_object_get(c, "Cmd");
+		json_t *ep = nr__jget(c, "Entrypoint"), *cmd = nr__jget(c, "Cmd");
 		if ((args = json_array()) == NULL)
 			goto oom;
 		if ((error = append_strings(args, ep, "config.Entrypoint", err)) < 0 ||
@@ -160,14 +161,14 @@ static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t c
 			goto done;
 		}
 		if (json_array_size(args) > 0) {
-			if (json_object_set_new(proc, "args", args) < 0)
+			if (nr__jset_new(proc, "args", args) < 0)
 				goto oom;
 		} else {
 			json_decref(args);
 		}
-		v = json_object_get(c, "WorkingDir");
+		v = nr__jget(c, "WorkingDir");
 		if (json_is_string(v) && *json_string_value(v) &&
-		    json_object_set(proc, "cwd", v) < 0)
+		    nr__jset(proc, "cwd", v) < 0)
 			goto oom;
 	}
 	/* User, as runc (and umoci) resolve it against the unpacked passwd and group. */
@@ -177,13 +178,13 @@ static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t c
 	if ((error = nr_rootfs_resolve_user(rfs, spec_user, NULL, &eu, err)) < 0)
 		goto done;
 	if ((user = json_object()) == NULL ||
-	    json_object_set_new(proc, "user", user) < 0 ||
-	    json_object_set_new(user, "uid", json_integer(eu.uid)) < 0 ||
-	    json_object_set_new(user, "gid", json_integer(eu.gid)) < 0)
+	    nr__jset_new(proc, "user", user) < 0 ||
+	    nr__jset_new(user, "uid", json_integer(eu.uid)) < 0 ||
+	    nr__jset_new(user, "gid", json_integer(eu.gid)) < 0)
 		goto oom;
 	if (eu.n_additional_gids) {
 		json_t *ag = json_array();
-		if (ag == NULL || json_object_set_new(user, "additionalGids", ag) < 0)
+		if (ag == NULL || nr__jset_new(user, "additionalGids", ag) < 0)
 			goto oom;
 		for (k = 0; k < eu.n_additional_gids; k++)
 			if (json_array_append_new(ag, json_integer(eu.additional_gids[k])) < 0)
@@ -198,26 +199,26 @@ static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t c
 			goto oom;
 	}
 	/* Annotations, as umoci: the image's facts, then its labels. */
-	ann = json_object_get(spec, "annotations");
+	ann = nr__jget(spec, "annotations");
 	if (annotate(ann, "org.opencontainers.image.architecture",
-			json_object_get(img, "architecture")) < 0 ||
-	    annotate(ann, "org.opencontainers.image.author", json_object_get(img, "author")) < 0 ||
-	    annotate(ann, "org.opencontainers.image.created", json_object_get(img, "created")) < 0 ||
-	    annotate(ann, "org.opencontainers.image.os", json_object_get(img, "os")) < 0)
+			nr__jget(img, "architecture")) < 0 ||
+	    annotate(ann, "org.opencontainers.image.author", nr__jget(img, "author")) < 0 ||
+	    annotate(ann, "org.opencontainers.image.created", nr__jget(img, "created")) < 0 ||
+	    annotate(ann, "org.opencontainers.image.os", nr__jget(img, "os")) < 0)
 		goto oom;
 	if (c) {
 		nr_buf ports = NR_BUF_INIT;
-		json_t *labels = json_object_get(c, "Labels");
+		json_t *labels = nr__jget(c, "Labels");
 		for (k = 0; k < nr_imgconfig_exposed_count(cfg); k++)
 			nr_buf_printf(&ports, "%s%s", k ? "," : "", nr_imgconfig_exposed_at(cfg, k));
-		if (ports.oom || (ports.size && json_object_set_new(ann,
+		if (ports.oom || (ports.size && nr__jset_new(ann,
 				"org.opencontainers.image.exposedPorts", json_string(ports.ptr)) < 0)) {
 			nr_buf_dispose(&ports);
 			goto oom;
 		}
 		nr_buf_dispose(&ports);
 		if (annotate(ann, "org.opencontainers.image.stopSignal",
-				json_object_get(c, "StopSignal")) < 0)
+				nr__jget(c, "StopSignal")) < 0)
 			goto oom;
 		if (json_is_object(labels)) {
 			json_object_foreach(labels, key, v)
@@ -225,10 +226,10 @@ static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t c
 					goto oom;
 		}
 	}
-	if (opts->hostname && json_object_set_new(spec, "hostname", json_string(opts->hostname)) < 0)
+	if (opts->hostname && nr__jset_new(spec, "hostname", json_string(opts->hostname)) < 0)
 		goto oom;
 	if ((opts->flags & NR_BUNDLE_GEN_READONLY_ROOT) &&
-	    json_object_set_new(json_object_get(spec, "root"), "readonly", json_true()) < 0)
+	    nr__jset_new(nr__jget(spec, "root"), "readonly", json_true()) < 0)
 		goto oom;
 	if ((*out = json_dumps(spec, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL)
 		goto oom;

@@ -73,7 +73,7 @@ int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
 		img->docker_entry = (size_t)idx;
 	} else if (img->tag) {
 		for (k = 0; k < json_array_size(arr) && !entry; k++) {
-			json_t *tags = json_object_get(json_array_get(arr, k), "RepoTags"), *t;
+			json_t *tags = nr__jget(json_array_get(arr, k), "RepoTags"), *t;
 			json_array_foreach(tags, j, t) {
 				const char *s = json_string_value(t);
 				size_t sn = s ? strlen(s) : 0, tn = strlen(img->tag);
@@ -97,7 +97,7 @@ int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
 		img->docker_entry = 0;
 	}
 	cpath = nr__jstr(entry, "Config");
-	layers = json_object_get(entry, "Layers");
+	layers = nr__jget(entry, "Layers");
 	if (cpath == NULL || !json_is_array(layers))
 		return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
 			"entry %zu lacks Config or Layers", img->docker_entry);
@@ -137,7 +137,7 @@ int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
 	m->config_size = m->config_len;
 	if ((error = nr__json_parse(&cfgj, m->config, m->config_len, cpath, err)) < 0)
 		return error;
-	diffs = json_object_get(json_object_get(cfgj, "rootfs"), "diff_ids");
+	diffs = nr__jget(nr__jget(cfgj, "rootfs"), "diff_ids");
 	if (!json_is_array(diffs) || json_array_size(diffs) != json_array_size(layers)) {
 		json_decref(cfgj);
 		return nr__error_set(err, NR_EINVALID, cpath, 0, 0,

@@ -147,7 +147,7 @@ int nr__docker_entry(nr_image *img, int dfd, manifest *m, bool reuse, json_t **o
 	*out = NULL;
 	if ((error = nr__json_parse(&cfg, m->config, m->config_len, m->config_digest, err)) < 0)
 		return error;
-	diffs = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	diffs = nr__jget(nr__jget(cfg, "rootfs"), "diff_ids");
 	if (!json_is_array(diffs) || json_array_size(diffs) != m->nlayers) {
 		json_decref(cfg);
 		return nr__error_set(err, NR_EINVALID, m->config_digest, 0, 0,

@@ -501,11 +501,11 @@ int nr_image_write_options_init(nr_image_write_options *opts, unsigned int versi
 
 static int add_repo_tag(json_t *entry, const char *tag)
 {
-	json_t *tags = json_object_get(entry, "RepoTags"), *t;
+	json_t *tags = nr__jget(entry, "RepoTags"), *t;
 	size_t k;
 
 	if (!json_is_array(tags)) {
-		if ((tags = json_array()) == NULL || json_object_set_new(entry, "RepoTags", tags) < 0)
+		if ((tags = json_array()) == NULL || nr__jset_new(entry, "RepoTags", tags) < 0)
 			return NR_ENOMEM;
 	}
 	json_array_foreach(tags, k, t)
@@ -517,7 +517,7 @@ static int add_repo_tag(json_t *entry, const char *tag)
 /* Docker tags need a name: a bare "TAG" becomes "NAME:TAG" with the first RepoTag's name. */
 static char *docker_tag(const json_t *old_entry, const char *tag)
 {
-	const char *first = json_string_value(json_array_get(json_object_get(old_entry,
+	const char *first = json_string_value(json_array_get(nr__jget(old_entry,
 		"RepoTags"), 0));
 	const char *colon = first ? strrchr(first, ':') : NULL;
 	nr_buf b = NR_BUF_INIT;
@@ -563,8 +563,8 @@ static int update_docker_manifest(nr_image *img, int dfd, const char *tag, nr_er
 				json_t *ls = json_array();
 				size_t j;
 				snprintf(p, sizeof(p), "blobs/sha256/%s", m->config_digest + 7);
-				if (ls == NULL || json_object_set_new(neu, "Config", json_string(p)) < 0 ||
-				    json_object_set_new(neu, "Layers", ls) < 0)
+				if (ls == NULL || nr__jset_new(neu, "Config", json_string(p)) < 0 ||
+				    nr__jset_new(neu, "Layers", ls) < 0)
 					goto oom;
 				for (j = 0; j < m->nlayers; j++) {
 					snprintf(p, sizeof(p), "blobs/sha256/%s", m->layers[j].digest + 7);
@@ -577,7 +577,7 @@ static int update_docker_manifest(nr_image *img, int dfd, const char *tag, nr_er
 			old = json_array_get(arr, pos);
 			if ((error = nr__docker_entry(img, dfd, m, true, &neu, err)) < 0)
 				goto done;
-			json_object_set(neu, "RepoTags", json_object_get(old, "RepoTags"));
+			nr__jset(neu, "RepoTags", nr__jget(old, "RepoTags"));
 		}
 		if (tag) {
 			char *t = docker_tag(old, tag);
@@ -587,11 +587,11 @@ static int update_docker_manifest(nr_image *img, int dfd, const char *tag, nr_er
 				json_decref(tags);
 				goto oom;
 			}
-			json_object_set_new(neu, "RepoTags", tags);
+			nr__jset_new(neu, "RepoTags", tags);
 			error = add_repo_tag(neu, t);
 			/* the tag moves: drop it from other entries */
 			for (k = 0; k < json_array_size(arr); k++) {
-				json_t *ts = json_object_get(json_array_get(arr, k), "RepoTags"), *x;
+				json_t *ts = nr__jget(json_array_get(arr, k), "RepoTags"), *x;
 				size_t q;
 				json_array_foreach(ts, q, x)
 					if (json_string_value(x) && strcmp(json_string_value(x), t) == 0) {

@@ -9,7 +9,13 @@
 
 const char *nr__jstr(const json_t *o, const char *key)
 {
-	json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+	json_t *v = json_is_object(o) ? nr__jget(o, key) : NULL;
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+const char *nr__jmap_str(const json_t *map, const char *key)
+{
+	json_t *v = json_is_object(map) ? json_object_get(map, key) : NULL;
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
@@ -58,7 +64,7 @@ int nr__desc_fields(const json_t *d, const char **mt, const char **digest, uint6
 		return nr__error_set(err, NR_EINVALID, source, 0, 0, "descriptor is not an object");
 	*mt = nr__jstr(d, "mediaType");
 	*digest = nr__jstr(d, "digest");
-	sz = json_object_get(d, "size");
+	sz = nr__jget(d, "size");
 	if (*digest == NULL)
 		return nr__error_set(err, NR_EINVALID, source, 0, 0, "descriptor has no digest");
 	if ((error = nr__digest_check(*digest, NULL, source, err)) < 0)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "image_internal.h"
+#include "jsonload.h"
 #include "mediatype.h"
 #include "registry.h"
 
@@ -98,6 +99,8 @@ int nr__desc_fields(const json_t *d, const char **mt, const char **digest, uint6
 int nr__json_parse(json_t **out, const char *text, size_t len, const char *source,
 	nr_error *err);
 const char *nr__jstr(const json_t *o, const char *key);
+/* A string value of a map (annotations): the exact key, as Go reads a map. */
+const char *nr__jmap_str(const json_t *map, const char *key);
 int nr__load_json_blob(json_t **out, nr_image *img, const char *digest, uint64_t size,
 	nr_error *err);
 

@@ -79,28 +79,28 @@ static int check_types(json_t *root, nr_error *err)
 	if (!json_is_object(root))
 		return nr__error_set(err, NR_EINVALID, "config", 0, 0,
 			"image config: the top level is not a JSON object");
-	cfg = json_object_get(root, "config");
+	cfg = nr__jget(root, "config");
 	if (cfg && !json_is_null(cfg)) {
 		if (!json_is_object(cfg))
 			return field_error(err, "config", "is not an object");
-		if ((error = check_string_array(json_object_get(cfg, "Env"), "config.Env", err)) < 0)
+		if ((error = check_string_array(nr__jget(cfg, "Env"), "config.Env", err)) < 0)
 			return error;
-		v = json_object_get(cfg, "ExposedPorts");
+		v = nr__jget(cfg, "ExposedPorts");
 		if (v && !json_is_null(v) && !json_is_object(v))
 			return field_error(err, "config.ExposedPorts", "is not an object");
-		v = json_object_get(cfg, "User");
+		v = nr__jget(cfg, "User");
 		if (v && !json_is_null(v) && !json_is_string(v))
 			return field_error(err, "config.User", "is not a string");
 	}
-	rootfs = json_object_get(root, "rootfs");
+	rootfs = nr__jget(root, "rootfs");
 	if (rootfs && !json_is_null(rootfs)) {
 		if (!json_is_object(rootfs))
 			return field_error(err, "rootfs", "is not an object");
-		if ((error = check_string_array(json_object_get(rootfs, "diff_ids"),
+		if ((error = check_string_array(nr__jget(rootfs, "diff_ids"),
 				"rootfs.diff_ids", err)) < 0)
 			return error;
 	}
-	v = json_object_get(root, "history");
+	v = nr__jget(root, "history");
 	if (v && !json_is_null(v)) {
 		if (!json_is_array(v))
 			return field_error(err, "history", "is not an array");
@@ -170,7 +170,7 @@ int nr_imgconfig_serialize(char **out, size_t *len, const nr_imgconfig *cfg, nr_
 
 static json_t *config_obj(const nr_imgconfig *cfg)
 {
-	json_t *c = json_object_get(cfg->root, "config");
+	json_t *c = nr__jget(cfg->root, "config");
 	return json_is_object(c) ? c : NULL;
 }
 
@@ -181,7 +181,7 @@ static json_t *config_obj_make(nr_imgconfig *cfg)
 
 	if (c)
 		return c;
-	if ((c = json_object()) == NULL || json_object_set_new(cfg->root, "config", c) < 0)
+	if ((c = json_object()) == NULL || nr__jset_new(cfg->root, "config", c) < 0)
 		return NULL;
 	return c;
 }
@@ -189,7 +189,7 @@ static json_t *config_obj_make(nr_imgconfig *cfg)
 static json_t *config_member(const nr_imgconfig *cfg, const char *name)
 {
 	json_t *c = config_obj(cfg);
-	return c ? json_object_get(c, name) : NULL;
+	return c ? nr__jget(c, name) : NULL;
 }
 
 const char *nr_imgconfig_string(const nr_imgconfig *cfg, const char *path)
@@ -209,7 +209,7 @@ const char *nr_imgconfig_string(const nr_imgconfig *cfg, const char *path)
 			return NULL;
 		memcpy(key, p, n);
 		key[n] = '\0';
-		node = json_object_get(node, key);
+		node = nr__jget(node, key);
 		if (dot == NULL)
 			break;
 	}
@@ -235,7 +235,7 @@ int nr_imgconfig_set_user(nr_imgconfig *cfg, const char *user, nr_error *err)
 	if (nr_span_has_ctrl(user, strlen(user)))
 		return field_error(err, "config.User", "has a control character");
 	if ((c = config_obj_make(cfg)) == NULL ||
-	    json_object_set_new(c, "User", json_string(user)) < 0)
+	    nr__jset_new(c, "User", json_string(user)) < 0)
 		return nr__error_oom(err);
 	return 0;
 }
@@ -308,9 +308,9 @@ int nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const char *value,
 		error = nr__error_oom(err);
 		goto done;
 	}
-	e = json_object_get(c, "Env");
+	e = nr__jget(c, "Env");
 	if (!json_is_array(e)) {
-		if ((e = json_array()) == NULL || json_object_set_new(c, "Env", e) < 0) {
+		if ((e = json_array()) == NULL || nr__jset_new(c, "Env", e) < 0) {
 			error = nr__error_oom(err);
 			goto done;
 		}
@@ -437,7 +437,8 @@ int nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from, const uint
 			snprintf(newkey, strlen(proto) + 8, "%u/%s", (unsigned)np, proto);
 		else
 			snprintf(newkey, strlen(proto) + 8, "%u", (unsigned)np);
-		if (json_object_get(x, newkey) == NULL) {
+		/* a key that folds to newkey counts as there: never two such keys (jsonload.h) */
+		if (nr__jget(x, newkey) == NULL) {
 			if (json_object_set(x, newkey, v) < 0) {
 				error = nr__error_oom(err);
 				goto done;
@@ -466,7 +467,7 @@ static json_t *health_test(const nr_imgconfig *cfg)
 
 	if (!json_is_object(h))
 		return NULL;
-	t = json_object_get(h, "Test");
+	t = nr__jget(h, "Test");
 	return json_is_array(t) && json_array_size(t) > 0 ? t : NULL;
 }
 
@@ -604,17 +605,17 @@ int nr_imgconfig_map_healthcheck(nr_imgconfig *cfg, const uint16_t *from, const 
 
 static json_t *diff_ids(const nr_imgconfig *cfg)
 {
-	json_t *r = json_object_get(cfg->root, "rootfs"), *d;
+	json_t *r = nr__jget(cfg->root, "rootfs"), *d;
 
 	if (!json_is_object(r))
 		return NULL;
-	d = json_object_get(r, "diff_ids");
+	d = nr__jget(r, "diff_ids");
 	return json_is_array(d) ? d : NULL;
 }
 
 static json_t *history(const nr_imgconfig *cfg)
 {
-	json_t *h = json_object_get(cfg->root, "history");
+	json_t *h = nr__jget(cfg->root, "history");
 	return json_is_array(h) ? h : NULL;
 }
 
@@ -646,7 +647,7 @@ int nr_imgconfig_history_in_step(const nr_imgconfig *cfg)
 	if ((h = history(cfg)) == NULL)
 		return nr_imgconfig_diff_id_count(cfg) == 0;
 	json_array_foreach(h, i, e) {
-		if (!json_is_true(json_object_get(e, "empty_layer")))
+		if (!json_is_true(nr__jget(e, "empty_layer")))
 			nonempty++;
 	}
 	return nonempty == nr_imgconfig_diff_id_count(cfg);
@@ -680,24 +681,24 @@ int nr_imgconfig_append_layer(nr_imgconfig *cfg, const char *diff_id, const char
 	if (add_history) {
 		if ((entry = json_object()) == NULL)
 			return nr__error_oom(err);
-		if ((created && json_object_set_new(entry, "created", json_string(created)) < 0) ||
-		    (created_by && json_object_set_new(entry, "created_by", json_string(created_by)) < 0) ||
-		    (comment && json_object_set_new(entry, "comment", json_string(comment)) < 0))
+		if ((created && nr__jset_new(entry, "created", json_string(created)) < 0) ||
+		    (created_by && nr__jset_new(entry, "created_by", json_string(created_by)) < 0) ||
+		    (comment && nr__jset_new(entry, "comment", json_string(comment)) < 0))
 			goto oom;
 	}
-	r = json_object_get(cfg->root, "rootfs");
+	r = nr__jget(cfg->root, "rootfs");
 	if (!json_is_object(r)) {
-		if ((r = json_object()) == NULL || json_object_set_new(cfg->root, "rootfs", r) < 0 ||
-		    json_object_set_new(r, "type", json_string("layers")) < 0)
+		if ((r = json_object()) == NULL || nr__jset_new(cfg->root, "rootfs", r) < 0 ||
+		    nr__jset_new(r, "type", json_string("layers")) < 0)
 			goto oom;
 	}
-	d = json_object_get(r, "diff_ids");
+	d = nr__jget(r, "diff_ids");
 	if (!json_is_array(d)) {
-		if ((d = json_array()) == NULL || json_object_set_new(r, "diff_ids", d) < 0)
+		if ((d = json_array()) == NULL || nr__jset_new(r, "diff_ids", d) < 0)
 			goto oom;
 	}
 	if (add_history && h == NULL) {
-		if ((h = json_array()) == NULL || json_object_set_new(cfg->root, "history", h) < 0)
+		if ((h = json_array()) == NULL || nr__jset_new(cfg->root, "history", h) < 0)
 			goto oom;
 	}
 	/* Appends last: both succeed or the config is unchanged in its arrays. */

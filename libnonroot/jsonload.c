@@ -3,6 +3,7 @@
  * jsonload.h): duplicate keys and keys that collide case-insensitively, as Go's
  * encoding/json folds them, are refused anywhere in the document.
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "jsonload.h"
@@ -40,6 +41,92 @@ static size_t fold_key(const char *s, size_t len, char *out)
 		}
 	}
 	return o;
+}
+
+/* Whether the key [k, k+klen) names the ASCII struct field `field` the way Go's encoding/json
+ * matches it when no key is equal: equal under fold_key()'s folding. Written out because
+ * jansson looks keys up exactly and nothing in libc folds U+017F and U+212A. */
+static bool key_folds_to(const char *k, size_t klen, const char *field)
+{
+	size_t i = 0;
+
+	for (; *field; field++) {
+		unsigned char c, f = (unsigned char)*field;
+		if (i >= klen)
+			return false;
+		c = (unsigned char)k[i];
+		if (c >= 'A' && c <= 'Z') {
+			c = (unsigned char)(c - 'A' + 'a');
+			i++;
+		} else if (c == 0xC5 && i + 1 < klen && (unsigned char)k[i + 1] == 0xBF) {
+			c = 's';
+			i += 2;
+		} else if (c == 0xE2 && i + 2 < klen && (unsigned char)k[i + 1] == 0x84 &&
+			   (unsigned char)k[i + 2] == 0xAA) {
+			c = 'k';
+			i += 3;
+		} else {
+			i++;
+		}
+		if (f >= 'A' && f <= 'Z')
+			f = (unsigned char)(f - 'A' + 'a');
+		if (c != f)
+			return false;
+	}
+	return i == klen;
+}
+
+json_t *nr__jget(const json_t *obj, const char *field)
+{
+	json_t *v;
+	const char *k;
+
+	if ((v = json_object_get(obj, field)) != NULL || !json_is_object(obj))
+		return v;
+	json_object_foreach((json_t *)obj, k, v) {
+		size_t kl = json_object_iter_key_len(json_object_key_to_iter(k));
+		if (key_folds_to(k, kl, field))
+			return v;
+	}
+	return NULL;
+}
+
+/* Remove every key other than `field` itself that Go reads as `field`. */
+static int drop_variants(json_t *obj, const char *field)
+{
+	const char *k;
+	void *tmp;
+	json_t *v;
+
+	json_object_foreach_safe(obj, tmp, k, v) {
+		size_t kl = json_object_iter_key_len(json_object_key_to_iter(k));
+		if (key_folds_to(k, kl, field) && !(kl == strlen(field) && memcmp(k, field, kl) == 0))
+			json_object_deln(obj, k, kl);
+	}
+	return 0;
+}
+
+int nr__jset_new(json_t *obj, const char *field, json_t *value)
+{
+	if (!json_is_object(obj)) {
+		json_decref(value);
+		return -1;
+	}
+	drop_variants(obj, field);
+	return json_object_set_new(obj, field, value);
+}
+
+int nr__jset(json_t *obj, const char *field, json_t *value)
+{
+	return nr__jset_new(obj, field, json_incref(value));
+}
+
+int nr__jdel(json_t *obj, const char *field)
+{
+	if (!json_is_object(obj))
+		return -1;
+	drop_variants(obj, field);
+	return json_object_del(obj, field);
 }
 
 static int fkey_cmp(const void *a, const void *b)

@@ -43,13 +43,13 @@ static int load_manifest(nr_image *img, json_t *d, size_t parent, size_t pos,
 			nr__jstr(mj, "mediaType"), mt);
 		goto done;
 	}
-	if (json_integer_value(json_object_get(mj, "schemaVersion")) != 2) {
+	if (json_integer_value(nr__jget(mj, "schemaVersion")) != 2) {
 		error = nr__error_set(err, NR_EUNSUPPORTED, digest, 0, 0,
 			"manifest schemaVersion is not 2 (schema1 manifests are not supported)");
 		goto done;
 	}
-	cfg = json_object_get(mj, "config");
-	layers = json_object_get(mj, "layers");
+	cfg = nr__jget(mj, "config");
+	layers = nr__jget(mj, "layers");
 	if ((error = nr__desc_fields(cfg, &cmt, &cdigest, &csize, digest, err)) < 0)
 		goto done;
 	if (!json_is_array(layers)) {
@@ -91,7 +91,7 @@ static int load_manifest(nr_image *img, json_t *d, size_t parent, size_t pos,
 		if (nr__add_layer(m, lmt, ld, ls, lpath, l) < 0)
 			goto oom;
 	}
-	plat = json_object_get(d, "platform");
+	plat = nr__jget(d, "platform");
 	if (json_is_object(plat)) {
 		platform = nr__platform_string(nr__jstr(plat, "os"), nr__jstr(plat, "architecture"),
 			nr__jstr(plat, "variant"));
@@ -127,8 +127,8 @@ done:
  * claims a real platform is an image they may run: it is read and audited like any other. */
 static bool is_attestation(const json_t *d)
 {
-	json_t *ann = json_object_get(d, "annotations"), *pf = json_object_get(d, "platform");
-	const char *t = nr__jstr(ann, "vnd.docker.reference.type");
+	json_t *ann = nr__jget(d, "annotations"), *pf = nr__jget(d, "platform");
+	const char *t = nr__jmap_str(ann, "vnd.docker.reference.type");
 	const char *os = nr__jstr(pf, "os"), *arch = nr__jstr(pf, "architecture");
 
 	return t && strcmp(t, "attestation-manifest") == 0 && (pf == NULL || (os && arch &&
@@ -138,7 +138,7 @@ static bool is_attestation(const json_t *d)
 /* Load a top-level index.json entry (manifest, or nested index). */
 static int load_top(nr_image *img, size_t k, const char *platform, nr_error *err)
 {
-	json_t *d = json_array_get(json_object_get(img->index, "manifests"), k);
+	json_t *d = json_array_get(nr__jget(img->index, "manifests"), k);
 	const char *mt = nr__jstr(d, "mediaType"), *digest;
 	uint64_t size;
 	int error;
@@ -161,7 +161,7 @@ static int load_top(nr_image *img, size_t k, const char *platform, nr_error *err
 		nx->top = k;
 		if ((nx->digest = nr__strdup(digest)) == NULL)
 			return nr__error_oom(err);
-		mans = json_object_get(ij, "manifests");
+		mans = nr__jget(ij, "manifests");
 		if (!json_is_array(mans))
 			return nr__error_set(err, NR_EINVALID, digest, 0, 0,
 				"image index has no manifests array");
@@ -182,8 +182,8 @@ static int load_top(nr_image *img, size_t k, const char *platform, nr_error *err
 
 static bool tag_matches(const json_t *d, const char *tag)
 {
-	json_t *ann = json_object_get(d, "annotations");
-	const char *ref = nr__jstr(ann, ANN_REF_NAME), *name = nr__jstr(ann, ANN_IMAGE_NAME);
+	json_t *ann = nr__jget(d, "annotations");
+	const char *ref = nr__jmap_str(ann, ANN_REF_NAME), *name = nr__jmap_str(ann, ANN_IMAGE_NAME);
 	size_t tn = strlen(tag), nn;
 
 	if (ref && strcmp(ref, tag) == 0)
@@ -209,7 +209,7 @@ int nr__open_layout(nr_image *img, const char *platform, nr_error *err)
 	free(text);
 	if (error < 0)
 		return error;
-	mans = json_object_get(img->index, "manifests");
+	mans = nr__jget(img->index, "manifests");
 	if (!json_is_array(mans))
 		return nr__error_set(err, NR_EINVALID, "index.json", 0, 0,
 			"field manifests is not an array");
@@ -228,10 +228,10 @@ int nr__open_layout(nr_image *img, const char *platform, nr_error *err)
 			nr__error_set(err, NR_ENOTFOUND, "index.json", 0, 0, "the layout has no image");
 	if (img->tag == NULL && img->ntop > 1) {
 		/* Several entries: the platforms of one image when their names agree. */
-		const char *first = nr__jstr(json_object_get(json_array_get(mans, img->top[0]),
+		const char *first = nr__jmap_str(nr__jget(json_array_get(mans, img->top[0]),
 			"annotations"), ANN_REF_NAME);
 		for (k = 1; k < img->ntop; k++) {
-			const char *r = nr__jstr(json_object_get(json_array_get(mans, img->top[k]),
+			const char *r = nr__jmap_str(nr__jget(json_array_get(mans, img->top[k]),
 				"annotations"), ANN_REF_NAME);
 			if ((first == NULL) != (r == NULL) || (first && strcmp(first, r) != 0))
 				return nr__error_set(err, NR_EINVALID, "index.json", 0, 0,

@@ -28,8 +28,8 @@ static int stage_json(nr_image *img, const json_t *j, char digest[NR_DIGEST_SIZE
 
 static int set_desc(json_t *d, const char *digest, uint64_t size)
 {
-	if (json_object_set_new(d, "digest", json_string(digest)) < 0 ||
-	    json_object_set_new(d, "size", json_integer((json_int_t)size)) < 0)
+	if (nr__jset_new(d, "digest", json_string(digest)) < 0 ||
+	    nr__jset_new(d, "size", json_integer((json_int_t)size)) < 0)
 		return NR_ENOMEM;
 	return 0;
 }
@@ -132,7 +132,7 @@ static int copy_closure(nr_image *img, int dst, const json_t *d, int depth, nr_e
 		char path[4200], *text = NULL;
 		size_t len;
 		int sfd;
-		json_t *sz = json_object_get(d, "size");
+		json_t *sz = nr__jget(d, "size");
 		if ((error = nr__locate(img, digest, &sfd, path, sizeof(path), err)) < 0)
 			return error;
 		if ((error = nr__blob_read(&text, &len, sfd, path, digest,
@@ -144,13 +144,13 @@ static int copy_closure(nr_image *img, int dst, const json_t *d, int depth, nr_e
 		if (error < 0)
 			return error;
 		for (k = 0; k < NR_ARRAY_SIZE(keys); k++) {
-			json_t *arr = json_object_get(j, keys[k]), *e;
+			json_t *arr = nr__jget(j, keys[k]), *e;
 			json_array_foreach(arr, n, e)
 				if ((error = copy_closure(img, dst, e, depth + 1, err)) < 0)
 					goto done;
 		}
-		if (json_is_object(json_object_get(j, "config")) &&
-		    (error = copy_closure(img, dst, json_object_get(j, "config"), depth + 1,
+		if (json_is_object(nr__jget(j, "config")) &&
+		    (error = copy_closure(img, dst, nr__jget(j, "config"), depth + 1,
 				err)) < 0)
 			goto done;
 	}
@@ -181,7 +181,7 @@ static int manifest_desc(nr_image *img, manifest *m, const json_t *old, json_t *
 	if (m->json) {
 		if ((mj = json_deep_copy(m->json)) == NULL)
 			goto oom;
-		cfg = json_object_get(mj, "config");
+		cfg = nr__jget(mj, "config");
 		if (set_desc(cfg, m->config_digest, m->config_size) < 0)
 			goto oom;
 	} else {
@@ -190,7 +190,7 @@ static int manifest_desc(nr_image *img, manifest *m, const json_t *old, json_t *
 		if (mj == NULL)
 			goto oom;
 	}
-	if ((layers = json_array()) == NULL || json_object_set_new(mj, "layers", layers) < 0)
+	if ((layers = json_array()) == NULL || nr__jset_new(mj, "layers", layers) < 0)
 		goto oom;
 	for (j = 0; j < m->nlayers; j++) {
 		layer *l = &m->layers[j];
@@ -213,7 +213,7 @@ static int manifest_desc(nr_image *img, manifest *m, const json_t *old, json_t *
 		d = json_pack("{s:s, s:o}", "mediaType", MT_OCI_MANIFEST, "platform",
 			json_pack("{s:s, s:s}", "os", os, "architecture", arch));
 		if (d && v)
-			json_object_set_new(json_object_get(d, "platform"), "variant",
+			nr__jset_new(nr__jget(d, "platform"), "variant",
 				json_string(v + 1));
 	}
 	if (d == NULL || set_desc(d, digest, size) < 0)
@@ -247,7 +247,7 @@ int nr__prepare(nr_image *img, json_t **new_index, json_t **tops, nr_error *err)
 	}
 	if ((idx = json_deep_copy(img->index)) == NULL)
 		goto oom;
-	mans = json_object_get(idx, "manifests");
+	mans = nr__jget(idx, "manifests");
 	if ((nxs = nr__calloc(img->nnx + 1, sizeof(*nxs))) == NULL ||
 	    (nx_changed = nr__calloc(img->nnx + 1, sizeof(bool))) == NULL)
 		goto oom;
@@ -259,7 +259,7 @@ int nr__prepare(nr_image *img, json_t **new_index, json_t **tops, nr_error *err)
 		json_t *arr, *d = NULL;
 		if (!m->dirty)
 			continue;
-		arr = m->parent == SIZE_MAX ? mans : json_object_get(nxs[m->parent], "manifests");
+		arr = m->parent == SIZE_MAX ? mans : nr__jget(nxs[m->parent], "manifests");
 		if ((error = manifest_desc(img, m, json_array_get(arr, m->pos), &d, err)) < 0)
 			goto done;
 		if (json_array_set_new(arr, m->pos, d) < 0)
@@ -296,19 +296,20 @@ done:
 
 static int set_ref_name(json_t *d, const char *tag)
 {
-	json_t *ann = json_object_get(d, "annotations");
+	json_t *ann = nr__jget(d, "annotations");
 
 	if (!json_is_object(ann)) {
-		if ((ann = json_object()) == NULL || json_object_set_new(d, "annotations", ann) < 0)
+		if ((ann = json_object()) == NULL || nr__jset_new(d, "annotations", ann) < 0)
 			return NR_ENOMEM;
 	}
 	json_object_del(ann, ANN_IMAGE_NAME);
-	return json_object_set_new(ann, ANN_REF_NAME, json_string(tag)) < 0 ? NR_ENOMEM : 0;
+	/* the written key replaces any that folds to it: never two such keys (jsonload.h) */
+	return nr__jset_new(ann, ANN_REF_NAME, json_string(tag)) < 0 ? NR_ENOMEM : 0;
 }
 
 static const char *ref_name(const json_t *d)
 {
-	return nr__jstr(json_object_get(d, "annotations"), ANN_REF_NAME);
+	return nr__jmap_str(nr__jget(d, "annotations"), ANN_REF_NAME);
 }
 
 /* Remove index entries named `tag`. */
@@ -350,9 +351,9 @@ static int read_index(int dfd, json_t **out, nr_error *err)
  */
 static int merge_index(nr_image *img, json_t *cur, const json_t *new_index, nr_error *err)
 {
-	json_t *om = json_object_get(img->index, "manifests"),
-	       *nm = json_object_get(new_index, "manifests"),
-	       *cm = json_object_get(cur, "manifests");
+	json_t *om = nr__jget(img->index, "manifests"),
+	       *nm = nr__jget(new_index, "manifests"),
+	       *cm = nr__jget(cur, "manifests");
 	size_t i, j;
 
 	if (!json_is_array(cm))
@@ -456,7 +457,7 @@ int nr__write_layout(nr_image *img, int dfd, bool same, const char *tag, json_t 
 		}
 		if (idx == NULL)
 			return nr__error_oom(err);
-		mans = json_object_get(idx, "manifests");
+		mans = nr__jget(idx, "manifests");
 		if (!json_is_array(mans)) {
 			json_decref(idx);
 			return nr__error_set(err, NR_EINVALID, "index.json", 0, 0,

@@ -886,6 +886,66 @@ CASES += [
 ]
 
 
+# A key that is not the field's exact spelling, with no exact key beside it, is still that field
+# to Go: runc runs {"config":{"user":"0"}} as uid 0 and binds what "ENV" asks for. nonroot reads
+# it the same way and writes the field under its one spelling, never beside the old one.
+def config_variant(config):
+    def build(W):
+        t = o.base_tar(APP_PASSWD)
+        cfg = {"architecture": "amd64", "os": "linux", "config": config,
+               "rootfs": {"type": "layers", "diff_ids": [o.sha(t)]}, "history": [{"created_by": "x"}]}
+        image(W, layers=[(o.MT_GZIP, o.gz(t), t)], raw_config=json.dumps(cfg))
+    return build
+
+
+APP_PASSWD = o.PASSWD + b"app:x:1654:1654::/home/app:/bin/false\n"
+
+
+def fold_keys(obj, field):
+    return [k for k in obj if k.lower().replace("\u017f", "s").replace("\u212a", "k") == field]
+
+
+def check_patched_user(W, out):
+    """The written config has exactly one key Go reads as config.User: "User", non-root."""
+    idx = written_index(W)
+    for m in idx["manifests"]:
+        if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != "patched":
+            continue
+        man = json.load(open(os.path.join(W, "out", "blobs", "sha256", m["digest"][7:])))
+        cfg = json.load(open(os.path.join(W, "out", "blobs", "sha256", man["config"]["digest"][7:])))
+        keys = fold_keys(cfg["config"], "user")
+        if keys != ["User"] or cfg["config"]["User"].split(":")[0] in ("0", "root", ""):
+            return "config.User as Go reads it: keys %s, config %s" % (keys, cfg["config"])
+        return None
+    return "no entry tagged patched"
+
+
+def check_bundle_caps(W, out):
+    c = json.load(open(os.path.join(W, "b", "config.json")))
+    keys = fold_keys(c["process"], "capabilities")
+    if len(keys) != 1:
+        return "process keys Go reads as capabilities: %s" % keys
+    if "CAP_SYS_ADMIN" in json.dumps(c["process"][keys[0]]):
+        return "CAP_SYS_ADMIN kept: %s" % c["process"][keys[0]]
+    return None
+
+
+CAPS_VARIANT = json.loads(json.dumps(CONFIG))
+CAPS_VARIANT["process"]["capabiLities"] = {"bounding": ["CAP_SYS_ADMIN", "CAP_KILL"],
+                                           "effective": ["CAP_SYS_ADMIN"]}
+del CAPS_VARIANT["process"]["capabilities"]
+CASES += [
+    ("json-variant-config-ENV-port80", config_variant(
+        {"User": "1654:1654", "ENV": ["ASPNETCORE_URLS=http://+:80"]}), AUD, None, None, ":80"),
+    ("json-variant-config-exposedports", config_variant(
+        {"User": "1654:1654", "exposedports": {"443/tcp": {}}}), AUD, None, None, "443"),
+    ("json-variant-config-user-root-patched", config_variant({"user": "0"}),
+     ["patch", "oci:{W}/img:latest", "-o", "oci:{W}/out:patched"], 0, "", check_patched_user),
+    ("json-variant-bundle-caps", bundle(json.dumps(CAPS_VARIANT), passwd=APP), BU, None, None,
+     check_bundle_caps),
+]
+
+
 # passwd and group lines that runc and Docker read differently (libcontainer/user: Atoi errors
 # ignored, so a uid "abc" is 0; lines trimmed of Unicode white space): never a clean result.
 def user_image(user, passwd, group=o.GROUP):

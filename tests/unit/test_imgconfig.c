@@ -234,7 +234,42 @@ static void test_edits_refused(void)
 	nr_imgconfig_free(NULL);
 }
 
+/* A struct field spelled other than exactly, with no exact key beside it, is the field as Go's
+ * encoding/json reads it (ASCII case, U+017F for 's', U+212A for 'k'): runc would run this
+ * config as uid 0 with ENV's variables. An edit writes the one exact key and drops the other. */
+static void test_go_field_folding(void)
+{
+	nr_imgconfig *cfg = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	const char j[] = "{\"CONFIG\":{\"u\xc5\xbf" "er\":\"0\",\"ENV\":[\"A=1\"],"
+		"\"Wor\xe2\x84\xaaingDir\":\"/w\",\"Exposedports\":{\"80/tcp\":{}}},"
+		"\"RootFS\":{\"type\":\"layers\",\"DIFF_IDS\":[\"sha256:"
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"]}}";
+
+	CU_ASSERT_EQUAL_FATAL(nr_imgconfig_parse(&cfg, j, strlen(j), NULL), 0);
+	CU_ASSERT_STRING_EQUAL(nr_imgconfig_user(cfg), "0");
+	CU_ASSERT_EQUAL(nr_imgconfig_env_count(cfg), 1);
+	CU_ASSERT_STRING_EQUAL(nr_imgconfig_env_get(cfg, "A"), "1");
+	CU_ASSERT_STRING_EQUAL(nr_imgconfig_string(cfg, "config.WorkingDir"), "/w");
+	CU_ASSERT_EQUAL(nr_imgconfig_exposed_count(cfg), 1);
+	CU_ASSERT_EQUAL(nr_imgconfig_diff_id_count(cfg), 1);
+	CU_ASSERT_EQUAL(nr_imgconfig_set_user(cfg, "1654:1654", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_imgconfig_serialize(&out, &len, cfg, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"User\":\"1654:1654\""));
+	CU_ASSERT_PTR_NULL(strstr(out, "u\xc5\xbf" "er"));
+	nr_imgconfig_free(cfg);
+	cfg = NULL;
+	/* what was written parses again (no two keys Go reads as one) and says the same */
+	CU_ASSERT_EQUAL_FATAL(nr_imgconfig_parse(&cfg, out, len, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(nr_imgconfig_user(cfg), "1654:1654");
+	CU_ASSERT_EQUAL(nr_imgconfig_env_count(cfg), 1);
+	free(out);
+	nr_imgconfig_free(cfg);
+}
+
 static CU_TestInfo imgconfig_tests[] = {
+	{ "struct fields read as Go reads them", test_go_field_folding },
 	{ "valid cases", test_valid_cases },
 	{ "invalid cases", test_invalid_cases },
 	{ "ExposedPorts keys", test_port_keys },
