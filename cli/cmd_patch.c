@@ -303,6 +303,7 @@ int nr_cmd_patch(int argc, char **argv)
 		nr_image_free(img);
 		img = NULL;
 		vo.platform = oo.platform;
+		vo.open = &oo;
 		vo.out = json ? stderr : stdout;
 		rc = cli_verify_image(written ? written : ref, &vo);
 	}

@@ -13,12 +13,15 @@
 
 #include "cli.h"
 #include "progress.h"
+#include "regopt.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: nonroot unpack IMAGE DIR [--bundle [--allow-root] [--read-only]]\n"
 		"                             [--platform OS/ARCH[/VARIANT]] [--rootless] [-q]\n"
+		"                             [--creds USER:PASSWORD] [--authfile FILE]\n"
+		"                             [--tls-verify=false] [--cert-dir DIR]\n"
 		"\n"
 		"Write the final root filesystem of IMAGE to DIR (new or empty): layers applied in\n"
 		"order with OCI whiteouts and opaque directories, owners, modes, times, xattrs where\n"
@@ -39,6 +42,7 @@ static void usage(FILE *f)
 		"  --rootless       do not change owners, skip device nodes (the default when not\n"
 		"                   run as root)\n"
 		"  -q, --quiet      print nothing on success\n"
+		CLI_REGISTRY_USAGE
 		"  -h, --help       this help\n"
 		"\n"
 		"Exit status: 0 unpacked, 2 usage or input error.\n");
@@ -54,6 +58,7 @@ int nr_cmd_unpack(int argc, char **argv)
 		{ "platform", required_argument, NULL, O_PLATFORM },
 		{ "rootless", no_argument, NULL, O_ROOTLESS },
 		{ "quiet", no_argument, NULL, 'q' },
+		CLI_REGISTRY_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -73,6 +78,10 @@ int nr_cmd_unpack(int argc, char **argv)
 		case O_PLATFORM: oo.platform = optarg; break;
 		case O_ROOTLESS: uo.flags |= NR_UNPACK_ROOTLESS; break;
 		case 'q': quiet = 1; break;
+		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
+			if (cli_registry_option("unpack", c, optarg, &oo) != 0)
+				return NR_EXIT_USAGE;
+			break;
 		case 'h': usage(stdout); return NR_EXIT_OK;
 		default: return cli_usage_error("unpack", "invalid option");
 		}

@@ -9,12 +9,15 @@
 
 #include "cli.h"
 #include "verify.h"
+#include "regopt.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: nonroot verify IMAGE [--runtime PATH] [--timeout S] [--port N]... [--http]\n"
 		"                            [--format text|json] [--platform OS/ARCH[/VARIANT]]\n"
+		"                            [--creds USER:PASSWORD] [--authfile FILE]\n"
+		"                            [--tls-verify=false] [--cert-dir DIR]\n"
 		"\n"
 		"Prove by running that IMAGE works as non-root: unpack it into a private directory\n"
 		"as a hardened bundle (every capability dropped, noNewPrivileges, its own network\n"
@@ -32,6 +35,7 @@ static void usage(FILE *f)
 		"                   namespace (loopback brought up) and record the status line\n"
 		"  --format FMT     text (default) or json (every observation)\n"
 		"  --platform P     the platform of a multi-platform image\n"
+		CLI_REGISTRY_USAGE
 		"  -h, --help       this help\n"
 		"\n"
 		"Exit status: 0 proven (non-root uid = config User, no capabilities, listens on every\n"
@@ -79,13 +83,16 @@ int nr_cmd_verify(int argc, char **argv)
 		{ "http", no_argument, NULL, VERIFY_O_HTTP },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "platform", required_argument, NULL, O_PLATFORM },
+		CLI_REGISTRY_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	nr_image_open_options oo = NR_IMAGE_OPEN_OPTIONS_INIT;
 	verify_opts o;
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
+	o.open = &oo;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case VERIFY_O_RUNTIME: case VERIFY_O_TIMEOUT: case VERIFY_O_PORT: case VERIFY_O_HTTP:
@@ -102,6 +109,10 @@ int nr_cmd_verify(int argc, char **argv)
 					optarg);
 			break;
 		case O_PLATFORM: o.platform = optarg; break;
+		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
+			if (cli_registry_option("verify", c, optarg, &oo) != 0)
+				return NR_EXIT_USAGE;
+			break;
 		case 'h': usage(stdout); return NR_EXIT_OK;
 		default: return cli_usage_error("verify", "invalid option");
 		}

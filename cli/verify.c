@@ -526,6 +526,8 @@ int cli_verify_image(const char *ref, const verify_opts *o)
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
 
+	if (o->open)
+		oo = *o->open;
 	oo.platform = o->platform;
 	if (nr_image_open(&img, ref, &oo, &err) < 0) {
 		rc = cli_fail(ref, &err);

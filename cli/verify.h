@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "nonroot.h"
+
 #define VERIFY_MAX_PORTS 64
 
 typedef struct verify_opts {
@@ -24,6 +26,7 @@ typedef struct verify_opts {
 	int http;                 /* GET / on each listening expected port */
 	int json;                 /* --format json */
 	const char *platform;     /* --platform */
+	const nr_image_open_options *open;   /* registry options (docker://); NULL: defaults */
 	FILE *out;                /* the report; NULL: stdout */
 } verify_opts;
 

@@ -33,6 +33,7 @@
 #include "inflate.h"
 #include "mediatype.h"
 #include "path.h"
+#include "registry.h"
 #include "rootfs_internal.h"
 
 /* ---- a set of strings (this layer's paths), and a map path -> directory metadata ------- */
@@ -893,6 +894,11 @@ int nr_image_unpack(nr_image *img, size_t i, const char *dir, const nr_unpack_op
 		if (l->relpath) {
 			refs[j].dirfd = img->dirfd;
 			refs[j].relpath = l->relpath;
+			/* docker://: the layer is downloaded (digest-checked) into the private
+			 * directory unless a scan or an earlier unpack fetched it already */
+			if (img->reg && (error = nr__registry_layer_fetch(img, l->digest, l->size,
+					l->relpath, err)) < 0)
+				goto fail;
 		} else {
 			if (sfd < 0 && (sfd = nr__staging_fd(&img->staging, err)) < 0) {
 				error = sfd;

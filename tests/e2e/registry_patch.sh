@@ -5,7 +5,7 @@
 # counted from the registry's storage), a second image on the same base with a warm cache
 # downloads no layer, a multi-platform index patched to another repository (blobs mounted,
 # the source tag untouched), a Docker schema 2 manifest kept Docker, docker:// -> oci: and
-# oci: -> docker://, and a tag that does not exist.
+# oci: -> docker://, unpack and verify of a docker:// image, and a tag that does not exist.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 . "$(dirname "$0")/registry.bash"
@@ -48,6 +48,20 @@ e2e_step "audit the result: clean; user resolve and k8s read it too"
 "$NONROOT" audit "${REG_FLAGS[@]}" "docker://$REG/seed:v1" --fail-on warning
 [ "$("$NONROOT" user resolve app --image "docker://$REG/seed:v1" "${REG_FLAGS[@]}" --json | jq -c '[.uid, .gid, .home]')" = '[1654,1654,"/home/app"]' ]
 "$NONROOT" k8s "${REG_FLAGS[@]}" "docker://$REG/seed:v1" | grep -q 'runAsUser: 1654' 
+
+e2e_step "unpack and verify read docker:// (layers downloaded and digest-checked)"
+"$NONROOT" unpack -q "${REG_FLAGS[@]}" "docker://$REG/seed:v1" "$T/unpacked"
+grep -q '^app:x:1654:1654:' "$T/unpacked/etc/passwd"
+[ "$(stat -c %u:%g "$T/unpacked/home/app")" = "1654:1654" ] || [ "$(id -u)" != 0 ]
+"$NONROOT" unpack -q "${REG_FLAGS[@]}" --bundle "docker://$REG/seed:v1" "$T/unpacked-bundle"
+[ "$(jq -c .process.user "$T/unpacked-bundle/config.json")" = '{"uid":1654,"gid":1654}' ]
+rc=0; err=$("$NONROOT" unpack "docker://$REG/seed:v1" "$T/no-tls" 2>&1) || rc=$?
+[ "$rc" = 2 ]
+[ ! -e "$T/no-tls" ]
+e2e_can_run && {
+	"$NONROOT" verify "${REG_FLAGS[@]}" "docker://$REG/seed:v1" --timeout 30
+	"$NONROOT" patch "${REG_FLAGS[@]}" "docker://$REG/seed:v1" --verify --timeout 30
+}
 
 e2e_step "same base, warm layer-scan cache: no layer is downloaded"
 reg_mark
