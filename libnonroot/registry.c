@@ -373,7 +373,7 @@ static void error_detail(const req *q, char *out, size_t size)
 	if (q->rbody.size == 0 || q->rbody.ptr == NULL)
 		return;
 	j = json_loadb(q->rbody.ptr, q->rbody.size, 0, &je);
-	e = json_array_get(json_object_get(j, "errors"), 0);
+	e = json_array_get(nr__jget(j, "errors"), 0);
 	code = nr__jstr(e, "code");
 	msg = nr__jstr(e, "message");
 	if (code || msg)

@@ -157,7 +157,7 @@ static int from_file(const char *path, bool must, const char *host, const char *
 				(size_t)(je.column > 0 ? je.column : 0), "auth file is not a JSON object") :
 			0;
 	}
-	auths = json_object_get(root, "auths");
+	auths = nr__jget(root, "auths");   /* a struct field in Go; its keys are a map */
 	json_object_foreach(auths, key, e) {
 		if (!json_is_object(e))
 			continue;

@@ -165,7 +165,7 @@ static int store(nr_image *img, const char *digest, const char *body, size_t len
 
 static bool is_attestation(const json_t *d)
 {
-	const char *t = nr__jstr(json_object_get(d, "annotations"), "vnd.docker.reference.type");
+	const char *t = nr__jmap_str(nr__jget(d, "annotations"), "vnd.docker.reference.type");
 	return t && strcmp(t, "attestation-manifest") == 0;
 }
 
@@ -203,9 +203,9 @@ static int fetch_manifest(nr_image *img, const json_t *d, bool config, const cha
 		goto done;
 	if ((error = nr__json_parse(&mj, body, len, digest, err)) < 0)
 		goto done;
-	if (!json_is_object(json_object_get(mj, "config")))
+	if (!json_is_object(nr__jget(mj, "config")))
 		goto done;   /* not an image manifest: layout_read.c says so */
-	if ((error = nr__desc_fields(json_object_get(mj, "config"), &cmt, &cdigest, &csize,
+	if ((error = nr__desc_fields(nr__jget(mj, "config"), &cmt, &cdigest, &csize,
 			digest, err)) < 0)
 		goto done;
 	if ((error = nr__blob_path(cdigest, cpath, err)) < 0)
@@ -257,7 +257,7 @@ int nr__open_registry(nr_image *img, const char *platform, nr_error *err)
 			goto done;
 		}
 		free(mt);
-		mt = nr__strdup(jmt ? jmt : json_object_get(top, "manifests") ? MT_OCI_INDEX :
+		mt = nr__strdup(jmt ? jmt : nr__jget(top, "manifests") ? MT_OCI_INDEX :
 			MT_OCI_MANIFEST);
 		if (mt == NULL) {
 			error = nr__error_oom(err);
@@ -267,9 +267,9 @@ int nr__open_registry(nr_image *img, const char *platform, nr_error *err)
 	if ((error = store(img, digest, body, len, err)) < 0)
 		goto done;
 	if (nr__is_index_mt(mt)) {
-		json_array_foreach(json_object_get(top, "manifests"), k, e) {
+		json_array_foreach(nr__jget(top, "manifests"), k, e) {
 			const char *emt = nr__jstr(e, "mediaType");
-			json_t *plat = json_object_get(e, "platform");
+			json_t *plat = nr__jget(e, "platform");
 			bool want = !is_attestation(e) && (emt == NULL || nr__is_manifest_mt(emt));
 			if (emt && nr__is_index_mt(emt))
 				continue;   /* nested indexes: kept by the push, not read */

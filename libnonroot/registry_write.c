@@ -72,12 +72,12 @@ static int push_json(push *p, const char *text, size_t len, const char *mt, cons
 		return error;
 	if (mt == NULL)
 		mt = nr__jstr(j, "mediaType") ? nr__jstr(j, "mediaType") :
-			json_object_get(j, "manifests") ? MT_OCI_INDEX : MT_OCI_MANIFEST;
-	if (json_is_object(json_object_get(j, "config")) &&
-	    (error = push_desc(p, json_object_get(j, "config"), NULL, depth + 1, err)) < 0)
+			nr__jget(j, "manifests") ? MT_OCI_INDEX : MT_OCI_MANIFEST;
+	if (json_is_object(nr__jget(j, "config")) &&
+	    (error = push_desc(p, nr__jget(j, "config"), NULL, depth + 1, err)) < 0)
 		goto done;
 	for (k = 0; k < NR_ARRAY_SIZE(keys); k++) {
-		arr = json_object_get(j, keys[k]);
+		arr = nr__jget(j, keys[k]);
 		json_array_foreach(arr, n, e)
 			if ((error = push_desc(p, e, NULL, depth + 1, err)) < 0)
 				goto done;
@@ -176,7 +176,7 @@ int nr__write_registry(nr_image *img, const char *dest, const char *tag, json_t 
 		for (k = 0; idx && k < ntops; k++) {
 			json_t *d = json_deep_copy(tops[k]);
 			if (d)
-				json_object_del(d, "annotations");
+				nr__jdel(d, "annotations");
 			if (d == NULL || json_array_append_new(json_object_get(idx, "manifests"), d) < 0) {
 				json_decref(idx);
 				idx = NULL;

@@ -180,6 +180,13 @@ static void test_credentials(void)
 	CU_ASSERT_EQUAL(nr__reg_credentials(&conf, "r.io", "app", &u, &p, &err), NR_EINVALID);
 	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "auth.json");
 	nr_error_clear(&err);
+	/* struct fields are read as Go's encoding/json matches them (containers/image, docker):
+	 * "Auths", "Auth", "UserName"; the hosts are map keys, matched exactly */
+	write_file(path, "{\"Auths\":{\"r.io\":{\"Auth\":\"Ym9iOnB3MQ==\"},"
+		"\"other.io\":{\"UserName\":\"u\",\"PASSWORD\":\"p\"}}}");
+	check_creds(&conf, "r.io", "app", "bob", "pw1");
+	check_creds(&conf, "other.io", "x", "u", "p");
+	check_creds(&conf, "R.io", "app", NULL, NULL);
 	conf.authfile = NULL;
 
 	/* the default files: $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR, ~/.docker/config.json */
