@@ -174,3 +174,96 @@ int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
 			"the image is %s, not %s", m->platform, platform);
 	return 0;
 }
+
+/* Does manifest.json entry `e` carry the tag `tag` (as nr__open_docker matches it)? */
+static bool entry_has_tag(const json_t *e, const char *tag)
+{
+	json_t *tags = nr__jget(e, "RepoTags"), *t;
+	size_t j, tn = strlen(tag);
+
+	json_array_foreach(tags, j, t) {
+		const char *s = json_string_value(t);
+		size_t sn = s ? strlen(s) : 0;
+		if (s && (strcmp(s, tag) == 0 || (sn > tn && s[sn - tn - 1] == '/' &&
+		    strcmp(s + sn - tn, tag) == 0)))
+			return true;
+	}
+	return false;
+}
+
+/* Is `p` "blobs/sha256/<hex of digest>"? */
+static bool is_blob_of(const char *p, const char *digest)
+{
+	return p && digest && strncmp(p, "blobs/sha256/", 13) == 0 &&
+		strncmp(digest, "sha256:", 7) == 0 && strcmp(p + 13, digest + 7) == 0;
+}
+
+/*
+ * A Docker 25+ archive holds both index.json (read by nonroot, containerd and the containerd
+ * image store) and manifest.json (read by `docker load` with the classic store, and skopeo's
+ * docker-archive:). Both must describe the same images, else what nonroot audits is not what
+ * such a runtime loads. Every manifest.json entry in scope (the tag's, or all) must name the
+ * config of an image opened from index.json as its blob and list exactly its layers; an entry
+ * for another platform than --platform's is out of scope. Images only index.json names (the
+ * other platforms of a multi-platform index) are allowed: docker load does not see them.
+ */
+int nr__check_hybrid(nr_image *img, const char *platform, nr_error *err)
+{
+	json_t *arr = img->docker, *e;
+	size_t k, i, j;
+	int error;
+
+	json_array_foreach(arr, k, e) {
+		const char *cpath = nr__jstr(e, "Config");
+		json_t *layers = nr__jget(e, "Layers");
+		manifest *m = NULL;
+
+		if (img->tag && img->tag[0] != '@' && !entry_has_tag(e, img->tag))
+			continue;
+		for (i = 0; i < img->nm && m == NULL; i++)
+			if (is_blob_of(cpath, img->m[i].config_digest))
+				m = &img->m[i];
+		if (m == NULL && platform && cpath && strncmp(cpath, "blobs/sha256/", 13) == 0 &&
+		    strlen(cpath) == 13 + 64) {
+			/* out of scope when its config is verifiably another platform's */
+			char d[NR_DIGEST_SIZE];
+			json_t *cfg = NULL;
+			char *p;
+			bool other;
+			snprintf(d, sizeof(d), "sha256:%s", cpath + 13);
+			if ((error = nr__load_json_blob(&cfg, img, d, UINT64_MAX, err)) < 0)
+				return error;
+			p = nr__platform_string(nr__jstr(cfg, "os"), nr__jstr(cfg, "architecture"),
+				nr__jstr(cfg, "variant"));
+			json_decref(cfg);
+			if (p == NULL)
+				return nr__error_oom(err);
+			other = !nr__platform_matches(platform, p);
+			free(p);
+			if (other)
+				continue;
+		}
+		if (m == NULL)
+			return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
+				"index.json and manifest.json name different images: manifest.json "
+				"entry %zu has Config %.80s, index.json's image has config %.19s "
+				"(docker load would read another image)", k, cpath ? cpath : "(none)",
+				img->nm ? img->m[0].config_digest : "(none)");
+		if (!json_is_array(layers) || json_array_size(layers) != m->nlayers)
+			return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
+				"index.json and manifest.json disagree on config %.19s: manifest.json "
+				"entry %zu lists %zu layers, index.json's manifest %.19s has %zu",
+				m->config_digest, k, json_array_size(layers), m->digest ? m->digest : "",
+				m->nlayers);
+		for (j = 0; j < m->nlayers; j++) {
+			const char *lp = json_string_value(json_array_get(layers, j));
+			if (!is_blob_of(lp, m->layers[j].digest))
+				return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
+					"index.json and manifest.json disagree on layer %zu of config "
+					"%.19s: manifest.json entry %zu has %.80s, index.json's manifest "
+					"has %.19s", j, m->config_digest, k, lp ? lp : "(none)",
+					m->layers[j].digest);
+		}
+	}
+	return 0;
+}

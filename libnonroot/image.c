@@ -249,6 +249,8 @@ int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *
 					img->tag = NULL;
 				error = nr__open_layout(img, platform, err);
 				img->tag = tag;
+				if (error == 0)
+					error = nr__check_hybrid(img, platform, err);
 			} else {
 				error = nr__open_docker(img, platform, err);
 			}

@@ -123,6 +123,9 @@ int nr__open_layout(nr_image *img, const char *platform, nr_error *err);
 /* ---- docker_read.c --------------------------------------------------------------------------- */
 
 int nr__open_docker(nr_image *img, const char *platform, nr_error *err);
+/* A hybrid archive (Docker 25+): NR_EINVALID unless manifest.json's entries in scope name
+ * exactly the images opened from index.json (configs and layers). */
+int nr__check_hybrid(nr_image *img, const char *platform, nr_error *err);
 
 /* ---- archive_unpack.c ------------------------------------------------------------------------ */
 

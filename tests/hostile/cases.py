@@ -588,6 +588,44 @@ CASES += [
 ]
 
 
+def hybrid(W, mode):
+    """A Docker 25+ archive: an OCI layout (index.json, uncompressed layers) plus manifest.json.
+    mode: "agree" (as Docker writes it), "config" (manifest.json names another image: a rootful
+    config and layer that index.json does not name), "layers" (the same config, another
+    layer), "extra" (an agreeing entry plus one for another image)."""
+    d = os.path.join(W, "tree")
+    L = o.Layout(d)
+    ta = o.base_tar()
+    L.image(layers=[(o.MT_TAR, ta, ta)], config={"config": {"User": "1654:1654"}}, ref="1")
+    idx = json.load(open(os.path.join(d, "index.json")))
+    man = json.load(open(os.path.join(d, "blobs", "sha256", idx["manifests"][0]["digest"][7:])))
+    ca, la = man["config"]["digest"], man["layers"][0]["digest"]
+    tb = o.base_tar(passwd=o.PASSWD + b"evil:x:0:0::/:/bin/sh\n")
+    lb = L.blob(tb, o.MT_TAR)["digest"]
+    cb = L.jblob({"architecture": "amd64", "os": "linux", "config": {"User": "0"},
+                  "rootfs": {"type": "layers", "diff_ids": [lb]}}, o.MT_CONFIG)["digest"]
+
+    def entry(c, l, tag="x:1"):
+        return {"Config": "blobs/sha256/" + c[7:], "RepoTags": [tag],
+                "Layers": ["blobs/sha256/" + l[7:]]}
+    ents = {"agree": [entry(ca, la)], "config": [entry(cb, lb)], "layers": [entry(ca, lb)],
+            "extra": [entry(ca, la), entry(cb, lb, "x:2")]}[mode]
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump(ents, f)
+    o.archive(d, os.path.join(W, "img.tar"))
+
+
+CASES += [
+    ("docker25-hybrid-agree", lambda W: hybrid(W, "agree"), DA, 0, "",
+     "+ file etc/passwd: app:x:1654:1654::/home/app:/bin/false"),
+    ("docker25-hybrid-other-config", lambda W: hybrid(W, "config"), DA, None, None, None),
+    ("docker25-hybrid-other-layers", lambda W: hybrid(W, "layers"), DA, None, None, None),
+    ("docker25-hybrid-extra-entry", lambda W: hybrid(W, "extra"), DA, None, None, None),
+    ("docker25-hybrid-extra-entry-audit", lambda W: hybrid(W, "extra"),
+     ["audit", "docker-archive:{W}/img.tar"], None, None, None),
+]
+
+
 def archive_with_member(W, name):
     L = o.Layout(os.path.join(W, "tree"))
     L.image()
