@@ -18,6 +18,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: nonroot patch IMAGE... [-o DEST] [--tag TAG] [--user NAME] [--uid N] [--gid N]\n"
 		"                     [--home DIR] [--shell PATH] [--port-map FROM:TO[,...]] [--no-home]\n"
+		"                     [--new-user] [--no-passwd-entry] [--threshold N]\n"
 		"                     [--mode non-root|compat] [--platform OS/ARCH[/VARIANT]]\n"
 		"                     [--dry-run] [--format text|json] [--cache DIR|--no-cache]\n"
 		"\n"
@@ -34,11 +35,23 @@ static void usage(FILE *f)
 		"(arguments, --from FILE) are patched in place by parallel workers, one report each, in\n"
 		"order; the exit status is the worst; with --format json one document {\"images\":[...]}.\n"
 		"\n"
+		"Which user: when the image's User already resolves (as runc) to a non-root user, that\n"
+		"user is kept and written numeric (www-data -> 33:33); a numeric User without a passwd\n"
+		"entry gets one. Otherwise (root, or --new-user) the user app 1654:1654 is added.\n"
+		"--user NAME naming an existing non-root user reuses its ids.\n"
+		"After writing, patch audits its result: what remains at error level is listed.\n"
+		"\n"
 		"Options:\n"
 		"  -o, --output DEST    write the result to DEST (any transport) instead of in place\n"
 		"  --tag TAG            add TAG to the result and keep the old tag\n"
-		"  --user NAME          user and group name (default app)\n"
-		"  --uid N, --gid N     ids (default 1654; gid defaults to the uid)\n"
+		"  --user NAME          user and group name (default app; an existing non-root user\n"
+		"                       of that name is reused with its ids)\n"
+		"  --uid N, --gid N     ids (default 1654; gid defaults to the uid; an existing group\n"
+		"                       with gid N is joined)\n"
+		"  --new-user           add a new user even when the image's User is non-root\n"
+		"  --no-passwd-entry    keep a numeric User that has no passwd entry without one\n"
+		"  --threshold N        first unprivileged port (default 1024): the port map must\n"
+		"                       map onto ports >= N\n"
 		"  --home DIR           home directory (default /home/NAME, created 0755 owned uid:gid)\n"
 		"  --no-home            do not create the home directory\n"
 		"  --shell PATH         login shell (default /sbin/nologin if the image has it, else\n"
@@ -59,8 +72,10 @@ static void usage(FILE *f)
 		"  -h, --help           this help\n"
 		"\n"
 		"SOURCE_DATE_EPOCH, when set, is the new layer's mtime (else the image's created time).\n"
-		"Exit status: 0 patched, already patched or planned; 2 usage or input error (a user or\n"
-		"id taken by another account is named with the option that avoids it).\n");
+		"Exit status: 0 patched (or already patched, or planned) and the result is clean at\n"
+		"error level; 1 written, but error-level findings remain (listed, with their fixes);\n"
+		"2 usage or input error (a user or id taken by another account is named with the\n"
+		"option that avoids it; a port map onto a privileged port names the threshold).\n");
 }
 
 static void text_value(const char *s)
@@ -110,6 +125,85 @@ static void print_text(const char *ref, const nr_patch_report *r, int dry_run,
 		printf("wrote %s\n", written);
 }
 
+/* The error-level findings that remain in the result (patch's own audit). */
+static size_t remaining_count(const nr_audit *a)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < nr_audit_count(a); k++)
+		if (nr_audit_finding(a, k)->level >= NR_LEVEL_ERROR)
+			n++;
+	return n;
+}
+
+static void print_remaining_text(const char *ref, const nr_audit *a, int compat)
+{
+	size_t k, n = remaining_count(a);
+
+	if (a == NULL)
+		return;
+	if (n == 0) {
+		printf("audit of the result: clean at error level\n");
+		return;
+	}
+	printf("NOT DONE: %zu error-level finding%s remain%s in the result (the image still "
+		"cannot run as non-root):\n", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+	for (k = 0; k < nr_audit_count(a); k++) {
+		const nr_finding *f = nr_audit_finding(a, k);
+		if (f->level < NR_LEVEL_ERROR)
+			continue;
+		printf("  %s %s %s: %s\n          fix: %s\n", f->platform, f->id, f->location,
+			f->message, f->fix);
+	}
+	if (compat)
+		printf("compat mode keeps the image's user: patch again without --mode compat to "
+			"finish the migration\n");
+	fprintf(stderr, "nonroot: patch %s: not fixed: %zu error-level finding%s remain%s (see "
+		"above; nonroot audit lists them all)\n", ref, n, n == 1 ? "" : "s",
+		n == 1 ? "s" : "");
+}
+
+static void json_finding(const nr_finding *f)
+{
+	printf("{\"platform\":");
+	cli_json_string(stdout, f->platform);
+	printf(",\"id\":\"%s\",\"level\":\"%s\",\"location\":", f->id, nr_level_name(f->level));
+	cli_json_string(stdout, f->location);
+	printf(",\"message\":");
+	cli_json_string(stdout, f->message);
+	printf(",\"fix\":");
+	cli_json_string(stdout, f->fix);
+	putchar('}');
+}
+
+/* ,"clean":bool|null,"remaining":[error-level findings],"findings":[all findings] */
+static void print_remaining_json(const nr_audit *a)
+{
+	size_t k, first = 1;
+
+	if (a == NULL) {
+		printf(",\"clean\":null,\"remaining\":null,\"findings\":null");
+		return;
+	}
+	printf(",\"clean\":%s,\"remaining\":[", remaining_count(a) ? "false" : "true");
+	for (k = 0; k < nr_audit_count(a); k++) {
+		const nr_finding *f = nr_audit_finding(a, k);
+		if (f->level < NR_LEVEL_ERROR)
+			continue;
+		if (!first)
+			putchar(',');
+		json_finding(f);
+		first = 0;
+	}
+	printf("],\"findings\":[");
+	for (k = 0; k < nr_audit_count(a); k++) {
+		if (k)
+			putchar(',');
+		json_finding(nr_audit_finding(a, k));
+	}
+	putchar(']');
+}
+
 static void json_opt(const char *key, const char *v, int comma)
 {
 	printf("%s\"%s\":", comma ? "," : "", key);
@@ -120,7 +214,7 @@ static void json_opt(const char *key, const char *v, int comma)
 }
 
 static void print_json(const char *ref, const nr_patch_report *r, int dry_run,
-	const char *written)
+	const char *written, const nr_audit *a)
 {
 	size_t k, n = nr_patch_report_count(r);
 
@@ -142,13 +236,15 @@ static void print_json(const char *ref, const nr_patch_report *r, int dry_run,
 		json_opt("why", c->why, 1);
 		putchar('}');
 	}
-	printf("]}\n");
+	putchar(']');
+	print_remaining_json(a);
+	printf("}\n");
 }
 
 int nr_cmd_patch(int argc, char **argv)
 {
 	enum { O_TAG = 256, O_USER, O_UID, O_GID, O_HOME, O_SHELL, O_PORTMAP, O_NOHOME, O_DRY,
-		O_FORMAT, O_MODE, O_PLATFORM, O_VERIFY };
+		O_FORMAT, O_MODE, O_PLATFORM, O_VERIFY, O_NEWUSER, O_NOENTRY, O_THRESHOLD };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "tag", required_argument, NULL, O_TAG },
@@ -168,6 +264,9 @@ int nr_cmd_patch(int argc, char **argv)
 		{ "timeout", required_argument, NULL, VERIFY_O_TIMEOUT },
 		{ "port", required_argument, NULL, VERIFY_O_PORT },
 		{ "http", no_argument, NULL, VERIFY_O_HTTP },
+		{ "new-user", no_argument, NULL, O_NEWUSER },
+		{ "no-passwd-entry", no_argument, NULL, O_NOENTRY },
+		{ "threshold", required_argument, NULL, O_THRESHOLD },
 		CLI_CACHE_LONGOPTS,
 		CLI_REGISTRY_LONGOPTS,
 		CLI_FLEET_LONGOPTS,
@@ -182,10 +281,13 @@ int nr_cmd_patch(int argc, char **argv)
 	nr_image *img = NULL;
 	nr_patch_report *rep = NULL;
 	cli_fleet fleet = { NULL, 0, 0 };
+	nr_audit_options ao = NR_AUDIT_OPTIONS_INIT;
+	nr_audit *audit = NULL;
 	cli_progress prog;
 	const char *dest = NULL, *ref, *written = NULL;
 	unsigned long v;
-	int c, json = 0, verify = 0, rc = NR_EXIT_USAGE;
+	int c, json = 0, verify = 0, rc = NR_EXIT_USAGE, have_map = 0;
+	size_t k;
 	verify_opts vo;
 
 	memset(&vo, 0, sizeof(vo));
@@ -224,6 +326,7 @@ int nr_cmd_patch(int argc, char **argv)
 			if (nr_portmap_parse(&map, optarg, strlen(optarg), &err) < 0)
 				return cli_fail("--port-map", &err);
 			po.ports = &map;
+			have_map = 1;
 			break;
 		case O_NOHOME: po.no_home = 1; break;
 		case O_DRY: po.dry_run = 1; break;
@@ -249,6 +352,15 @@ int nr_cmd_patch(int argc, char **argv)
 		case VERIFY_O_RUNTIME: case VERIFY_O_TIMEOUT: case VERIFY_O_PORT: case VERIFY_O_HTTP:
 			if ((rc = cli_verify_parse(&vo, c, optarg, "patch")) != 0)
 				return rc;
+		case O_NEWUSER: po.new_user = 1; break;
+		case O_NOENTRY: po.no_passwd_entry = 1; break;
+		case O_THRESHOLD:
+			if (cli_parse_uint("--threshold", optarg, 65535, &v) < 0)
+				return NR_EXIT_USAGE;
+			if (v == 0)
+				return cli_usage_error("patch", "--threshold: must be 1..65535");
+			po.threshold = (unsigned)v;
+			ao.threshold = (unsigned)v;
 			break;
 		case 'h': usage(stdout); return NR_EXIT_OK;
 		default: return cli_usage_error("patch", "invalid option");
@@ -266,6 +378,16 @@ int nr_cmd_patch(int argc, char **argv)
 		return cli_usage_error("patch", "--verify needs an image: not with --dry-run");
 	if (verify && wo.tag)
 		return cli_usage_error("patch", "--verify: give the tag in -o DEST instead of --tag");
+	/* A port map onto a privileged port can never make the image run as non-root. */
+	if (!have_map)
+		nr_portmap_default(&map);
+	for (k = 0; k < map.count; k++)
+		if (map.entries[k].to < (po.threshold ? po.threshold : 1024u))
+			return cli_usage_error("patch", "--port-map %u:%u: port %u is privileged "
+				"(below the threshold %u, see --threshold): a non-root user cannot bind "
+				"it; map onto a port >= %u", (unsigned)map.entries[k].from,
+				(unsigned)map.entries[k].to, (unsigned)map.entries[k].to,
+				po.threshold ? po.threshold : 1024u, po.threshold ? po.threshold : 1024u);
 	fleet.json = json;
 	if ((rc = cli_fleet_run("patch", &fleet, argc - optind, argv + optind, &ref)) !=
 	    CLI_FLEET_ONE)
@@ -292,22 +414,35 @@ int nr_cmd_patch(int argc, char **argv)
 		}
 		written = dest ? dest : ref;
 	}
+	/* Audit the result (the patched image in memory, as written): 0 only when clean at
+	 * error level. A dry run has no result to audit. */
+	if (!po.dry_run && nr_image_audit(img, &ao, &audit, &err) < 0) {
+		rc = cli_fail(written ? written : ref, &err);
+		goto done;
+	}
 	if (json)
-		print_json(ref, rep, po.dry_run, written);
-	else
+		print_json(ref, rep, po.dry_run, written, audit);
+	else {
 		print_text(ref, rep, po.dry_run, written);
-	rc = NR_EXIT_OK;
+		print_remaining_text(ref, audit, po.mode == NR_PATCH_COMPAT);
+	}
+	rc = audit && remaining_count(audit) ? NR_EXIT_FINDINGS : NR_EXIT_OK;
 	if (verify) {
 		/* the proof by running, on what was written (or the unchanged image); its report
-		 * goes to stderr in JSON mode so that stdout stays one JSON document */
+		 * goes to stderr in JSON mode so that stdout stays one JSON document. The worse of
+		 * the audit's and the proof's status is the patch's. */
+		int vrc;
 		nr_image_free(img);
 		img = NULL;
 		vo.platform = oo.platform;
 		vo.open = &oo;
 		vo.out = json ? stderr : stdout;
-		rc = cli_verify_image(written ? written : ref, &vo);
+		vrc = cli_verify_image(written ? written : ref, &vo);
+		if (vrc > rc)
+			rc = vrc;
 	}
 done:
+	nr_audit_free(audit);
 	nr_patch_report_free(rep);
 	nr_image_free(img);
 	return rc;

@@ -13,6 +13,7 @@
 #include "audit_internal.h"
 #include "imgconfig_internal.h"
 #include "patch_internal.h"
+#include "serverports.h"
 #include "nonroot/imgconfig.h"
 
 static const nr_audit_rule rules[] = {
@@ -52,6 +53,16 @@ static const nr_audit_rule rules[] = {
 	{ "NR011", "user-without-entry", NR_LEVEL_NOTE,
 	  "The numeric User has no passwd entry: it runs with gid 0, HOME=/ and no name",
 	  "Add the user: nonroot patch IMAGE --uid UID." },
+	{ "NR012", "command-privileged-port", NR_LEVEL_ERROR,
+	  "A Cmd or Entrypoint argument makes the server listen on a privileged port",
+	  "Change the argument to a port >= 1024 (e.g. -p 8080) and expose that port: nonroot "
+	  "patch cannot rewrite program arguments." },
+	{ "NR013", "server-config-privileged-port", NR_LEVEL_ERROR,
+	  "A server configuration file in the image (nginx, Apache, lighttpd) listens on a "
+	  "privileged port",
+	  "Make the server listen on a port >= 1024 (nginx: listen 8080; Apache: Listen 8080; "
+	  "lighttpd: server.port = 8080) in a new layer: nonroot patch cannot edit server "
+	  "configurations." },
 	{ "NR014", "root-group", NR_LEVEL_WARNING,
 	  "The non-root user runs with group 0 (root's group), as its primary or a supplementary "
 	  "group: it may read and write what root's group may",
@@ -572,6 +583,69 @@ static int check_setid(eval *e)
 	return 0;
 }
 
+/* Privileged ports that patch cannot move: program arguments and server configurations
+ * (NR012, NR013; error when the image runs as non-root, else warning). */
+typedef struct port_ctx {
+	eval *e;
+	const char *field;       /* "Cmd", "Entrypoint"; NULL: a file */
+	const char *path;
+	int runs_root;
+} port_ctx;
+
+static int port_found(void *ctx_, size_t where, const char *text, unsigned port)
+{
+	port_ctx *pc = ctx_;
+	nr_level level = pc->runs_root == 1 ? NR_LEVEL_WARNING : NR_LEVEL_ERROR;
+	char loc[320], fix[320];
+
+	if (pc->field) {
+		snprintf(loc, sizeof(loc), "config.%s[%zu]", pc->field, where);
+		snprintf(fix, sizeof(fix), "change '%s' to a port >= %u (e.g. %u) and expose it; "
+			"nonroot patch cannot rewrite program arguments", text, pc->e->f->threshold,
+			port + 8000 < 65536 ? port + 8000 : 8080);
+		return add(pc->e, "NR012", level, loc, fix, "%s argument '%s' makes the server listen "
+			"on privileged port %u: a non-root user without CAP_NET_BIND_SERVICE gets "
+			"\"Permission denied\"%s", pc->field, text, port, pc->runs_root == 1
+			? "; it works only because the image runs as root" : "");
+	}
+	snprintf(loc, sizeof(loc), "%s:%zu", pc->path, where);
+	snprintf(fix, sizeof(fix), "listen on a port >= %u (e.g. %u) in /%s (a new layer); "
+		"nonroot patch cannot edit server configurations", pc->e->f->threshold,
+		port + 8000 < 65536 ? port + 8000 : 8080, pc->path);
+	return add(pc->e, "NR013", level, loc, fix, "/%s:%zu: '%s' listens on privileged port %u: "
+		"a non-root server gets \"Permission denied\"%s", pc->path, where, text, port,
+		pc->runs_root == 1 ? "; it works only because the image runs as root" : "");
+}
+
+static int check_server_ports(eval *e, nr_imgconfig *cfg, int runs_root)
+{
+	static const char *const fields[] = { "Entrypoint", "Cmd" };
+	const char *args[256];
+	port_ctx pc;
+	size_t k, n;
+	int error;
+
+	pc.e = e;
+	pc.runs_root = runs_root;
+	pc.path = NULL;
+	for (k = 0; k < NR_ARRAY_SIZE(fields); k++) {
+		n = nr__imgconfig_strings(cfg, fields[k], args, NR_ARRAY_SIZE(args));
+		if (n > NR_ARRAY_SIZE(args))
+			n = NR_ARRAY_SIZE(args);
+		pc.field = fields[k];
+		if ((error = nr__args_ports(args, n, e->f->threshold, port_found, &pc)) < 0)
+			return error == NR_ENOMEM ? nr__error_oom(e->err) : error;
+	}
+	pc.field = NULL;
+	for (k = 0; k < e->f->nfiles; k++) {
+		pc.path = e->f->files[k].path;
+		if ((error = nr__config_ports(pc.path, e->f->files[k].content, e->f->files[k].len,
+		    e->f->threshold, port_found, &pc)) < 0)
+			return error;
+	}
+	return 0;
+}
+
 int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err)
 {
 	nr_imgconfig *cfg = NULL;
@@ -599,6 +673,7 @@ int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err)
 	}
 	if ((error = check_user(&e, cfg, &runs_root)) < 0 ||
 	    (error = check_ports(&e, cfg, runs_root)) < 0 ||
+	    (error = check_server_ports(&e, cfg, runs_root)) < 0 ||
 	    (error = check_setid(&e)) < 0)
 		goto done;
 	error = 0;
@@ -651,7 +726,8 @@ static int image_lookup(void *ctx_, const char *path, int *type, uint64_t *uid, 
 static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_audit *a,
 	nr_error *err)
 {
-	const char *paths[4] = { "etc/passwd", "etc/group", "home/app", NULL };
+	const char *paths[16] = { "etc/passwd", "etc/group", "home/app", NULL };
+	nr__audit_file files[12];
 	char guess[160];
 	nr_scan_request req = NR_SCAN_REQUEST_INIT;
 	nr_scan_result *res = NULL;
@@ -684,6 +760,8 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 		}
 		nr_imgconfig_free(cfg);
 	}
+	for (k = 0; nr__server_config_paths[k] && req.npaths < NR_ARRAY_SIZE(paths); k++)
+		paths[req.npaths++] = nr__server_config_paths[k];
 	req.paths = paths;
 	req.flags = NR_SCAN_SETID;
 	req.progress = opts->progress;
@@ -714,6 +792,16 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 	}
 	f.setid = setid;
 	f.nsetid = ns;
+	for (k = 0; nr__server_config_paths[k] && f.nfiles < NR_ARRAY_SIZE(files); k++) {
+		const nr_scan_entry *c = nr_scan_result_get(res, nr__server_config_paths[k]);
+		if (c && c->type == NR_ENTRY_REGULAR && c->content) {
+			files[f.nfiles].path = nr__server_config_paths[k];
+			files[f.nfiles].content = c->content;
+			files[f.nfiles].len = c->content_len;
+			f.nfiles++;
+		}
+	}
+	f.files = files;
 	lc.img = img;
 	lc.i = i;
 	lc.opts = opts;

@@ -16,6 +16,12 @@ typedef struct nr__audit_setid {
 	uint64_t uid, gid;
 } nr__audit_setid;
 
+typedef struct nr__audit_file {
+	const char *path;        /* "etc/nginx/conf.d/default.conf" */
+	const char *content;
+	size_t len;
+} nr__audit_file;
+
 /* Look up a directory in the image: *type is an nr_entry_type. */
 typedef int (*nr__audit_lookup_cb)(void *ctx, const char *path, int *type, uint64_t *uid,
 	uint64_t *gid, nr_error *err);
@@ -34,6 +40,8 @@ typedef struct nr__audit_facts {
 	nr__audit_lookup_cb lookup;       /* for the home directory; NULL: not checked */
 	void *lookup_ctx;
 	unsigned int threshold;           /* first unprivileged port */
+	const nr__audit_file *files;      /* server configuration files found (serverports.h) */
+	size_t nfiles;
 } nr__audit_facts;
 
 nr_audit *nr__audit_new(void);

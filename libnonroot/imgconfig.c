@@ -226,6 +226,22 @@ const char *nr_imgconfig_user(const nr_imgconfig *cfg)
 	return json_is_string(u) ? json_string_value(u) : "";
 }
 
+size_t nr__imgconfig_strings(const nr_imgconfig *cfg, const char *field, const char **out,
+	size_t max)
+{
+	json_t *a = cfg ? config_member(cfg, field) : NULL, *v;
+	size_t k, n = 0;
+
+	if (!json_is_array(a))
+		return 0;
+	json_array_foreach(a, k, v) {
+		if (n < max)
+			out[n] = json_is_string(v) ? json_string_value(v) : "";
+		n++;
+	}
+	return n;
+}
+
 int nr_imgconfig_set_user(nr_imgconfig *cfg, const char *user, nr_error *err)
 {
 	json_t *c;

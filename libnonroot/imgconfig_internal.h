@@ -12,4 +12,10 @@
  * max are stored). */
 size_t nr__text_url_ports(const char *text, uint16_t *ports, size_t max);
 
+struct nr_imgconfig;
+/* The strings of config.<field> (an array: "Cmd", "Entrypoint"), borrowed; a non-string
+ * element is "". @return the array's length (at most max are stored); 0 when absent. */
+size_t nr__imgconfig_strings(const struct nr_imgconfig *cfg, const char *field,
+	const char **out, size_t max);
+
 #endif

@@ -33,9 +33,11 @@ int nr_patch_options_init(nr_patch_options *opts, unsigned int version)
 {
 	nr_patch_options init = NR_PATCH_OPTIONS_INIT;
 
-	if (opts == NULL || version != NR_PATCH_OPTIONS_VERSION)
+	if (opts == NULL || version < 1 || version > NR_PATCH_OPTIONS_VERSION)
 		return NR_EARG;
-	*opts = init;
+	init.version = version;
+	/* A version 1 caller's struct ends before new_user. */
+	memcpy(opts, &init, version == 1 ? offsetof(nr_patch_options, new_user) : sizeof(init));
 	return 0;
 }
 
@@ -134,6 +136,13 @@ typedef struct settings {
 	int dry_run;
 	int64_t mtime;           /* -1: per image */
 	char portdesc[NR_PORTMAP_MAX * 12 + 1];
+	bool user_given, uid_given, gid_given, home_given, new_user, no_entry;
+	unsigned threshold;
+	/* Per manifest (choose_user): the image's own non-root user is kept; the user's
+	 * account already exists (its home is not taken from --home). */
+	bool kept, existing;
+	const char *kept_spec;
+	char namebuf[256], homebuf[4096], specbuf[256];
 } settings;
 
 /* A changed file of the new layer. */
@@ -241,6 +250,80 @@ static int change(ctx *c, const char *what, const char *target, const char *befo
 	return report_add(c->r, c->i, c->platform, what, target, before, after, why, c->err);
 }
 
+/* Which user the image will run as (mode non-root): the image's own non-root User is kept
+ * unless a user was asked for; --user NAME naming an existing non-root account reuses its
+ * ids. Adjusts *s (a per-manifest copy). */
+static int choose_user(ctx *c, const nr_scan_result *res, const nr_imgconfig *cfg, settings *s)
+{
+	const nr_scan_entry *epw = nr_scan_result_get(res, "etc/passwd");
+	const nr_scan_entry *egr = nr_scan_result_get(res, "etc/group");
+	nr_passwd *pw = NULL;
+	nr_group *gr = NULL;
+	nr_exec_user eu;
+	nr_error rerr = NR_ERROR_INIT;
+	const nr_pwent *pe;
+	const char *spec = nr_imgconfig_user(cfg), *colon;
+	int error = 0, r;
+
+	memset(&eu, 0, sizeof(eu));
+	s->kept = s->existing = false;
+	if (s->mode != NR_PATCH_NONROOT || s->new_user)
+		return 0;
+	/* Unreadable account files: plan_accounts() reports them. */
+	if (check_account_file(epw, "etc/passwd", &rerr) < 0 ||
+	    check_account_file(egr, "etc/group", &rerr) < 0)
+		return 0;
+	if (exists(epw) && nr_passwd_parse(&pw, epw->content, epw->content_len, "etc/passwd",
+	    &rerr) < 0)
+		goto done;
+	if (exists(egr) && nr_group_parse(&gr, egr->content, egr->content_len, "etc/group",
+	    &rerr) < 0)
+		goto done;
+	if (s->user_given) {
+		/* --user NAME of an existing non-root account, without ids: reuse its ids. */
+		if (!s->uid_given && !s->gid_given && pw &&
+		    (pe = nr_passwd_find_name(pw, s->user)) != NULL && pe->uid != 0) {
+			s->uid = pe->uid;
+			s->gid = pe->gid;
+			s->existing = true;
+		}
+		goto done;
+	}
+	if (s->uid_given || s->gid_given || spec == NULL || *spec == '\0')
+		goto done;
+	r = nr_userspec_resolve(&eu, spec, pw, gr, NULL, &rerr);
+	if (r == NR_ENOMEM) {
+		error = nr__error_oom(c->err);
+		goto done;
+	}
+	if (r < 0 || eu.uid == 0)
+		goto done;   /* unresolvable or root: a new user */
+	s->kept = true;
+	snprintf(s->specbuf, sizeof(s->specbuf), "%s", spec);
+	s->kept_spec = s->specbuf;
+	s->uid = eu.uid;
+	if (eu.name) {
+		snprintf(s->namebuf, sizeof(s->namebuf), "%s", eu.name);
+		s->user = s->namebuf;
+		s->gid = eu.gid;
+		s->existing = true;
+	} else {
+		/* A numeric User without passwd entry: the spec's group, else a group of its own
+		 * (never gid 0, the root group the runtime would default to). */
+		colon = strchr(spec, ':');
+		s->gid = colon && eu.gid != 0 ? eu.gid : eu.uid;
+	}
+	if (eu.name && !s->home_given && eu.home && *eu.home == '/') {
+		snprintf(s->homebuf, sizeof(s->homebuf), "%s", eu.home);
+		s->home = s->homebuf;
+	}
+done:
+	nr_exec_user_dispose(&eu);
+	nr_passwd_free(pw);
+	nr_group_free(gr);
+	return error;
+}
+
 /* The user, its group, shadow entries: add what is missing, refuse conflicts. */
 static int plan_accounts(ctx *c, const nr_scan_result *res, plan *p, const char *shell,
 	const char **home_out, char *homebuf, size_t homesz, int64_t mtime)
@@ -279,6 +362,10 @@ static int plan_accounts(ctx *c, const nr_scan_result *res, plan *p, const char 
 
 	snprintf(homebuf, homesz, "%s", s->home);
 	*home_out = homebuf;
+	if (s->kept && !s->existing && s->no_entry) {
+		error = 0;   /* a numeric User kept without passwd entry, as asked */
+		goto done;
+	}
 	if ((pe = nr_passwd_find_name(pw, s->user)) != NULL) {
 		if (pe->uid != s->uid && pe->uid == 0) {
 			error = nr__error_set(err, NR_ECONFLICT, "etc/passwd", pe->line, 0,
@@ -293,7 +380,7 @@ static int plan_accounts(ctx *c, const nr_scan_result *res, plan *p, const char 
 				(unsigned)s->uid, (unsigned)pe->uid);
 			goto done;
 		}
-		if (pe->gid != s->gid) {
+		if (pe->gid != s->gid && !s->kept) {
 			error = nr__error_set(err, NR_ECONFLICT, "etc/passwd", pe->line, 0,
 				"user '%s' has primary group %u, not %u: use --gid %u to reuse it",
 				pe->name, (unsigned)pe->gid, (unsigned)s->gid, (unsigned)pe->gid);
@@ -335,7 +422,16 @@ static int plan_accounts(ctx *c, const nr_scan_result *res, plan *p, const char 
 			goto done;
 	}
 
-	if ((ge = nr_group_find_name(gr, s->user)) != NULL) {
+	if ((s->existing || s->gid_given) && nr_group_find_gid(gr, s->gid) != NULL) {
+		/* An existing account's group, or a group asked for by id: joined as it is. */
+	} else if (s->kept && !s->existing && nr_group_find_name(gr, s->user) != NULL &&
+	    nr_group_find_name(gr, s->user)->gid != s->gid) {
+		ge = nr_group_find_name(gr, s->user);
+		error = nr__error_set(err, NR_ECONFLICT, "etc/group", ge->line, 0,
+			"group '%s' exists with gid %u, not %u (the image's User): use --user NAME "
+			"for another name", ge->name, (unsigned)ge->gid, (unsigned)s->gid);
+		goto done;
+	} else if ((ge = nr_group_find_name(gr, s->user)) != NULL) {
 		if (ge->gid != s->gid) {
 			error = nr__error_set(err, NR_ECONFLICT, "etc/group", ge->line, 0,
 				"group '%s' exists with gid %u, not %u: use --gid %u to reuse it",
@@ -457,6 +553,17 @@ static int plan_home(ctx *c, const nr_scan_result *res, plan *p, const char *hom
 	e = nr_scan_result_get(res, rel.ptr);
 	if (e && e->type == NR_ENTRY_DIRECTORY && e->uid == s->uid && e->gid == s->gid)
 		goto done;
+	/* The image's own user keeps a home outside /home as it is (/var/www, /nonexistent):
+	 * never created or handed over, only reported. */
+	if (s->kept && !s->home_given && (strncmp(rel.ptr, "home/", 5) != 0 ||
+	    (e && e->resolved && *e->resolved && strncmp(e->resolved, "home/", 5) != 0))) {
+		char why[512];
+		snprintf(why, sizeof(why), "the home %s of the image's user (%u) is outside /home: "
+			"%s", home, (unsigned)s->uid, e && e->type == NR_ENTRY_DIRECTORY
+			? "left as it is" : "not created (use --home DIR to create one)");
+		error = change(c, "warning", rel.ptr, NULL, NULL, why);
+		goto done;
+	}
 	/* Never hand an existing directory outside /home to the user: a home of /etc, /usr or
 	 * /app (given, or taken from the image's passwd) would let it rewrite system files. */
 	if (e && e->type == NR_ENTRY_DIRECTORY && (strncmp(rel.ptr, "home/", 5) != 0 ||
@@ -522,22 +629,57 @@ done:
 
 /* ---- config -------------------------------------------------------------------------------- */
 
+/* The ports Kestrel binds with cfg's environment (at most max; none when Kestrel would refuse
+ * it). */
+static size_t bound_ports(const nr_imgconfig *cfg, uint16_t *ports, size_t max)
+{
+	size_t n = nr_imgconfig_env_count(cfg), k, np = 0;
+	const char **envp;
+	nr_bindings *b = NULL;
+
+	if ((envp = nr__calloc(n + 1, sizeof(*envp))) == NULL)
+		return 0;
+	for (k = 0; k < n; k++)
+		envp[k] = nr_imgconfig_env_at(cfg, k);
+	if (nr_bindings_from_env(&b, envp, NULL, NULL) == 0)
+		for (k = 0; k < nr_bindings_count(b) && np < max; k++)
+			if (nr_bindings_get(b, k)->parsed.port > 0)
+				ports[np++] = (uint16_t)nr_bindings_get(b, k)->parsed.port;
+	nr_bindings_free(b);
+	free(envp);
+	return np;
+}
+
+static bool has_port(const uint16_t *ports, size_t n, unsigned port)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (ports[k] == port)
+			return true;
+	return false;
+}
+
 static int plan_config(ctx *c, nr_imgconfig *cfg, bool *changed)
 {
 	const settings *s = c->s;
 	nr_error *err = c->err;
 	char user[32], id[16], why[256];
 	const char *cur;
-	size_t k, n;
+	size_t k, n, nbefore, nafter, nmoved = 0;
+	uint16_t before_ports[64], after_ports[64], from[NR_PORTMAP_MAX], to[NR_PORTMAP_MAX];
 	int r;
+
+	nbefore = bound_ports(cfg, before_ports, NR_ARRAY_SIZE(before_ports));
 
 	/* User: numeric, so that Kubernetes runAsNonRoot can verify it. */
 	if (s->mode == NR_PATCH_NONROOT) {
 		snprintf(user, sizeof(user), "%u:%u", (unsigned)s->uid, (unsigned)s->gid);
 		cur = nr_imgconfig_user(cfg);
 		if (strcmp(cur, user) != 0) {
-			if ((r = change(c, "config", "User", *cur ? cur : NULL, user,
-			    "run as the non-root user; numeric so that runAsNonRoot can verify it")) < 0 ||
+			if ((r = change(c, "config", "User", *cur ? cur : NULL, user, s->kept
+			    ? "keep the image's non-root user; numeric so that runAsNonRoot can verify it"
+			    : "run as the non-root user; numeric so that runAsNonRoot can verify it")) < 0 ||
 			    (r = nr_imgconfig_set_user(cfg, user, err)) < 0)
 				return r;
 			*changed = true;
@@ -590,11 +732,21 @@ static int plan_config(ctx *c, nr_imgconfig *cfg, bool *changed)
 		}
 		free(nv);
 	}
-	/* ExposedPorts. */
+	/* ExposedPorts (and the health check) move only with a binding that moved: FROM was
+	 * bound before and TO is bound now. A server told its port some other way (program
+	 * arguments, a configuration file) still listens on FROM: audit reports it. */
+	nafter = bound_ports(cfg, after_ports, NR_ARRAY_SIZE(after_ports));
+	for (k = 0; k < s->ports.count; k++) {
+		if (has_port(before_ports, nbefore, s->from[k]) &&
+		    has_port(after_ports, nafter, s->to[k])) {
+			from[nmoved] = s->from[k];
+			to[nmoved++] = s->to[k];
+		}
+	}
 	{
 		char before[1024] = "", after[1024] = "";
 		nr__exposed_list(cfg, before, sizeof(before));
-		r = nr_imgconfig_map_exposed(cfg, s->from, s->to, s->ports.count,
+		r = nr_imgconfig_map_exposed(cfg, from, to, nmoved,
 			s->mode == NR_PATCH_COMPAT, err);
 		if (r < 0)
 			return r;
@@ -610,11 +762,21 @@ static int plan_config(ctx *c, nr_imgconfig *cfg, bool *changed)
 		for (k = 0; k < nr_imgconfig_exposed_count(cfg); k++) {
 			const char *key = nr_imgconfig_exposed_at(cfg, k);
 			uint16_t port;
+			int mapped;
 			if (nr_imgconfig_parse_port_key(key, &port, NULL, NULL) < 0 || port == 0 ||
-			    port >= 1024 || nr_portmap_lookup(&s->ports, port) >= 0)
+			    port >= s->threshold)
 				continue;
-			snprintf(why, sizeof(why), "port %u is privileged and not in the port map: add "
-				"--port-map %u:%u", (unsigned)port, (unsigned)port, (unsigned)port + 8000u);
+			if ((mapped = nr_portmap_lookup(&s->ports, port)) >= 0 && s->mode == NR_PATCH_COMPAT)
+				continue;   /* compat keeps the old ports on purpose */
+			if (mapped >= 0)
+				snprintf(why, sizeof(why), "port %u stays exposed: no binding of the image "
+					"moved off it (patch moves ASP.NET Core's variables only; program "
+					"arguments and server configurations are audit findings NR012/NR013)",
+					(unsigned)port);
+			else
+				snprintf(why, sizeof(why), "port %u is privileged and not in the port map: "
+					"add --port-map %u:%u", (unsigned)port, (unsigned)port,
+					(unsigned)port + 8000u);
 			if ((r = change(c, "warning", key, NULL, NULL, why)) < 0)
 				return r;
 		}
@@ -624,7 +786,7 @@ static int plan_config(ctx *c, nr_imgconfig *cfg, bool *changed)
 		char *before = NULL, *after = NULL;
 		if ((r = nr_imgconfig_healthcheck(&before, cfg, err)) < 0)
 			return r;
-		r = nr_imgconfig_map_healthcheck(cfg, s->from, s->to, s->ports.count, err);
+		r = nr_imgconfig_map_healthcheck(cfg, from, to, nmoved, err);
 		if (r > 0 && (r = nr_imgconfig_healthcheck(&after, cfg, err)) == 0) {
 			r = change(c, "healthcheck", "Healthcheck", before, after,
 				"probe the ports the server now listens on");
@@ -753,9 +915,10 @@ static void free_paths(const char **paths, size_t *npaths, const nr_buf *homerel
 	*npaths = FIXED_PATHS;
 }
 
-static int patch_one(nr_image *img, size_t i, const settings *s, nr_patch_report *r,
+static int patch_one(nr_image *img, size_t i, const settings *gs, nr_patch_report *r,
 	const nr_patch_options *opts, nr_error *err)
 {
+	settings *s = NULL;
 	nr_scan_request req = NR_SCAN_REQUEST_INIT;
 	nr_scan_result *res = NULL;
 	nr_imgconfig *cfg = NULL;
@@ -770,16 +933,23 @@ static int patch_one(nr_image *img, size_t i, const settings *s, nr_patch_report
 	int error;
 
 	memset(&p, 0, sizeof(p));
+	if ((s = nr__malloc(sizeof(*s))) == NULL)
+		return nr__error_oom(err);
+	*s = *gs;   /* per manifest: the user may be the image's own */
 	c.img = img;
 	c.i = i;
 	c.platform = nr_image_platform(img, i);
 	c.s = s;
 	c.r = r;
 	c.err = err;
-	if ((cjson = nr_image_config(img, i, &clen)) == NULL)
+	if ((cjson = nr_image_config(img, i, &clen)) == NULL) {
+		free(s);
 		return nr__error_set(err, NR_EINVALID, c.platform, 0, 0, "patch: no config");
-	if ((error = nr_imgconfig_parse(&cfg, cjson, clen, err)) < 0)
+	}
+	if ((error = nr_imgconfig_parse(&cfg, cjson, clen, err)) < 0) {
+		free(s);
 		return error;
+	}
 
 	/* What to look at: the account files, nologin, the home and each of its parents. */
 	paths[npaths++] = "etc/passwd";
@@ -800,6 +970,12 @@ static int patch_one(nr_image *img, size_t i, const settings *s, nr_patch_report
 	req.payload = opts->payload;
 	if ((error = nr_image_scan(img, i, &req, &res, err)) < 0)
 		goto done;
+	if ((error = choose_user(&c, res, cfg, s)) < 0)
+		goto done;
+	if (s->kept && !s->existing && s->no_entry)
+		s->no_home = 1;
+	r->uid = s->uid;
+	r->gid = s->gid;
 
 	mtime = s->mtime;
 	if (mtime < 0 && (error = nr__patch_mtime(&mtime, nr_imgconfig_string(cfg, "created"),
@@ -864,6 +1040,7 @@ done:
 	nr_scan_result_free(res);
 	nr_imgconfig_free(cfg);
 	free(json);
+	free(s);
 	return error;
 }
 
@@ -882,7 +1059,7 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 	NR_ASSERT_ARG(img, err);
 	if (opts == NULL)
 		opts = &defaults;
-	if (opts->version != NR_PATCH_OPTIONS_VERSION)
+	if (opts->version < 1 || opts->version > NR_PATCH_OPTIONS_VERSION)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "patch: unknown options version %u",
 			opts->version);
 	memset(&s, 0, sizeof(s));
@@ -892,6 +1069,17 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 	if (opts->uid < -1 || opts->uid > 2147483647 || opts->gid < -1 || opts->gid > 2147483647)
 		return nr__error_set(err, NR_ERANGE, "uid", 0, 0,
 			"patch: uid and gid must be 0..2147483647");
+	s.user_given = opts->user != NULL;
+	s.uid_given = opts->uid >= 0;
+	s.gid_given = opts->gid >= 0;
+	s.home_given = opts->home != NULL;
+	if (opts->version >= 2) {
+		s.new_user = opts->new_user != 0;
+		s.no_entry = opts->no_passwd_entry != 0;
+		s.threshold = opts->threshold;
+	}
+	if (s.threshold == 0)
+		s.threshold = 1024;
 	s.uid = opts->uid < 0 ? DEFAULT_ID : (uint32_t)opts->uid;
 	s.gid = opts->gid < 0 ? s.uid : (uint32_t)opts->gid;
 	if (s.uid == 0 || s.gid == 0)
@@ -929,6 +1117,12 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 		nr_portmap_default(&s.ports);
 	for (k = 0; k < s.ports.count; k++) {
 		size_t used = strlen(s.portdesc);
+		if (s.ports.entries[k].to < s.threshold)
+			return nr__error_set(err, NR_EINVALID, "port-map", 0, 0,
+				"patch: port map %u:%u: port %u is privileged (below the threshold %u): "
+				"a non-root user cannot bind it; map onto a port >= %u",
+				(unsigned)s.ports.entries[k].from, (unsigned)s.ports.entries[k].to,
+				(unsigned)s.ports.entries[k].to, s.threshold, s.threshold);
 		s.from[k] = s.ports.entries[k].from;
 		s.to[k] = s.ports.entries[k].to;
 		snprintf(s.portdesc + used, sizeof(s.portdesc) - used, "%s%u:%u", k ? "," : "",

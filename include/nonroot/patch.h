@@ -19,6 +19,13 @@
  * name and uid is reused; a conflicting one is NR_ECONFLICT naming it. Patching a patched
  * image plans nothing (nr_patch_report_changed() is 0) and adds no layer.
  *
+ * Which user (mode non-root): when none of user, uid, gid and new_user is given and the
+ * image's `User` resolves (as runc does) to a non-root uid, that user is KEPT and written
+ * numeric ("www-data" → "33:33"); a numeric User without a passwd entry gets one (named
+ * user, default "app"; gid = the spec's group, else the uid) unless no_passwd_entry. `user`
+ * naming an existing non-root account (without uid/gid) reuses its ids. Otherwise a new
+ * user is made (uid/gid default 1654); an explicit gid that an existing group has is joined.
+ *
  * The layer's mtime (and the history entry's `created`) is SOURCE_DATE_EPOCH when set, else
  * the image config's `created`: the same input gives the same digests.
  */
@@ -54,13 +61,19 @@ typedef struct nr_patch_options {
 	int64_t mtime;            /**< -1: SOURCE_DATE_EPOCH, else the config's `created`, else 0 */
 	nr_scan_progress_cb progress; /**< layer scan progress, may be NULL */
 	void *payload;            /**< passed to progress */
+	/* version 2 */
+	int new_user;             /**< make a new user even when the image's User is non-root */
+	int no_passwd_entry;      /**< a kept numeric User without passwd entry gets none */
+	unsigned int threshold;   /**< first unprivileged port; 0: 1024. A port map onto a port
+	                               below it is NR_EINVALID */
 } nr_patch_options;
 
-/** The struct version this header was written for (the first field of the options). */
-#define NR_PATCH_OPTIONS_VERSION 1
+/** The struct version this header was written for (the first field of the options).
+ *  Version 1 (without new_user, no_passwd_entry, threshold) is still accepted. */
+#define NR_PATCH_OPTIONS_VERSION 2
 /** Static initialiser with the defaults (same as the matching *_init() function). */
 #define NR_PATCH_OPTIONS_INIT { NR_PATCH_OPTIONS_VERSION, NULL, -1, -1, NULL, 0, NULL, NULL, \
-	NR_PATCH_NONROOT, 0, -1, NULL, NULL }
+	NR_PATCH_NONROOT, 0, -1, NULL, NULL, 0, 0, 0 }
 
 /** Initialise @p opts with the defaults. @return 0, or NR_EARG (NULL, unknown version) */
 NR_EXTERN(int) nr_patch_options_init(nr_patch_options *opts, unsigned int version);

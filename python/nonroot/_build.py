@@ -587,6 +587,9 @@ typedef struct nr_patch_options {
 	int64_t mtime;
 	nr_scan_progress_cb progress;
 	void *payload;
+	int new_user;
+	int no_passwd_entry;
+	unsigned int threshold;
 	...;
 } nr_patch_options;
 #define NR_PATCH_OPTIONS_VERSION ...

@@ -93,7 +93,7 @@ expect_line "$out" '^listening: .*:80 '
 
 e2e_step "patched image (nonroot patch) hardened with --user app: resolved in the rootfs"
 umoci tag --image "$img" patched
-"$NONROOT" patch "oci:${img%:*}:patched" >/dev/null
+e2e_patch "oci:${img%:*}:patched" >/dev/null
 b="$E2E_TMP/h5"
 umoci unpack --image "${img%:*}:patched" "$b" >/dev/null
 e2e_bundle_args "$b" /bin/sh -c 'id; grep CapEff /proc/self/status'

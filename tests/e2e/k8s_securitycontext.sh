@@ -30,7 +30,7 @@ expect() {    # expect WHAT EXPECTED ACTUAL
 
 # The real `nonroot patch`: numeric User "1654:1654", Kestrel moved from 80 to 8080.
 umoci tag --image "$L:rootful" patched
-"$NONROOT" patch "oci:$L:patched" >/dev/null
+e2e_patch "oci:$L:patched" >/dev/null
 variant named --config.user app
 variant namedgroup --config.user 1654:app
 variant huge --config.user 2147483648:1

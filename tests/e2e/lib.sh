@@ -37,6 +37,10 @@
 #   e2e_blob_of IMAGE what         path of the manifest|config|layer0|layerN blob of an oci image
 #   e2e_expect_contains TEXT NEEDLE, e2e_expect_fail CMD...   small assertions
 #   e2e_server_path                the example server used by /app/serve
+#   e2e_patch ARGS...              "$NONROOT patch ARGS..." (same output and exit status), and
+#                                  the suite-wide property: whenever patch exits 0 (not a dry
+#                                  run), "nonroot audit" of its result is clean at error level;
+#                                  a violation fails the test (checked again at exit)
 #
 # Test scripts use $NONROOT (the CLI) and exit non-zero on the first failure.
 
@@ -71,11 +75,17 @@ e2e_init() {
 }
 
 e2e_cleanup() {
-	local id
+	local id rc=$?
 	for id in $(runc list -q 2>/dev/null | grep "^nr-e2e-$$-" || true); do
 		runc delete -f "$id" >/dev/null 2>&1 || true
 	done
+	if [ -s "$E2E_TMP/property-violations" ]; then
+		echo "e2e: PROPERTY VIOLATED (patch exit 0 but its result is not clean):" >&2
+		cat "$E2E_TMP/property-violations" >&2
+		rc=1
+	fi
 	rm -rf "$E2E_TMP"
+	exit $rc
 }
 
 e2e_skip() {
@@ -376,4 +386,49 @@ e2e_expect_fail() {
 
 e2e_step() {
 	echo "== $*"
+}
+
+# nonroot patch, then the property every e2e test checks: exit 0 means the result audits
+# clean at error level (audit --fail-on error exits 0).
+e2e_patch() {
+	local image="" dest="" tag="" platform="" threshold="" dry=0 rc=0 arow a prev=""
+	for a in "$@"; do
+		case $prev in
+		-o|--output) dest=$a; prev=""; continue ;;
+		--tag) tag=$a; prev=""; continue ;;
+		--platform) platform=$a; prev=""; continue ;;
+		--threshold) threshold=$a; prev=""; continue ;;
+		--user|--uid|--gid|--home|--shell|--port-map|--mode|--format|--cache)
+			prev=""; continue ;;
+		esac
+		case $a in
+		-o|--output|--platform|--threshold|--tag|--user|--uid|--gid|--home|--shell|--port-map|--mode|--format|--cache)
+			prev=$a ;;
+		--output=*) dest=${a#--output=} ;;
+		--platform=*) platform=${a#--platform=} ;;
+		--threshold=*) threshold=${a#--threshold=} ;;
+		--dry-run) dry=1 ;;
+		-*) ;;
+		*) [ -n "$image" ] || image=$a ;;
+		esac
+	done
+	"$NONROOT" patch "$@" || rc=$?
+	if [ $rc = 0 ] && [ $dry = 0 ] && [ -n "$image" ]; then
+		local target=${dest:-$image} aargs=()
+		# In place with --tag: the result is the new tag (the old one keeps the old image).
+		if [ -z "$dest" ] && [ -n "$tag" ]; then
+			case $image in
+			oci:*:*) target=${image%:*}:$tag ;;
+			oci:*) target=$image:$tag ;;
+			esac
+		fi
+		[ -z "$platform" ] || aargs+=(--platform "$platform")
+		[ -z "$threshold" ] || aargs+=(--threshold "$threshold")
+		if ! arow=$("$NONROOT" audit "$target" --fail-on error "${aargs[@]}" 2>&1); then
+			printf 'nonroot patch %s exited 0, but audit %s is not clean:\n%s\n' \
+				"$*" "$target" "$arow" | tee -a "$E2E_TMP/property-violations" >&2
+			return 99
+		fi
+	fi
+	return $rc
 }

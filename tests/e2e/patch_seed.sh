@@ -31,7 +31,7 @@ echo "$out"
 e2e_expect_contains "$out" "Permission denied"
 
 e2e_step "nonroot patch (in place)"
-"$NONROOT" patch "oci:$T/img:latest"
+e2e_patch "oci:$T/img:latest"
 cfg=$(e2e_config_of "$T/img:latest")
 [ "$(jq -r .config.User <<<"$cfg")" = "1654:1654" ]
 [ "$(jq -r '.config.ExposedPorts | keys | join(",")' <<<"$cfg")" = "8080/tcp" ]
@@ -66,7 +66,7 @@ if grep -qE ':80 ' <<<"$out"; then echo "still listening on 80" >&2; exit 1; fi
 
 e2e_step "patch twice: nothing changes, and it says so"
 before=$(cat "$T/img/index.json")
-out=$("$NONROOT" patch "oci:$T/img:latest")
+out=$(e2e_patch "oci:$T/img:latest")
 echo "$out"
 e2e_expect_contains "$out" "already patched: nothing to change"
 [ "$before" = "$(cat "$T/img/index.json")" ]

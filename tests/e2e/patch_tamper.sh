@@ -15,7 +15,7 @@ b=$(dd if="$layer" bs=1 skip="$off" count=1 2>/dev/null | od -An -tu1 | tr -d ' 
 printf "$(printf '\\%03o' $(( (b + 1) % 256 )))" | dd of="$layer" bs=1 seek="$off" conv=notrunc 2>/dev/null
 
 e2e_step "patch refuses the tampered layer"
-rc=0; out=$("$NONROOT" patch "oci:$T/img:latest" 2>&1) || rc=$?
+rc=0; out=$(e2e_patch "oci:$T/img:latest" 2>&1) || rc=$?
 echo "$out"
 [ "$rc" = 2 ]
 e2e_expect_contains "$out" "$(basename "$layer")"
@@ -29,7 +29,7 @@ layer=$(e2e_blob_of "$T/img:latest" layer0)
 [ -n "$(ls "$NONROOT_CACHE/layers")" ]
 chmod u+w "$layer"
 printf "$(printf '\\%03o' $(( (b + 1) % 256 )))" | dd of="$layer" bs=1 seek="$off" conv=notrunc 2>/dev/null
-rc=0; out=$("$NONROOT" patch "oci:$T/img:latest" 2>&1) || rc=$?
+rc=0; out=$(e2e_patch "oci:$T/img:latest" 2>&1) || rc=$?
 echo "$out"
 [ "$rc" = 2 ]
 e2e_expect_contains "$out" "does not match its digest"
@@ -42,7 +42,7 @@ echo "$out"
 e2e_expect_contains "$out" "$(basename "$layer")"
 
 e2e_step "with --no-cache too (every layer read and verified)"
-rc=0; out=$("$NONROOT" patch "oci:$T/img:latest" --no-cache 2>&1) || rc=$?
+rc=0; out=$(e2e_patch "oci:$T/img:latest" --no-cache 2>&1) || rc=$?
 [ "$rc" = 2 ]
 e2e_expect_contains "$out" "$(basename "$layer")"
 
@@ -51,13 +51,13 @@ rm -rf "$T/img"; cp -a "$T/orig" "$T/img"
 cfgblob=$(e2e_blob_of "$T/img:latest" config)
 chmod u+w "$cfgblob"
 sed -i 's/http:\/\/+:80/http:\/\/+:81/' "$cfgblob"
-rc=0; out=$("$NONROOT" patch "oci:$T/img:latest" 2>&1) || rc=$?
+rc=0; out=$(e2e_patch "oci:$T/img:latest" 2>&1) || rc=$?
 echo "$out"
 [ "$rc" = 2 ]
 
 e2e_step "skopeo agrees the untouched image is fine, and a conflict leaves it unchanged"
 rm -rf "$T/img"; cp -a "$T/orig" "$T/img"
-rc=0; "$NONROOT" patch "oci:$T/img:latest" --user root --uid 1654 2>&1 || rc=$?
+rc=0; e2e_patch "oci:$T/img:latest" --user root --uid 1654 2>&1 || rc=$?
 [ "$rc" = 2 ]
 diff -r "$T/img" "$T/orig"
 e2e_convert "oci:$T/img:latest" "oci:$T/copy:latest"

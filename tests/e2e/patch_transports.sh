@@ -30,17 +30,17 @@ check_result() {   # check_result SKOPEO_REF NAME [skopeo copy options]
 e2e_step "oci-archive -> oci-archive"
 rc=0; "$NONROOT" audit "oci-archive:$T/img-oci.tar:latest" >/dev/null || rc=$?
 [ "$rc" = 1 ]
-"$NONROOT" patch "oci-archive:$T/img-oci.tar:latest" -o "oci-archive:$T/out-oci.tar:latest" >/dev/null
+e2e_patch "oci-archive:$T/img-oci.tar:latest" -o "oci-archive:$T/out-oci.tar:latest" >/dev/null
 check_result "oci-archive:$T/out-oci.tar:latest" oci-archive
 
 e2e_step "docker-archive -> docker-archive (Docker media types kept)"
-"$NONROOT" patch "docker-archive:$T/img-docker.tar" -o "docker-archive:$T/out-docker.tar:example/app:1-nonroot" \
+e2e_patch "docker-archive:$T/img-docker.tar" -o "docker-archive:$T/out-docker.tar:example/app:1-nonroot" \
 	--format json > "$T/p.json"
 jq -e '.changes[] | select(.what == "layer") | .after | test("docker")' "$T/p.json" >/dev/null
 check_result "docker-archive:$T/out-docker.tar:example/app:1-nonroot" docker-archive
 
 e2e_step "zstd layers -> oci (new layer: gzip, the others unchanged)"
-"$NONROOT" patch "oci:$T/zst:latest" -o "oci:$T/out-zst:latest" >/dev/null
+e2e_patch "oci:$T/zst:latest" -o "oci:$T/out-zst:latest" >/dev/null
 m=$(cat "$(e2e_blob_of "$T/out-zst:latest" manifest)")
 [ "$(jq -r '.layers[0].mediaType' <<<"$m")" = "application/vnd.oci.image.layer.v1.tar+zstd" ]
 [ "$(jq '.layers | length' <<<"$m")" = 2 ]
@@ -48,16 +48,16 @@ m=$(cat "$(e2e_blob_of "$T/out-zst:latest" manifest)")
 check_result "oci:$T/out-zst:latest" zstd --dest-compress --dest-compress-format gzip
 
 e2e_step "oci -> docker-archive and --tag keeps the old tag"
-"$NONROOT" patch "oci:$T/img:latest" -o "docker-archive:$T/cross.tar:example/app:2" >/dev/null
+e2e_patch "oci:$T/img:latest" -o "docker-archive:$T/cross.tar:example/app:2" >/dev/null
 check_result "docker-archive:$T/cross.tar:example/app:2" cross
-"$NONROOT" patch "oci:$T/img:latest" --tag nonroot >/dev/null
+e2e_patch "oci:$T/img:latest" --tag nonroot >/dev/null
 jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"]' "$T/img/index.json" | sort | tr '\n' ' ' | grep '^latest nonroot $' >/dev/null
 [ "$(jq -r .config.User <<<"$(e2e_config_of "$T/img:latest")")" != "1654:1654" ]
 [ "$(jq -r .config.User <<<"$(e2e_config_of "$T/img:nonroot")")" = "1654:1654" ]
 
 e2e_step "an archive patched in place (no -o) is rewritten and stays valid"
-"$NONROOT" patch "oci-archive:$T/img-oci.tar:latest" >/dev/null
+e2e_patch "oci-archive:$T/img-oci.tar:latest" >/dev/null
 check_result "oci-archive:$T/img-oci.tar:latest" inplace-archive
-out=$("$NONROOT" patch "oci-archive:$T/img-oci.tar:latest")
+out=$(e2e_patch "oci-archive:$T/img-oci.tar:latest")
 e2e_expect_contains "$out" "already patched"
 echo ok
