@@ -629,6 +629,54 @@ done:
 
 /* ---- config -------------------------------------------------------------------------------- */
 
+/* Finishing a gradual migration: value without its privileged mapped bindings (those that
+ * --mode compat kept beside their unprivileged ones). Each ';'-separated entry is judged
+ * alone, as Kestrel reads it. *out is NULL when nothing is dropped. */
+static int drop_migrated(char **out, const char *name, const char *value, const nr_portmap *map,
+	nr_error *err)
+{
+	nr_buf nv = NR_BUF_INIT, kv = NR_BUF_INIT;
+	const char *p = value;
+	bool dropped = false, first = true;
+
+	*out = NULL;
+	for (;;) {
+		const char *semi = strchr(p, ';'), *envp[2];
+		size_t len = semi ? (size_t)(semi - p) : strlen(p);
+		nr_bindings *b = NULL;
+		bool drop = false;
+
+		nr_buf_truncate(&kv, 0);
+		nr_buf_printf(&kv, "%s=%.*s", name, (int)len, p);
+		envp[0] = kv.ptr;
+		envp[1] = NULL;
+		if (!kv.oom && len > 0 && nr_bindings_from_env(&b, envp, NULL, NULL) == 0 &&
+		    nr_bindings_count(b) == 1) {
+			const nr_binding *bd = nr_bindings_get(b, 0);
+			drop = bd->privileged && nr_portmap_lookup(map, bd->parsed.port) >= 0;
+		}
+		nr_bindings_free(b);
+		if (drop) {
+			dropped = true;
+		} else if (len > 0) {
+			nr_buf_printf(&nv, "%s%.*s", first ? "" : ";", (int)len, p);
+			first = false;
+		}
+		if (semi == NULL)
+			break;
+		p = semi + 1;
+	}
+	nr_buf_dispose(&kv);
+	if (nv.oom || kv.oom) {
+		nr_buf_dispose(&nv);
+		return nr__error_oom(err);
+	}
+	if (dropped && nv.size > 0)
+		*out = nr_buf_detach(&nv, NULL);
+	nr_buf_dispose(&nv);
+	return 0;
+}
+
 /* The ports Kestrel binds with cfg's environment (at most max; none when Kestrel would refuse
  * it). */
 static size_t bound_ports(const nr_imgconfig *cfg, uint16_t *ports, size_t max)
@@ -714,6 +762,25 @@ static int plan_config(ctx *c, nr_imgconfig *cfg, bool *changed)
 			continue;   /* handle a repeated variable once, at its last entry */
 		if (s->mode == NR_PATCH_COMPAT && nr__urls_compat_done(name, val, &s->ports))
 			continue;
+		if (s->mode == NR_PATCH_NONROOT && nr__urls_compat_done(name, val, &s->ports)) {
+			/* After --mode compat: every privileged binding has its unprivileged twin.
+			 * Finish the migration: drop the privileged ones. */
+			if ((r = drop_migrated(&nv, name, val, &s->ports, err)) < 0)
+				return r;
+			if (nv && strcmp(nv, val) != 0) {
+				if ((r = change(c, "env", name, val, nv, "finish the gradual migration: "
+				    "drop the privileged bindings that --mode compat kept beside their "
+				    "unprivileged ones")) < 0 ||
+				    (r = nr_imgconfig_env_set(cfg, name, nv, err)) < 0) {
+					free(nv);
+					return r;
+				}
+				*changed = true;
+				n = nr_imgconfig_env_count(cfg);
+			}
+			free(nv);
+			continue;
+		}
 		r = nr_urls_rewrite(&nv, NULL, name, val, strlen(val), &s->ports, 1024,
 			s->mode == NR_PATCH_COMPAT ? NR_REWRITE_COMPAT : 0, err);
 		if (r < 0)
@@ -923,8 +990,8 @@ static int patch_one(nr_image *img, size_t i, const settings *gs, nr_patch_repor
 	nr_scan_result *res = NULL;
 	nr_imgconfig *cfg = NULL;
 	const char *paths[64], *cjson, *shell, *home;
-	char homebuf[4096], by[512], comment[256], *json = NULL;
-	nr_buf homerel = NR_BUF_INIT;
+	char homebuf[4096], comment[256], *json = NULL;
+	nr_buf homerel = NR_BUF_INIT, by = NR_BUF_INIT;
 	size_t npaths = 0, clen, jlen, k;
 	int64_t mtime;
 	plan p;
@@ -1019,11 +1086,15 @@ static int patch_one(nr_image *img, size_t i, const settings *gs, nr_patch_repor
 		goto done;
 
 	if (p.nfiles > 0) {
-		snprintf(by, sizeof(by), "nonroot patch --user %s --uid %u --gid %u --home %s "
+		nr_buf_printf(&by, "nonroot patch --user %s --uid %u --gid %u --home %s "
 			"--port-map %s%s", s->user, (unsigned)s->uid, (unsigned)s->gid, home,
 			s->portdesc, s->mode == NR_PATCH_COMPAT ? " --mode compat" : "");
 		snprintf(comment, sizeof(comment), "libnonroot %s", nr_version());
-		if ((error = write_layer(&c, &p, mtime, cfg, by, comment)) < 0)
+		if (by.oom) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		if ((error = write_layer(&c, &p, mtime, cfg, by.ptr, comment)) < 0)
 			goto done;
 		cfg_changed = true;
 	}
@@ -1036,6 +1107,7 @@ static int patch_one(nr_image *img, size_t i, const settings *gs, nr_patch_repor
 done:
 	free_paths(paths, &npaths, &homerel);
 	nr_buf_dispose(&homerel);
+	nr_buf_dispose(&by);
 	plan_dispose(&p);
 	nr_scan_result_free(res);
 	nr_imgconfig_free(cfg);
