@@ -158,6 +158,7 @@ static void print_remaining_text(const char *ref, const nr_audit *a, int compat)
 	if (compat)
 		printf("compat mode keeps the image's user: patch again without --mode compat to "
 			"finish the migration\n");
+	fflush(stdout);
 	fprintf(stderr, "nonroot: patch %s: not fixed: %zu error-level finding%s remain%s (see "
 		"above; nonroot audit lists them all)\n", ref, n, n == 1 ? "" : "s",
 		n == 1 ? "s" : "");
@@ -399,6 +400,14 @@ int nr_cmd_patch(int argc, char **argv)
 	po.payload = &prog;
 	if (nr_image_open(&img, ref, &oo, &err) < 0) {
 		rc = cli_fail(ref, &err);
+		goto done;
+	}
+	/* The destination and tags are checked before any work, by the same code the write
+	 * uses: a dry run validates exactly what the real run would. */
+	if (nr_image_write_check(img, dest, &wo, &err) < 0) {
+		rc = err.code == NR_EARG ? cli_usage_error("patch", "%s%s%s", *err.source ?
+			err.source : "", *err.source ? ": " : "", err.message) : cli_fail(dest ? dest
+			: ref, &err);
 		goto done;
 	}
 	if (nr_image_patch(img, &po, &rep, &err) < 0) {

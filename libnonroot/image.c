@@ -617,40 +617,6 @@ done:
 	return error;
 }
 
-/*
- * A tag named in a destination reference is held to the rules of --tag: printable, no
- * whitespace, no '/' for OCI (one ref name), no empty or ".." component for docker-archive
- * (NAME:TAG, NAME may have '/').
- */
-static int check_tag(const char *tag, int transport, const char *source, nr_error *err)
-{
-	const unsigned char *p;
-	const char *c;
-
-	if (*tag == '\0' || strlen(tag) > 255)
-		goto bad;
-	for (p = (const unsigned char *)tag; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f)
-			goto bad;
-	if (transport != NR_TRANSPORT_DOCKER_ARCHIVE && strchr(tag, '/'))
-		goto bad;
-	for (c = tag;;) {
-		const char *e = strpbrk(c, "/:");
-		size_t n = e ? (size_t)(e - c) : strlen(c);
-		if (n == 0 || (n == 2 && c[0] == '.' && c[1] == '.') || (n == 1 && c[0] == '.'))
-			goto bad;
-		if (e == NULL)
-			break;
-		c = e + 1;
-	}
-	return 0;
-bad:
-	(void)source;   /* not echoed: it may hold control characters */
-	return nr__error_set(err, NR_EARG, "destination", 0, 0,
-		"invalid tag (want printable characters without whitespace%s, no empty, '.' or "
-		"'..' component)", transport == NR_TRANSPORT_DOCKER_ARCHIVE ? "" : " or '/'");
-}
-
 /* Take an exclusive flock on fd, waiting for another nonroot that holds it. */
 static int lock_fd(int fd, const char *what, nr_error *err)
 {
@@ -661,25 +627,146 @@ static int lock_fd(int fd, const char *what, nr_error *err)
 	return 0;
 }
 
+static bool tag_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* A tag every consumer takes: the OCI distribution grammar [A-Za-z0-9_][A-Za-z0-9._-]{0,127}
+ * AND the image-spec grammar of org.opencontainers.image.ref.name that skopeo's oci:
+ * transport enforces: alphanumerics with single separators ('.', '_', '-' or "--") between
+ * them ("UPPER..x", "_x", "x-" and "a:b" are refused). */
+static bool tag_ok(const char *t, size_t n)
+{
+	size_t k = 0;
+
+	if (n == 0 || n > 128)
+		return false;
+	for (;;) {
+		if (k >= n || !tag_alnum(t[k]))
+			return false;
+		while (k < n && tag_alnum(t[k]))
+			k++;
+		if (k == n)
+			return true;
+		if (t[k] == '-' && k + 1 < n && t[k + 1] == '-')
+			k += 2;
+		else if (t[k] == '.' || t[k] == '_' || t[k] == '-')
+			k++;
+		else
+			return false;
+	}
+}
+
+static int bad_tag(nr_error *err, const char *where, const char *tag)
+{
+	return nr__error_set(err, NR_EARG, where, 0, 0, "invalid tag '%s': a tag is 1 to 128 "
+		"letters and digits with single separators ('.', '_', '-' or '--') between them "
+		"(the OCI distribution grammar, and ref.name as skopeo reads it)", tag);
+}
+
+/* Everything nr_image_write() checks before it writes: options, the tag grammar, the
+ * destination reference, one tag at most, a docker archive's single platform. On success
+ * *transport, *dpath, *dtag (owned) and *tag (borrowed from opts or *dtag) are set. */
+static int write_check(const nr_image *img, const char *dest, const nr_image_write_options *opts,
+	int *transport, char **dpath, char **dtag, const char **tag, nr_error *err)
+{
+	int error;
+
+	*dpath = *dtag = NULL;
+	*tag = opts ? opts->tag : NULL;
+	if (opts && opts->version != NR_IMAGE_WRITE_OPTIONS_VERSION)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "unknown options version %u",
+			opts->version);
+	if (*tag && !tag_ok(*tag, strlen(*tag)))
+		return bad_tag(err, "--tag", *tag);
+	if ((dest == NULL && img->transport == NR_TRANSPORT_DOCKER) ||
+	    (dest && strncmp(dest, "docker://", 9) == 0)) {
+		*transport = NR_TRANSPORT_DOCKER;   /* the registry code reads the reference */
+		return 0;
+	}
+	if (dest == NULL) {
+		*transport = img->transport;
+		if ((*dpath = nr__strdup(img->path)) == NULL)
+			return nr__error_oom(err);
+		return 0;
+	}
+	if ((error = nr__ref_parse(dest, transport, dpath, dtag, NULL)) < 0 && *transport <= 0) {
+		error = nr__error_set(err, NR_EINVALID, dest, 0, 0,
+			"destination must be oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+			"docker-archive:FILE[:NAME:TAG] or docker://HOST/REPO[:TAG]");
+		goto fail;
+	}
+	if (*transport == -1) {
+		error = nr__error_set(err, NR_EINVALID, dest, 0, 0,
+			"destination exists and is not a directory: name its transport "
+			"(oci-archive: or docker-archive:)");
+		goto fail;
+	}
+	if (*dtag) {
+		/* docker-archive:FILE:NAME:TAG: the tag is what follows the name */
+		const char *t = *dtag, *slash = strrchr(t, '/'), *colon;
+		if (*transport == NR_TRANSPORT_DOCKER_ARCHIVE) {
+			colon = strrchr(slash ? slash : t, ':');
+			t = colon ? colon + 1 : NULL;
+		}
+		if (t && !tag_ok(t, strlen(t))) {
+			error = bad_tag(err, dest, t);
+			goto fail;
+		}
+		if (*tag && strcmp(*tag, t ? t : *dtag) != 0 && strcmp(*tag, *dtag) != 0) {
+			error = nr__error_set(err, NR_EARG, "--tag", 0, 0, "two tags: the destination "
+				"%s names '%s' and --tag names '%s': give one (the destination's tag, or "
+				"--tag with a destination without one)", dest, *dtag, *tag);
+			goto fail;
+		}
+		*tag = *dtag;
+	}
+	if (*transport == NR_TRANSPORT_DOCKER_ARCHIVE && img->nm != 1 &&
+	    !(dest == NULL || (img->path && strcmp(*dpath, img->path) == 0))) {
+		error = nr__error_set(err, NR_EUNSUPPORTED, dest, 0, 0,
+			"a docker archive holds one platform; the image has %zu (pick one with "
+			"--platform)", img->nm);
+		goto fail;
+	}
+	return 0;
+fail:
+	free(*dpath);
+	free(*dtag);
+	*dpath = *dtag = NULL;
+	return error;
+}
+
+int nr_image_write_check(const nr_image *img, const char *dest,
+	const nr_image_write_options *opts, nr_error *err)
+{
+	char *dpath = NULL, *dtag = NULL;
+	const char *tag;
+	int transport, error;
+
+	NR_ASSERT_ARG(img, err);
+	error = write_check(img, dest, opts, &transport, &dpath, &dtag, &tag, err);
+	free(dpath);
+	free(dtag);
+	return error;
+}
+
 int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options *opts,
 	nr_error *err)
 {
 	int transport, error, dfd = -1, afd = -1;
 	char *dpath = NULL, *dtag = NULL, *tree = NULL;
-	const char *tag = opts ? opts->tag : NULL;
+	const char *tag;
 	json_t *new_index = NULL, **tops = NULL;
 	size_t ntops, k;
 	bool same;
 
 	NR_ASSERT_ARG(img, err);
-	if (opts && opts->version != NR_IMAGE_WRITE_OPTIONS_VERSION)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "unknown options version %u",
-			opts->version);
-	if (tag && (*tag == '\0' || strpbrk(tag, " \t\n/") != NULL))
-		return nr__error_set(err, NR_EARG, "--tag", 0, 0, "invalid tag '%s'", tag);
 	if ((dest == NULL && img->transport == NR_TRANSPORT_DOCKER) ||
 	    (dest && strncmp(dest, "docker://", 9) == 0)) {
 		/* a registry: the edited top descriptor(s), then push */
+		if ((error = write_check(img, dest, opts, &transport, &dpath, &dtag, &tag, err)) < 0)
+			goto done;
 		ntops = img->index ? img->ntop : 1;
 		if ((tops = nr__calloc(ntops + 1, sizeof(*tops))) == NULL)
 			goto oom;
@@ -690,48 +777,28 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 	}
 	if (img->reg && (error = nr__registry_fetch_all(img, err)) < 0)
 		return error;
-	if (dest == NULL) {
-		transport = img->transport;
-		if ((dpath = nr__strdup(img->path)) == NULL)
-			return nr__error_oom(err);
-	} else {
-		if ((error = nr__ref_parse(dest, &transport, &dpath, &dtag, NULL)) < 0 &&
-		    transport <= 0) {
-			free(dpath);
-			free(dtag);
-			return nr__error_set(err, NR_EINVALID, dest, 0, 0,
-				"destination must be oci:DIR[:TAG], oci-archive:FILE[:TAG], "
-				"docker-archive:FILE[:NAME:TAG] or docker://HOST/REPO[:TAG]");
-		}
-		if (transport == -1) {
-			free(dpath);
-			free(dtag);
-			return nr__error_set(err, NR_EINVALID, dest, 0, 0,
-				"destination exists and is not a directory: name its transport "
-				"(oci-archive: or docker-archive:)");
-		}
-		if (dtag) {
-			tag = dtag;
-			if ((error = check_tag(tag, transport, dest, err)) < 0) {
-				free(dpath);
-				free(dtag);
-				return error;
-			}
-		}
-	}
+	if ((error = write_check(img, dest, opts, &transport, &dpath, &dtag, &tag, err)) < 0)
+		return error;
 	ntops = img->index ? img->ntop : 1;
 	if ((tops = nr__calloc(ntops + 1, sizeof(*tops))) == NULL)
 		goto oom;
 	if ((error = nr__prepare(img, &new_index, tops, err)) < 0)
 		goto done;
-	/* Writing into the layout the image came from (or a clone of the unpacked archive)? */
+	/* Writing into the layout or archive the image came from? Only then are its other
+	 * entries kept (a clone of the unpacked archive); a new destination holds only this
+	 * image, under the requested tag (issue 12). */
 	same = transport == img->transport && (dest == NULL || (dpath && img->path &&
-		strcmp(dpath, img->path) == 0) || transport != NR_TRANSPORT_OCI);
-	if (transport == NR_TRANSPORT_OCI && !same && img->transport == NR_TRANSPORT_OCI) {
+		strcmp(dpath, img->path) == 0));
+	if (!same && transport == img->transport) {
 		struct stat a, b;
-		if (stat(dpath, &a) == 0 && fstat(img->dirfd, &b) == 0 && a.st_dev == b.st_dev &&
-		    a.st_ino == b.st_ino)
+		if (transport == NR_TRANSPORT_OCI) {
+			if (stat(dpath, &a) == 0 && fstat(img->dirfd, &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+				same = true;
+		} else if (img->path && stat(dpath, &a) == 0 && stat(img->path, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
 			same = true;
+		}
 	}
 	if (transport == NR_TRANSPORT_OCI) {
 		if (same) {

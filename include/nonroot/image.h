@@ -370,6 +370,22 @@ NR_EXTERN(int) nr_image_write_options_init(nr_image_write_options *opts, unsigne
 NR_EXTERN(int) nr_image_write(nr_image *img, const char *dest,
 	const nr_image_write_options *opts, nr_error *err);
 
+/**
+ * Check, without writing anything, everything nr_image_write() checks before it writes: the
+ * options, the tag grammar of the OCI distribution spec (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`,
+ * for opts->tag and the destination's tag), the destination reference, at most one tag (a
+ * destination tag and a different opts->tag are NR_EARG), a multi-platform image to a
+ * docker-archive (NR_EUNSUPPORTED). A dry run calls this to validate exactly what the real
+ * run would.
+ * @param img the image
+ * @param dest as for nr_image_write() (NULL: in place)
+ * @param opts as for nr_image_write() (may be NULL)
+ * @param err optional error details (may be NULL)
+ * @return 0, NR_EARG, NR_EINVALID, NR_EUNSUPPORTED, NR_ENOMEM
+ */
+NR_EXTERN(int) nr_image_write_check(const nr_image *img, const char *dest,
+	const nr_image_write_options *opts, nr_error *err);
+
 NR_END_DECL
 
 #endif

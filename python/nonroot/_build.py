@@ -519,6 +519,8 @@ typedef struct nr_image_write_options {
 int nr_image_write_options_init(nr_image_write_options *opts, unsigned int version);
 int nr_image_write(nr_image *img, const char *dest,
 	const nr_image_write_options *opts, nr_error *err);
+int nr_image_write_check(const nr_image *img, const char *dest,
+	const nr_image_write_options *opts, nr_error *err);
 /* audit.h */
 typedef enum nr_level {
 	NR_LEVEL_NONE = 0,
