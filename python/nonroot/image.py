@@ -483,6 +483,15 @@ class Image(Handle):
         finally:
             ffi.release(res)
 
+    def write_check(self, dest: Optional[str] = None, tag: Optional[str] = None) -> None:
+        """Check what write() would check (destination, tag grammar, one tag), writing
+        nothing: raises the same error write() would."""
+        opts = ffi.new("nr_image_write_options *")
+        check_rc(lib.nr_image_write_options_init(opts, lib.NR_IMAGE_WRITE_OPTIONS_VERSION))
+        keep = ffi.NULL if tag is None else ffi.new("char[]", to_bytes(tag))
+        opts.tag = keep
+        call(lib.nr_image_write_check, self._ptr, cstr(dest), opts)
+
     def write(self, dest: Optional[str] = None, tag: Optional[str] = None) -> None:
         """Write the (edited) image in place (dest None, oci: only) or to another reference."""
         opts = ffi.new("nr_image_write_options *")
