@@ -353,6 +353,7 @@ int nr_cmd_patch(int argc, char **argv)
 		case VERIFY_O_RUNTIME: case VERIFY_O_TIMEOUT: case VERIFY_O_PORT: case VERIFY_O_HTTP:
 			if ((rc = cli_verify_parse(&vo, c, optarg, "patch")) != 0)
 				return rc;
+			break;
 		case O_NEWUSER: po.new_user = 1; break;
 		case O_NOENTRY: po.no_passwd_entry = 1; break;
 		case O_THRESHOLD:
