@@ -107,7 +107,10 @@ jq -n --arg c "blobs/sha256/${cfg#sha256:}" --arg l "blobs/sha256/${lay#sha256:}
 	'[{"Config":$c,"RepoTags":["ex/hy:t"],"Layers":[$l]}]' > hy/manifest.json
 (cd hy && tar cf ../hy.tar oci-layout index.json manifest.json blobs)
 expect "hybrid read" "$(passwd_of docker-archive:hy.tar)" "$ROOT"
-$T addfile docker-archive:hy.tar docker-archive:hy2.tar etc/passwd "$NEW
+# written back in place, a hybrid stays hybrid (a new destination holds only the patched image
+# in the destination's own format: plain docker-archive, see e2e.patch_tags)
+cp hy.tar hy2.tar
+$T addfile docker-archive:hy2.tar docker-archive:hy2.tar etc/passwd "$NEW
 " --gzip
 mkdir hy2 && tar xf hy2.tar -C hy2
 expect "hybrid manifest.json has 2 layers" "$(jq '.[0].Layers | length' hy2/manifest.json)" "2"
