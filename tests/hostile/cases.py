@@ -1070,7 +1070,8 @@ CASES += [
             '"%d/udp%s": {}' % (1024 + i % 60000, "x" * (i // 60000)) for i in range(100000)))),
      AUD, None, None, None),
     ("patch-exposed-long-proto", config_raw(lambda s: s.replace(
-        '"User": "1654:1654"}', '"User": "0", "ExposedPorts": {"80/%s": {}}}' % ("p" * 40))),
+        '"User": "1654:1654"}', '"User": "0", "Env": ["ASPNETCORE_HTTP_PORTS=80"], '
+        '"ExposedPorts": {"80/%s": {}}}' % ("p" * 40))),
      PATCH, None, None, "8080/" + "p" * 40),
     ("audit-gid0", user_image("1654:0", o.PASSWD), AUD, None, None, "NR014 warning"),
     ("audit-root-group-member", user_image("app", o.PASSWD + b"app:x:1654:1654::/:/bin/sh\n",
