@@ -133,9 +133,24 @@ static bool lrec_serves(const nr__lrec *r, const nr__lscan_opts *o)
 
 /* ---- one layer from its blob ------------------------------------------------------------ */
 
+/*
+ * A layer is read in two stages: the compressed blob is decompressed (by inflate.c, or by
+ * libarchive's filters in a "raw" reader when inflate.c passes it through), and the tar
+ * reader reads the plain stream from io_read. Every plain byte passes io_read, which bounds
+ * it: a layer may decompress to at most PLAIN_RATIO_MAX times its compressed size (counted
+ * from PLAIN_FLOOR), above gzip's own limit (deflate stops at 1032:1), so a real gzip layer
+ * always passes and a zstd, xz or bzip2 bomb stops early, naming the layer.
+ */
+#define PLAIN_RATIO_MAX 1100u
+#define PLAIN_FLOOR (1024u * 1024u)
+
 typedef struct job_io {
 	nr__blob_stream *bs;
 	nr__inflate *z;
+	struct archive *raw;      /* libarchive's filters, when inflate.c passes the blob on */
+	bool raw_header, raw_eof;
+	uint64_t plain;           /* plain (tar) bytes read so far */
+	const char *digest;
 	nr_error *err;
 	int error;
 	size_t layer, nlayers;
@@ -144,7 +159,7 @@ typedef struct job_io {
 	pthread_mutex_t *progress_lock;
 } job_io;
 
-static la_ssize_t io_read(struct archive *a, void *data, const void **buf)
+static la_ssize_t blob_read(struct archive *a, void *data, const void **buf)
 {
 	job_io *io = data;
 	ssize_t r = nr__inflate_read(io->z, buf, io->err);
@@ -170,6 +185,61 @@ static la_ssize_t io_read(struct archive *a, void *data, const void **buf)
 			pthread_mutex_unlock(io->progress_lock);
 	}
 	return r;
+}
+
+/* The plain tar stream for the tar reader: counted (and bounded). */
+static la_ssize_t io_read(struct archive *a, void *data, const void **buf)
+{
+	job_io *io = data;
+	la_ssize_t r;
+	uint64_t base;
+
+	if (io->raw == NULL) {
+		if ((r = blob_read(a, data, buf)) <= 0)
+			return r;
+	} else {
+		struct archive_entry *e;
+		size_t n;
+		la_int64_t off;
+		int rr;
+		if (io->raw_eof)
+			return 0;
+		if (!io->raw_header) {
+			rr = archive_read_next_header(io->raw, &e);
+			io->raw_header = true;
+			if (rr == ARCHIVE_EOF) {
+				io->raw_eof = true;
+				return 0;
+			}
+			if (rr < ARCHIVE_WARN)
+				goto raw_fail;
+		}
+		rr = archive_read_data_block(io->raw, buf, &n, &off);
+		if (rr == ARCHIVE_EOF) {
+			io->raw_eof = true;
+			return 0;
+		}
+		if (rr < ARCHIVE_WARN)
+			goto raw_fail;
+		r = (la_ssize_t)n;
+	}
+	io->plain += (uint64_t)r;
+	base = io->size != UINT64_MAX ? io->size : nr__blob_stream_total(io->bs);
+	if (base < PLAIN_FLOOR)
+		base = PLAIN_FLOOR;
+	if (io->plain / PLAIN_RATIO_MAX > base) {
+		io->error = nr__error_set(io->err, NR_EINVALID, io->digest, 0, 0,
+			"layer decompresses to over %llu bytes, more than %u times its size: "
+			"refused as a decompression bomb", (unsigned long long)io->plain,
+			PLAIN_RATIO_MAX);
+		archive_set_error(a, EINVAL, "decompression bomb");
+		return -1;
+	}
+	return r;
+raw_fail:
+	archive_set_error(a, archive_errno(io->raw), "%s", archive_error_string(io->raw) ?
+		archive_error_string(io->raw) : "read error");
+	return -1;
 }
 
 /* Did libarchive stop because the input ended (not because it is damaged)? */
@@ -245,8 +315,21 @@ static int build_record(nr__lrec **out, const nr__layer_ref *ref, size_t layer, 
 		error = nr__error_oom(err);
 		goto done;
 	}
-	if (!nr__inflate_active(io.z))
-		NR__ARCHIVE_READ_FILTERS(a);
+	io.digest = ref->digest;
+	if (!nr__inflate_active(io.z)) {
+		if ((io.raw = archive_read_new()) == NULL) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		NR__ARCHIVE_READ_FILTERS(io.raw);
+		archive_read_support_format_raw(io.raw);
+		if (archive_read_open(io.raw, &io, NULL, blob_read, NULL) != ARCHIVE_OK) {
+			error = io.error ? io.error : nr__error_set(err, NR_EINVALID, ref->digest,
+				0, 0, "layer is not a readable tar: %s",
+				archive_error_string(io.raw));
+			goto check;
+		}
+	}
 	archive_read_support_format_tar(a);
 	if (archive_read_open(a, &io, NULL, io_read, NULL) != ARCHIVE_OK) {
 		error = io.error ? io.error : nr__error_set(err, NR_EINVALID, ref->digest, 0,
@@ -355,6 +438,8 @@ check:
 done:
 	if (a)
 		archive_read_free(a);
+	if (io.raw)
+		archive_read_free(io.raw);
 	nr__inflate_free(io.z);
 	nr__blob_stream_free(io.bs);
 	nr_buf_dispose(&path);

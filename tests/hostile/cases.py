@@ -201,6 +201,35 @@ SLOW.add("layer-gzip-bomb-1GiB")
 MAXRSS_MB["layer-gzip-bomb-1GiB"] = 100
 
 
+def zstd_bomb(W, gib):
+    """A zstd layer made by hand: a tar header for one member of `gib` GiB of zeros, the zeros
+    as RLE blocks (4 bytes each for 128 KiB: 32768:1), then etc/passwd. 16 GiB in 512 KiB."""
+    ti = tarfile.TarInfo("big")
+    ti.size = gib << 30
+    ti.mtime = 1700000000
+    hdr = ti.tobuf(tarfile.GNU_FORMAT)
+    tail = o.base_tar()
+
+    def blk(kind, size, last, body):
+        v = (size << 3) | (kind << 1) | last
+        return bytes([v & 0xff, (v >> 8) & 0xff, v >> 16]) + body
+    out = b"\x28\xb5\x2f\xfd\x00\x38" + blk(0, len(hdr), 0, hdr)   # magic, window 2^17
+    out += blk(1, 128 << 10, 0, b"\0") * ((gib << 30) // (128 << 10))
+    out += blk(0, len(tail), 1, tail)
+    desc = o.Layout(os.path.join(W, "img")).blob(out, o.MT_ZSTD)
+    desc["_diff_id"] = o.sha(tail)     # not the real one: the bomb is refused before the end
+    image(W, layers=[desc])
+
+
+# 16 GiB of zeros from 512 KiB of zstd: refused after ~1.1 GiB (1100 x max(size, 1 MiB)),
+# naming the layer, instead of decompressing for minutes.
+CASES.append(("layer-zstd-bomb-16GiB", lambda W: zstd_bomb(W, 16), PATCH, None, None, None))
+CASES.append(("layer-zstd-bomb-16GiB-audit", lambda W: zstd_bomb(W, 16),
+              ["audit", "oci:{W}/img:latest"], None, None, None))
+SLOW.add("layer-zstd-bomb-16GiB")
+SLOW.add("layer-zstd-bomb-16GiB-audit")
+
+
 def truncated(W, cut, comp):
     t = o.base_tar()
     data = o.gz(t) if comp == "gzip" else (o.zstd(t) if comp == "zstd" else t)
