@@ -39,8 +39,10 @@
 #   e2e_server_path                the example server used by /app/serve
 #   e2e_patch ARGS...              "$NONROOT patch ARGS..." (same output and exit status), and
 #                                  the suite-wide property: whenever patch exits 0 (not a dry
-#                                  run), "nonroot audit" of its result is clean at error level;
-#                                  a violation fails the test (checked again at exit)
+#                                  run), "nonroot audit" of its result is clean at error level
+#                                  and, run with runc (nonroot verify, as root), it runs as a
+#                                  non-root uid on unprivileged ports only; a violation fails
+#                                  the test (checked again at exit)
 #
 # Test scripts use $NONROOT (the CLI) and exit non-zero on the first failure.
 
@@ -429,6 +431,30 @@ e2e_patch() {
 				"$*" "$target" "$arow" | tee -a "$E2E_TMP/property-violations" >&2
 			return 99
 		fi
+		e2e_runc_property "$target" "${threshold:-1024}" "$platform" "$*" || return 99
 	fi
 	return $rc
+}
+
+# The runc half of the property: the result, started by nonroot verify with runc (hardened:
+# no capabilities), runs as a non-root uid and listens on no port below the threshold. What
+# verify observed is checked, not its verdict: an image whose program exits at once (nothing
+# to observe) or that cannot start passes this check (the test's own runc runs say more).
+# As root with runc only; E2E_RUNC_PROPERTY=0 turns it off.
+e2e_runc_property() {
+	local target=$1 threshold=$2 platform=$3 what=$4 vj bad vargs=()
+	[ "${E2E_RUNC_PROPERTY:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v runc >/dev/null ||
+		return 0
+	[ -z "$platform" ] || vargs+=(--platform "$platform")
+	vj=$("$NONROOT" verify "$target" --timeout 2 --format json "${vargs[@]}" 2>/dev/null) || true
+	bad=$(jq -r --argjson t "$threshold" 'if .process == null then empty else
+		([if any(.process.uid[]; . == 0) then "runs as uid 0" else empty end] +
+		 [.listening[]? | select(.port < $t) | "listens on privileged port \(.port)"]) |
+		join(", ") end' <<<"$vj" 2>/dev/null) || bad=""
+	if [ -n "$bad" ]; then
+		printf 'nonroot patch %s exited 0, but run with runc %s %s\n' "$what" "$target" \
+			"$bad" | tee -a "$E2E_TMP/property-violations" >&2
+		return 1
+	fi
+	return 0
 }

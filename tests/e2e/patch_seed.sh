@@ -30,6 +30,13 @@ echo "$out"
 [ "$rc" != 0 ]
 e2e_expect_contains "$out" "Permission denied"
 
+e2e_step "the suite's runc property check (e2e_patch) catches this image: it runs as uid 0"
+if e2e_runc_property "oci:$T/img:latest" 1024 "" "(self-check of the property)" 2>/dev/null; then
+	echo "e2e_runc_property passed a root image" >&2
+	exit 1
+fi
+rm -f "$E2E_TMP/property-violations"
+
 e2e_step "nonroot patch (in place)"
 e2e_patch "oci:$T/img:latest"
 cfg=$(e2e_config_of "$T/img:latest")
