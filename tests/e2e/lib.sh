@@ -276,17 +276,19 @@ e2e_build_symlinked() {
 }
 
 # An OCI index (tag TAG in LAYOUT) with two platforms. The arm64 one reuses the same
-# busybox rootfs (it is never run), only its config says arm64.
+# busybox rootfs (it is never run), only its config says arm64. VARIANT (default v8; "" for
+# none) is the arm64 entry's platform variant.
 e2e_build_multiplatform() {
-	local layout=$1 tag=$2 m1 m2 idx digest size
+	local layout=$1 tag=$2 variant=${3-v8} m1 m2 idx digest size
 	e2e_build_rootful "$layout:amd64"
 	e2e_build_rootful "$layout:arm64"
 	umoci config --image "$layout:arm64" --architecture arm64 --no-history
 	m1=$(jq -c '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="amd64")
 		| del(.annotations) + {platform:{architecture:"amd64",os:"linux"}}' "$layout/index.json")
 	m2=$(jq -c '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="arm64")
-		| del(.annotations) + {platform:{architecture:"arm64",os:"linux",variant:"v8"}}' \
-		"$layout/index.json")
+		| del(.annotations) + {platform:({architecture:"arm64",os:"linux"}
+			+ (if $v == "" then {} else {variant:$v} end))}' \
+		--arg v "$variant" "$layout/index.json")
 	idx=$(mktemp "$E2E_TMP/index.XXXXXX")
 	jq -cn --argjson a "$m1" --argjson b "$m2" \
 		'{schemaVersion:2, mediaType:"application/vnd.oci.image.index.v1+json", manifests:[$a,$b]}' \

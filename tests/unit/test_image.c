@@ -272,6 +272,29 @@ static void test_platforms(void)
 	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 0), "linux/arm64");
 	nr_image_free(img);
 	img = NULL;
+	/* normalized as containerd does: arm64/v8 = arm64, aarch64 = arm64, amd64/v1 = amd64 */
+	oo.platform = "linux/arm64/v8";
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, &oo, &err), 0);
+	CU_ASSERT_EQUAL(nr_image_count(img), 1);
+	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 0), "linux/arm64");
+	nr_image_free(img);
+	img = NULL;
+	oo.platform = "linux/aarch64";
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, &oo, &err), 0);
+	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 0), "linux/arm64");
+	nr_image_free(img);
+	img = NULL;
+	oo.platform = "linux/amd64/v1";
+	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, &oo, &err), 0);
+	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 0), "linux/amd64");
+	nr_image_free(img);
+	img = NULL;
+	oo.platform = "linux/arm64/v9";
+	CU_ASSERT_EQUAL(nr_image_open(&img, dir, &oo, &err), NR_ENOTFOUND);
+	nr_error_clear(&err);
+	oo.platform = "linux/arm";	/* = arm/v7: not arm64 */
+	CU_ASSERT_EQUAL(nr_image_open(&img, dir, &oo, &err), NR_ENOTFOUND);
+	nr_error_clear(&err);
 	/* top-level entries with platforms, untagged: the platforms of one image */
 	write_index(dir, json_pack("[o, o]", a, b));
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, NULL, &err), 0);
