@@ -53,12 +53,12 @@ def ent(flags, ft, perm, path, extra=()):
     return r
 d = b"sha256:" + b"ab" * 32
 recs = {
-    "empty": b"NRSCAN2\n" + s(d) + struct.pack("<Q", 0),
-    "passwd": b"NRSCAN2\n" + s(d) + struct.pack("<Q", 3) +
+    "empty": b"NRSCAN3\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 0),
+    "passwd": b"NRSCAN3\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 3) +
         ent(4, 0o100000, 0o644, b"etc/passwd", [b"root:x:0:0::/root:/bin/sh\n"]) +
         ent(2, 0o120000, 0o777, b"bin/sh", [b"busybox"]) +
         ent(1, 0o100000, 0o4755, b"usr/bin/su", [b"bin/busybox"]),
-    "truncated": b"NRSCAN2\n" + s(d) + struct.pack("<Q", 2) + ent(0, 0o40000, 0o755, b"etc"),
+    "truncated": b"NRSCAN3\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 2) + ent(0, 0o40000, 0o755, b"etc"),
 }
 for k, v in recs.items():
     open(os.path.join(out, k), "wb").write(v)

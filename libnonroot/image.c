@@ -328,6 +328,7 @@ int nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req, nr_scan_r
 	size_t j;
 	int error, sfd = -1;
 	char *names = NULL;
+	json_t *cfg = NULL, *diffs;
 
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
@@ -345,10 +346,27 @@ int nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req, nr_scan_r
 		free(refs);
 		return nr__error_oom(err);
 	}
+	/* Each layer's plain stream is checked against its diff_id, as containerd checks it. */
+	if ((error = nr__json_parse(&cfg, m->config, m->config_len, "config", err)) < 0)
+		goto done;
+	diffs = nr__jget(nr__jget(cfg, "rootfs"), "diff_ids");
+	if (json_array_size(diffs) != m->nlayers) {
+		error = nr__error_set(err, NR_EINVALID, m->config_digest, 0, 0,
+			"config rootfs.diff_ids lists %zu ids for %zu layers (containerd refuses "
+			"such an image)", json_array_size(diffs), m->nlayers);
+		goto done;
+	}
 	for (j = 0; j < m->nlayers; j++) {
 		layer *l = &m->layers[j];
 		refs[j].digest = l->digest;
 		refs[j].media_type = l->media_type;
+		refs[j].diff_id = json_string_value(json_array_get(diffs, j));
+		if (refs[j].diff_id == NULL ||
+		    nr__digest_check(refs[j].diff_id, NULL, NULL, NULL) < 0) {
+			error = nr__error_set(err, NR_EINVALID, m->config_digest, 0, 0,
+				"config rootfs.diff_ids[%zu] is not a sha256 digest", j);
+			goto done;
+		}
 		refs[j].size = l->size;   /* docker-archive: the file's size when opened */
 		if (l->relpath) {
 			refs[j].dirfd = img->dirfd;
@@ -369,6 +387,7 @@ int nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req, nr_scan_r
 	}
 	error = nr__scan_layers(refs, m->nlayers, req, out, err);
 done:
+	json_decref(cfg);
 	free(refs);
 	free(names);
 	return error;

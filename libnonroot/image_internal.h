@@ -115,6 +115,7 @@ typedef struct nr__layer_ref {
 	const char *digest;
 	uint64_t size;           /* UINT64_MAX: unknown (not checked) */
 	const char *media_type;
+	const char *diff_id;     /* NULL: not checked; else the plain stream must hash to it */
 	/* NULL, or: make relpath hold the blob (a registry download) before it is read; not
 	 * called on a layer-scan cache hit, which then needs no blob at all */
 	int (*fetch)(void *ctx, const char *digest, uint64_t size, const char *relpath,

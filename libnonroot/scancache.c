@@ -23,7 +23,7 @@
 
 #define MAX_WORKERS 8
 #define ARENA_BLOCK (64u * 1024u)
-#define CACHE_MAGIC "NRSCAN2\n"
+#define CACHE_MAGIC "NRSCAN3\n"
 #define CACHE_MAX (512u * 1024u * 1024u)
 
 /* Always captured (when small enough), so a cached record serves every patch. */
@@ -43,6 +43,7 @@ struct nr__lrec {
 	nr__lent *e;
 	size_t n, alloc;
 	arena_blk *blk;
+	char plain[NR_DIGEST_SIZE];   /* digest of the plain (uncompressed) tar stream */
 };
 
 size_t nr__lrec_count(const nr__lrec *r)
@@ -150,6 +151,7 @@ typedef struct job_io {
 	struct archive *raw;      /* libarchive's filters, when inflate.c passes the blob on */
 	bool raw_header, raw_eof;
 	uint64_t plain;           /* plain (tar) bytes read so far */
+	EVP_MD_CTX *md;           /* their SHA-256 (the diff_id) */
 	const char *digest;
 	nr_error *err;
 	int error;
@@ -224,6 +226,11 @@ static la_ssize_t io_read(struct archive *a, void *data, const void **buf)
 		r = (la_ssize_t)n;
 	}
 	io->plain += (uint64_t)r;
+	if (EVP_DigestUpdate(io->md, *buf, (size_t)r) != 1) {
+		io->error = nr__error_oom(io->err);
+		archive_set_error(a, ENOMEM, "out of memory");
+		return -1;
+	}
 	base = io->size != UINT64_MAX ? io->size : nr__blob_stream_total(io->bs);
 	if (base < PLAIN_FLOOR)
 		base = PLAIN_FLOOR;
@@ -316,6 +323,10 @@ static int build_record(nr__lrec **out, const nr__layer_ref *ref, size_t layer, 
 		goto done;
 	}
 	io.digest = ref->digest;
+	if ((io.md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(io.md, EVP_sha256(), NULL) != 1) {
+		error = nr__error_oom(err);
+		goto done;
+	}
 	if (!nr__inflate_active(io.z)) {
 		if ((io.raw = archive_read_new()) == NULL) {
 			error = nr__error_oom(err);
@@ -422,6 +433,18 @@ static int build_record(nr__lrec **out, const nr__layer_ref *ref, size_t layer, 
 				break;   /* complete member, missing padding: the end */
 		}
 	}
+	/* The tar ends at its end blocks; the diff_id is over the whole plain stream. */
+	if (error == 0) {
+		const void *blk;
+		la_ssize_t k;
+		while ((k = io_read(a, &io, &blk)) > 0)
+			;
+		if (k < 0 && io.error == 0)
+			error = nr__error_set(err, NR_EINVALID, ref->digest, 0, 0,
+				"layer data after the tar cannot be read: %s", archive_error_string(a));
+		else if (k < 0)
+			error = io.error;
+	}
 check:
 	/* Whatever happened in the tar, a blob that does not match its digest says why. */
 	if (io.error == 0) {
@@ -435,7 +458,21 @@ check:
 			error = derror;
 		}
 	}
+	if (error == 0) {
+		unsigned char md[32];
+		unsigned int mdlen = 0;
+		if (EVP_DigestFinal_ex(io.md, md, &mdlen) != 1 || mdlen != 32) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		nr__md_to_digest(md, rec->plain);
+		if (ref->diff_id && strcmp(rec->plain, ref->diff_id) != 0)
+			error = nr__error_set(err, NR_EINVALID, ref->digest, 0, 0,
+				"uncompressed layer hashes to %s, but the config's diff_id is %s "
+				"(containerd refuses it)", rec->plain, ref->diff_id);
+	}
 done:
+	EVP_MD_CTX_free(io.md);
 	if (a)
 		archive_read_free(a);
 	if (io.raw)
@@ -655,6 +692,7 @@ int nr__lrec_encode(nr_buf *b, const char *digest, const nr__lrec *r,
 
 	nr_buf_put(b, CACHE_MAGIC, 8);
 	put_str(b, digest, strlen(digest));
+	put_str(b, r->plain, strlen(r->plain));
 	put_u64(b, r->n);
 	for (i = 0; i < r->n; i++) {
 		const nr__lent *e = &r->e[i];
@@ -752,6 +790,7 @@ nr__lrec *nr__lrec_parse(const char *data, size_t len, const char *digest,
 {
 	size_t dlen, i, n;
 	unsigned char md[32];
+	char plain[NR_DIGEST_SIZE];
 	nr__lrec *rec = NULL;
 	rd r;
 
@@ -767,11 +806,21 @@ nr__lrec *nr__lrec_parse(const char *data, size_t len, const char *digest,
 		return NULL;
 	r.p += dlen;
 	r.left -= dlen;
+	dlen = get_u32(&r);
+	if (r.bad || r.left < dlen || dlen >= NR_DIGEST_SIZE)
+		return NULL;
+	memcpy(plain, r.p, dlen);
+	plain[dlen] = '\0';
+	if (dlen && nr__digest_check(plain, NULL, NULL, NULL) < 0)
+		return NULL;
+	r.p += dlen;
+	r.left -= dlen;
 	n = (size_t)get_u64(&r);
 	if (r.bad || n > r.left / 44 || (rec = nr__calloc(1, sizeof(*rec))) == NULL)
 		goto fail;
 	if (n && (rec->e = nr__calloc(n, sizeof(*rec->e))) == NULL)
 		goto fail;
+	memcpy(rec->plain, plain, sizeof(plain));
 	rec->alloc = n;
 	for (i = 0; i < n && !r.bad; i++) {
 		nr__lent *e = &rec->e[i];
@@ -963,6 +1012,12 @@ static void run_job(driver *d, size_t i)
 			rec = NULL;
 		} else if (ref->fetch == NULL &&
 			   (j->error = blob_verified(ref, d->cache, &j->err)) < 0) {
+			lrec_free(rec);
+			return;
+		} else if (ref->diff_id && strcmp(rec->plain, ref->diff_id) != 0) {
+			j->error = nr__error_set(&j->err, NR_EINVALID, ref->digest, 0, 0,
+				"uncompressed layer hashes to %s, but the config's diff_id is %s "
+				"(containerd refuses it)", rec->plain, ref->diff_id);
 			lrec_free(rec);
 			return;
 		}

@@ -265,6 +265,29 @@ CASES.append(("layer-lrzip-magic", lambda W: one_layer(
     W, b"LRZI\x00\x06" + b"\0" * 64, o.MT_TAR, b""), PATCH, None, None, None))
 
 
+def diff_id_other(W, comp, pad=0):
+    """A layer whose config diff_id is the digest of another tar (a root passwd): the blob
+    matches its digest, but its uncompressed content is not what the config says."""
+    t = o.base_tar() + b"\0" * pad
+    other = o.base_tar(passwd=b"root:x:0:0::/:/bin/sh\n")
+    data = {"gzip": o.gz, "zstd": o.zstd, "tar": lambda x: x}[comp](t)
+    mt = {"gzip": o.MT_GZIP, "zstd": o.MT_ZSTD, "tar": o.MT_TAR}[comp]
+    one_layer(W, data, mt, other)
+
+
+for _comp in ("gzip", "zstd", "tar"):
+    CASES.append(("layer-diff-id-mismatch-%s" % _comp,
+                  (lambda c: lambda W: diff_id_other(W, c))(_comp), PATCH, None, None, None))
+CASES.append(("layer-diff-id-mismatch-audit", lambda W: diff_id_other(W, "gzip"),
+              ["audit", "oci:{W}/img:latest"], None, None, None))
+# bytes after the tar's end blocks count: the diff_id is over the whole plain stream
+CASES.append(("layer-diff-id-trailing-zeros", lambda W: (lambda t: one_layer(
+    W, o.gz(t + b"\0" * 4096), o.MT_GZIP, t + b"\0" * 4096))(o.base_tar()), PATCH, 0, "",
+    "+ file etc/passwd: app:x:1654:1654::/home/app:/bin/false"))
+CASES.append(("layer-diff-id-trailing-zeros-wrong", lambda W: (lambda t: one_layer(
+    W, o.gz(t + b"\0" * 4096), o.MT_GZIP, t))(o.base_tar()), PATCH, None, None, None))
+
+
 def no_end_blocks(W):
     t = o.base_tar()
     # drop the two zero blocks and the record padding: umoci 0.4.7 writes such layers

@@ -232,7 +232,7 @@ static void test_cache_damaged(void)
 	free(data);
 	data = read_abs(cf, &len);
 	CU_ASSERT_FATAL(data != NULL);
-	CU_ASSERT_EQUAL(memcmp(data, "NRSCAN2\n", 8), 0);
+	CU_ASSERT_EQUAL(memcmp(data, "NRSCAN3\n", 8), 0);
 	/* cut short: ignored too */
 	write_abs(cf, data, len - 40);
 	res = scan(&s, paths, 2, 0, &err, &rc);
@@ -256,6 +256,13 @@ static void test_cache_damaged(void)
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_EQUAL(nr_scan_result_get(res, "etc/hosts")->type, NR_ENTRY_NONE);
 	nr_scan_result_free(res);
+	/* a cache hit still holds the layer to its diff_id (kept in the record) */
+	s.refs[2].diff_id = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	res = scan(&s, paths, 2, 0, &err, &rc);
+	CU_ASSERT_EQUAL(rc, NR_EINVALID);
+	CU_ASSERT(strstr(err.message, "the config's diff_id is sha256:0000") != NULL);
+	nr_scan_result_free(res);
+	s.refs[2].diff_id = NULL;
 	unsetenv("NONROOT_CACHE");
 	free(data);
 	free(cf);
