@@ -22,6 +22,10 @@ int nr_cmd_k8s(int argc, char **argv);
 int nr_cmd_unpack(int argc, char **argv);
 int nr_cmd_verify(int argc, char **argv);
 
+/* Make SIGINT/SIGTERM/SIGHUP remove the run's temporary files and directories, then kill the
+ * process with that signal (cli/interrupt.c). Call before any thread exists. */
+void cli_interrupt_setup(void);
+
 /* "nonroot: <what>: <error text>" on stderr; @return NR_EXIT_USAGE. */
 int cli_fail(const char *what, const nr_error *err);
 /* "nonroot: <printf text>" on stderr; @return NR_EXIT_USAGE. */

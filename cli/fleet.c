@@ -203,6 +203,8 @@ int cli_fleet_run(const char *cmd, const cli_fleet *f, int nargs, char **args, c
 				if (dup2(fileno(w[next].out), 1) < 0 || dup2(fileno(w[next].err), 2) < 0)
 					_exit(NR_EXIT_USAGE);
 				*ref = refs[next];
+				/* the signal thread is not copied by fork: one for this worker */
+				cli_interrupt_setup();
 				/* refs and w stay allocated: the worker exits after this image */
 				return CLI_FLEET_ONE;
 			}

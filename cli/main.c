@@ -54,6 +54,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[1], commands[i].name)) {
 			optind = 0;   /* full getopt reset for the subcommand */
+			/* verify handles these signals itself (it removes its container) */
+			if (strcmp(argv[1], "verify") != 0)
+				cli_interrupt_setup();
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	}

@@ -46,7 +46,17 @@ int nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err)
 		error = nr__error_errno(err, errno, NULL, "getrandom");
 		goto fail;
 	}
+	nr__temp_lock();
 	w->fd = openat(dfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (w->fd >= 0 && nr__temp_track_at(dfd, w->tmp) < 0) {
+		close(w->fd);
+		w->fd = -1;
+		unlinkat(dfd, w->tmp, 0);
+		nr__temp_unlock();
+		error = nr__error_oom(err);
+		goto fail;
+	}
+	nr__temp_unlock();
 	if (w->fd < 0) {
 		error = nr__error_errno(err, errno, w->tmp, "create staged blob");
 		goto fail;
@@ -94,6 +104,7 @@ int nr_blob_writer_finish(nr_blob_writer *w, char digest[72], uint64_t *size, nr
 	w->fd = -1;
 	if (renameat(w->st->dirfd, w->tmp, w->st->dirfd, d + 7) < 0)
 		return nr__error_errno(err, errno, "staged blob", "rename");
+	nr__temp_untrack_at(w->tmp);
 	w->finished = true;
 	if (digest)
 		memcpy(digest, d, NR_DIGEST_SIZE);
@@ -109,6 +120,7 @@ void nr_blob_writer_free(nr_blob_writer *w)
 	if (w->fd >= 0) {
 		close(w->fd);
 		unlinkat(w->st->dirfd, w->tmp, 0);
+		nr__temp_untrack_at(w->tmp);
 	}
 	EVP_MD_CTX_free(w->md);
 	free(w);

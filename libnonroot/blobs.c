@@ -248,11 +248,20 @@ int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err)
 		tmpdir = "/tmp";
 	if (nr_buf_printf(&b, "%s/nonroot-%s-XXXXXX", tmpdir, what) < 0)
 		return nr__error_oom(err);
+	nr__temp_lock();
 	if (mkdtemp(b.ptr) == NULL) {
 		int e = errno;
+		nr__temp_unlock();
 		nr_buf_dispose(&b);
 		return nr__error_errno(err, e, tmpdir, "create temp directory");
 	}
+	if (nr__temp_track_dir(b.ptr) < 0) {
+		rmdir(b.ptr);
+		nr__temp_unlock();
+		nr_buf_dispose(&b);
+		return nr__error_oom(err);
+	}
+	nr__temp_unlock();
 	*out = nr_buf_detach(&b, NULL);
 	if (*out == NULL)
 		return nr__error_oom(err);
@@ -272,8 +281,10 @@ static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw
 
 void nr__rmtree(const char *path)
 {
-	if (path)
+	if (path) {
 		nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		nr__temp_untrack_dir(path);
+	}
 }
 
 int nr__mkdirs_at(int dirfd, const char *rel, nr_error *err)
@@ -434,10 +445,19 @@ int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to,
 		for (tries = 0; tries < 16 && !linked; tries++) {
 			if (nr__temp_name(tmp, sizeof(tmp), leaf) < 0)
 				break;
+			nr__temp_lock();
 			if (linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW) == 0 ||
-			    linkat(in, "", dfd, tmp, AT_EMPTY_PATH) == 0)
+			    linkat(in, "", dfd, tmp, AT_EMPTY_PATH) == 0) {
+				if (nr__temp_track_at(dfd, tmp) < 0) {
+					unlinkat(dfd, tmp, 0);
+					nr__temp_unlock();
+					error = nr__error_oom(err);
+					goto done;
+				}
 				linked = have_tmp = true;
-			else if (errno != EEXIST)
+			}
+			nr__temp_unlock();
+			if (!linked && errno != EEXIST)
 				break;
 		}
 	}
@@ -469,13 +489,16 @@ int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to,
 		goto done;
 	}
 	have_tmp = false;
+	nr__temp_untrack_at(tmp);
 done:
 	if (in >= 0)
 		close(in);
 	if (outfd >= 0)
 		close(outfd);
-	if (have_tmp)
+	if (have_tmp) {
 		unlinkat(dfd, tmp, 0);
+		nr__temp_untrack_at(tmp);
+	}
 	if (dfd >= 0)
 		close(dfd);
 	return error;

@@ -118,17 +118,21 @@ static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char
 			"uncompressed layer hashes to %s, the config's diff_id is %s", got, want_diff);
 		goto done;
 	}
-	if (fsync(out) < 0 || renameat(dfd, tmp, dfd, name) < 0)
+	if (fsync(out) < 0 || renameat(dfd, tmp, dfd, name) < 0) {
 		error = nr__error_errno(err, errno, name, "write");
-	else
+	} else {
 		have_tmp = false;
+		nr__temp_untrack_at(tmp);
+	}
 done:
 	if (a)
 		archive_read_free(a);
 	if (out >= 0)
 		close(out);
-	if (have_tmp)
+	if (have_tmp) {
 		unlinkat(dfd, tmp, 0);
+		nr__temp_untrack_at(tmp);
+	}
 	if (io)
 		nr__blob_stream_free(io->bs);
 	free(io);

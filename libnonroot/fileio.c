@@ -122,8 +122,16 @@ int nr__temp_create_at(int dirfd, const char *stem, mode_t mode, bool rw, char *
 	for (tries = 0; tries < 16; tries++) {
 		if (nr__temp_name(name, size, stem) < 0)
 			return nr__error_set(err, NR_EIO, source, 0, 0, "cannot make a temp file name");
+		nr__temp_lock();
 		fd = openat(dirfd, name, (rw ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_CLOEXEC |
 			O_NOFOLLOW | O_NOCTTY, mode);
+		if (fd >= 0 && nr__temp_track_at(dirfd, name) < 0) {
+			close(fd);
+			unlinkat(dirfd, name, 0);
+			nr__temp_unlock();
+			return nr__error_oom(err);
+		}
+		nr__temp_unlock();
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST)
@@ -237,6 +245,7 @@ int nr__file_write_atomic_at(int dirfd, const char *name, const void *data, size
 		error = nr__error_errno(err, errno, source, "rename");
 		goto fail;
 	}
+	nr__temp_untrack_at(tmp);
 	/* The rename is durable once the directory is. */
 	if (fsync(dirfd) < 0 && errno != EINVAL && errno != EBADF)
 		return nr__error_errno(err, errno, source, "fsync directory");
@@ -245,6 +254,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlinkat(dirfd, tmp, 0);
+	nr__temp_untrack_at(tmp);
 	return error;
 }
 

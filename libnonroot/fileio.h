@@ -48,6 +48,25 @@ int nr__temp_name(char *out, size_t size, const char *stem);
 int nr__temp_create_at(int dirfd, const char *stem, mode_t mode, bool rw, char *name,
 	size_t size, const char *source, nr_error *err);
 
+/*
+ * The process-wide list of live temporary files and directories (libnonroot/tempreg.c), so an
+ * interrupted program can remove them all. Untrack after removing or renaming. Create and
+ * track between nr__temp_lock and nr__temp_unlock (the track calls need the lock held), so
+ * that no cleanup runs between the creation and the tracking. The track calls return -1 (errno
+ * set) when out of memory: remove what was made and fail. Not async-signal-safe. A file is a name in a directory: nr__temp_track_at keeps its
+ * own dup of dirfd. Untrack takes the lock itself.
+ */
+void nr__temp_lock(void);
+void nr__temp_unlock(void);
+int nr__temp_track_dir(const char *path);
+void nr__temp_untrack_dir(const char *path);
+int nr__temp_track_at(int dirfd, const char *name);
+void nr__temp_untrack_at(const char *name);
+/* Remove every tracked file and directory tree now, and block all tracking for good (call it
+ * only right before the process exits, from an ordinary thread, never a signal handler).
+ * Returns the number removed. */
+size_t nr__temp_remove_all(void);
+
 /* Atomically replace `name` (one path component) in directory `dirfd`. */
 int nr__file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
 	mode_t mode, const char *source, nr_error *err);

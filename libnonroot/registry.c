@@ -951,8 +951,19 @@ int nr__registry_fetch_blob(nr__registry *r, const char *digest, uint64_t size, 
 		error = nr__error_errno(err, errno, relpath, "getrandom");
 		goto done;
 	}
-	if ((d.fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			0600)) < 0) {
+	nr__temp_lock();
+	d.fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (d.fd >= 0 && nr__temp_track_at(dirfd, tmp) < 0) {
+		close(d.fd);
+		d.fd = -1;
+		unlinkat(dirfd, tmp, 0);
+		tmp[0] = '\0';
+		nr__temp_unlock();
+		error = nr__error_oom(err);
+		goto done;
+	}
+	nr__temp_unlock();
+	if (d.fd < 0) {
 		error = nr__error_errno(err, errno, tmp, "create");
 		goto done;
 	}
@@ -1016,12 +1027,15 @@ int nr__registry_fetch_blob(nr__registry *r, const char *digest, uint64_t size, 
 		error = nr__error_errno(err, errno, relpath, "rename");
 		goto done;
 	}
+	nr__temp_untrack_at(tmp);
 	tmp[0] = '\0';
 done:
 	if (d.fd >= 0)
 		close(d.fd);
-	if (tmp[0] && error < 0)
+	if (tmp[0] && error < 0) {
 		unlinkat(dirfd, tmp, 0);
+		nr__temp_untrack_at(tmp);
+	}
 	EVP_MD_CTX_free(d.md);
 	nr_buf_dispose(&url);
 	req_dispose(&q);

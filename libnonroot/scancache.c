@@ -580,6 +580,7 @@ static int load_key(int dfd, unsigned char key[NR_SCANCACHE_KEY], const char *di
 		if (rc == 0 && linkat(dfd, tmp, dfd, "key", 0) < 0 && errno != EEXIST)
 			rc = -errno;
 		unlinkat(dfd, tmp, 0);
+		nr__temp_untrack_at(tmp);
 		if (rc < 0)
 			return nr__error_errno(err, -rc, dir, "write key");
 	}

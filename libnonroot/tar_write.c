@@ -285,17 +285,21 @@ int nr__tar_tree(int dfd, nr_image *links, const char *path, nr_error *err)
 		error = nr__error_errno(err, errno, path, "fsync");
 		goto done;
 	}
-	if (renameat(pfd, tmp, pfd, leaf) < 0)
+	if (renameat(pfd, tmp, pfd, leaf) < 0) {
 		error = nr__error_errno(err, errno, path, "rename");
-	else
+	} else {
 		have_tmp = false;
+		nr__temp_untrack_at(tmp);
+	}
 done:
 	if (t.a)
 		archive_write_free(t.a);
 	if (fd >= 0)
 		close(fd);
-	if (have_tmp)
+	if (have_tmp) {
 		unlinkat(pfd, tmp, 0);
+		nr__temp_untrack_at(tmp);
+	}
 	if (pfd >= 0)
 		close(pfd);
 	return error;
