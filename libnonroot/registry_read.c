@@ -90,9 +90,11 @@ int nr__reg_ref_parse(nr__reg_ref *out, const char *s, nr_error *err)
 	if (at) {
 		if ((out->digest = nr__strdup(at + 1)) == NULL)
 			goto oom;
-		if (nr__digest_check(out->digest, NULL, s, err) < 0) {
+		int error = nr__digest_check(out->digest, NULL, s, err);
+		if (error < 0) {
+			/* the code is the check's: an unsupported algorithm (sha512) is not malformed */
 			nr__reg_ref_dispose(out);
-			return NR_EINVALID;
+			return error;
 		}
 		end = at;
 	}
