@@ -85,9 +85,21 @@ int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
 				}
 			}
 		}
-		if (entry == NULL)
-			return nr__error_set(err, NR_ENOTFOUND, "manifest.json", 0, 0,
-				"no image tagged %s in the archive", img->tag);
+		if (entry == NULL) {
+			nr__taglist tl = { .n = 0 };
+			char *hint;
+			for (k = 0; k < json_array_size(arr); k++) {
+				json_t *tags = nr__jget(json_array_get(arr, k), "RepoTags"), *t;
+				json_array_foreach(tags, j, t)
+					nr__taglist_add(&tl, json_string_value(t));
+			}
+			if ((hint = nr__taglist_str(&tl)) == NULL)
+				return nr__error_oom(err);
+			error = nr__error_set(err, NR_ENOTFOUND, "manifest.json", 0, 0,
+				"no image tagged %s in the archive%s", img->tag, hint);
+			free(hint);
+			return error;
+		}
 	} else {
 		if (json_array_size(arr) > 1)
 			return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,

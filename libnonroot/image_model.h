@@ -108,6 +108,16 @@ int nr__load_json_blob(json_t **out, nr_image *img, const char *digest, uint64_t
 
 int nr__check_platform(const char *p, nr_error *err);
 bool nr__platform_matches(const char *want, const char *have);
+
+/* The tags a missing-tag error lists: the first few distinct ones, quoted for one line. */
+typedef struct nr__taglist {
+	const char *seen[5];
+	size_t n;
+	bool more;
+} nr__taglist;
+void nr__taglist_add(nr__taglist *t, const char *tag);
+/* " (tags: a, b)", " (tags: a, b, c, d, e, ...)" or " (it has no tags)"; free() it. NULL on OOM. */
+char *nr__taglist_str(const nr__taglist *t);
 char *nr__platform_string(const char *os, const char *arch, const char *variant);
 
 /* ---- reference.c ----------------------------------------------------------------------------- */

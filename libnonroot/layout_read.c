@@ -221,11 +221,21 @@ int nr__open_layout(nr_image *img, const char *platform, nr_error *err)
 		if (img->tag ? tag_matches(d, img->tag) : true)
 			img->top[img->ntop++] = k;
 	}
+	if (img->ntop == 0 && img->tag) {
+		nr__taglist tl = { .n = 0 };
+		char *hint;
+		for (k = 0; k < n; k++)
+			nr__taglist_add(&tl, nr__jmap_str(nr__jget(json_array_get(mans, k),
+				"annotations"), ANN_REF_NAME));
+		if ((hint = nr__taglist_str(&tl)) == NULL)
+			return nr__error_oom(err);
+		error = nr__error_set(err, NR_ENOTFOUND, "index.json", 0, 0,
+			"no image tagged %s in the layout%s", img->tag, hint);
+		free(hint);
+		return error;
+	}
 	if (img->ntop == 0)
-		return img->tag ?
-			nr__error_set(err, NR_ENOTFOUND, "index.json", 0, 0,
-				"no image tagged %s in the layout", img->tag) :
-			nr__error_set(err, NR_ENOTFOUND, "index.json", 0, 0, "the layout has no image");
+		return nr__error_set(err, NR_ENOTFOUND, "index.json", 0, 0, "the layout has no image");
 	if (img->tag == NULL && img->ntop > 1) {
 		/* Several entries: the platforms of one image when their names agree. */
 		const char *first = nr__jmap_str(nr__jget(json_array_get(mans, img->top[0]),

@@ -2,6 +2,7 @@
  * platform.c: platform strings ("os/arch[/variant]"): building, matching, checking.
  */
 #include "image_model.h"
+#include "parse.h"
 
 char *nr__platform_string(const char *os, const char *arch, const char *variant)
 {
@@ -85,4 +86,36 @@ int nr__check_platform(const char *p, nr_error *err)
 		return nr__error_set(err, NR_EARG, "--platform", 0, 0,
 			"invalid platform '%s' (want os/arch[/variant])", p);
 	return 0;
+}
+
+void nr__taglist_add(nr__taglist *t, const char *tag)
+{
+	size_t k;
+
+	if (tag == NULL || *tag == '\0')
+		return;
+	for (k = 0; k < t->n; k++)
+		if (strcmp(t->seen[k], tag) == 0)
+			return;
+	if (t->n < sizeof(t->seen) / sizeof(t->seen[0]))
+		t->seen[t->n++] = tag;
+	else
+		t->more = true;
+}
+
+char *nr__taglist_str(const nr__taglist *t)
+{
+	nr_buf b = NR_BUF_INIT;
+	char q[200];
+	size_t k;
+
+	if (t->n == 0)
+		nr_buf_puts(&b, " (it has no tags)");
+	for (k = 0; k < t->n; k++) {
+		nr__span_quote(q, sizeof(q), t->seen[k], strlen(t->seen[k]), 48);
+		nr_buf_printf(&b, "%s%s", k ? ", " : " (tags: ", q);
+	}
+	if (t->n)
+		nr_buf_puts(&b, t->more ? ", ...)" : ")");
+	return nr_buf_detach(&b, NULL);
 }
