@@ -195,6 +195,10 @@ int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *
 		if (img->dirfd < 0) {
 			error = errno == ENOENT ?
 				nr__error_set(err, NR_ENOTFOUND, img->path, 0, 0, "no such directory") :
+				errno == ENOTDIR && stat(img->path, &st) == 0 && S_ISREG(st.st_mode) ?
+				nr__error_set(err, NR_EINVALID, img->path, 0, 0, "oci: wants an OCI "
+					"layout directory, this is a file: did you mean oci-archive:%s%s%s?",
+					img->path, img->tag ? ":" : "", img->tag ? img->tag : "") :
 				nr__error_errno(err, errno, img->path, "open");
 			goto fail;
 		}
@@ -206,6 +210,14 @@ int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *
 		error = nr__open_layout(img, platform, err);
 	} else {
 		bool has_index, has_docker;
+		if (img->transport != -1 && stat(img->path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			error = nr__error_set(err, NR_EINVALID, img->path, 0, 0, "%s: wants an "
+				"archive file, this is a directory: did you mean oci:%s%s%s?",
+				img->transport == NR_TRANSPORT_OCI_ARCHIVE ? "oci-archive" :
+				"docker-archive", img->path, img->tag ? ":" : "",
+				img->tag ? img->tag : "");
+			goto fail;
+		}
 		if ((error = nr__unpack_archive(img, err)) < 0)
 			goto fail;
 		has_index = fstatat(img->dirfd, "index.json", &st, 0) == 0;
