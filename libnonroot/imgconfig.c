@@ -647,6 +647,19 @@ const char *nr_imgconfig_diff_id_at(const nr_imgconfig *cfg, size_t i)
 	return d ? json_string_value(json_array_get(d, i)) : NULL;
 }
 
+const char *nr__imgconfig_last_created(const nr_imgconfig *cfg)
+{
+	json_t *h = history(cfg);
+	size_t k;
+
+	for (k = h ? json_array_size(h) : 0; k > 0; k--) {
+		const char *c = json_string_value(nr__jget(json_array_get(h, k - 1), "created"));
+		if (c && *c)
+			return c;
+	}
+	return NULL;
+}
+
 size_t nr_imgconfig_history_count(const nr_imgconfig *cfg)
 {
 	json_t *h = cfg ? history(cfg) : NULL;

@@ -17,5 +17,7 @@ struct nr_imgconfig;
  * element is "". @return the array's length (at most max are stored); 0 when absent. */
 size_t nr__imgconfig_strings(const struct nr_imgconfig *cfg, const char *field,
 	const char **out, size_t max);
+/* The `created` of the last history entry that has one (a string), borrowed; NULL if none. */
+const char *nr__imgconfig_last_created(const struct nr_imgconfig *cfg);
 
 #endif

@@ -15,6 +15,7 @@
 #include "newlayer.h"
 #include "patch_internal.h"
 #include "image_internal.h"
+#include "imgconfig_internal.h"
 #include "nonroot/imgconfig.h"
 
 #define DEFAULT_USER "app"
@@ -1048,6 +1049,13 @@ static int patch_one(nr_image *img, size_t i, const settings *gs, nr_patch_repor
 	if (mtime < 0 && (error = nr__patch_mtime(&mtime, nr_imgconfig_string(cfg, "created"),
 	    err)) < 0)
 		goto done;
+	{
+		/* The new history entry never goes back in time: not before the last one. */
+		const char *last = nr__imgconfig_last_created(cfg);
+		int64_t lt;
+		if (last && nr__parse_time(last, &lt) == 0 && lt > mtime)
+			mtime = lt;
+	}
 	shell = s->shell;
 	if (shell == NULL) {
 		const nr_scan_entry *nl = nr_scan_result_get(res, "sbin/nologin");
