@@ -77,37 +77,16 @@ static void print_text(const char *ref, const nr_audit *a)
 	}
 }
 
-static void print_json(const char *ref, const nr_audit *a)
+static int print_json(const char *ref, const nr_audit *a)
 {
-	size_t i, k, n = nr_audit_count(a), np = nr_audit_platform_count(a);
+	nr_error err = NR_ERROR_INIT;
+	char *doc = NULL;
 
-	printf("{\"image\":");
-	cli_json_string(stdout, ref);
-	printf(",\"max_level\":\"%s\",\"platforms\":[", nr_level_name(nr_audit_max_level(a)));
-	for (i = 0; i < np; i++) {
-		int first = 1;
-		printf("%s{\"platform\":", i ? "," : "");
-		cli_json_string(stdout, nr_audit_platform(a, i));
-		printf(",\"user\":");
-		cli_json_string(stdout, nr_audit_user(a, i));
-		printf(",\"findings\":[");
-		for (k = 0; k < n; k++) {
-			const nr_finding *f = nr_audit_finding(a, k);
-			if (f->manifest != i)
-				continue;
-			printf("%s{\"id\":\"%s\",\"level\":\"%s\",\"location\":", first ? "" : ",",
-				f->id, nr_level_name(f->level));
-			cli_json_string(stdout, f->location);
-			printf(",\"message\":");
-			cli_json_string(stdout, f->message);
-			printf(",\"fix\":");
-			cli_json_string(stdout, f->fix);
-			putchar('}');
-			first = 0;
-		}
-		printf("]}");
-	}
-	printf("]}\n");
+	if (nr_audit_to_json(&doc, NULL, a, ref, &err) < 0)
+		return cli_fail(ref, &err);
+	puts(doc);
+	nr_free(doc);
+	return NR_EXIT_OK;
 }
 
 static void print_sarif(const char *ref, const nr_audit *a)
@@ -260,9 +239,10 @@ int nr_cmd_audit(int argc, char **argv)
 		goto done;
 	}
 	cli_progress_done(&prog);
-	if (fmt == FMT_JSON)
-		print_json(ref, a);
-	else if (fmt == FMT_SARIF)
+	if (fmt == FMT_JSON) {
+		if ((rc = print_json(ref, a)) != NR_EXIT_OK)
+			goto done;
+	} else if (fmt == FMT_SARIF)
 		print_sarif(ref, a);
 	else
 		print_text(ref, a);

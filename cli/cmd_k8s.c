@@ -40,6 +40,7 @@ struct k8s_result {
 	char notes[8][256];      /* comments printed above the fragment */
 	size_t nnotes;
 	int port_source_env;     /* ports from the Kestrel variables (else ExposedPorts) */
+	char bindings[1024];     /* "SOURCE: URL (VARIABLE) ..." */
 };
 
 static void usage(FILE *f)
@@ -154,17 +155,21 @@ static void name_ports(struct k8s_result *r)
  * ExposedPorts. */
 static int find_ports(struct k8s_result *r, const nr_imgconfig *cfg, nr_error *err)
 {
-	const char **envp = NULL;
 	nr_bindings *bs = NULL;
-	size_t i, n = nr_imgconfig_env_count(cfg);
+	size_t i, used;
 	int error = 0;
 
-	if ((envp = calloc(n + 1, sizeof(*envp))) == NULL)
-		return NR_ENOMEM;
-	for (i = 0; i < n; i++)
-		envp[i] = nr_imgconfig_env_at(cfg, i);
-	if ((error = nr_bindings_from_env(&bs, envp, NULL, err)) < 0)
+	if ((error = nr_imgconfig_bindings(&bs, cfg, NULL, err)) < 0)
 		goto done;
+	/* The effective bindings and their source, as audit, urls and patch report them. */
+	used = (size_t)snprintf(r->bindings, sizeof(r->bindings), "%s:",
+		nr_urls_source_name(nr_bindings_source(bs)));
+	for (i = 0; i < nr_bindings_count(bs) && used < sizeof(r->bindings); i++) {
+		const nr_binding *b = nr_bindings_get(bs, i);
+		used += (size_t)snprintf(r->bindings + used, sizeof(r->bindings) - used, " %s%s%s%s",
+			b->url, b->variable ? " (" : "", b->variable ? b->variable : "",
+			b->variable ? ")" : "");
+	}
 	if (nr_bindings_source(bs) != NR_URLS_SOURCE_DEFAULT) {
 		r->port_source_env = 1;
 		for (i = 0; i < nr_bindings_count(bs); i++) {
@@ -205,7 +210,6 @@ static int find_ports(struct k8s_result *r, const nr_imgconfig *cfg, nr_error *e
 	}
 done:
 	nr_bindings_free(bs);
-	free(envp);
 	return error;
 }
 
@@ -251,10 +255,20 @@ static void print_fragment(const struct k8s_result *r, const char *ref, const ch
 {
 	size_t i;
 
+	size_t low = 0;
+
+	for (i = 0; i < r->nports; i++)
+		low += r->ports[i].privileged != 0;
 	printf("# nonroot k8s: %s", ref);
 	if (platform)
 		printf(" (%s)", platform);
-	printf(", User \"%s\": passes the restricted Pod Security Standard\n", r->user);
+	if (low == 0)
+		printf(", User \"%s\": passes the restricted Pod Security Standard\n", r->user);
+	else
+		printf(", User \"%s\": the securityContext meets the restricted Pod Security "
+			"Standard, but the container cannot start under it: it listens on %s below "
+			"1024\n", r->user, low > 1 ? "ports" : "a port");
+	printf("# effective bindings: %s\n", r->bindings);
 	for (i = 0; i < r->nnotes; i++)
 		printf("# note: %s\n", r->notes[i]);
 	for (i = 0; i < r->nports; i++)

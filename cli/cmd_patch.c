@@ -205,41 +205,24 @@ static void print_remaining_json(const nr_audit *a)
 	putchar(']');
 }
 
-static void json_opt(const char *key, const char *v, int comma)
+/* The library's report (nr_patch_report_to_json()) with the audit of the result spliced in. */
+static int print_json(const char *ref, const nr_patch_report *r, const char *written,
+	const nr_audit *a)
 {
-	printf("%s\"%s\":", comma ? "," : "", key);
-	if (v)
-		cli_json_string(stdout, v);
-	else
-		fputs("null", stdout);
-}
+	nr_error err = NR_ERROR_INIT;
+	char *doc = NULL;
+	size_t len = 0;
 
-static void print_json(const char *ref, const nr_patch_report *r, int dry_run,
-	const char *written, const nr_audit *a)
-{
-	size_t k, n = nr_patch_report_count(r);
-
-	printf("{\"image\":");
-	cli_json_string(stdout, ref);
-	printf(",\"dry_run\":%s,\"changed\":%s,", dry_run ? "true" : "false",
-		nr_patch_report_changed(r) ? "true" : "false");
-	json_opt("written", written, 0);
-	printf(",\"uid\":%u,\"gid\":%u,\"changes\":[", (unsigned)nr_patch_report_uid(r),
-		(unsigned)nr_patch_report_gid(r));
-	for (k = 0; k < n; k++) {
-		const nr_patch_change *c = nr_patch_report_change(r, k);
-		printf("%s{", k ? "," : "");
-		json_opt("platform", c->platform, 0);
-		json_opt("what", c->what, 1);
-		json_opt("target", c->target, 1);
-		json_opt("before", c->before, 1);
-		json_opt("after", c->after, 1);
-		json_opt("why", c->why, 1);
-		putchar('}');
-	}
-	putchar(']');
+	if (nr_patch_report_to_json(&doc, &len, r, ref, written, &err) < 0)
+		return cli_fail(ref, &err);
+	/* the document is one compact object: drop its closing brace, add the audit's keys */
+	if (len > 0 && doc[len - 1] == '}')
+		doc[len - 1] = '\0';
+	fputs(doc, stdout);
 	print_remaining_json(a);
-	printf("}\n");
+	puts("}");
+	nr_free(doc);
+	return NR_EXIT_OK;
 }
 
 int nr_cmd_patch(int argc, char **argv)
@@ -430,9 +413,10 @@ int nr_cmd_patch(int argc, char **argv)
 		rc = cli_fail(written ? written : ref, &err);
 		goto done;
 	}
-	if (json)
-		print_json(ref, rep, po.dry_run, written, audit);
-	else {
+	if (json) {
+		if ((rc = print_json(ref, rep, written, audit)) != NR_EXIT_OK)
+			goto done;
+	} else {
 		print_text(ref, rep, po.dry_run, written);
 		print_remaining_text(ref, audit, po.mode == NR_PATCH_COMPAT);
 	}

@@ -46,68 +46,16 @@ static void usage(FILE *f)
 		"Kestrel would reject (its message, e.g. \"Invalid url: 'http://'\").\n");
 }
 
-static void json_span(FILE *f, const char *s, nr_url_span sp)
+static int print_json(const nr_bindings *b)
 {
-	char *tmp = strndup(s + sp.off, sp.len);
+	nr_error err = NR_ERROR_INIT;
+	char *doc = NULL;
 
-	cli_json_string(f, tmp ? tmp : "");
-	free(tmp);
-}
-
-static void print_json(const nr_bindings *b)
-{
-	static const char *const keys[3] = { "urls", "http_ports", "https_ports" };
-	size_t i, n;
-	int k, first = 1;
-
-	printf("{\"effective\":\"%s\",\"variables\":{", nr_urls_source_name(nr_bindings_source(b)));
-	for (k = 0; k < 3; k++) {
-		const char *value, *name = nr_bindings_variable(b, (nr_urls_key)k, &value);
-		if (name == NULL)
-			continue;
-		printf("%s\"%s\":{\"name\":", first ? "" : ",", keys[k]);
-		cli_json_string(stdout, name);
-		printf(",\"value\":");
-		cli_json_string(stdout, value);
-		putchar('}');
-		first = 0;
-	}
-	printf("},\"warnings\":[");
-	for (i = 0, n = nr_bindings_warning_count(b); i < n; i++) {
-		if (i)
-			putchar(',');
-		cli_json_string(stdout, nr_bindings_warning(b, i));
-	}
-	printf("],\"bindings\":[");
-	for (i = 0, n = nr_bindings_count(b); i < n; i++) {
-		const nr_binding *x = nr_bindings_get(b, i);
-		const nr_url *u = &x->parsed;
-		if (i)
-			putchar(',');
-		printf("{\"url\":");
-		cli_json_string(stdout, x->url);
-		printf(",\"scheme\":");
-		json_span(stdout, x->url, u->scheme);
-		printf(",\"host\":");
-		json_span(stdout, x->url, u->host);
-		if (u->kind == NR_URL_UNIX || u->kind == NR_URL_PIPE)
-			printf(",\"port\":null");
-		else
-			printf(",\"port\":%d", (int)u->port);
-		printf(",\"path_base\":");
-		json_span(stdout, x->url, u->path_base);
-		printf(",\"kind\":\"%s\",\"privileged\":%s,\"port_defaulted\":%s,"
-			"\"port_fallback\":%s,\"variable\":", nr_url_kind_name(u->kind),
-			x->privileged ? "true" : "false",
-			(u->flags & NR_URL_PORT_DEFAULTED) ? "true" : "false",
-			(u->flags & NR_URL_PORT_FALLBACK) ? "true" : "false");
-		if (x->variable)
-			cli_json_string(stdout, x->variable);
-		else
-			printf("null");
-		putchar('}');
-	}
-	printf("]}\n");
+	if (nr_bindings_to_json(&doc, NULL, b, &err) < 0)
+		return cli_fail("urls", &err);
+	puts(doc);
+	nr_free(doc);
+	return NR_EXIT_OK;
 }
 
 static void print_text(const nr_bindings *b, unsigned threshold)
@@ -246,11 +194,13 @@ int nr_cmd_urls(int argc, char **argv)
 	if (nr_bindings_from_env(&b, optind < argc ? (const char *const *)(argv + optind) :
 			(const char *const *)environ, &opts, &err) < 0)
 		return cli_fail("urls", &err);
+	rc = NR_EXIT_OK;
 	if (json)
-		print_json(b);
+		rc = print_json(b);
 	else
 		print_text(b, opts.threshold);
-	rc = check && nr_bindings_any_privileged(b) ? NR_EXIT_FINDINGS : NR_EXIT_OK;
+	if (rc == NR_EXIT_OK && check && nr_bindings_any_privileged(b))
+		rc = NR_EXIT_FINDINGS;
 	nr_bindings_free(b);
 	return rc;
 }

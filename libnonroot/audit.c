@@ -73,6 +73,8 @@ static const nr_audit_rule rules[] = {
 typedef struct platform_info {
 	char *platform;
 	char *user;
+	nr_bindings *bindings;   /* the effective bindings; NULL when Kestrel would refuse them */
+	nr_error bindings_err;   /* why, then */
 } platform_info;
 
 struct nr_audit {
@@ -139,6 +141,13 @@ const char *nr_audit_user(const nr_audit *a, size_t i)
 	return a && i < a->np ? a->p[i].user : NULL;
 }
 
+const nr_bindings *nr_audit_bindings(const nr_audit *a, size_t i, const nr_error **why)
+{
+	if (why)
+		*why = a && i < a->np && a->p[i].bindings == NULL ? &a->p[i].bindings_err : NULL;
+	return a && i < a->np ? a->p[i].bindings : NULL;
+}
+
 size_t nr_audit_count(const nr_audit *a)
 {
 	return a ? a->n : 0;
@@ -169,6 +178,7 @@ void nr_audit_free(nr_audit *a)
 	for (k = 0; k < a->np; k++) {
 		free(a->p[k].platform);
 		free(a->p[k].user);
+		nr_bindings_free(a->p[k].bindings);
 	}
 	free(a->f);
 	free(a->p);
@@ -350,15 +360,97 @@ done:
 	return error;
 }
 
-/* Privileged ports of one variable alone (and its port fallbacks). */
-static int check_variable(eval *e, nr_imgconfig *cfg, const nr_bindings *all, const char *name,
+/* Does an effective binding come from variable `name`? */
+static bool binds_from(const nr_bindings *all, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < nr_bindings_count(all); k++) {
+		const nr_binding *bd = nr_bindings_get(all, k);
+		if (bd->variable && !strcmp(bd->variable, name))
+			return true;
+	}
+	return false;
+}
+
+/* The variables of the effective bindings, "A and B" (distinct, in order). */
+static void effective_names(nr_buf *out, const nr_bindings *all)
+{
+	size_t k, j, n = nr_bindings_count(all), shown = 0;
+
+	for (k = 0; k < n; k++) {
+		const char *v = nr_bindings_get(all, k)->variable;
+		bool seen = false;
+		if (v == NULL)
+			continue;
+		for (j = 0; j < k && !seen; j++)
+			seen = nr_bindings_get(all, j)->variable &&
+				!strcmp(nr_bindings_get(all, j)->variable, v);
+		if (!seen)
+			nr_buf_printf(out, "%s%s", shown++ ? " and " : "", v);
+	}
+}
+
+/* Why a variable with privileged ports is (or is not) what Kestrel binds: every message is
+ * derived from the effective bindings, so audit says what urls, k8s and patch say. */
+static void explain(nr_buf *why, const nr_bindings *all, const char *name, nr_urls_key key,
+	bool effective)
+{
+	nr_urls_source src = nr_bindings_source(all);
+	const char *same = key <= NR_URLS_KEY_HTTPS_PORTS ? nr_bindings_variable(all, key, NULL)
+		: NULL;
+
+	if (effective) {
+		if (src == NR_URLS_SOURCE_ENDPOINTS) {
+			nr_buf_printf(why, "%s is an effective Kestrel endpoint: endpoints from "
+				"Kestrel__Endpoints__* override ASPNETCORE_URLS and the PORTS variables", name);
+		} else if (src == NR_URLS_SOURCE_URLS) {
+			const char *hp = nr_bindings_variable(all, NR_URLS_KEY_HTTP_PORTS, NULL);
+			const char *hs = nr_bindings_variable(all, NR_URLS_KEY_HTTPS_PORTS, NULL);
+			nr_buf_printf(why, "%s is the effective urls setting", name);
+			if (hp || hs)
+				nr_buf_printf(why, " and overrides %s%s%s (Kestrel: \"Overriding "
+					"HTTP_PORTS ...\")", hp ? hp : "", hp && hs ? " and " : "",
+					hs ? hs : "");
+		} else {
+			nr_buf_printf(why, "no URLS variable or Kestrel endpoint is set, so %s applies",
+				name);
+		}
+		return;
+	}
+	nr_buf_puts(why, "it has no effect: ");
+	if (same && strcmp(same, name) != 0) {
+		nr_buf_printf(why, "%s takes precedence", same);
+		if (src != NR_URLS_SOURCE_ENDPOINTS)
+			return;
+		nr_buf_puts(why, ", and ");
+	}
+	if (src == NR_URLS_SOURCE_ENDPOINTS) {
+		nr_buf_puts(why, "the Kestrel endpoints (");
+		effective_names(why, all);
+		nr_buf_puts(why, ") take precedence (Kestrel logs \"Overriding address(es) ...\")");
+	} else if (src == NR_URLS_SOURCE_URLS) {
+		nr_buf_printf(why, "%s takes precedence (Kestrel logs \"Overriding HTTP_PORTS ...\")",
+			nr_bindings_variable(all, NR_URLS_KEY_URLS, NULL));
+	} else if (src == NR_URLS_SOURCE_PORTS) {
+		nr_buf_puts(why, "the effective bindings come from ");
+		effective_names(why, all);
+	} else {
+		nr_buf_puts(why, "Kestrel binds its default http://localhost:5000");
+	}
+}
+
+/* Privileged ports of one variable (and its port fallbacks), judged against the image's
+ * effective bindings `all`. */
+static int check_variable(eval *e, const nr_bindings *all, const char *name,
 	const char *value, int runs_root)
 {
 	const nr__audit_facts *f = e->f;
 	nr_buf kv = NR_BUF_INIT, ports = NR_BUF_INIT, why = NR_BUF_INIT, loc = NR_BUF_INIT;
 	nr_bindings *b = NULL;
 	nr_error berr = NR_ERROR_INIT;
-	const char *envp[2], *effective_name = NULL, *v;
+	nr_urls_options uo = NR_URLS_OPTIONS_INIT;
+	const char *envp[2];
 	nr_urls_key key = nr_urls_key_of(name, strlen(name));
 	nr_portmap map;
 	char *nv = NULL;
@@ -367,8 +459,8 @@ static int check_variable(eval *e, nr_imgconfig *cfg, const nr_bindings *all, co
 	bool effective;
 	int error = 0;
 	nr_level level;
-	(void)cfg;
 
+	uo.threshold = f->threshold;
 	nr_buf_printf(&kv, "%s=%s", name, value);
 	nr_buf_printf(&loc, "config.Env.%s", name);
 	if (kv.oom || loc.oom) {
@@ -377,7 +469,7 @@ static int check_variable(eval *e, nr_imgconfig *cfg, const nr_bindings *all, co
 	}
 	envp[0] = kv.ptr;
 	envp[1] = NULL;
-	if (nr_bindings_from_env(&b, envp, NULL, &berr) < 0) {
+	if (nr_bindings_from_env(&b, envp, &uo, &berr) < 0) {
 		if (berr.code == NR_ENOMEM) {
 			error = nr__error_oom(e->err);
 			goto done;
@@ -397,43 +489,17 @@ static int check_variable(eval *e, nr_imgconfig *cfg, const nr_bindings *all, co
 			    "instead", name, value, txt, (int)bd->parsed.port)) < 0)
 				goto done;
 		}
-		if (nr_url_is_privileged(&bd->parsed, f->threshold)) {
+		if (bd->privileged) {
 			nr_buf_printf(&ports, "%s%d", nprivileged ? ", " : "", (int)bd->parsed.port);
 			nprivileged++;
 		}
 	}
-	if (nprivileged == 0)
+	if (nprivileged == 0 || all == NULL)
 		goto done;
 
-	/* Which variable wins: the effective source, then the prefix precedence. */
-	effective_name = nr_bindings_variable(all, key, &v);
-	effective = effective_name && !strcmp(effective_name, name);
-	if (effective && key != NR_URLS_KEY_URLS &&
-	    nr_bindings_source(all) == NR_URLS_SOURCE_URLS)
-		effective = false;
-	if (effective) {
-		if (key == NR_URLS_KEY_URLS) {
-			const char *hp = nr_bindings_variable(all, NR_URLS_KEY_HTTP_PORTS, NULL);
-			const char *hs = nr_bindings_variable(all, NR_URLS_KEY_HTTPS_PORTS, NULL);
-			nr_buf_printf(&why, "%s is the effective urls setting", name);
-			if (hp || hs)
-				nr_buf_printf(&why, " and overrides %s%s%s (Kestrel: \"Overriding "
-					"HTTP_PORTS ...\")", hp ? hp : "", hp && hs ? " and " : "",
-					hs ? hs : "");
-		} else {
-			nr_buf_printf(&why, "no URLS variable is set, so %s applies", name);
-		}
-		level = runs_root == 1 ? NR_LEVEL_WARNING : NR_LEVEL_ERROR;
-	} else {
-		const char *winner = nr_bindings_variable(all, NR_URLS_KEY_URLS, NULL);
-		if (winner && key != NR_URLS_KEY_URLS)
-			nr_buf_printf(&why, "it has no effect: %s takes precedence (Kestrel logs "
-				"\"Overriding HTTP_PORTS ...\")", winner);
-		else
-			nr_buf_printf(&why, "it has no effect: %s takes precedence",
-				effective_name ? effective_name : "another variable");
-		level = NR_LEVEL_NOTE;
-	}
+	effective = binds_from(all, name);
+	explain(&why, all, name, key, effective);
+	level = !effective ? NR_LEVEL_NOTE : runs_root == 1 ? NR_LEVEL_WARNING : NR_LEVEL_ERROR;
 	nr_portmap_default(&map);
 	if (nr_urls_rewrite(&nv, NULL, name, value, strlen(value), &map, f->threshold, 0, NULL) > 0)
 		snprintf(fix, sizeof(fix), "use unprivileged ports: %s=%s (nonroot patch does this)",
@@ -463,32 +529,20 @@ done:
 	return error;
 }
 
-static int check_ports(eval *e, nr_imgconfig *cfg, int runs_root)
+/* The ASP.NET Core variables (each at its last entry) against the effective bindings; when
+ * the whole environment is refused by Kestrel, NR010 names the variable (or the endpoint). */
+static int check_ports(eval *e, nr_imgconfig *cfg, const nr_bindings *all,
+	const nr_error *allerr, int runs_root)
 {
 	const nr__audit_facts *f = e->f;
-	const char **envp = NULL;
-	nr_bindings *all = NULL;
-	nr_error berr = NR_ERROR_INIT;
 	nr_portmap map;
 	char *hc = NULL, loc[160], fix[256];
-	size_t n = nr_imgconfig_env_count(cfg), k;
+	size_t n = nr_imgconfig_env_count(cfg), k, before = e->a->n;
 	int error = 0;
 
 	nr_portmap_default(&map);
-	/* ASP.NET Core variables: each one (its last entry), judged against the whole env. */
-	if ((envp = nr__calloc(n + 1, sizeof(*envp))) == NULL)
-		return nr__error_oom(e->err);
-	for (k = 0; k < n; k++)
-		envp[k] = nr_imgconfig_env_at(cfg, k);
-	if (nr_bindings_from_env(&all, envp, NULL, &berr) < 0) {
-		if (berr.code == NR_ENOMEM) {
-			error = nr__error_oom(e->err);
-			goto done;
-		}
-		all = NULL;   /* per-variable checks below report it (NR010) */
-	}
 	for (k = 0; k < n; k++) {
-		const char *kv = envp[k], *eq = strchr(kv, '=');
+		const char *kv = nr_imgconfig_env_at(cfg, k), *eq = strchr(kv, '=');
 		char name[128];
 		size_t nlen;
 
@@ -499,20 +553,18 @@ static int check_ports(eval *e, nr_imgconfig *cfg, int runs_root)
 		name[nlen] = '\0';
 		if (nr_imgconfig_env_get(cfg, name) != eq + 1)
 			continue;   /* an earlier entry of a repeated variable: the last one counts */
-		if (all == NULL) {
-			nr_bindings *one = NULL;
-			const char *ev[2] = { kv, NULL };
-			nr_error oerr = NR_ERROR_INIT;
-			if (nr_bindings_from_env(&one, ev, NULL, &oerr) < 0) {
-				snprintf(loc, sizeof(loc), "config.Env.%s", name);
-				if ((error = add(e, "NR010", NR_LEVEL_ERROR, loc, NULL, "%s: %s", kv,
-				    oerr.message)) < 0)
-					goto done;
-			}
-			nr_bindings_free(one);
-			continue;
-		}
-		if ((error = check_variable(e, cfg, all, name, eq + 1, runs_root)) < 0)
+		if ((error = check_variable(e, all, name, eq + 1, runs_root)) < 0)
+			goto done;
+	}
+	if (all == NULL) {
+		/* Refused as a whole though no variable alone was: name what Kestrel names. */
+		bool named = false;
+		for (k = before; k < e->a->n; k++)
+			named |= !strcmp(e->a->f[k].id, "NR010");
+		snprintf(loc, sizeof(loc), "config.Env%s%s", *allerr->source ? "." : "",
+			allerr->source);
+		if (!named && (error = add(e, "NR010", NR_LEVEL_ERROR, loc, NULL, "%s",
+		    allerr->message)) < 0)
 			goto done;
 	}
 	/* ExposedPorts. */
@@ -560,8 +612,6 @@ static int check_ports(eval *e, nr_imgconfig *cfg, int runs_root)
 	}
 done:
 	free(hc);
-	nr_bindings_free(all);
-	free(envp);
 	return error;
 }
 
@@ -649,6 +699,7 @@ static int check_server_ports(eval *e, nr_imgconfig *cfg, int runs_root)
 int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err)
 {
 	nr_imgconfig *cfg = NULL;
+	nr_urls_options uo = NR_URLS_OPTIONS_INIT;
 	platform_info *pi;
 	eval e;
 	int error, runs_root;
@@ -665,14 +716,21 @@ int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err)
 		goto done;
 	}
 	pi = &a->p[a->np++];
+	memset(pi, 0, sizeof(*pi));
 	pi->platform = nr__strdup(f->platform ? f->platform : "");
 	pi->user = nr__strdup(nr_imgconfig_user(cfg));
 	if (!pi->platform || !pi->user) {
 		error = nr__error_oom(err);
 		goto done;
 	}
+	uo.threshold = f->threshold;
+	if (nr_imgconfig_bindings(&pi->bindings, cfg, &uo, &pi->bindings_err) < 0 &&
+	    pi->bindings_err.code == NR_ENOMEM) {
+		error = nr__error_oom(err);
+		goto done;
+	}
 	if ((error = check_user(&e, cfg, &runs_root)) < 0 ||
-	    (error = check_ports(&e, cfg, runs_root)) < 0 ||
+	    (error = check_ports(&e, cfg, pi->bindings, &pi->bindings_err, runs_root)) < 0 ||
 	    (error = check_server_ports(&e, cfg, runs_root)) < 0 ||
 	    (error = check_setid(&e)) < 0)
 		goto done;

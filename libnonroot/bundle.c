@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "jsonload.h"
 #include "parse.h"
+#include "report_internal.h"
 
 #define CONFIG_NAME "config.json"
 #define CAP_NBS "CAP_NET_BIND_SERVICE"
@@ -608,6 +609,52 @@ static int add_warning(json_t *warnings, nr_error *err, const char *fmt, ...)
 	return json_array_append_new(warnings, json_string(text)) < 0 ? oom(err) : 0;
 }
 
+/* The Kestrel bindings of process.env, read by nr_bindings_from_env() like an image's Env
+ * (the same answer as audit, urls and k8s), and a warning when the process cannot bind one. */
+static int describe_bindings(json_t *doc, json_t *warnings, const json_t *env, json_int_t uid,
+	bool nbs, int port_start, nr_error *err)
+{
+	const char **envp;
+	nr_bindings *b = NULL;
+	nr_error berr = NR_ERROR_INIT;
+	size_t i, n = json_array_size(env), k = 0;
+	json_t *j;
+	int error = 0;
+
+	if ((envp = nr__calloc(n + 1, sizeof(*envp))) == NULL)
+		return oom(err);
+	for (i = 0; i < n; i++)
+		if (json_string_value(json_array_get(env, i)))
+			envp[k++] = json_string_value(json_array_get(env, i));
+	if (nr_bindings_from_env(&b, envp, NULL, &berr) < 0) {
+		free(envp);
+		if (berr.code == NR_ENOMEM)
+			return oom(err);
+		if (json_object_set_new(doc, "bindings", json_null()) < 0)
+			return oom(err);
+		return add_warning(warnings, err, "process.env: Kestrel would refuse to start: %s",
+			berr.message);
+	}
+	free(envp);
+	if ((j = nr__bindings_json(b)) == NULL || json_object_set_new(doc, "bindings", j) < 0) {
+		error = oom(err);
+		goto done;
+	}
+	for (i = 0; uid != 0 && !nbs && i < nr_bindings_count(b); i++) {
+		const nr_binding *x = nr_bindings_get(b, i);
+		if (!x->privileged || (port_start >= 0 && x->parsed.port >= port_start))
+			continue;
+		if ((error = add_warning(warnings, err, "process.env: %s (%s) binds port %d below "
+		    "1024, which uid %" JSON_INTEGER_FORMAT " cannot bind without "
+		    "CAP_NET_BIND_SERVICE (--allow-low-ports) or --unprivileged-port-start",
+		    x->url, x->variable ? x->variable : "default", (int)x->parsed.port, uid)) < 0)
+			goto done;
+	}
+done:
+	nr_bindings_free(b);
+	return error;
+}
+
 /* What the hardened config still grants, and warnings about it. */
 static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *err)
 {
@@ -685,6 +732,8 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 		    "write", uid)) < 0)
 			return error;
 	}
+	if ((error = describe_bindings(r->doc, warnings, env, uid, nbs, port, err)) < 0)
+		return error;
 	for (i = 0; i < json_array_size(mounts); i++) {
 		const json_t *m = json_array_get(mounts, i), *o = nr__jget(m, "options");
 		const char *type = json_string_value(nr__jget(m, "type"));
@@ -945,7 +994,7 @@ static void put_change(nr_buf *out, const json_t *c)
 
 int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr_error *err)
 {
-	const json_t *doc, *changes, *user, *grants, *caps, *low, *warnings, *gids;
+	const json_t *doc, *changes, *user, *grants, *caps, *low, *warnings, *gids, *bindings;
 	const char *bundle;
 	nr_buf b = NR_BUF_INIT;
 	size_t i, n, ncaps = 0;
@@ -962,6 +1011,7 @@ int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr
 	low = nr__jget(grants, "low_ports");
 	warnings = nr__jget(doc, "warnings");
 	gids = nr__jget(grants, "additional_gids");
+	bindings = nr__jget(doc, "bindings");
 	bundle = json_string_value(nr__jget(doc, "bundle"));
 	n = json_array_size(changes);
 
@@ -1031,6 +1081,16 @@ int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr
 		nr_buf_printf(&b, "%s%s", i ? ", " : "bindable through ",
 			json_string_value(json_array_get(low, i)));
 	nr_buf_putc(&b, '\n');
+	if (json_is_object(bindings) && strcmp("default",
+	    json_string_value(nr__jget(bindings, "effective"))) != 0) {
+		const json_t *list = nr__jget(bindings, "bindings");
+		nr_buf_printf(&b, "  ASP.NET Core bindings (%s):",
+			json_string_value(nr__jget(bindings, "effective")));
+		for (i = 0; i < json_array_size(list); i++)
+			nr_buf_printf(&b, " %s", json_string_value(nr__jget(
+				json_array_get(list, i), "url")));
+		nr_buf_putc(&b, '\n');
+	}
 	if (json_array_size(warnings) > 0)
 		nr_buf_puts(&b, "warnings:\n");
 	for (i = 0; i < json_array_size(warnings); i++)

@@ -28,6 +28,9 @@ struct nr_patch_report {
 	size_t nstrings, astrings;
 	int changed;
 	uint32_t uid, gid;
+	int dry_run;
+	struct { char *platform; nr_bindings *before, *after; } *bindings;   /* per manifest */
+	size_t nbindings, abindings;
 };
 
 int nr_patch_options_init(nr_patch_options *opts, unsigned int version)
@@ -110,6 +113,56 @@ uint32_t nr_patch_report_gid(const nr_patch_report *r)
 	return r ? r->gid : 0;
 }
 
+const nr_bindings *nr_patch_report_bindings(const nr_patch_report *r, size_t manifest,
+	int after)
+{
+	if (r == NULL || manifest >= r->nbindings)
+		return NULL;
+	return after ? r->bindings[manifest].after : r->bindings[manifest].before;
+}
+
+/* The effective bindings of cfg (nr_imgconfig_bindings()) into the report; NULL when
+ * Kestrel would refuse the environment (patch reports that itself). */
+size_t nr_patch_report_platform_count(const nr_patch_report *r)
+{
+	return r ? r->nbindings : 0;
+}
+
+const char *nr_patch_report_platform(const nr_patch_report *r, size_t manifest)
+{
+	return r && manifest < r->nbindings ? r->bindings[manifest].platform : NULL;
+}
+
+int nr_patch_report_dry_run(const nr_patch_report *r)
+{
+	return r ? r->dry_run : 0;
+}
+
+static int report_bindings(nr_patch_report *r, size_t manifest, const char *platform,
+	const nr_imgconfig *cfg, int after, nr_error *err)
+{
+	nr_bindings **slot;
+	nr_error berr = NR_ERROR_INIT;
+
+	if (manifest >= r->nbindings) {
+		if (nr__array_grow((void **)&r->bindings, &r->abindings, manifest + 1,
+		    sizeof(*r->bindings)) < 0)
+			return nr__error_oom(err);
+		memset(&r->bindings[r->nbindings], 0,
+			(manifest + 1 - r->nbindings) * sizeof(*r->bindings));
+		r->nbindings = manifest + 1;
+	}
+	if (r->bindings[manifest].platform == NULL &&
+	    (r->bindings[manifest].platform = nr__strdup(platform ? platform : "")) == NULL)
+		return nr__error_oom(err);
+	slot = after ? &r->bindings[manifest].after : &r->bindings[manifest].before;
+	nr_bindings_free(*slot);
+	*slot = NULL;
+	if (nr_imgconfig_bindings(slot, cfg, NULL, &berr) < 0 && berr.code == NR_ENOMEM)
+		return nr__error_oom(err);
+	return 0;
+}
+
 void nr_patch_report_free(nr_patch_report *r)
 {
 	size_t i;
@@ -118,6 +171,12 @@ void nr_patch_report_free(nr_patch_report *r)
 		return;
 	for (i = 0; i < r->nstrings; i++)
 		free(r->strings[i]);
+	for (i = 0; i < r->nbindings; i++) {
+		free(r->bindings[i].platform);
+		nr_bindings_free(r->bindings[i].before);
+		nr_bindings_free(r->bindings[i].after);
+	}
+	free(r->bindings);
 	free(r->strings);
 	free(r->changes);
 	free(r);
@@ -1090,7 +1149,9 @@ static int patch_one(nr_image *img, size_t i, const settings *gs, nr_patch_repor
 			goto done;
 		break;
 	}
-	if ((error = plan_config(&c, cfg, &cfg_changed)) < 0)
+	if ((error = report_bindings(r, i, c.platform, cfg, 0, err)) < 0 ||
+	    (error = plan_config(&c, cfg, &cfg_changed)) < 0 ||
+	    (error = report_bindings(r, i, c.platform, cfg, 1, err)) < 0)
 		goto done;
 
 	if (p.nfiles > 0) {
@@ -1223,6 +1284,7 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 		return nr__error_oom(err);
 	r->uid = s.uid;
 	r->gid = s.gid;
+	r->dry_run = s.dry_run != 0;
 	for (i = 0; i < n; i++) {
 		if ((error = patch_one(img, i, &s, r, opts, err)) < 0) {
 			nr_patch_report_free(r);

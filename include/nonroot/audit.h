@@ -31,6 +31,7 @@
 #include "common.h"
 #include "errors.h"
 #include "image.h"
+#include "urls.h"
 
 NR_BEGIN_DECL
 
@@ -115,6 +116,18 @@ NR_EXTERN(const char *) nr_audit_platform(const nr_audit *a, size_t i);
 /** @return the config User of manifest @p i as written ("" when unset), borrowed. */
 NR_EXTERN(const char *) nr_audit_user(const nr_audit *a, size_t i);
 
+/**
+ * The effective Kestrel bindings of manifest @p i, as nr_imgconfig_bindings() computes them
+ * (the findings NR005/NR010 are judged against them).
+ * @param a the audit
+ * @param i the manifest (platform) index
+ * @param[out] why  may be NULL; set to the error (Kestrel's message) when the bindings are
+ *                  NULL because Kestrel would refuse the environment, else to NULL
+ * @return the bindings (borrowed, valid while the audit is); NULL when out of range or refused
+ */
+NR_EXTERN(const nr_bindings *) nr_audit_bindings(const nr_audit *a, size_t i,
+	const nr_error **why);
+
 /** @return the number of findings (all platforms, in manifest order). */
 NR_EXTERN(size_t) nr_audit_count(const nr_audit *a);
 
@@ -123,6 +136,21 @@ NR_EXTERN(const nr_finding *) nr_audit_finding(const nr_audit *a, size_t k);
 
 /** @return the highest level among the findings (NR_LEVEL_NONE when clean). */
 NR_EXTERN(int) nr_audit_max_level(const nr_audit *a);
+
+/**
+ * The audit as a JSON document (docs/schemas/audit.json): {"image", "max_level",
+ * "platforms": [{"platform", "user", "bindings", "findings": [{"id", "level", "location",
+ * "message", "fix"}]}]} where "bindings" is nr_bindings_to_json()'s document of
+ * nr_audit_bindings() (null, with "bindings_error", when Kestrel would refuse it).
+ * @param[out] out  new NUL-terminated compact JSON, free with nr_free(); NULL on failure
+ * @param[out] len  its length (may be NULL)
+ * @param a the audit
+ * @param image the image reference as given (may be NULL)
+ * @param err optional error details (may be NULL)
+ * @return 0, NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *image,
+	nr_error *err);
 
 /** Free an audit. NULL is a no-op. */
 NR_EXTERN(void) nr_audit_free(nr_audit *a);

@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "errors.h"
+#include "urls.h"
 
 NR_BEGIN_DECL
 
@@ -85,6 +86,22 @@ NR_EXTERN(const char *) nr_imgconfig_env_get(const nr_imgconfig *cfg, const char
  */
 NR_EXTERN(int) nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const char *value,
 	nr_error *err);
+
+/**
+ * The effective Kestrel bindings of the image: config.Env read exactly as
+ * nr_bindings_from_env() reads an environment (the last entry of a repeated variable wins;
+ * URLS over HTTP(S)_PORTS; Kestrel__Endpoints__NAME__Url over both; nothing set:
+ * http://localhost:5000). This is the one place an image's Env becomes bindings: audit,
+ * patch, k8s and the bindings all use it, so they always agree on ports and source.
+ * @param[out] out  new object (nr_bindings_free()); NULL on failure
+ * @param cfg the image config
+ * @param opts NULL for the defaults (threshold 1024, WebApplication host)
+ * @param err optional error details (may be NULL)
+ * @return 0; NR_EINVALID with Kestrel's message when an address would be refused (the
+ *         variable is named in err->source); NR_ENOMEM; NR_EARG
+ */
+NR_EXTERN(int) nr_imgconfig_bindings(nr_bindings **out, const nr_imgconfig *cfg,
+	const nr_urls_options *opts, nr_error *err);
 
 /** @return the number of config.ExposedPorts keys. */
 NR_EXTERN(size_t) nr_imgconfig_exposed_count(const nr_imgconfig *cfg);

@@ -128,6 +128,44 @@ NR_EXTERN(uint32_t) nr_patch_report_uid(const nr_patch_report *r);
 /** @return the gid that goes with nr_patch_report_uid(). */
 NR_EXTERN(uint32_t) nr_patch_report_gid(const nr_patch_report *r);
 
+/**
+ * The effective Kestrel bindings of manifest @p manifest (nr_imgconfig_bindings()) before or
+ * after the patch (for a dry run: as they would be).
+ * @param r the report
+ * @param manifest the manifest (platform) index
+ * @param after 0: before the patch, 1: after it
+ * @return the bindings (borrowed, valid while the report is); NULL when out of range or when
+ *         Kestrel would refuse the environment
+ */
+NR_EXTERN(const nr_bindings *) nr_patch_report_bindings(const nr_patch_report *r,
+	size_t manifest, int after);
+
+/** @return the number of manifests (platforms) the report covers. */
+NR_EXTERN(size_t) nr_patch_report_platform_count(const nr_patch_report *r);
+
+/** @return the platform of manifest @p manifest ("linux/amd64"), borrowed; NULL when out of
+ *  range. */
+NR_EXTERN(const char *) nr_patch_report_platform(const nr_patch_report *r, size_t manifest);
+
+/** @return 1 when the report is of a dry run (nothing was changed), else 0. */
+NR_EXTERN(int) nr_patch_report_dry_run(const nr_patch_report *r);
+
+/**
+ * The report as a JSON document (docs/schemas/patch.json): {"image", "dry_run", "changed",
+ * "written", "uid", "gid", "changes": [{"platform", "what", "target", "before", "after",
+ * "why"}], "platforms": [{"platform", "bindings_before", "bindings_after"}]} where each
+ * bindings object is nr_bindings_to_json()'s document (null when Kestrel would refuse it).
+ * @param[out] out  new NUL-terminated compact JSON, free with nr_free(); NULL on failure
+ * @param[out] len  its length (may be NULL)
+ * @param r the report
+ * @param image the image reference as given (may be NULL)
+ * @param written where the result was written, NULL when nothing was
+ * @param err optional error details (may be NULL)
+ * @return 0, NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
+	const char *image, const char *written, nr_error *err);
+
 /** Free a report. NULL is a no-op. */
 NR_EXTERN(void) nr_patch_report_free(nr_patch_report *r);
 

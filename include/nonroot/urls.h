@@ -217,6 +217,21 @@ NR_EXTERN(const char *) nr_bindings_variable(const nr_bindings *b, nr_urls_key k
 /** NULL is a no-op. */
 NR_EXTERN(void) nr_bindings_free(nr_bindings *b);
 
+/**
+ * The bindings as a JSON document (the shape of `nonroot urls --json`, docs/schemas/urls.json):
+ * {"effective": "urls|http_ports|kestrel_endpoints|default", "variables": {"urls"|"http_ports"|
+ * "https_ports": {"name", "value"}}, "warnings": [...], "bindings": [{"url", "scheme", "host",
+ * "port", "path_base", "kind", "privileged", "port_defaulted", "port_fallback", "variable"}]}.
+ * Bytes that are not UTF-8 are written as U+FFFD.
+ * @param[out] out  new NUL-terminated compact JSON, free with nr_free(); NULL on failure
+ * @param[out] len  its length (may be NULL)
+ * @param b the bindings
+ * @param err optional error details (may be NULL)
+ * @return 0, NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_bindings_to_json(char **out, size_t *len, const nr_bindings *b,
+	nr_error *err);
+
 /* ---- rewriting ports ---------------------------------------------------------------------- */
 
 /** Most entries a port map holds. */

@@ -395,6 +395,10 @@ const char * nr_bindings_warning(const nr_bindings *b, size_t i);
 const char * nr_bindings_variable(const nr_bindings *b, nr_urls_key key,
 	const char **value);
 void nr_bindings_free(nr_bindings *b);
+int nr_bindings_to_json(char **out, size_t *len, const nr_bindings *b, nr_error *err);
+/* imgconfig.h, declared here because it needs nr_bindings */
+int nr_imgconfig_bindings(nr_bindings **out, const nr_imgconfig *cfg,
+	const nr_urls_options *opts, nr_error *err);
 #define NR_PORTMAP_MAX ...
 typedef struct nr_portmap {
 	size_t count;
@@ -568,6 +572,8 @@ const char * nr_audit_user(const nr_audit *a, size_t i);
 size_t nr_audit_count(const nr_audit *a);
 const nr_finding * nr_audit_finding(const nr_audit *a, size_t k);
 int nr_audit_max_level(const nr_audit *a);
+int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *image,
+	nr_error *err);
 void nr_audit_free(nr_audit *a);
 
 /* patch.h */
@@ -614,6 +620,11 @@ const nr_patch_change * nr_patch_report_change(const nr_patch_report *r, size_t 
 int nr_patch_report_changed(const nr_patch_report *r);
 uint32_t nr_patch_report_uid(const nr_patch_report *r);
 uint32_t nr_patch_report_gid(const nr_patch_report *r);
+size_t nr_patch_report_platform_count(const nr_patch_report *r);
+const char * nr_patch_report_platform(const nr_patch_report *r, size_t manifest);
+int nr_patch_report_dry_run(const nr_patch_report *r);
+int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
+	const char *image, const char *written, nr_error *err);
 void nr_patch_report_free(nr_patch_report *r);
 /* unpack.h */
 #define NR_UNPACK_ROOTLESS ...
@@ -648,6 +659,10 @@ extern "Python" void _nr_py_scan_progress(size_t, size_t, uint64_t, uint64_t, vo
 
 # NR_EXTERN functions deliberately not declared above, each with the reason.
 EXCLUDED: Dict[str, str] = {
+    "nr_audit_bindings": "Audit.bindings(i) reads the bindings from the audit's JSON document "
+                         "(the C audit is freed as soon as its findings are copied)",
+    "nr_patch_report_bindings": "PatchReport.bindings(i, after) reads them from the report's "
+                                "JSON document (the C report is freed at once)",
 }
 
 

@@ -1,10 +1,11 @@
 """Container images (image.h): open, read verified blobs, scan the layer stack, write."""
+import json
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple,
                     Optional, Tuple, Union)
 
 from ._native import ffi, lib
 from ._util import (Handle, Progress, call, call_file, call_progress, check_rc, cstr,
-                    new_object, owned_bytes, text, to_bytes)
+                    new_object, owned_bytes, owned_string, text, to_bytes)
 from .imgconfig import ImageConfig
 from .urls import PortMap
 
@@ -158,9 +159,13 @@ class PatchReport(_Copied):
     changed: bool
     uid: int
     gid: int
+    dry_run: bool
+    platforms: List[str]
+    _image: Optional[str]
+    _json: str
 
     @classmethod
-    def _new(cls, ptr: Any) -> "PatchReport":
+    def _new(cls, ptr: Any, image: Optional[str] = None) -> "PatchReport":
         self = cls.__new__(cls)
         self.changes = []
         for k in range(lib.nr_patch_report_count(ptr)):
@@ -171,7 +176,25 @@ class PatchReport(_Copied):
         self.changed = bool(lib.nr_patch_report_changed(ptr))
         self.uid = int(lib.nr_patch_report_uid(ptr))
         self.gid = int(lib.nr_patch_report_gid(ptr))
+        self.dry_run = bool(lib.nr_patch_report_dry_run(ptr))
+        self.platforms = [text(lib.nr_patch_report_platform(ptr, i)) or ""
+                          for i in range(lib.nr_patch_report_platform_count(ptr))]
+        self._image = image
+        self._json = owned_string(lib.nr_patch_report_to_json, ptr, cstr(image),
+                                  ffi.NULL) or ""
         return self
+
+    def to_json(self) -> str:
+        """The library's JSON document of the report (nr_patch_report_to_json), as
+        `nonroot patch --dry-run --format json` prints it ("written" is null: Image.write()
+        comes later)."""
+        return self._json
+
+    def bindings(self, manifest: int = 0, after: bool = False) -> Optional[Dict[str, Any]]:
+        """The effective Kestrel bindings document of a platform before (or after) the
+        patch, as `nonroot urls --json` prints it; None when Kestrel would refuse them."""
+        doc: Dict[str, Any] = json.loads(self._json)["platforms"][manifest]
+        return doc["bindings_after" if after else "bindings_before"]  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return "<nonroot.PatchReport changed=%s uid=%d gid=%d, %d changes>" % (
@@ -236,9 +259,11 @@ class Audit(_Copied):
     users: List[str]
     findings: List[Finding]
     max_level: str
+    suppressed: int
+    _json: str
 
     @classmethod
-    def _new(cls, ptr: Any) -> "Audit":
+    def _new(cls, ptr: Any, image: Optional[str] = None) -> "Audit":
         self = cls.__new__(cls)
         self.platforms = [text(lib.nr_audit_platform(ptr, i)) or ""
                           for i in range(lib.nr_audit_platform_count(ptr))]
@@ -251,7 +276,19 @@ class Audit(_Copied):
                                          text(f.platform) or "", text(f.location) or "",
                                          text(f.message) or "", text(f.fix) or ""))
         self.max_level = _level(lib.nr_audit_max_level(ptr))
+        self._json = owned_string(lib.nr_audit_to_json, ptr, cstr(image)) or ""
         return self
+
+    def to_json(self) -> str:
+        """The library's JSON document of the audit (nr_audit_to_json), as
+        `nonroot audit --format json IMAGE` prints it."""
+        return self._json
+
+    def bindings(self, i: int = 0) -> Optional[Dict[str, Any]]:
+        """The effective Kestrel bindings document of platform i (as `nonroot urls --json`
+        prints it); None when Kestrel would refuse them."""
+        doc: Dict[str, Any] = json.loads(self._json)["platforms"][i]
+        return doc["bindings"]  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return "<nonroot.Audit max_level=%s, %d findings, platforms=%r>" % (
@@ -437,7 +474,7 @@ class Image(Handle):
         finally:
             res = ffi.gc(out[0], lib.nr_audit_free) if out[0] != ffi.NULL else None
         try:
-            return Audit._new(res)
+            return Audit._new(res, self._ref)
         finally:
             ffi.release(res)
 
@@ -479,7 +516,7 @@ class Image(Handle):
         finally:
             res = ffi.gc(out[0], lib.nr_patch_report_free) if out[0] != ffi.NULL else None
         try:
-            return PatchReport._new(res)
+            return PatchReport._new(res, self._ref)
         finally:
             ffi.release(res)
 

@@ -2,8 +2,9 @@
 from typing import List, Mapping, Optional, Tuple
 
 from ._native import ffi, lib
-from ._util import (Handle, Text, call, cstr, new_object, owned_string, port_map, strings,
-                    text, to_bytes)
+from ._util import (Handle, Text, call, check_rc, cstr, new_object, owned_string, port_map,
+                    strings, text, to_bytes)
+from .urls import Bindings
 
 __all__ = ["ImageConfig", "parse_port_key"]
 
@@ -57,6 +58,15 @@ class ImageConfig(Handle):
     def env_set(self, name: str, value: str) -> bool:
         """Set a variable (in place, or appended). True when the config changed."""
         return call(lib.nr_imgconfig_env_set, self._ptr, cstr(name), cstr(value)) == 1
+
+    def bindings(self, threshold: int = 1024) -> Bindings:
+        """The image's effective Kestrel bindings (nr_imgconfig_bindings): the same answer
+        as audit, patch, k8s and `nonroot urls` with the image's Env."""
+        opts = ffi.new("nr_urls_options *")
+        check_rc(lib.nr_urls_options_init(opts, lib.NR_URLS_OPTIONS_VERSION))
+        opts.threshold = threshold
+        return Bindings._new(new_object(lib.nr_imgconfig_bindings, "nr_bindings",
+                                        lib.nr_bindings_free, self._ptr, opts))
 
     @property
     def exposed_ports(self) -> List[str]:

@@ -4,7 +4,7 @@ import os
 from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from ._native import ffi, lib
-from ._util import Handle, call, check_rc, cstr, new_object, text, to_bytes
+from ._util import Handle, call, check_rc, cstr, new_object, owned_string, text, to_bytes
 
 __all__ = ["Url", "Binding", "Bindings", "PortMap", "parse_url", "parse_urls",
            "effective_bindings", "urls_key_of", "rewrite_urls"]
@@ -98,8 +98,9 @@ class Binding(NamedTuple):
 
 
 class Bindings(Handle):
-    """The effective bindings of an environment (effective_bindings())."""
-    _factory = "effective_bindings()"
+    """The effective bindings of an environment (effective_bindings()) or of an image config
+    (ImageConfig.bindings()). to_json() is the document `nonroot urls --json` prints."""
+    _factory = "effective_bindings() and ImageConfig.bindings()"
     source: str
     bindings: List[Binding]
     warnings: List[str]
@@ -132,6 +133,15 @@ class Bindings(Handle):
         if name == ffi.NULL:
             return None
         return text(name) or "", text(value[0]) or ""
+
+    @property
+    def ports(self) -> List[int]:
+        """The TCP ports of the bindings (sorted, each once)."""
+        return sorted({b.port for b in self.bindings if b.kind not in ("unix", "pipe")})
+
+    def to_json(self) -> str:
+        """The library's JSON document (nr_bindings_to_json), as `nonroot urls --json`."""
+        return owned_string(lib.nr_bindings_to_json, self._ptr) or ""
 
     def __iter__(self) -> Iterator[Binding]:
         return iter(self.bindings)

@@ -106,6 +106,10 @@ expect "lowport exit" 1 "$rc"
 expect "lowport port" "  containerPort: 80" "$(grep '^  containerPort' <<<"$out")"
 e2e_expect_contains "$out" "# warning: http://+:80 needs port 80 (below 1024), which uid 1654 cannot bind after dropping ALL capabilities; run 'nonroot patch --port-map 80:8080'"
 e2e_expect_contains "$err" "listens on a port below 1024"
+# the header does not claim the image passes when it cannot start (issue 13)
+if grep -q "passes the restricted" <<<"$out"; then echo "FAIL: lowport header says it passes"; exit 1; fi
+e2e_expect_contains "$out" "the container cannot start under it: it listens on a port below 1024"
+e2e_expect_contains "$out" "# effective bindings: urls: http://+:80 (ASPNETCORE_URLS)"
 
 e2e_step "HTTP_PORTS and HTTPS_PORTS: two named ports"
 run "oci:$L:ports"
