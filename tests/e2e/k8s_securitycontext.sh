@@ -47,6 +47,7 @@ e2e_step "patched image: the whole fragment"
 run "oci:$L:patched"
 expect "patched exit" 0 "$rc"
 expect "patched output" "# nonroot k8s: oci:$L:patched (linux/amd64), User \"1654:1654\": passes the restricted Pod Security Standard
+# effective bindings: urls: http://+:8080 (ASPNETCORE_URLS)
 name: app
 securityContext:
   runAsNonRoot: true
