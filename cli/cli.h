@@ -34,6 +34,9 @@ int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Strict decimal option value in [0, max]; prints the error and returns -1 when invalid. */
 int cli_parse_uint(const char *opt, const char *val, unsigned long max, unsigned long *out);
+/* Read a whole file (at most max bytes) into a new NUL-terminated buffer (free()).
+ * @return 0, or -1 with errno set (EFBIG when larger than max). */
+int cli_read_file(const char *path, size_t max, char **out, size_t *len);
 /* Print a JSON string literal (with quotes) to f. */
 void cli_json_string(FILE *f, const char *s);
 /* Text from an image for a terminal: printable ASCII and valid UTF-8 other than C1 controls as

@@ -2,10 +2,12 @@
  * cmd_audit.c: nonroot audit: findings about what makes an image need root.
  * Output formats: text (default), json (DESIGN.md's shape), sarif (SARIF 2.1.0, with rules).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cacheopt.h"
@@ -21,7 +23,9 @@ static void usage(FILE *f)
 
 	fprintf(f,
 		"Usage: nonroot audit IMAGE... [--format text|json|sarif] [--fail-on error|warning|note|never]\n"
-		"                           [--platform OS/ARCH[/VARIANT]] [--threshold N]\n"
+		"                           [--platform OS/ARCH[/VARIANT]] [--threshold N] [-q]\n"
+		"                           [--config FILE|--no-config] [--ignore ID[,ID...]]\n"
+		"                           [--level ID=LEVEL] [--allow-setid PATH] [--baseline FILE]\n"
 		"                           [--from FILE] [-j N]\n"
 		"\n"
 		"Report why IMAGE would run as root or need privileges: its User, the ASP.NET Core\n"
@@ -36,6 +40,15 @@ static void usage(FILE *f)
 		"  --fail-on LEVEL  exit 1 when a finding is at least LEVEL (default error); never: 0\n"
 		"  --platform P     only this platform of a multi-platform image\n"
 		"  --threshold N    first unprivileged port (default 1024)\n"
+		"  -q, --quiet      print the findings only (text: one line each, no headers)\n"
+		"  --config FILE    accepted findings (docs/audit-config.md; YAML subset or JSON);\n"
+		"                   default ./.nonroot.yaml, ./.nonroot.yml or ./.nonroot.json\n"
+		"  --no-config      do not read ./.nonroot.yaml (or .yml, .json)\n"
+		"  --ignore IDS     drop the findings of these rules (NR008,NR003); repeatable\n"
+		"  --level ID=LEVEL set a rule's level (error, warning, note or none); repeatable\n"
+		"  --allow-setid P  accept set-id files matching P (\"/usr/bin/su\", \"/usr/lib/*\")\n"
+		"  --baseline FILE  an earlier JSON or SARIF report of this image: its findings are\n"
+		"                   marked and do not count for the exit status (only new ones do)\n"
 		CLI_CACHE_USAGE
 		CLI_REGISTRY_USAGE
 		CLI_FLEET_USAGE
@@ -45,11 +58,50 @@ static void usage(FILE *f)
 		const nr_audit_rule *r = nr_audit_rule_at(k);
 		fprintf(f, "  %s %-28s %-7s %s\n", r->id, r->name, nr_level_name(r->level), r->summary);
 	}
-	fprintf(f, "\nExit status: 0 clean (below --fail-on), 1 findings, 2 usage or input error\n"
+	fprintf(f, "\nExit status: 0 clean (no finding outside the baseline at or above --fail-on),\n"
+		"1 findings, 2 usage or input error\n"
 		"(a blob that does not match its digest is an input error).\n");
 }
 
-static void print_text(const char *ref, const nr_audit *a)
+/* NR008: one line per image, listing the files. */
+static void print_setid_group(const nr_audit *a, size_t i, int quiet)
+{
+	size_t k, n = nr_audit_count(a), count = 0, inbase = 0;
+	int level = NR_LEVEL_NONE;
+
+	for (k = 0; k < n; k++) {
+		const nr_finding *f = nr_audit_finding(a, k);
+		if (f->manifest != i || strcmp(f->id, "NR008") != 0)
+			continue;
+		count++;
+		inbase += f->baseline != 0;
+		if ((int)f->level > level)
+			level = (int)f->level;
+	}
+	if (count == 0)
+		return;
+	if (quiet)
+		printf("%s: ", nr_audit_platform(a, i));
+	else
+		printf("  ");
+	printf("NR008 %-7s %zu set-uid/set-gid file%s:", nr_level_name(level), count,
+		count > 1 ? "s" : "");
+	for (k = 0; k < n; k++) {
+		const nr_finding *f = nr_audit_finding(a, k);
+		if (f->manifest == i && !strcmp(f->id, "NR008")) {
+			fputs(" /", stdout);
+			cli_put_safe(stdout, f->location);
+			if (inbase && inbase < count && f->baseline)
+				fputs(" [baseline]", stdout);
+		}
+	}
+	printf("%s\n", inbase == count ? " [baseline]" : "");
+	if (!quiet)
+		printf("          fix: %s Or accept them: allow-setid in .nonroot.yaml "
+			"(--allow-setid PATH).\n", nr_audit_rule_find("NR008")->help);
+}
+
+static void print_text(const char *ref, const nr_audit *a, int quiet)
 {
 	size_t i, k, n = nr_audit_count(a), np = nr_audit_platform_count(a);
 
@@ -57,24 +109,39 @@ static void print_text(const char *ref, const nr_audit *a)
 		size_t count = 0;
 		const char *u = nr_audit_user(a, i);
 
-		cli_put_safe(stdout, ref);
-		printf(" (%s): User %s", nr_audit_platform(a, i), *u ? "'" : "");
-		cli_put_safe(stdout, *u ? u : "not set");
-		printf("%s\n", *u ? "'" : "");
+		if (!quiet) {
+			cli_put_safe(stdout, ref);
+			printf(" (%s): User %s", nr_audit_platform(a, i), *u ? "'" : "");
+			cli_put_safe(stdout, *u ? u : "not set");
+			printf("%s\n", *u ? "'" : "");
+		}
 		for (k = 0; k < n; k++) {
 			const nr_finding *f = nr_audit_finding(a, k);
 			if (f->manifest != i)
 				continue;
-			printf("  %s %-7s ", f->id, nr_level_name(f->level));
-			cli_put_safe(stdout, f->message);
-			fputs("\n          fix: ", stdout);
-			cli_put_safe(stdout, f->fix);
-			fputc('\n', stdout);
 			count++;
+			if (!strcmp(f->id, "NR008"))
+				continue;
+			if (quiet)
+				printf("%s: ", nr_audit_platform(a, i));
+			else
+				fputs("  ", stdout);
+			printf("%s %-7s ", f->id, nr_level_name(f->level));
+			cli_put_safe(stdout, f->message);
+			fputs(f->baseline ? " [baseline]\n" : "\n", stdout);
+			if (!quiet) {
+				fputs("          fix: ", stdout);
+				cli_put_safe(stdout, f->fix);
+				fputc('\n', stdout);
+			}
 		}
-		if (count == 0)
+		print_setid_group(a, i, quiet);
+		if (count == 0 && !quiet)
 			printf("  clean: no findings\n");
 	}
+	if (!quiet && nr_audit_suppressed_count(a) > 0)
+		printf("(%zu finding%s accepted by the config or options)\n",
+			nr_audit_suppressed_count(a), nr_audit_suppressed_count(a) > 1 ? "s" : "");
 }
 
 static int print_json(const char *ref, const nr_audit *a)
@@ -89,7 +156,10 @@ static int print_json(const char *ref, const nr_audit *a)
 	return NR_EXIT_OK;
 }
 
-static void print_sarif(const char *ref, const nr_audit *a)
+/* SARIF 2.1.0: rules; per result partialFingerprints (stable across rebuilds), the path in
+ * the image as a physical location or the config field as a logical one, baselineState with
+ * --baseline; invocations with the exit status; automationDetails.id per image. */
+static void print_sarif(const char *ref, const nr_audit *a, int exit_code, int baseline)
 {
 	size_t k, n = nr_audit_count(a), nr = nr_audit_rule_count();
 
@@ -109,30 +179,53 @@ static void print_sarif(const char *ref, const nr_audit *a)
 		cli_json_string(stdout, r->help);
 		printf("},\"defaultConfiguration\":{\"level\":\"%s\"}}", nr_level_name(r->level));
 	}
-	printf("]}},\"artifacts\":[{\"location\":{\"uri\":");
+	printf("]}},\"automationDetails\":{\"id\":");
+	{
+		/* "category/": one category per image, so code scanning keeps each image's
+		 * results apart and compares a run with the previous one of the same image */
+		size_t len = strlen(ref) + 32;
+		char *id = malloc(len);
+		if (id)
+			snprintf(id, len, "nonroot-audit/%s/", ref);
+		cli_json_string(stdout, id ? id : "nonroot-audit/");
+		free(id);
+	}
+	printf("},\"invocations\":[{\"executionSuccessful\":true,\"exitCode\":%d}],"
+		"\"artifacts\":[{\"location\":{\"uri\":", exit_code);
 	cli_json_string(stdout, ref);
-	printf("}}],\"results\":[");
+	printf("},\"description\":{\"text\":\"the audited image\"}}],\"results\":[");
 	for (k = 0; k < n; k++) {
 		const nr_finding *f = nr_audit_finding(a, k);
+		int config = strncmp(f->location, "config.", 7) == 0;
 		size_t idx;
 		for (idx = 0; idx < nr && strcmp(nr_audit_rule_at(idx)->id, f->id) != 0; idx++)
 			;
 		printf("%s{\"ruleId\":\"%s\",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":",
 			k ? "," : "", f->id, idx, nr_level_name(f->level));
 		cli_json_string(stdout, f->message);
-		printf("},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
-		cli_json_string(stdout, ref);
-		printf(",\"index\":0}},\"logicalLocations\":[{\"name\":");
-		cli_json_string(stdout, f->location);
-		printf(",\"fullyQualifiedName\":");
-		{
-			char fq[512];
-			snprintf(fq, sizeof(fq), "%s/%s", f->platform, f->location);
-			cli_json_string(stdout, fq);
+		printf("},\"locations\":[{");
+		if (config) {
+			const char *dot = strrchr(f->location, '.');
+			printf("\"logicalLocations\":[{\"name\":");
+			cli_json_string(stdout, dot && dot[1] ? dot + 1 : f->location);
+			printf(",\"fullyQualifiedName\":");
+			cli_json_string(stdout, f->location);
+			printf(",\"kind\":\"member\"}]");
+		} else {
+			/* a path in the image's root filesystem: "usr/bin/su", "home/app" */
+			printf("\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+			cli_json_string(stdout, f->location);
+			printf("}}");
 		}
-		printf(",\"kind\":\"%s\"}]}],\"properties\":{\"platform\":",
-			strncmp(f->location, "config.", 7) == 0 ? "member" : "resource");
+		printf("}],\"partialFingerprints\":{\"nonroot/v1\":\"%s\"}", f->fingerprint);
+		if (baseline)
+			printf(",\"baselineState\":\"%s\"", f->baseline ? "unchanged" : "new");
+		printf(",\"properties\":{\"platform\":");
 		cli_json_string(stdout, f->platform);
+		printf(",\"location\":");
+		cli_json_string(stdout, f->location);
+		printf(",\"image\":");
+		cli_json_string(stdout, ref);
 		printf(",\"fix\":");
 		cli_json_string(stdout, f->fix);
 		printf("}}");
@@ -140,14 +233,65 @@ static void print_sarif(const char *ref, const nr_audit *a)
 	printf("]}]}\n");
 }
 
+/* The config: --config FILE, else ./.nonroot.yaml, ./.nonroot.yml or ./.nonroot.json. */
+static int load_config(nr_audit_config *cfg, const char *path, int explicit)
+{
+	static const char *const defaults[] = { ".nonroot.yaml", ".nonroot.yml", ".nonroot.json" };
+	nr_error err = NR_ERROR_INIT;
+	char *text = NULL;
+	size_t len, i;
+	int rc;
+
+	if (path == NULL) {
+		for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]) && path == NULL; i++)
+			if (access(defaults[i], F_OK) == 0)
+				path = defaults[i];
+		if (path == NULL)
+			return 0;
+	}
+	if (cli_read_file(path, 1u << 20, &text, &len) < 0)
+		return cli_failf("audit: %s: %s%s", path, strerror(errno),
+			explicit ? "" : " (the default config; --no-config skips it)");
+	rc = nr_audit_config_load(cfg, text, len, path, &err);
+	free(text);
+	if (rc < 0) {
+		char msg[512];
+		nr_error_format(&err, msg, sizeof(msg));
+		return cli_failf("audit: config %s", msg);
+	}
+	return 0;
+}
+
+static int load_baseline(nr_audit_config *cfg, const char *path)
+{
+	nr_error err = NR_ERROR_INIT;
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (cli_read_file(path, 64u << 20, &text, &len) < 0)
+		return cli_failf("audit: --baseline %s: %s", path, strerror(errno));
+	rc = nr_audit_config_load_baseline(cfg, text, len, path, &err);
+	free(text);
+	return rc < 0 ? cli_fail("audit: --baseline", &err) : 0;
+}
+
 int nr_cmd_audit(int argc, char **argv)
 {
-	enum { O_FORMAT = 256, O_FAILON, O_PLATFORM, O_THRESHOLD };
+	enum { O_FORMAT = 256, O_FAILON, O_PLATFORM, O_THRESHOLD, O_CONFIG, O_NOCONFIG, O_IGNORE,
+		O_LEVEL, O_ALLOW_SETID, O_BASELINE };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "fail-on", required_argument, NULL, O_FAILON },
 		{ "platform", required_argument, NULL, O_PLATFORM },
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "config", required_argument, NULL, O_CONFIG },
+		{ "no-config", no_argument, NULL, O_NOCONFIG },
+		{ "ignore", required_argument, NULL, O_IGNORE },
+		{ "level", required_argument, NULL, O_LEVEL },
+		{ "allow-setid", required_argument, NULL, O_ALLOW_SETID },
+		{ "baseline", required_argument, NULL, O_BASELINE },
 		CLI_CACHE_LONGOPTS,
 		CLI_REGISTRY_LONGOPTS,
 		CLI_FLEET_LONGOPTS,
@@ -160,26 +304,32 @@ int nr_cmd_audit(int argc, char **argv)
 	nr_image *img = NULL;
 	nr_audit *a = NULL;
 	cli_fleet fleet = { NULL, 0, 0 };
+	nr_audit_config *cfg = NULL;
 	cli_progress prog;
-	const char *ref;
+	const char *ref, *config = NULL, *baseline = NULL;
 	unsigned long v;
-	int c, fmt = FMT_TEXT, fail_on = NR_LEVEL_ERROR, rc = NR_EXIT_USAGE;
+	int c, fmt = FMT_TEXT, fail_on = NR_LEVEL_ERROR, rc = NR_EXIT_USAGE, quiet = 0;
+	int no_config = 0;
 
 	cli_cache_default();
-	while ((c = getopt_long(argc, argv, "hj:", longopts, NULL)) != -1) {
+	if (nr_audit_config_new(&cfg, &err) < 0)
+		return cli_fail("audit", &err);
+	while ((c = getopt_long(argc, argv, "hqj:", longopts, NULL)) != -1) {
 		switch (c) {
 		case CLI_O_FROM: fleet.from = optarg; break;
 		case 'j':
 			if (cli_parse_uint("--jobs", optarg, 256, &v) < 0)
-				return NR_EXIT_USAGE;
-			if (v == 0)
-				return cli_usage_error("audit", "--jobs: at least 1");
+				goto done;
+			if (v == 0) {
+				rc = cli_usage_error("audit", "--jobs: at least 1");
+				goto done;
+			}
 			fleet.jobs = v;
 			break;
 		case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, optarg); break;
 		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
 			if (cli_registry_option("audit", c, optarg, &oo) != 0)
-				return NR_EXIT_USAGE;
+				goto done;
 			break;
 		case O_FORMAT:
 			if (!strcmp(optarg, "text"))
@@ -188,9 +338,11 @@ int nr_cmd_audit(int argc, char **argv)
 				fmt = FMT_JSON;
 			else if (!strcmp(optarg, "sarif"))
 				fmt = FMT_SARIF;
-			else
-				return cli_usage_error("audit", "--format: '%s' is not text, json or sarif",
+			else {
+				rc = cli_usage_error("audit", "--format: '%s' is not text, json or sarif",
 					optarg);
+				goto done;
+			}
 			break;
 		case O_FAILON:
 			if (!strcmp(optarg, "error"))
@@ -201,29 +353,81 @@ int nr_cmd_audit(int argc, char **argv)
 				fail_on = NR_LEVEL_NOTE;
 			else if (!strcmp(optarg, "never"))
 				fail_on = NR_LEVEL_ERROR + 1;
-			else
-				return cli_usage_error("audit",
+			else {
+				rc = cli_usage_error("audit",
 					"--fail-on: '%s' is not error, warning, note or never", optarg);
+				goto done;
+			}
 			break;
 		case O_PLATFORM: oo.platform = optarg; break;
 		case O_THRESHOLD:
 			if (cli_parse_uint("--threshold", optarg, 65536, &v) < 0)
-				return NR_EXIT_USAGE;
+				goto done;
 			ao.threshold = (unsigned)v;
 			break;
-		case 'h': usage(stdout); return NR_EXIT_OK;
-		default: return cli_usage_error("audit", "invalid option");
+		case 'q': quiet = 1; break;
+		case O_CONFIG: config = optarg; break;
+		case O_NOCONFIG: no_config = 1; break;
+		case O_BASELINE: baseline = optarg; break;
+		case O_IGNORE:
+			if (nr_audit_config_ignore(cfg, optarg, &err) < 0) {
+				rc = cli_usage_error("audit", "--ignore: %s", err.message);
+				goto done;
+			}
+			break;
+		case O_ALLOW_SETID:
+			if (nr_audit_config_allow_setid(cfg, optarg, &err) < 0) {
+				rc = cli_usage_error("audit", "--allow-setid: %s", err.message);
+				goto done;
+			}
+			break;
+		case O_LEVEL: {
+			const char *eq = strchr(optarg, '=');
+			char id[16];
+			int lv = -1, k;
+			for (k = NR_LEVEL_NONE; eq && k <= NR_LEVEL_ERROR; k++)
+				if (!strcmp(eq + 1, nr_level_name(k)))
+					lv = k;
+			if (eq == NULL || lv < 0 || (size_t)(eq - optarg) >= sizeof(id)) {
+				rc = cli_usage_error("audit", "--level: '%s' is not ID=LEVEL (LEVEL: error, "
+					"warning, note or none)", optarg);
+				goto done;
+			}
+			memcpy(id, optarg, (size_t)(eq - optarg));
+			id[eq - optarg] = '\0';
+			if (nr_audit_config_set_level(cfg, id, lv, &err) < 0) {
+				rc = cli_usage_error("audit", "--level: %s", err.message);
+				goto done;
+			}
+			break;
+		}
+		case 'h': usage(stdout); rc = NR_EXIT_OK; goto done;
+		default: rc = cli_usage_error("audit", "invalid option"); goto done;
 		}
 	}
 	cli_cache_check();
-	if (optind >= argc && fleet.from == NULL)
-		return cli_usage_error("audit", "missing IMAGE");
+	if (optind >= argc && fleet.from == NULL) {
+		rc = cli_usage_error("audit", "missing IMAGE");
+		goto done;
+	}
+	if (config && no_config) {
+		rc = cli_usage_error("audit", "--config and --no-config exclude each other");
+		goto done;
+	}
 	fleet.json = fmt == FMT_JSON;
-	if ((optind < argc - 1 || fleet.from) && fmt == FMT_SARIF)
-		return cli_usage_error("audit", "--format sarif takes one IMAGE");
+	if ((optind < argc - 1 || fleet.from) && fmt == FMT_SARIF) {
+		rc = cli_usage_error("audit", "--format sarif takes one IMAGE");
+		goto done;
+	}
+	/* read once, before the fleet forks its workers: every image gets the same config */
+	if ((!no_config && load_config(cfg, config, config != NULL) != 0) ||
+	    (baseline && load_baseline(cfg, baseline) != 0)) {
+		rc = NR_EXIT_USAGE;
+		goto done;
+	}
 	if ((rc = cli_fleet_run("audit", &fleet, argc - optind, argv + optind, &ref)) !=
 	    CLI_FLEET_ONE)
-		return rc;
+		goto done;
 	rc = NR_EXIT_USAGE;
 
 	cli_progress_init(&prog, "audit");
@@ -239,15 +443,21 @@ int nr_cmd_audit(int argc, char **argv)
 		goto done;
 	}
 	cli_progress_done(&prog);
-	if (fmt == FMT_JSON) {
-		if ((rc = print_json(ref, a)) != NR_EXIT_OK)
-			goto done;
-	} else if (fmt == FMT_SARIF)
-		print_sarif(ref, a);
-	else
-		print_text(ref, a);
+	if (nr_audit_apply(a, cfg, &err) < 0) {
+		rc = cli_fail(ref, &err);
+		goto done;
+	}
 	rc = nr_audit_max_level(a) >= fail_on ? NR_EXIT_FINDINGS : NR_EXIT_OK;
+	if (fmt == FMT_JSON) {
+		if (print_json(ref, a) != NR_EXIT_OK)
+			rc = NR_EXIT_USAGE;
+	} else if (fmt == FMT_SARIF) {
+		print_sarif(ref, a, rc, baseline != NULL);
+	} else {
+		print_text(ref, a, quiet);
+	}
 done:
+	nr_audit_config_free(cfg);
 	nr_audit_free(a);
 	nr_image_free(img);
 	return rc;

@@ -83,6 +83,7 @@ struct nr_audit {
 	platform_info *p;
 	size_t np, ap;
 	int max;
+	size_t suppressed;
 };
 
 const char *nr_level_name(int level)
@@ -163,6 +164,41 @@ int nr_audit_max_level(const nr_audit *a)
 	return a ? a->max : NR_LEVEL_NONE;
 }
 
+size_t nr_audit_suppressed_count(const nr_audit *a)
+{
+	return a ? a->suppressed : 0;
+}
+
+int nr_audit_apply(nr_audit *a, const nr_audit_config *cfg, nr_error *err)
+{
+	size_t k, kept = 0;
+
+	NR_ASSERT_ARG(a, err);
+	if (cfg == NULL)
+		return 0;
+	a->max = NR_LEVEL_NONE;
+	for (k = 0; k < a->n; k++) {
+		nr_finding *f = &a->f[k];
+		int level, in_baseline;
+		if (!nr__audit_config_keeps(cfg, f, &level, &in_baseline)) {
+			free((char *)f->platform);
+			free((char *)f->location);
+			free((char *)f->message);
+			free((char *)f->fix);
+			free((char *)f->fingerprint);
+			a->suppressed++;
+			continue;
+		}
+		f->level = (nr_level)level;
+		f->baseline = in_baseline;
+		if (!in_baseline && level > a->max)
+			a->max = level;
+		a->f[kept++] = *f;
+	}
+	a->n = kept;
+	return 0;
+}
+
 void nr_audit_free(nr_audit *a)
 {
 	size_t k;
@@ -174,6 +210,7 @@ void nr_audit_free(nr_audit *a)
 		free((char *)a->f[k].location);
 		free((char *)a->f[k].message);
 		free((char *)a->f[k].fix);
+		free((char *)a->f[k].fingerprint);
 	}
 	for (k = 0; k < a->np; k++) {
 		free(a->p[k].platform);
@@ -228,6 +265,16 @@ static int add(eval *e, const char *id, nr_level level, const char *location, co
 	a->n++;   /* counted first: nr_audit_free frees what was allocated */
 	if (!f->platform || !f->location || !f->fix || !f->message)
 		return nr__error_oom(e->err);
+	{
+		char fp[NR_FINGERPRINT_SIZE];
+		size_t k, occ = 0;
+		for (k = 0; k + 1 < a->n; k++)
+			occ += !strcmp(a->f[k].id, f->id) && !strcmp(a->f[k].platform, f->platform) &&
+				!strcmp(a->f[k].location, f->location);
+		if (nr__audit_fingerprint(fp, f->id, f->platform, f->location, occ) < 0 ||
+		    (f->fingerprint = nr__strdup(fp)) == NULL)
+			return nr__error_oom(e->err);
+	}
 	if ((int)level > a->max)
 		a->max = (int)level;
 	return 0;

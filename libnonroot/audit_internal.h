@@ -44,6 +44,19 @@ typedef struct nr__audit_facts {
 	size_t nfiles;
 } nr__audit_facts;
 
+/* Fingerprints: 32 hex characters + NUL; the SARIF partialFingerprints key. */
+#define NR_FINGERPRINT_SIZE 33
+#define NR_FINGERPRINT_KEY "nonroot/v1"
+
+/* A finding's fingerprint: sha256 of rule, platform, location (a path in the image or a
+ * config field) and the occurrence number among findings with those three (0 first); no
+ * digest, so it survives a rebuild. @return 0 or NR_ENOMEM. */
+int nr__audit_fingerprint(char out[NR_FINGERPRINT_SIZE], const char *id, const char *platform,
+	const char *location, size_t occurrence);
+/* Whether cfg keeps finding f, with its (overridden) level and whether it is in the baseline. */
+bool nr__audit_config_keeps(const nr_audit_config *cfg, const nr_finding *f, int *level,
+	int *in_baseline);
+
 nr_audit *nr__audit_new(void);
 /* Evaluate every rule on one manifest's facts, appending findings to a. */
 int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err);

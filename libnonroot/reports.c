@@ -35,6 +35,7 @@ int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *ima
 	if ((doc = json_object()) == NULL ||
 	    !set(doc, "image", nr__json_text(image)) ||
 	    !set(doc, "max_level", json_string(nr_level_name(nr_audit_max_level(a)))) ||
+	    !set(doc, "suppressed", json_integer((json_int_t)nr_audit_suppressed_count(a))) ||
 	    !set(doc, "platforms", plats = json_array()))
 		goto nomem;
 	for (i = 0; i < np; i++) {
@@ -58,7 +59,9 @@ int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *ima
 			    !set(o, "level", json_string(nr_level_name(f->level))) ||
 			    !set(o, "location", nr__json_text(f->location)) ||
 			    !set(o, "message", nr__json_text(f->message)) ||
-			    !set(o, "fix", nr__json_text(f->fix)))
+			    !set(o, "fix", nr__json_text(f->fix)) ||
+			    !set(o, "fingerprint", nr__json_text(f->fingerprint)) ||
+			    !set(o, "baseline", json_boolean(f->baseline)))
 				goto nomem;
 		}
 	}

@@ -19,7 +19,8 @@
  *    which variable is effective and why
  *  - NR006 healthcheck-privileged-port (warning): a health-check URL on a port below 1024
  *  - NR007 port-fallback (warning): a non-numeric port that Kestrel silently turns into 80/443
- *  - NR008 setid-file (warning): a set-uid/set-gid file (one finding per file)
+ *  - NR008 setid-file (warning): a set-uid/set-gid file (one finding per file; the text
+ *    output of `nonroot audit` groups them into one line per image)
  *  - NR009 home-not-owned (warning): the user's home is missing or not owned by it
  *  - NR010 aspnet-invalid-address (error): Kestrel would refuse to start
  *  - NR011 user-without-entry (note): a numeric User with no passwd entry (gid 0, HOME /)
@@ -74,6 +75,11 @@ typedef struct nr_finding {
 	                               "config.ExposedPorts.80/tcp", "usr/bin/su", "home/app" */
 	const char *message;      /**< one line */
 	const char *fix;          /**< one line */
+	const char *fingerprint;  /**< 32 hex characters: a hash of id, platform, location and
+	                               occurrence, without any digest, so the same finding on a
+	                               rebuilt image has the same fingerprint (SARIF
+	                               partialFingerprints "nonroot/v1") */
+	int baseline;             /**< 1 when nr_audit_apply() found it in the baseline */
 } nr_finding;
 
 /** Options of nr_image_audit(). Versioned: NR_AUDIT_OPTIONS_INIT / nr_audit_options_init(). */
@@ -134,13 +140,14 @@ NR_EXTERN(size_t) nr_audit_count(const nr_audit *a);
 /** @return finding @p k (borrowed), NULL when out of range. */
 NR_EXTERN(const nr_finding *) nr_audit_finding(const nr_audit *a, size_t k);
 
-/** @return the highest level among the findings (NR_LEVEL_NONE when clean). */
+/** @return the highest level among the findings that are not in a baseline (NR_LEVEL_NONE
+ *  when clean). */
 NR_EXTERN(int) nr_audit_max_level(const nr_audit *a);
 
 /**
- * The audit as a JSON document (docs/schemas/audit.json): {"image", "max_level",
+ * The audit as a JSON document (docs/schemas/audit.json): {"image", "max_level", "suppressed",
  * "platforms": [{"platform", "user", "bindings", "findings": [{"id", "level", "location",
- * "message", "fix"}]}]} where "bindings" is nr_bindings_to_json()'s document of
+ * "message", "fix", "fingerprint", "baseline"}]}]} where "bindings" is nr_bindings_to_json()'s document of
  * nr_audit_bindings() (null, with "bindings_error", when Kestrel would refuse it).
  * @param[out] out  new NUL-terminated compact JSON, free with nr_free(); NULL on failure
  * @param[out] len  its length (may be NULL)
@@ -151,6 +158,75 @@ NR_EXTERN(int) nr_audit_max_level(const nr_audit *a);
  */
 NR_EXTERN(int) nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *image,
 	nr_error *err);
+
+/* ---- accepting findings: ignored rules, levels, allowed set-id paths, baselines ---------- */
+
+/** What a pipeline accepts (opaque): built from a config file (nr_audit_config_load()),
+ *  options and a baseline, then applied with nr_audit_apply(). */
+typedef struct nr_audit_config nr_audit_config;
+
+/** @param[out] out an empty config (nr_audit_config_free()) @param err optional error
+ *  details @return 0, NR_ENOMEM, NR_EARG */
+NR_EXTERN(int) nr_audit_config_new(nr_audit_config **out, nr_error *err);
+
+/**
+ * Add a config file's settings (docs/audit-config.md): JSON when the text starts with '{',
+ * else the documented YAML subset. Keys: "ignore" (rule ids), "levels" (rule id → error,
+ * warning, note or none), "allow-setid" (paths in the image, fnmatch patterns with '*').
+ * Unknown keys and rule ids are errors (a typo must not silently accept everything).
+ * @param cfg the config @param text the file's text @param len its length
+ * @param source the file name, for errors (may be NULL) @param err optional error details
+ * @return 0, NR_EINVALID (line set for YAML), NR_ETOOBIG (over 1 MiB), NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_audit_config_load(nr_audit_config *cfg, const char *text, size_t len,
+	const char *source, nr_error *err);
+
+/** Ignore rules: @p ids is one id or a comma-separated list ("NR008,NR003").
+ *  @param cfg the config @param ids the rule ids @param err optional error details
+ *  @return 0, NR_EINVALID (an unknown rule), NR_ENOMEM, NR_EARG */
+NR_EXTERN(int) nr_audit_config_ignore(nr_audit_config *cfg, const char *ids, nr_error *err);
+
+/** Override a rule's level (NR_LEVEL_NONE drops its findings).
+ *  @param cfg the config @param id the rule id @param level an nr_level
+ *  @param err optional error details @return 0, NR_EINVALID, NR_ENOMEM, NR_EARG */
+NR_EXTERN(int) nr_audit_config_set_level(nr_audit_config *cfg, const char *id, int level,
+	nr_error *err);
+
+/** Accept set-id files (NR008) whose path in the image matches @p pattern (fnmatch with
+ *  FNM_PATHNAME; a leading '/' is ignored): "/usr/bin/su"; "usr/lib/openssh/" then "*" for a directory.
+ *  @param cfg the config @param pattern the pattern @param err optional error details
+ *  @return 0, NR_EINVALID, NR_ENOMEM, NR_EARG */
+NR_EXTERN(int) nr_audit_config_allow_setid(nr_audit_config *cfg, const char *pattern,
+	nr_error *err);
+
+/**
+ * Add the findings of an earlier report as a baseline: a nonroot audit JSON report
+ * (nr_audit_to_json(): each finding's "fingerprint", or id/platform/location for older
+ * reports), the fleet document of `nonroot audit --format json IMAGE...` ({"images":[{"report":
+ * ...}]}: the findings of every image) or a SARIF report (partialFingerprints "nonroot/v1", or
+ * ruleId, properties.platform and the logical location). Findings in the baseline do not count for nr_audit_max_level().
+ * @param cfg the config @param text the report @param len its length
+ * @param source the file name, for errors (may be NULL) @param err optional error details
+ * @return 0, NR_EINVALID (not JSON, or neither kind of report), NR_ETOOBIG, NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_audit_config_load_baseline(nr_audit_config *cfg, const char *text,
+	size_t len, const char *source, nr_error *err);
+
+/** Free a config. NULL is a no-op. */
+NR_EXTERN(void) nr_audit_config_free(nr_audit_config *cfg);
+
+/**
+ * Apply @p cfg to an audit: findings of ignored rules, of level "none" and of allowed set-id
+ * paths are removed (counted by nr_audit_suppressed_count()), levels are overridden, and
+ * findings in the baseline are marked (nr_finding.baseline) and no longer count for
+ * nr_audit_max_level(). Applying twice is the same as applying once.
+ * @param a the audit @param cfg the config (NULL: nothing changes) @param err optional
+ * @return 0, NR_EARG
+ */
+NR_EXTERN(int) nr_audit_apply(nr_audit *a, const nr_audit_config *cfg, nr_error *err);
+
+/** @return how many findings nr_audit_apply() removed. */
+NR_EXTERN(size_t) nr_audit_suppressed_count(const nr_audit *a);
 
 /** Free an audit. NULL is a no-op. */
 NR_EXTERN(void) nr_audit_free(nr_audit *a);

@@ -21,8 +21,9 @@ from .accounts import (USER_ID_MAX, USER_ID_MIN, SYS_ID_MAX, SYS_ID_MIN, ExecUse
                        Group, GShadow, Passwd, PwEnt, SgEnt, Shadow, SpEnt, additional_gids,
                        check_name, resolve_user, shadow_days_now)
 from .rootfs import AddUserResult, RootFS
-from .image import (LEVELS, Audit, AuditRule, BlobWriter, Descriptor, Finding, Image,
-                    PatchChange, PatchReport, ScanEntry, ScanResult, audit_rule, audit_rules)
+from .image import (LEVELS, Audit, AuditConfig, AuditRule, BlobWriter, Descriptor, Finding,
+                    Image, PatchChange, PatchReport, ScanEntry, ScanResult, audit_rule,
+                    audit_rules)
 
 __all__ = [
     "version", "strerror", "NonrootError", "InvalidInput", "NotFound", "OutOfRange",
@@ -32,7 +33,7 @@ __all__ = [
     "Url", "Binding", "Bindings", "PortMap", "parse_url", "parse_urls", "effective_bindings",
     "urls_key_of", "rewrite_urls",
     "Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter", "PatchChange", "PatchReport",
-    "Audit", "AuditRule", "Finding", "audit_rules", "audit_rule", "LEVELS",
+    "Audit", "AuditConfig", "AuditRule", "Finding", "audit_rules", "audit_rule", "LEVELS",
     "Passwd", "Group", "Shadow", "GShadow", "PwEnt", "GrEnt", "SpEnt", "SgEnt", "ExecUser",
     "resolve_user", "additional_gids", "check_name", "shadow_days_now",
     "SYS_ID_MIN", "SYS_ID_MAX", "USER_ID_MIN", "USER_ID_MAX", "RootFS", "AddUserResult",

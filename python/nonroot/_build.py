@@ -552,6 +552,8 @@ typedef struct nr_finding {
 	const char *location;
 	const char *message;
 	const char *fix;
+	const char *fingerprint;
+	int baseline;
 	...;
 } nr_finding;
 typedef struct nr_audit_options {
@@ -574,6 +576,20 @@ const nr_finding * nr_audit_finding(const nr_audit *a, size_t k);
 int nr_audit_max_level(const nr_audit *a);
 int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *image,
 	nr_error *err);
+typedef struct nr_audit_config nr_audit_config;
+int nr_audit_config_new(nr_audit_config **out, nr_error *err);
+int nr_audit_config_load(nr_audit_config *cfg, const char *text, size_t len,
+	const char *source, nr_error *err);
+int nr_audit_config_ignore(nr_audit_config *cfg, const char *ids, nr_error *err);
+int nr_audit_config_set_level(nr_audit_config *cfg, const char *id, int level,
+	nr_error *err);
+int nr_audit_config_allow_setid(nr_audit_config *cfg, const char *pattern,
+	nr_error *err);
+int nr_audit_config_load_baseline(nr_audit_config *cfg, const char *text,
+	size_t len, const char *source, nr_error *err);
+void nr_audit_config_free(nr_audit_config *cfg);
+int nr_audit_apply(nr_audit *a, const nr_audit_config *cfg, nr_error *err);
+size_t nr_audit_suppressed_count(const nr_audit *a);
 void nr_audit_free(nr_audit *a);
 
 /* patch.h */

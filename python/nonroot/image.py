@@ -10,7 +10,8 @@ from .imgconfig import ImageConfig
 from .urls import PortMap
 
 __all__ = ["Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter", "PatchChange",
-           "PatchReport", "Finding", "Audit", "AuditRule", "audit_rules", "LEVELS"]
+           "PatchReport", "Finding", "Audit", "AuditConfig", "AuditRule", "audit_rules",
+           "LEVELS"]
 
 _TRANSPORTS = {lib.NR_TRANSPORT_OCI: "oci", lib.NR_TRANSPORT_OCI_ARCHIVE: "oci-archive",
                lib.NR_TRANSPORT_DOCKER_ARCHIVE: "docker-archive", lib.NR_TRANSPORT_DOCKER: "docker"}
@@ -251,6 +252,45 @@ class Finding(NamedTuple):
     location: str             # "config.User", "config.Env.ASPNETCORE_URLS", "usr/bin/su", ...
     message: str
     fix: str
+    fingerprint: str = ""     # stable across rebuilds (SARIF partialFingerprints "nonroot/v1")
+    baseline: bool = False    # in the baseline of the AuditConfig applied
+
+
+class AuditConfig(Handle):
+    """What a pipeline accepts (nr_audit_config): ignored rules, level overrides, allowed
+    set-id paths and a baseline of earlier findings. Pass it to Image.audit(config=...)."""
+    _factory = "AuditConfig.new()"
+
+    @classmethod
+    def new(cls, text: Optional[str] = None, source: Optional[str] = None) -> "AuditConfig":
+        """An empty config, or one with a config file's settings (text)."""
+        cfg = cls._wrap(new_object(lib.nr_audit_config_new, "nr_audit_config",
+                                   lib.nr_audit_config_free))
+        if text is not None:
+            cfg.load(text, source)
+        return cfg
+
+    def load(self, text: str, source: Optional[str] = None) -> None:
+        """Add a config file's settings (JSON, or the YAML subset of docs/audit-config.md)."""
+        data = to_bytes(text)
+        call(lib.nr_audit_config_load, self._ptr, data, len(data), cstr(source))
+
+    def ignore(self, ids: str) -> None:
+        """Drop the findings of these rules ("NR008" or "NR008,NR003")."""
+        call(lib.nr_audit_config_ignore, self._ptr, cstr(ids))
+
+    def set_level(self, rule_id: str, level: str) -> None:
+        """Override a rule's level: "error", "warning", "note" or "none" (dropped)."""
+        call(lib.nr_audit_config_set_level, self._ptr, cstr(rule_id), LEVELS.index(level))
+
+    def allow_setid(self, pattern: str) -> None:
+        """Accept set-id files matching pattern ("/usr/bin/su", fnmatch '*')."""
+        call(lib.nr_audit_config_allow_setid, self._ptr, cstr(pattern))
+
+    def load_baseline(self, report: str, source: Optional[str] = None) -> None:
+        """An earlier audit JSON or SARIF report: its findings no longer count."""
+        data = to_bytes(report)
+        call(lib.nr_audit_config_load_baseline, self._ptr, data, len(data), cstr(source))
 
 
 class Audit(_Copied):
@@ -274,8 +314,10 @@ class Audit(_Copied):
             f = lib.nr_audit_finding(ptr, k)
             self.findings.append(Finding(text(f.id) or "", _level(f.level), int(f.manifest),
                                          text(f.platform) or "", text(f.location) or "",
-                                         text(f.message) or "", text(f.fix) or ""))
+                                         text(f.message) or "", text(f.fix) or "",
+                                         text(f.fingerprint) or "", bool(f.baseline)))
         self.max_level = _level(lib.nr_audit_max_level(ptr))
+        self.suppressed = int(lib.nr_audit_suppressed_count(ptr))
         self._json = owned_string(lib.nr_audit_to_json, ptr, cstr(image)) or ""
         return self
 
@@ -461,9 +503,11 @@ class Image(Handle):
         call(lib.nr_image_add_layer, self._ptr, i, d)
 
     def audit(self, threshold: int = 1024,
-              progress: Optional[ProgressFn] = None) -> Audit:
+              progress: Optional[ProgressFn] = None,
+              config: Optional[AuditConfig] = None) -> Audit:
         """Audit every manifest; problems of the image are findings, not exceptions. An
-        exception raised by progress is raised here."""
+        exception raised by progress is raised here. config: what is accepted (ignored
+        rules, levels, allowed set-id paths, a baseline), as `nonroot audit --config`."""
         opts = ffi.new("nr_audit_options *")
         check_rc(lib.nr_audit_options_init(opts, lib.NR_AUDIT_OPTIONS_VERSION))
         opts.threshold = threshold
@@ -474,6 +518,8 @@ class Image(Handle):
         finally:
             res = ffi.gc(out[0], lib.nr_audit_free) if out[0] != ffi.NULL else None
         try:
+            if config is not None:
+                call(lib.nr_audit_apply, res, config._ptr)
             return Audit._new(res, self._ref)
         finally:
             ffi.release(res)
