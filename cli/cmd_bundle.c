@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		"      --allow-root            allow the process to run as uid 0 (refused otherwise)\n"
 		"  -n, --dry-run               report the changes without writing config.json\n"
 		"      --format text|json      report format (default: text)\n"
+		"  -q, --quiet                 text: only the warnings\n"
 		"  -h, --help                  show this help\n"
 		"\n"
 		"Exit status: 0 hardened (or already hardened), 2 usage or input error.\n");
@@ -45,6 +46,7 @@ static int harden(int argc, char **argv)
 		{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -53,10 +55,13 @@ static int harden(int argc, char **argv)
 	nr_error err = NR_ERROR_INIT;
 	unsigned long port;
 	char *text = NULL, what[4200];
-	int c, json = 0, error;
+	int c, json = 0, error, quiet = 0;
 
-	while ((c = getopt_long(argc, argv, "u:nh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:nhq", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'q':
+			quiet = 1;
+			break;
 		case 'u':
 			opts.user = optarg;
 			break;
@@ -103,7 +108,14 @@ static int harden(int argc, char **argv)
 	nr_bundle_report_free(report);
 	if (error < 0)
 		return cli_fail(what, &err);
-	fputs(text, stdout);
+	if (quiet && !json) {
+		/* the lines of the "warnings:" section */
+		const char *w = strstr(text, "\nwarnings:\n");
+		if (w)
+			fputs(w + strlen("\nwarnings:\n"), stdout);
+	} else {
+		fputs(text, stdout);
+	}
 	nr_free(text);
 	return NR_EXIT_OK;
 }

@@ -60,6 +60,7 @@ static void usage(FILE *f)
 		"      --container NAME   the container's name (default: app)\n"
 		"      --platform P       use only platform P of a multi-platform image\n"
 		CLI_REGISTRY_USAGE
+		"  -q, --quiet            the fragment and its warnings only (no header or notes)\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"Exit status: 0 printed; 1 the image cannot pass the restricted profile as it is (its\n"
@@ -251,7 +252,7 @@ static int check_user(struct k8s_result *r, const char *ref, const char *platfor
 }
 
 static void print_fragment(const struct k8s_result *r, const char *ref, const char *platform,
-	const char *container)
+	const char *container, int quiet)
 {
 	size_t i;
 
@@ -259,6 +260,8 @@ static void print_fragment(const struct k8s_result *r, const char *ref, const ch
 
 	for (i = 0; i < r->nports; i++)
 		low += r->ports[i].privileged != 0;
+	if (quiet)
+		goto warnings;
 	printf("# nonroot k8s: %s", ref);
 	if (platform)
 		printf(" (%s)", platform);
@@ -271,6 +274,7 @@ static void print_fragment(const struct k8s_result *r, const char *ref, const ch
 	printf("# effective bindings: %s\n", r->bindings);
 	for (i = 0; i < r->nnotes; i++)
 		printf("# note: %s\n", r->notes[i]);
+warnings:
 	for (i = 0; i < r->nports; i++)
 		if (r->ports[i].privileged)
 			printf("# warning: %s needs port %u (below 1024), which uid %lu cannot bind "
@@ -322,6 +326,7 @@ int nr_cmd_k8s(int argc, char **argv)
 		{ "container", required_argument, NULL, 'c' },
 		{ "platform", required_argument, NULL, 'p' },
 		CLI_REGISTRY_LONGOPTS,
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -332,11 +337,14 @@ int nr_cmd_k8s(int argc, char **argv)
 	nr_image *img = NULL;
 	nr_imgconfig *cfg = NULL;
 	size_t i, n;
-	int c, rc = NR_EXIT_OK, any_privileged = 0;
+	int c, rc = NR_EXIT_OK, any_privileged = 0, quiet = 0;
 	char what[4200];
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'q':
+			quiet = 1;
+			break;
 		case 'c':
 			container = optarg;
 			break;
@@ -401,7 +409,7 @@ int nr_cmd_k8s(int argc, char **argv)
 		}
 	}
 	print_fragment(&res[0], ref, n > 1 ? "every platform" : nr_image_platform(img, 0),
-		container);
+		container, quiet);
 	for (i = 0; i < res[0].nports; i++)
 		any_privileged |= res[0].ports[i].privileged;
 	if (any_privileged) {

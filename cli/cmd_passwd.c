@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"  --create-home    create the home directory (0755, owned by the new user)\n"
 		"  --system         choose automatic ids in the system range 999..100\n"
 		"  --exist-ok       succeed when NAME exists with the requested uid/gid\n"
+		"  -q, --quiet      print nothing on success\n"
 		"  -h, --help       this help\n\n"
 		"The shadow \"last change\" day is SOURCE_DATE_EPOCH/86400 when that is set.\n"
 		"Exit status: 0 added (or existing with --exist-ok), 2 usage error, invalid or\n"
@@ -56,6 +57,7 @@ static int cmd_add(int argc, char **argv)
 		{ "create-home", no_argument, NULL, 'm' },
 		{ "system", no_argument, NULL, 'S' },
 		{ "exist-ok", no_argument, NULL, 'e' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -65,11 +67,12 @@ static int cmd_add(int argc, char **argv)
 	nr_rootfs *rfs = NULL;
 	const char *root = NULL;
 	unsigned long v;
-	int c, rc;
+	int c, rc, quiet = 0;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'q': quiet = 1; break;
 		case 'r': root = optarg; break;
 		case 'u': o.name = optarg; break;
 		case 'U':
@@ -107,6 +110,8 @@ static int cmd_add(int argc, char **argv)
 	nr_rootfs_free(rfs);
 	if (rc < 0)
 		return cli_fail("passwd add", &err);
+	if (quiet)
+		return NR_EXIT_OK;
 	if (res.existed) {
 		printf("user %s exists already (uid %u, gid %u)%s\n", o.name, res.uid, res.gid,
 			res.home_created ? "; created its home" : "");

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 		"                     [--home DIR] [--shell PATH] [--port-map FROM:TO[,...]] [--no-home]\n"
 		"                     [--new-user] [--no-passwd-entry] [--threshold N]\n"
 		"                     [--mode non-root|compat] [--platform OS/ARCH[/VARIANT]]\n"
-		"                     [--dry-run] [--format text|json] [--cache DIR|--no-cache]\n"
+		"                     [--dry-run] [--format text|json] [-q] [--cache DIR|--no-cache]\n"
 		"\n"
 		"Make IMAGE run as a non-root user: add the user to its /etc/passwd and /etc/group\n"
 		"(and shadow/gshadow when present) in ONE new reproducible layer with its home\n"
@@ -66,6 +66,7 @@ static void usage(FILE *f)
 		"                       fail (exit 1) when the proof fails; with --runtime PATH,\n"
 		"                       --timeout S, --port N, --http as for verify\n"
 		"  --format FMT         text (default) or json\n"
+		"  -q, --quiet          text: print only the warnings (what the patch could not fix)\n"
 		CLI_CACHE_USAGE
 		CLI_REGISTRY_USAGE
 		CLI_FLEET_USAGE
@@ -84,7 +85,7 @@ static void text_value(const char *s)
 }
 
 static void print_text(const char *ref, const nr_patch_report *r, int dry_run,
-	const char *written)
+	const char *written, int quiet)
 {
 	size_t k, n = nr_patch_report_count(r);
 	const char *platform = NULL;
@@ -92,6 +93,11 @@ static void print_text(const char *ref, const nr_patch_report *r, int dry_run,
 	for (k = 0; k < n; k++) {
 		const nr_patch_change *c = nr_patch_report_change(r, k);
 
+		if (quiet) {
+			if (!strcmp(c->what, "warning"))
+				printf("%s: ! %s: %s\n", c->platform, c->target, c->why);
+			continue;
+		}
 		if (platform == NULL || strcmp(platform, c->platform) != 0) {
 			platform = c->platform;
 			printf("%s:\n", platform);
@@ -116,6 +122,8 @@ static void print_text(const char *ref, const nr_patch_report *r, int dry_run,
 		cli_put_safe(stdout, c->why);
 		fputs(")\n", stdout);
 	}
+	if (quiet)
+		return;
 	if (!nr_patch_report_changed(r))
 		printf("%s: already patched: nothing to change (user %u:%u)\n", ref,
 			(unsigned)nr_patch_report_uid(r), (unsigned)nr_patch_report_gid(r));
@@ -136,11 +144,11 @@ static size_t remaining_count(const nr_audit *a)
 	return n;
 }
 
-static void print_remaining_text(const char *ref, const nr_audit *a, int compat)
+static void print_remaining_text(const char *ref, const nr_audit *a, int compat, int quiet)
 {
 	size_t k, n = remaining_count(a);
 
-	if (a == NULL)
+	if (a == NULL || (quiet && n == 0))
 		return;
 	if (n == 0) {
 		printf("audit of the result: clean at error level\n");
@@ -254,6 +262,7 @@ int nr_cmd_patch(int argc, char **argv)
 		CLI_CACHE_LONGOPTS,
 		CLI_REGISTRY_LONGOPTS,
 		CLI_FLEET_LONGOPTS,
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -270,13 +279,13 @@ int nr_cmd_patch(int argc, char **argv)
 	cli_progress prog;
 	const char *dest = NULL, *ref, *written = NULL;
 	unsigned long v;
-	int c, json = 0, verify = 0, rc = NR_EXIT_USAGE, have_map = 0;
+	int c, json = 0, verify = 0, rc = NR_EXIT_USAGE, have_map = 0, quiet = 0;
 	size_t k;
 	verify_opts vo;
 
 	memset(&vo, 0, sizeof(vo));
 	cli_cache_default();
-	while ((c = getopt_long(argc, argv, "o:hj:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:hqj:", longopts, NULL)) != -1) {
 		switch (c) {
 		case CLI_O_FROM: fleet.from = optarg; break;
 		case 'j':
@@ -292,6 +301,7 @@ int nr_cmd_patch(int argc, char **argv)
 				return NR_EXIT_USAGE;
 			break;
 		case 'o': dest = optarg; break;
+		case 'q': quiet = 1; break;
 		case O_TAG: wo.tag = optarg; break;
 		case O_USER: po.user = optarg; break;
 		case O_UID:
@@ -417,8 +427,8 @@ int nr_cmd_patch(int argc, char **argv)
 		if ((rc = print_json(ref, rep, written, audit)) != NR_EXIT_OK)
 			goto done;
 	} else {
-		print_text(ref, rep, po.dry_run, written);
-		print_remaining_text(ref, audit, po.mode == NR_PATCH_COMPAT);
+		print_text(ref, rep, po.dry_run, written, quiet);
+		print_remaining_text(ref, audit, po.mode == NR_PATCH_COMPAT, quiet);
 	}
 	rc = audit && remaining_count(audit) ? NR_EXIT_FINDINGS : NR_EXIT_OK;
 	if (verify) {

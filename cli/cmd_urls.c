@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"                    (e.g. 80:8080,443:8443); a privileged port without a mapping is\n"
 		"                    an error\n"
 		"  --compat          with --rewrite: keep each old binding and add the mapped one\n"
+		"  -q, --quiet       text: only the warnings and the privileged bindings\n"
 		"  -h, --help        this help\n"
 		"\n"
 		"Kinds: any (*, +, 0.0.0.0, [::]), localhost (127.0.0.1 and ::1), ip, host (a name:\n"
@@ -58,12 +59,21 @@ static int print_json(const nr_bindings *b)
 	return NR_EXIT_OK;
 }
 
-static void print_text(const nr_bindings *b, unsigned threshold)
+static void print_text(const nr_bindings *b, unsigned threshold, int quiet)
 {
 	size_t i, n;
 	const char *value, *name;
 	nr_urls_source src = nr_bindings_source(b);
 
+	if (quiet) {
+		for (i = 0, n = nr_bindings_warning_count(b); i < n; i++)
+			printf("warning: %s\n", nr_bindings_warning(b, i));
+		for (i = 0, n = nr_bindings_count(b); i < n; i++)
+			if (nr_bindings_get(b, i)->privileged)
+				printf("%s\tport %d\tprivileged (below %u)\n", nr_bindings_get(b, i)->url,
+					(int)nr_bindings_get(b, i)->parsed.port, threshold);
+		return;
+	}
 	if (src == NR_URLS_SOURCE_URLS) {
 		name = nr_bindings_variable(b, NR_URLS_KEY_URLS, &value);
 		printf("effective: urls (%s=%s)\n", name, value);
@@ -144,6 +154,7 @@ int nr_cmd_urls(int argc, char **argv)
 		{ "no-unprefixed", no_argument, NULL, OPT_NO_UNPREFIXED },
 		{ "rewrite", required_argument, NULL, OPT_REWRITE },
 		{ "compat", no_argument, NULL, OPT_COMPAT },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -151,12 +162,13 @@ int nr_cmd_urls(int argc, char **argv)
 	nr_error err = NR_ERROR_INIT;
 	nr_bindings *b = NULL;
 	const char *rewrite = NULL;
-	int json = 0, check = 0, compat = 0, c, rc;
+	int json = 0, check = 0, compat = 0, quiet = 0, c, rc;
 	unsigned long v;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
 		case 'c': check = 1; break;
 		case OPT_THRESHOLD:
 			if (cli_parse_uint("--threshold", optarg, 65536, &v) < 0)
@@ -198,7 +210,7 @@ int nr_cmd_urls(int argc, char **argv)
 	if (json)
 		rc = print_json(b);
 	else
-		print_text(b, opts.threshold);
+		print_text(b, opts.threshold, quiet);
 	if (rc == NR_EXIT_OK && check && nr_bindings_any_privileged(b))
 		rc = NR_EXIT_FINDINGS;
 	nr_bindings_free(b);

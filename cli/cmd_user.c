@@ -33,6 +33,7 @@ static void usage(FILE *f)
 		"  --platform P     with --image: the platform to use (default: the first)\n"
 		"  --passwd FILE    a passwd file on the host (and --group FILE, optional)\n"
 		"  --json           print {\"uid\",\"gid\",\"additional_gids\",\"home\",\"name\"}\n"
+		"  -q, --quiet      accepted for symmetry: the answer is all that is printed\n"
 		"  -h, --help       this help\n\n"
 		"Exit status: 0 resolved, 2 usage error, unreadable file, or a spec runc rejects\n"
 		"(e.g. 'unable to find user app: no matching entries in passwd file').\n");
@@ -162,6 +163,7 @@ static int cmd_resolve(int argc, char **argv)
 		{ "group", required_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'j' },
 		CLI_REGISTRY_LONGOPTS,
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -173,7 +175,7 @@ static int cmd_resolve(int argc, char **argv)
 	nr_image_open_options reg = NR_IMAGE_OPEN_OPTIONS_INIT;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': root = optarg; break;
 		case 'i': image = optarg; break;
@@ -185,6 +187,7 @@ static int cmd_resolve(int argc, char **argv)
 			if (cli_registry_option("user resolve", c, optarg, &reg) != 0)
 				return NR_EXIT_USAGE;
 			break;
+		case 'q': break;
 		case 'h': usage(stdout); return NR_EXIT_OK;
 		default: return cli_usage_error("user resolve", "invalid option");
 		}
