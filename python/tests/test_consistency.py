@@ -21,9 +21,28 @@ import tarfile
 import tempfile
 import unittest
 
+import jsonschema
+from referencing import Registry, Resource
+
 import nonroot
+from _paths import SRC
 
 NONROOT = os.environ.get("NONROOT")
+
+
+def validators():
+    """The JSON Schemas of docs/schemas/ (urls, audit, patch), urls.json resolvable by $ref."""
+    docs = {}
+    for name in ("urls", "audit", "patch"):
+        with open(os.path.join(SRC, "docs", "schemas", name + ".json")) as f:
+            docs[name] = json.load(f)
+    reg = Registry().with_resources([(d["$id"], Resource.from_contents(d))
+                                     for d in docs.values()])
+    out = {}
+    for name, d in docs.items():
+        jsonschema.Draft202012Validator.check_schema(d)
+        out[name] = jsonschema.Draft202012Validator(d, registry=reg)
+    return out
 
 URLS = [
     [],
@@ -125,6 +144,7 @@ class ConsistencyMatrix(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp()
         self.env = dict(os.environ, NONROOT_CACHE="off")
+        self.schemas = validators()
 
     def tearDown(self):
         shutil.rmtree(self.tmp)
@@ -167,10 +187,12 @@ class ConsistencyMatrix(unittest.TestCase):
         # urls --json over the same variables: the identical document
         r = self.cli("urls", "--json", *config["Env"], ok=(0,))
         self.assertEqual(json.loads(r.stdout), want, "urls")
+        self.schemas["urls"].validate(want)
 
         # audit: the platform's bindings, and NR005 levels follow them
         r = self.cli("audit", "--format", "json", ref)
         audit = json.loads(r.stdout)
+        self.schemas["audit"].validate(audit)
         plat = audit["platforms"][0]
         self.assertEqual(plat["bindings"], want, "audit")
         effective_vars = {b["variable"] for b in want["bindings"]}
@@ -196,6 +218,7 @@ class ConsistencyMatrix(unittest.TestCase):
         r = self.cli("patch", "--dry-run", "--format", "json", "--port-map",
                      "80:8080,81:8082,443:8443", ref)
         patch = json.loads(r.stdout)
+        self.schemas["patch"].validate(patch)
         self.assertEqual(patch["platforms"][0]["bindings_before"], want, "patch")
         pr = img.patch(dry_run=True, ports="80:8080,81:8082,443:8443")
         self.assertEqual(pr.bindings(0), want)
@@ -225,9 +248,32 @@ class ConsistencyMatrix(unittest.TestCase):
         r = self.cli("bundle", "harden", bundle, "--dry-run", "--format", "json", ok=(0,))
         doc = json.loads(r.stdout)
         self.assertEqual(doc["bindings"], want, "bundle")
+        self.schemas["urls"].validate(doc["bindings"])
         low = [w for w in doc["warnings"] if "below 1024" in w and w.startswith("process.env")]
         self.assertEqual(bool(low), privileged, doc["warnings"])
 
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Schemas(unittest.TestCase):
+    """The schemas reject what they must (so the matrix's validation means something)."""
+
+    def test_reject(self):
+        v = validators()
+        good = json.loads(nonroot.effective_bindings({"ASPNETCORE_URLS": "http://+:80"}).to_json())
+        v["urls"].validate(good)
+        bad = dict(good, effective="everything")
+        self.assertRaises(jsonschema.ValidationError, v["urls"].validate, bad)
+        bad = dict(good, bindings=[dict(good["bindings"][0], kind="galaxy")])
+        self.assertRaises(jsonschema.ValidationError, v["urls"].validate, bad)
+        audit = {"image": "x", "max_level": "none", "suppressed": 0,
+                 "platforms": [{"platform": "linux/amd64", "user": "", "bindings": good,
+                                "findings": [{"id": "NR001", "level": "error",
+                                              "location": "config.User", "message": "m",
+                                              "fix": "f", "fingerprint": "0" * 32,
+                                              "baseline": False}]}]}
+        v["audit"].validate(audit)
+        audit["platforms"][0]["bindings"] = {"effective": "urls"}
+        self.assertRaises(jsonschema.ValidationError, v["audit"].validate, audit)
