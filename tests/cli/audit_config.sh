@@ -141,6 +141,17 @@ done
 run "$NONROOT" audit "$img" --baseline "$tmp/c.json"
 check "baseline that is no report" 2 "$rc"
 
+# fleets: the config and the baseline apply to every image; a fleet's JSON is a baseline
+run "$NONROOT" audit "$img" "oci:$tmp/b:latest" --baseline "$tmp/base.json" --fail-on warning -j 2
+check "fleet with one image's baseline: the new finding of the second fails" 1 "$rc"
+run "$NONROOT" audit "$img" "oci:$tmp/b:latest" --ignore NR005 --allow-setid 'usr/bin/*' --fail-on note -j 2
+check "fleet: options apply to every image" 0 "$rc"
+"$NONROOT" audit "$img" "oci:$tmp/b:latest" --format json > "$tmp/fleet.json" || true
+run "$NONROOT" audit "oci:$tmp/b:latest" "$img" --baseline "$tmp/fleet.json" --fail-on note --format json
+check "fleet baseline: nothing new" 0 "$rc"
+check "fleet baseline: every finding marked" '[true]' \
+	"$(jq -c '[.images[].report.platforms[].findings[].baseline] | unique' <<<"$out")"
+
 # fingerprints: a rebuild with different layer digests keeps them
 mkimage "$tmp/c" usr/bin/su,usr/bin/passwd,usr/bin/chfn other.txt
 "$NONROOT" audit "oci:$tmp/c:latest" --format sarif > "$tmp/c.sarif" || true
