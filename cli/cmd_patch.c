@@ -1,6 +1,7 @@
 /*
  * cmd_patch.c: nonroot patch: make an image run as a non-root user without rebuilding it.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@ static void usage(FILE *f)
 		"                     [--home DIR] [--shell PATH] [--port-map FROM:TO[,...]] [--no-home]\n"
 		"                     [--new-user] [--no-passwd-entry] [--threshold N]\n"
 		"                     [--mode non-root|compat] [--platform OS/ARCH[/VARIANT]]\n"
-		"                     [--dry-run] [--format text|json] [-q] [--cache DIR|--no-cache]\n"
+		"                     [--dry-run] [--format text|json] [-q] [--digestfile FILE]\n"
+		"                     [--cache DIR|--no-cache]\n"
 		"\n"
 		"Make IMAGE run as a non-root user: add the user to its /etc/passwd and /etc/group\n"
 		"(and shadow/gshadow when present) in ONE new reproducible layer with its home\n"
@@ -65,7 +67,11 @@ static void usage(FILE *f)
 		"  --verify             then run the result with 'nonroot verify' (runc, as root) and\n"
 		"                       fail (exit 1) when the proof fails; with --runtime PATH,\n"
 		"                       --timeout S, --port N, --http as for verify\n"
-		"  --format FMT         text (default) or json\n"
+		"  --format FMT         text (default) or json (the changes, the new layer, config\n"
+		"                       and manifest digests, the written image's digest)\n"
+		"  --digestfile FILE    write the digest of the written image's manifest (or index)\n"
+		"                       to FILE, as skopeo copy --digestfile does (the image is\n"
+		"                       written even when unchanged)\n"
 		"  -q, --quiet          text: print only the warnings (what the patch could not fix)\n"
 		CLI_CACHE_USAGE
 		CLI_REGISTRY_USAGE
@@ -131,6 +137,24 @@ static void print_text(const char *ref, const nr_patch_report *r, int dry_run,
 		printf("dry run: nothing written\n");
 	else if (written)
 		printf("wrote %s\n", written);
+}
+
+/* --digestfile FILE: the written image's manifest (or index) digest, as skopeo's. */
+static int write_digestfile(const char *path, const nr_image *img, const char *written)
+{
+	const nr_descriptor *d = nr_image_written(img);
+	FILE *f;
+	int e;
+
+	if (d == NULL)
+		return cli_failf("patch: --digestfile: %s has no one manifest digest (a docker-archive, "
+			"or several index.json entries)", written);
+	if ((f = fopen(path, "w")) == NULL)
+		return cli_failf("patch: --digestfile %s: %s", path, strerror(errno));
+	e = fputs(d->digest, f) < 0;
+	if (fclose(f) != 0 || e)
+		return cli_failf("patch: --digestfile %s: %s", path, strerror(errno ? errno : EIO));
+	return NR_EXIT_OK;
 }
 
 /* The error-level findings that remain in the result (patch's own audit). */
@@ -236,7 +260,8 @@ static int print_json(const char *ref, const nr_patch_report *r, const char *wri
 int nr_cmd_patch(int argc, char **argv)
 {
 	enum { O_TAG = 256, O_USER, O_UID, O_GID, O_HOME, O_SHELL, O_PORTMAP, O_NOHOME, O_DRY,
-		O_FORMAT, O_MODE, O_PLATFORM, O_VERIFY, O_NEWUSER, O_NOENTRY, O_THRESHOLD };
+		O_FORMAT, O_MODE, O_PLATFORM, O_VERIFY, O_NEWUSER, O_NOENTRY, O_THRESHOLD,
+		O_DIGESTFILE };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "tag", required_argument, NULL, O_TAG },
@@ -252,6 +277,7 @@ int nr_cmd_patch(int argc, char **argv)
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "platform", required_argument, NULL, O_PLATFORM },
 		{ "verify", no_argument, NULL, O_VERIFY },
+		{ "digestfile", required_argument, NULL, O_DIGESTFILE },
 		{ "runtime", required_argument, NULL, VERIFY_O_RUNTIME },
 		{ "timeout", required_argument, NULL, VERIFY_O_TIMEOUT },
 		{ "port", required_argument, NULL, VERIFY_O_PORT },
@@ -277,7 +303,7 @@ int nr_cmd_patch(int argc, char **argv)
 	nr_audit_options ao = NR_AUDIT_OPTIONS_INIT;
 	nr_audit *audit = NULL;
 	cli_progress prog;
-	const char *dest = NULL, *ref, *written = NULL;
+	const char *dest = NULL, *ref, *written = NULL, *digestfile = NULL;
 	unsigned long v;
 	int c, json = 0, verify = 0, rc = NR_EXIT_USAGE, have_map = 0, quiet = 0;
 	size_t k;
@@ -303,6 +329,7 @@ int nr_cmd_patch(int argc, char **argv)
 		case 'o': dest = optarg; break;
 		case 'q': quiet = 1; break;
 		case O_TAG: wo.tag = optarg; break;
+		case O_DIGESTFILE: digestfile = optarg; break;
 		case O_USER: po.user = optarg; break;
 		case O_UID:
 			if (cli_parse_uint("--uid", optarg, 2147483647ul, &v) < 0)
@@ -383,6 +410,12 @@ int nr_cmd_patch(int argc, char **argv)
 				"it; map onto a port >= %u", (unsigned)map.entries[k].from,
 				(unsigned)map.entries[k].to, (unsigned)map.entries[k].to,
 				po.threshold ? po.threshold : 1024u, po.threshold ? po.threshold : 1024u);
+	if (digestfile && (po.dry_run || optind < argc - 1 || fleet.from))
+		return cli_usage_error("patch", "--digestfile takes one IMAGE and writes it (not with "
+			"--dry-run)");
+	if (digestfile && dest && strncmp(dest, "docker-archive:", 15) == 0)
+		return cli_usage_error("patch", "--digestfile: a docker-archive stores no manifest "
+			"digest");
 	fleet.json = json;
 	if ((rc = cli_fleet_run("patch", &fleet, argc - optind, argv + optind, &ref)) !=
 	    CLI_FLEET_ONE)
@@ -394,6 +427,11 @@ int nr_cmd_patch(int argc, char **argv)
 	po.payload = &prog;
 	if (nr_image_open(&img, ref, &oo, &err) < 0) {
 		rc = cli_fail(ref, &err);
+		goto done;
+	}
+	if (digestfile && !dest && nr_image_transport_of(img) == NR_TRANSPORT_DOCKER_ARCHIVE) {
+		rc = cli_usage_error("patch", "--digestfile: a docker-archive stores no manifest "
+			"digest");
 		goto done;
 	}
 	/* The destination and tags are checked before any work, by the same code the write
@@ -410,13 +448,17 @@ int nr_cmd_patch(int argc, char **argv)
 		goto done;
 	}
 	cli_progress_done(&prog);
-	if (!po.dry_run && (nr_patch_report_changed(rep) || dest || wo.tag)) {
-		if (nr_image_write(img, dest, &wo, &err) < 0) {
+	/* --digestfile: written even when unchanged, for the digest of what is there */
+	if (!po.dry_run && (nr_patch_report_changed(rep) || dest || wo.tag || digestfile)) {
+		if (nr_image_write(img, dest, &wo, &err) < 0 ||
+		    nr_patch_report_set_written(rep, img, &err) < 0) {
 			rc = cli_fail(dest ? dest : ref, &err);
 			goto done;
 		}
 		written = dest ? dest : ref;
 	}
+	if (digestfile && (rc = write_digestfile(digestfile, img, written)) != NR_EXIT_OK)
+		goto done;
 	/* Audit the result (the patched image in memory, as written): 0 only when clean at
 	 * error level. A dry run has no result to audit. */
 	if (!po.dry_run && nr_image_audit(img, &ao, &audit, &err) < 0) {

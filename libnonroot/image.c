@@ -49,6 +49,7 @@ void nr__manifest_dispose(manifest *m)
 	free(m->config);
 	free(m->config_mt);
 	free(m->config_digest);
+	free(m->written_mt);
 	free(m->config_relpath);
 	free(m->old_config);
 	for (j = 0; j < m->nlayers; j++)
@@ -115,6 +116,7 @@ void nr_image_free(nr_image *img)
 	free(img->top);
 	json_decref(img->index);
 	json_decref(img->docker);
+	free(img->written_mt);
 	if (img->dirfd >= 0)
 		close(img->dirfd);
 	if (img->unpack)
@@ -782,15 +784,70 @@ int nr_image_write_check(const nr_image *img, const char *dest,
 	return error;
 }
 
+/* After a successful write: what was written (nr_image_written(), nr_image_written_manifest()).
+ * A docker-archive holds no manifest: nothing is recorded. */
+static int record_written(nr_image *img, json_t **tops, size_t ntops, bool docker_archive,
+	nr_error *err)
+{
+	size_t i;
+
+	img->written = false;
+	for (i = 0; i < img->nm; i++)
+		img->m[i].written = false;
+	if (docker_archive)
+		return 0;
+	for (i = 0; i < img->nm; i++) {
+		manifest *m = &img->m[i];
+		bool staged = m->dirty || m->json == NULL;
+		const char *mt = m->json ? m->media_type : MT_OCI_MANIFEST;
+		if (!staged && m->digest == NULL)
+			continue;
+		free(m->written_mt);
+		if ((m->written_mt = nr__strdup(mt ? mt : MT_OCI_MANIFEST)) == NULL)
+			return nr__error_oom(err);
+		snprintf(m->written_digest, sizeof(m->written_digest), "%s",
+			staged ? m->staged_digest : m->digest);
+		m->written_pub.media_type = m->written_mt;
+		m->written_pub.digest = m->written_digest;
+		m->written_pub.size = staged ? m->staged_size : m->size;
+		m->written = true;
+	}
+	if (ntops == 1 && tops[0]) {
+		const char *mt = nr__jstr(tops[0], "mediaType"), *digest = nr__jstr(tops[0], "digest");
+		const json_t *size = nr__jget(tops[0], "size");
+		if (digest == NULL || !json_is_integer(size) || json_integer_value(size) < 0)
+			return 0;
+		free(img->written_mt);
+		if ((img->written_mt = nr__strdup(mt ? mt : MT_OCI_MANIFEST)) == NULL)
+			return nr__error_oom(err);
+		snprintf(img->written_digest, sizeof(img->written_digest), "%s", digest);
+		img->written_pub.media_type = img->written_mt;
+		img->written_pub.digest = img->written_digest;
+		img->written_pub.size = (uint64_t)json_integer_value(size);
+		img->written = true;
+	}
+	return 0;
+}
+
+const nr_descriptor *nr_image_written(const nr_image *img)
+{
+	return img && img->written ? &img->written_pub : NULL;
+}
+
+const nr_descriptor *nr_image_written_manifest(const nr_image *img, size_t i)
+{
+	return img && i < img->nm && img->m[i].written ? &img->m[i].written_pub : NULL;
+}
+
 int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options *opts,
 	nr_error *err)
 {
-	int transport, error, dfd = -1, afd = -1;
+	int transport = 0, error, dfd = -1, afd = -1;
 	char *dpath = NULL, *dtag = NULL, *tree = NULL;
 	const char *tag;
 	json_t *new_index = NULL, **tops = NULL;
-	size_t ntops, k;
-	bool same;
+	size_t ntops = 0, k;
+	bool same, record = false;
 
 	NR_ASSERT_ARG(img, err);
 	if ((dest == NULL && img->transport == NR_TRANSPORT_DOCKER) ||
@@ -804,6 +861,8 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 		if ((error = nr__prepare(img, &new_index, tops, err)) < 0)
 			goto done;
 		error = nr__write_registry(img, dest ? dest + 9 : NULL, tag, tops, ntops, err);
+		if (error == 0)
+			error = record_written(img, tops, ntops, false, err);
 		goto done;
 	}
 	if (img->reg && (error = nr__registry_fetch_all(img, err)) < 0)
@@ -815,6 +874,7 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 		goto oom;
 	if ((error = nr__prepare(img, &new_index, tops, err)) < 0)
 		goto done;
+	record = true;
 	/* Writing into the layout or archive the image came from? Only then are its other
 	 * entries kept (a clone of the unpacked archive); a new destination holds only this
 	 * image, under the requested tag (issue 12). */
@@ -935,6 +995,8 @@ done:
 	if (tree)
 		nr__rmtree(tree);
 	free(tree);
+	if (error == 0 && record)
+		error = record_written(img, tops, ntops, transport == NR_TRANSPORT_DOCKER_ARCHIVE, err);
 	for (k = 0; tops && k < ntops; k++)
 		json_decref(tops[k]);
 	free(tops);

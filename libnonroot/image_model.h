@@ -41,6 +41,14 @@ typedef struct manifest {
 	layer *layers;
 	size_t nlayers, alayers;
 	bool dirty;
+	/* the manifest as the last nr__prepare() staged it, then as the last successful
+	 * nr_image_write() wrote it (nr_image_written_manifest()) */
+	char staged_digest[NR_DIGEST_SIZE];
+	uint64_t staged_size;
+	char written_digest[NR_DIGEST_SIZE];
+	char *written_mt;
+	nr_descriptor written_pub;
+	bool written;
 } manifest;
 
 typedef struct nested {
@@ -82,6 +90,11 @@ struct nr_image {
 	nr__reg_conf reg_conf;  /* registry settings (for docker:// sources and outputs) */
 	nr__reg_ref rref;       /* docker://: the parsed reference */
 	nr__registry *reg;      /* docker://: the source registry */
+	/* the top manifest or index of the last successful write (nr_image_written()) */
+	char written_digest[NR_DIGEST_SIZE];
+	char *written_mt;
+	nr_descriptor written_pub;
+	bool written;
 };
 
 

@@ -202,6 +202,8 @@ static int manifest_desc(nr_image *img, manifest *m, const json_t *old, json_t *
 	}
 	if ((error = stage_json(img, mj, digest, &size, err)) < 0)
 		goto fail;
+	memcpy(m->staged_digest, digest, NR_DIGEST_SIZE);
+	m->staged_size = size;
 	if (old)
 		d = json_deep_copy(old);
 	else {

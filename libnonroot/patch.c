@@ -29,8 +29,24 @@ struct nr_patch_report {
 	int changed;
 	uint32_t uid, gid;
 	int dry_run;
-	struct { char *platform; nr_bindings *before, *after; } *bindings;   /* per manifest */
+	struct {
+		char *platform;
+		nr_bindings *before, *after;
+		/* the new layer (layer_digest[0] == 0: none), the new config, and the manifest
+		 * as written (nr_patch_report_set_written()) */
+		char layer_digest[72], layer_diff_id[72];
+		const char *layer_mt;
+		uint64_t layer_size;
+		char config_digest[72], config_mt[96];
+		uint64_t config_size;
+		char manifest_digest[72];
+		char *manifest_mt;
+		uint64_t manifest_size;
+	} *bindings;   /* per manifest */
 	size_t nbindings, abindings;
+	char written_digest[72];   /* the written image (nr_image_written()); "" when unknown */
+	char *written_mt;
+	uint64_t written_size;
 };
 
 int nr_patch_options_init(nr_patch_options *opts, unsigned int version)
@@ -138,6 +154,75 @@ int nr_patch_report_dry_run(const nr_patch_report *r)
 	return r ? r->dry_run : 0;
 }
 
+int nr_patch_report_set_written(nr_patch_report *r, const nr_image *img, nr_error *err)
+{
+	const nr_descriptor *d;
+	size_t i;
+
+	NR_ASSERT_ARG(r, err);
+	NR_ASSERT_ARG(img, err);
+	r->written_digest[0] = '\0';
+	if ((d = nr_image_written(img)) != NULL) {
+		free(r->written_mt);
+		if ((r->written_mt = nr__strdup(d->media_type)) == NULL)
+			return nr__error_oom(err);
+		snprintf(r->written_digest, sizeof(r->written_digest), "%s", d->digest);
+		r->written_size = d->size;
+	}
+	for (i = 0; i < r->nbindings; i++) {
+		r->bindings[i].manifest_digest[0] = '\0';
+		if ((d = nr_image_written_manifest(img, i)) == NULL)
+			continue;
+		free(r->bindings[i].manifest_mt);
+		if ((r->bindings[i].manifest_mt = nr__strdup(d->media_type)) == NULL)
+			return nr__error_oom(err);
+		snprintf(r->bindings[i].manifest_digest, 72, "%s", d->digest);
+		r->bindings[i].manifest_size = d->size;
+	}
+	return 0;
+}
+
+static const nr_descriptor *desc_of(nr_descriptor *out, const char *mt, const char *digest,
+	uint64_t size)
+{
+	if (digest == NULL || *digest == '\0')
+		return NULL;
+	out->media_type = mt;
+	out->digest = digest;
+	out->size = size;
+	return out;
+}
+
+const nr_descriptor *nr_patch_report_written(const nr_patch_report *r, nr_descriptor *out)
+{
+	return r && out ? desc_of(out, r->written_mt, r->written_digest, r->written_size) : NULL;
+}
+
+const nr_descriptor *nr_patch_report_descriptor(const nr_patch_report *r, size_t manifest,
+	int which, nr_descriptor *out, const char **diff_id)
+{
+	if (diff_id)
+		*diff_id = NULL;
+	if (r == NULL || out == NULL || manifest >= r->nbindings)
+		return NULL;
+	switch (which) {
+	case NR_PATCH_MANIFEST:
+		return desc_of(out, r->bindings[manifest].manifest_mt,
+			r->bindings[manifest].manifest_digest, r->bindings[manifest].manifest_size);
+	case NR_PATCH_CONFIG:
+		return desc_of(out, r->bindings[manifest].config_mt[0] ?
+			r->bindings[manifest].config_mt : NULL, r->bindings[manifest].config_digest,
+			r->bindings[manifest].config_size);
+	case NR_PATCH_LAYER:
+		if (diff_id && r->bindings[manifest].layer_digest[0])
+			*diff_id = r->bindings[manifest].layer_diff_id;
+		return desc_of(out, r->bindings[manifest].layer_mt,
+			r->bindings[manifest].layer_digest, r->bindings[manifest].layer_size);
+	default:
+		return NULL;
+	}
+}
+
 static int report_bindings(nr_patch_report *r, size_t manifest, const char *platform,
 	const nr_imgconfig *cfg, int after, nr_error *err)
 {
@@ -175,8 +260,10 @@ void nr_patch_report_free(nr_patch_report *r)
 		free(r->bindings[i].platform);
 		nr_bindings_free(r->bindings[i].before);
 		nr_bindings_free(r->bindings[i].after);
+		free(r->bindings[i].manifest_mt);
 	}
 	free(r->bindings);
+	free(r->written_mt);
 	free(r->strings);
 	free(r->changes);
 	free(r);
@@ -1003,6 +1090,12 @@ static int write_layer(ctx *c, plan *p, int64_t mtime, nr_imgconfig *cfg, const 
 	snprintf(why, sizeof(why), "one %s layer with only the changed files (%zu entries, %llu "
 		"bytes), diff_id %s", nr__newlayer_media_type(docker, gzip), p->nfiles,
 		(unsigned long long)lr.size, lr.diff_id);
+	if (c->i < c->r->nbindings) {
+		snprintf(c->r->bindings[c->i].layer_digest, 72, "%s", lr.digest);
+		snprintf(c->r->bindings[c->i].layer_diff_id, 72, "%s", lr.diff_id);
+		c->r->bindings[c->i].layer_mt = nr__newlayer_media_type(docker, gzip);
+		c->r->bindings[c->i].layer_size = lr.size;
+	}
 	return change(c, "layer", lr.digest, NULL, nr__newlayer_media_type(docker, gzip), why);
 }
 
@@ -1171,6 +1264,14 @@ static int patch_one(nr_image *img, size_t i, const settings *gs, nr_patch_repor
 		if ((error = nr_imgconfig_serialize(&json, &jlen, cfg, err)) < 0 ||
 		    (error = nr_image_set_config(img, i, json, jlen, err)) < 0)
 			goto done;
+	}
+	if (i < r->nbindings && !s->dry_run) {
+		const nr_descriptor *cd = nr_image_config_descriptor(img, i);
+		if (cd && cd->digest) {
+			snprintf(r->bindings[i].config_digest, 72, "%s", cd->digest);
+			snprintf(r->bindings[i].config_mt, 96, "%s", cd->media_type ? cd->media_type : "");
+			r->bindings[i].config_size = cd->size;
+		}
 	}
 	error = 0;
 done:

@@ -73,10 +73,31 @@ nomem:
 	return nr__error_oom(err);
 }
 
+/* {"media_type","digest","size"[,"diff_id"]} or null */
+static json_t *desc_json(const nr_descriptor *d, const char *diff_id)
+{
+	json_t *o;
+
+	if (d == NULL)
+		return json_null();
+	if ((o = json_object()) == NULL ||
+	    !set(o, "media_type", nr__json_text(d->media_type)) ||
+	    !set(o, "digest", nr__json_text(d->digest)) ||
+	    !set(o, "size", json_integer((json_int_t)d->size)) ||
+	    (diff_id && !set(o, "diff_id", nr__json_text(diff_id)))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
 	const char *image, const char *written, nr_error *err)
 {
 	json_t *doc, *changes, *plats;
+	nr_descriptor d;
+	const nr_descriptor *layer;
+	const char *diff_id;
 	size_t i, n;
 	int error;
 
@@ -91,6 +112,7 @@ int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
 	    !set(doc, "written", nr__json_text(written)) ||
 	    !set(doc, "uid", json_integer(nr_patch_report_uid(r))) ||
 	    !set(doc, "gid", json_integer(nr_patch_report_gid(r))) ||
+	    !set(doc, "result", desc_json(nr_patch_report_written(r, &d), NULL)) ||
 	    !set(doc, "changes", changes = json_array()) ||
 	    !set(doc, "platforms", plats = json_array()))
 		goto nomem;
@@ -111,7 +133,14 @@ int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
 		if (o == NULL || json_array_append_new(plats, o) < 0 ||
 		    !set(o, "platform", nr__json_text(nr_patch_report_platform(r, i))) ||
 		    !set(o, "bindings_before", bindings_or_null(nr_patch_report_bindings(r, i, 0))) ||
-		    !set(o, "bindings_after", bindings_or_null(nr_patch_report_bindings(r, i, 1))))
+		    !set(o, "bindings_after", bindings_or_null(nr_patch_report_bindings(r, i, 1))) ||
+		    !set(o, "manifest", desc_json(nr_patch_report_descriptor(r, i, NR_PATCH_MANIFEST,
+			&d, NULL), NULL)) ||
+		    !set(o, "config", desc_json(nr_patch_report_descriptor(r, i, NR_PATCH_CONFIG,
+			&d, NULL), NULL)))
+			goto nomem;
+		layer = nr_patch_report_descriptor(r, i, NR_PATCH_LAYER, &d, &diff_id);
+		if (!set(o, "layer", desc_json(layer, diff_id)))
 			goto nomem;
 	}
 	error = nr__json_dump(out, len, doc, err);

@@ -386,6 +386,27 @@ NR_EXTERN(int) nr_image_write(nr_image *img, const char *dest,
 NR_EXTERN(int) nr_image_write_check(const nr_image *img, const char *dest,
 	const nr_image_write_options *opts, nr_error *err);
 
+/**
+ * What the last successful nr_image_write() of @p img wrote: the descriptor of the image's
+ * top manifest or image index (its media type, digest and size), the digest that
+ * `skopeo copy --digestfile` records and that `REPO@DIGEST` pulls.
+ * @param img the image
+ * @return borrowed, valid until the next write or nr_image_free(); NULL before a write, when
+ *         the destination was a docker-archive (it stores no manifest) or when the image is
+ *         several index.json entries (no one digest names them)
+ */
+NR_EXTERN(const nr_descriptor *) nr_image_written(const nr_image *img);
+
+/**
+ * The manifest of platform @p i as the last successful nr_image_write() wrote it (a new
+ * digest when the manifest was edited, the old one when it was copied unchanged).
+ * @param img the image
+ * @param i the manifest (platform) index
+ * @return borrowed, valid until the next write or nr_image_free(); NULL before a write,
+ *         for a docker-archive destination, or when @p i is out of range
+ */
+NR_EXTERN(const nr_descriptor *) nr_image_written_manifest(const nr_image *img, size_t i);
+
 NR_END_DECL
 
 #endif

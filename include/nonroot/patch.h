@@ -151,6 +151,49 @@ NR_EXTERN(const char *) nr_patch_report_platform(const nr_patch_report *r, size_
 NR_EXTERN(int) nr_patch_report_dry_run(const nr_patch_report *r);
 
 /**
+ * Record in the report what nr_image_write() wrote of the patched image (nr_image_written()
+ * and nr_image_written_manifest()), so that nr_patch_report_written(),
+ * nr_patch_report_descriptor() and nr_patch_report_to_json() ("result", "manifest") give
+ * the new digests. Call it after a successful write; again after another write.
+ * @param r the report of nr_image_patch() on the image
+ * @param img the image, after nr_image_write()
+ * @param err optional error details
+ * @return 0, NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_patch_report_set_written(nr_patch_report *r, const nr_image *img,
+	nr_error *err);
+
+/**
+ * The written image's top manifest or index (see nr_image_written()).
+ * @param r the report
+ * @param[out] out filled with borrowed strings (valid while the report is)
+ * @return @p out, or NULL when nothing was recorded (nr_patch_report_set_written() not
+ *         called, a docker-archive destination, several index.json entries)
+ */
+NR_EXTERN(const nr_descriptor *) nr_patch_report_written(const nr_patch_report *r,
+	nr_descriptor *out);
+
+/** Which descriptor of a platform nr_patch_report_descriptor() gives. */
+enum {
+	NR_PATCH_MANIFEST = 0,   /**< the manifest as written (nr_patch_report_set_written()) */
+	NR_PATCH_CONFIG = 1,     /**< the config after the patch (none for a dry run) */
+	NR_PATCH_LAYER = 2       /**< the new layer (a dry run computes it too); its diff_id */
+};
+
+/**
+ * A descriptor of manifest (platform) @p manifest after the patch.
+ * @param r the report
+ * @param manifest the manifest index
+ * @param which NR_PATCH_MANIFEST, NR_PATCH_CONFIG or NR_PATCH_LAYER
+ * @param[out] out filled with borrowed strings (valid while the report is)
+ * @param[out] diff_id for NR_PATCH_LAYER: the layer's diff_id (borrowed; may be NULL)
+ * @return @p out, or NULL when there is none (no new layer, nothing written, a dry run's
+ *         config, out of range)
+ */
+NR_EXTERN(const nr_descriptor *) nr_patch_report_descriptor(const nr_patch_report *r,
+	size_t manifest, int which, nr_descriptor *out, const char **diff_id);
+
+/**
  * The report as a JSON document (docs/schemas/patch.json): {"image", "dry_run", "changed",
  * "written", "uid", "gid", "changes": [{"platform", "what", "target", "before", "after",
  * "why"}], "platforms": [{"platform", "bindings_before", "bindings_after"}]} where each

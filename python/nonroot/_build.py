@@ -449,6 +449,8 @@ typedef struct nr_descriptor {
 const nr_descriptor * nr_image_config_descriptor(const nr_image *img, size_t i);
 size_t nr_image_layer_count(const nr_image *img, size_t i);
 const nr_descriptor * nr_image_layer(const nr_image *img, size_t i, size_t j);
+const nr_descriptor * nr_image_written(const nr_image *img);
+const nr_descriptor * nr_image_written_manifest(const nr_image *img, size_t i);
 typedef enum nr_entry_type {
 	NR_ENTRY_NONE = 0,
 	NR_ENTRY_REGULAR = 1,
@@ -639,6 +641,13 @@ uint32_t nr_patch_report_gid(const nr_patch_report *r);
 size_t nr_patch_report_platform_count(const nr_patch_report *r);
 const char * nr_patch_report_platform(const nr_patch_report *r, size_t manifest);
 int nr_patch_report_dry_run(const nr_patch_report *r);
+int nr_patch_report_set_written(nr_patch_report *r, const nr_image *img, nr_error *err);
+const nr_descriptor * nr_patch_report_written(const nr_patch_report *r, nr_descriptor *out);
+#define NR_PATCH_MANIFEST ...
+#define NR_PATCH_CONFIG ...
+#define NR_PATCH_LAYER ...
+const nr_descriptor * nr_patch_report_descriptor(const nr_patch_report *r,
+	size_t manifest, int which, nr_descriptor *out, const char **diff_id);
 int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
 	const char *image, const char *written, nr_error *err);
 void nr_patch_report_free(nr_patch_report *r);

@@ -575,13 +575,23 @@ class Image(Handle):
         opts.tag = keep
         call(lib.nr_image_write_check, self._ptr, cstr(dest), opts)
 
-    def write(self, dest: Optional[str] = None, tag: Optional[str] = None) -> None:
-        """Write the (edited) image in place (dest None, oci: only) or to another reference."""
+    def write(self, dest: Optional[str] = None, tag: Optional[str] = None) -> Optional[str]:
+        """Write the (edited) image in place (dest None, oci: only) or to another reference.
+        Returns the digest of the written image's manifest or index (nr_image_written(), what
+        `nonroot patch --digestfile` writes), None for a docker-archive or when index.json
+        lists several entries."""
         opts = ffi.new("nr_image_write_options *")
         check_rc(lib.nr_image_write_options_init(opts, lib.NR_IMAGE_WRITE_OPTIONS_VERSION))
         keep = ffi.NULL if tag is None else ffi.new("char[]", to_bytes(tag))
         opts.tag = keep
         call(lib.nr_image_write, self._ptr, cstr(dest), opts)
+        d = lib.nr_image_written(self._ptr)
+        return None if d == ffi.NULL else text(d.digest)
+
+    def written_manifest(self, i: int = 0) -> Optional[Descriptor]:
+        """Manifest i as the last write() wrote it (nr_image_written_manifest()); None
+        before a write or for a docker-archive."""
+        return _descriptor(lib.nr_image_written_manifest(self._ptr, i))
 
 
 def _progress(opts: Any, fn: Optional[ProgressFn]) -> Optional[Progress]:

@@ -222,6 +222,9 @@ class ConsistencyMatrix(unittest.TestCase):
         self.assertEqual(patch["platforms"][0]["bindings_before"], want, "patch")
         pr = img.patch(dry_run=True, ports="80:8080,81:8082,443:8443")
         self.assertEqual(pr.bindings(0), want)
+        # the CLI adds its audit of the result (null for a dry run) to the library's report
+        for k in ("clean", "remaining", "findings"):
+            self.assertIsNone(patch.pop(k), k)
         self.assertEqual(json.loads(pr.to_json()), patch)
 
         # k8s: the same source and URLs, and no "passes" when it exits 1
@@ -251,6 +254,32 @@ class ConsistencyMatrix(unittest.TestCase):
         self.schemas["urls"].validate(doc["bindings"])
         low = [w for w in doc["warnings"] if "below 1024" in w and w.startswith("process.env")]
         self.assertEqual(bool(low), privileged, doc["warnings"])
+
+    def test_patch_written(self):
+        """patch --format json / --digestfile and Python's write(): the same digests."""
+        ref = "oci:%s/img:latest" % self.tmp
+        write_image(self.tmp + "/img", {"User": "", "Env": ["ASPNETCORE_URLS=http://+:80"]})
+        r = self.cli("patch", "--format", "json", "--digestfile", self.tmp + "/digest",
+                     "-o", "oci:%s/cli:v1" % self.tmp, ref, ok=(0,))
+        doc = json.loads(r.stdout)
+        self.schemas["patch"].validate(doc)
+        with open(self.tmp + "/digest") as f:
+            digest = f.read()
+        self.assertEqual(doc["result"]["digest"], digest)
+        self.assertEqual(doc["platforms"][0]["manifest"]["digest"], digest)
+        self.assertRegex(doc["platforms"][0]["layer"]["diff_id"], "^sha256:[0-9a-f]{64}$")
+        with nonroot.Image.open(ref) as img:
+            pr = img.patch()
+            mine = json.loads(pr.to_json())
+            self.schemas["patch"].validate(mine)
+            # written later: the report has the layer and config, not yet the manifest
+            self.assertIsNone(mine["result"])
+            self.assertEqual(mine["platforms"][0]["layer"], doc["platforms"][0]["layer"])
+            self.assertEqual(mine["platforms"][0]["config"], doc["platforms"][0]["config"])
+            self.assertEqual(img.write("oci:%s/py:v1" % self.tmp), digest)
+            m = img.written_manifest(0)
+            self.assertIsNotNone(m)
+            self.assertEqual(m.digest if m else None, digest)
 
 
 if __name__ == "__main__":
