@@ -149,6 +149,12 @@ static void print_one(const worker *w, size_t k, const cli_fleet *f)
 	fflush(stdout);
 }
 
+/* A worker's copies of the reference list and the worker table: it returns to run one image
+ * and exits, so they stay allocated for its life; kept here, they stay reachable (LeakSanitizer
+ * reported them as leaks of every worker). */
+static char **worker_refs;
+static void *worker_table;
+
 int cli_fleet_run(const char *cmd, const cli_fleet *f, int nargs, char **args, const char **ref)
 {
 	char **refs = NULL;
@@ -206,6 +212,8 @@ int cli_fleet_run(const char *cmd, const cli_fleet *f, int nargs, char **args, c
 				/* the signal thread is not copied by fork: one for this worker */
 				cli_interrupt_setup();
 				/* refs and w stay allocated: the worker exits after this image */
+				worker_refs = refs;
+				worker_table = w;
 				return CLI_FLEET_ONE;
 			}
 			w[next].pid = pid;
