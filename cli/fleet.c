@@ -151,9 +151,10 @@ static void print_one(const worker *w, size_t k, const cli_fleet *f)
 
 /* A worker's copies of the reference list and the worker table: it returns to run one image
  * and exits, so they stay allocated for its life; kept here, they stay reachable (LeakSanitizer
- * reported them as leaks of every worker). */
-static char **worker_refs;
-static void *worker_table;
+ * and valgrind reported them as leaks of every worker). volatile: stores to a static that is
+ * never read are otherwise removed at -O2. */
+static char **volatile worker_refs;
+static void *volatile worker_table;
 
 int cli_fleet_run(const char *cmd, const cli_fleet *f, int nargs, char **args, const char **ref)
 {
