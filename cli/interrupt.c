@@ -14,7 +14,9 @@
  * ordinary code. A signal that was ignored when nonroot started (nohup, `cmd &` in a script)
  * stays ignored.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 size_t nr__temp_remove_all(void);   /* libnonroot/tempreg.c (static library, internal) */
 
 static sigset_t waited;
+static sem_t ready;   /* posted by the waiter once it runs its own code */
 
 static void *waiter(void *arg)
 {
@@ -33,6 +36,7 @@ static void *waiter(void *arg)
 	int sig = 0, n;
 
 	(void)arg;
+	sem_post(&ready);
 	for (;;) {
 		if (sigwait(&waited, &sig) == 0)
 			break;
@@ -71,8 +75,20 @@ void cli_interrupt_setup(void)
 		return;
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
-	if (pthread_sigmask(SIG_BLOCK, &waited, NULL) == 0 &&
-	    pthread_create(&tid, &attr, waiter, NULL) != 0)
-		pthread_sigmask(SIG_UNBLOCK, &waited, NULL);
+	if (sem_init(&ready, 0, 0) != 0) {
+		pthread_attr_destroy(&attr);
+		return;
+	}
+	if (pthread_sigmask(SIG_BLOCK, &waited, NULL) == 0) {
+		if (pthread_create(&tid, &attr, waiter, NULL) != 0)
+			pthread_sigmask(SIG_UNBLOCK, &waited, NULL);
+		else
+			/* Wait until the thread has started: a thread still starting may hold an
+			 * allocator lock (ASan's allocator has no fork handler), and the fleet forks
+			 * workers right after this; a child inheriting that lock hung for ever in
+			 * cli.audit_config under ASan. Once in waiter, the thread only sits in sigwait. */
+			while (sem_wait(&ready) != 0 && errno == EINTR)
+				;
+	}
 	pthread_attr_destroy(&attr);
 }
