@@ -237,6 +237,8 @@ done:
 
 /* ---- temp dirs, trees, copies ------------------------------------------------------------- */
 
+static bool swept;
+
 int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err)
 {
 	nr_buf b = NR_BUF_INIT;
@@ -246,7 +248,11 @@ int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err)
 		tmpdir = getenv("TMPDIR");
 	if (tmpdir == NULL || *tmpdir == '\0')
 		tmpdir = "/tmp";
-	if (nr_buf_printf(&b, "%s/nonroot-%s-XXXXXX", tmpdir, what) < 0)
+	/* once per process: what runs killed with SIGKILL left here (dead pid, lock free) */
+	if (!__atomic_exchange_n(&swept, true, __ATOMIC_ACQ_REL))
+		nr__temp_remove_stale_dirs(tmpdir, NULL);
+	/* the pid tells a later run whether we are still alive */
+	if (nr_buf_printf(&b, "%s/nonroot-%s-%ld-XXXXXX", tmpdir, what, (long)getpid()) < 0)
 		return nr__error_oom(err);
 	nr__temp_lock();
 	if (mkdtemp(b.ptr) == NULL) {

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "nonroot/errors.h"
@@ -39,12 +40,29 @@ int nr__fd_read_all(char **out, size_t *len, int fd, size_t max, const char *sou
 int nr__dir_open_at(int dirfd, const char *rel, bool create, mode_t mode, nr_error *err);
 
 /*
- * Create a new file in `dirfd` under an unpredictable name ".<stem>.nr-<24 hex>" (getrandom)
+ * Create a new file in `dirfd` under an unpredictable name ".<stem>.nr-<pid>-<24 hex>" (getrandom;
+ * the pid tells a later run whether the writer is still alive)
  * with O_EXCL|O_NOFOLLOW, so nothing planted under any name is ever opened or followed.
  * `rw`: open it O_RDWR (else O_WRONLY). The name goes to name[size]. Returns the fd or a
  * negative code naming `source`.
  */
 int nr__temp_name(char *out, size_t size, const char *stem);
+/* Is `name` a temp file name of nr__temp_name (".<stem>.nr-<pid>-<24 hex>", or the older
+ * ".<stem>.nr-<24 hex>", *pid 0)? `stem` NULL: any stem. */
+bool nr__temp_name_parse(const char *name, const char *stem, long *pid);
+/* Remove the temp files of `stem` in dirfd left by a process that no longer exists (killed
+ * with SIGKILL, or a crash): regular files owned by our euid whose pid is dead (ESRCH) and
+ * whose lock (flock, taken by nr__temp_create_at for as long as the file is open) nobody holds.
+ * A live writer's file, someone else's file, a symlink are left alone. Best effort. Returns
+ * the number removed; adds their sizes to *bytes (may be NULL). */
+size_t nr__temp_remove_stale_at(int dirfd, const char *stem, uint64_t *bytes);
+/* Is `name` a temp dir name of nr__mkdtemp ("nonroot-<what>-<pid>-XXXXXX")? */
+bool nr__temp_dir_name_parse(const char *name, long *pid);
+/* Remove the nr__mkdtemp directories in `tmpdir` (NULL: $TMPDIR, else /tmp) of dead
+ * processes, with the same rules (name, dead pid, our own directory, lock free), relative to
+ * directory fds, never following a symlink. Returns the number removed; adds the sizes of the
+ * files in them to *bytes (may be NULL). */
+size_t nr__temp_remove_stale_dirs(const char *tmpdir, uint64_t *bytes);
 int nr__temp_create_at(int dirfd, const char *stem, mode_t mode, bool rw, char *name,
 	size_t size, const char *source, nr_error *err);
 

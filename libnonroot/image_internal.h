@@ -97,7 +97,9 @@ int nr__mkdirs_at(int dirfd, const char *rel, nr_error *err);
 /* Remove a directory tree (no symlink following). */
 void nr__rmtree(const char *path);
 
-/* Make a private temp dir under tmpdir (NULL: $TMPDIR, /tmp). Caller frees *out.
+/* Make a private temp dir "nonroot-<what>-<pid>-XXXXXX" under tmpdir (NULL: $TMPDIR, /tmp),
+ * locked (flock) while tracked; the first call of a process first removes the ones of dead
+ * processes there (nr__temp_remove_stale_dirs). Caller frees *out.
  * The dir is tracked (nr__temp_track_dir) until nr__rmtree removes it. */
 int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err);
 

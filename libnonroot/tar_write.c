@@ -69,13 +69,12 @@ typedef struct tarw {
 	nr_error *err;
 } tarw;
 
-/* A leftover temp file of nr__temp_create_at (".<stem>.nr-<24 hex>"). */
+/* A leftover temp file of nr__temp_create_at (".<stem>.nr-<pid>-<24 hex>"). */
 static bool is_temp_name(const char *name)
 {
-	size_t n = strlen(name);
+	long pid;
 
-	return name[0] == '.' && n > 29 && memcmp(name + n - 28, ".nr-", 4) == 0 &&
-		strspn(name + n - 24, "0123456789abcdef") == 24;
+	return nr__temp_name_parse(name, NULL, &pid);
 }
 
 /* A layout blob: always written as a regular file (its content), never as a link. */
@@ -220,6 +219,8 @@ int nr__tar_tree(int dfd, nr_image *links, const char *path, nr_error *err)
 	}
 	if (pfd < 0)
 		return nr__error_errno(err, errno, path, "open directory");
+	/* what a killed earlier run on this destination left (its pid is gone) */
+	nr__temp_remove_stale_at(pfd, leaf, NULL);
 	if ((fd = nr__temp_create_at(pfd, leaf, 0644, false, tmp, sizeof(tmp), path, err)) < 0) {
 		error = fd;
 		goto done;

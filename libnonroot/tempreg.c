@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@
 typedef struct tempent {
 	char *path;   /* a directory tree (dirfd -1) or a file name relative to dirfd */
 	int dirfd;    /* our own dup of the directory fd of a temp file; -1 for a tree */
+	int lockfd;   /* a tree: its directory, open and flock'ed for the tree's life (or -1), so
+	               * a later run never takes it for a dead run's (nr__temp_remove_stale_dirs) */
 } tempent;
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -47,7 +50,7 @@ void nr__temp_unlock(void)
 static int track(const char *path, int dirfd)
 {
 	char *p;
-	int fd = -1;
+	int fd = -1, lockfd = -1;
 
 	if ((p = nr__strdup(path)) == NULL)
 		return -1;
@@ -55,6 +58,8 @@ static int track(const char *path, int dirfd)
 		free(p);
 		return -1;
 	}
+	if (dirfd < 0 && (lockfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+		(void)flock(lockfd, LOCK_EX | LOCK_NB);
 	if (reg_n == reg_cap) {
 		size_t nc = reg_cap ? reg_cap * 2 : 16;
 		tempent *nv = nr__realloc(reg, nc * sizeof(*nv));
@@ -62,6 +67,8 @@ static int track(const char *path, int dirfd)
 			free(p);
 			if (fd >= 0)
 				close(fd);
+			if (lockfd >= 0)
+				close(lockfd);
 			errno = ENOMEM;
 			return -1;
 		}
@@ -70,6 +77,7 @@ static int track(const char *path, int dirfd)
 	}
 	reg[reg_n].path = p;
 	reg[reg_n].dirfd = fd;
+	reg[reg_n].lockfd = lockfd;
 	reg_n++;
 	return 0;
 }
@@ -86,6 +94,8 @@ static void untrack(const char *path, bool file)
 			free(reg[i].path);
 			if (reg[i].dirfd >= 0)
 				close(reg[i].dirfd);
+			if (reg[i].lockfd >= 0)
+				close(reg[i].lockfd);
 			reg[i] = reg[--reg_n];
 			break;
 		}

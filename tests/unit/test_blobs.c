@@ -2,8 +2,14 @@
  * test_blobs.c: digests, verified blob reads, the staging area and file copies.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "imgtest.h"
+#include "fileio.h"
 
 #define EMPTY_SHA "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define ABC_SHA "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -199,6 +205,171 @@ static void test_copy_no_symlinked_dirs(void)
 	free(outside);
 }
 
+static void test_temp_names(void)
+{
+	char name[128];
+	long pid = -1;
+
+	CU_ASSERT_EQUAL(nr__temp_name(name, sizeof(name), "y.tar"), 0);
+	CU_ASSERT_TRUE(nr__temp_name_parse(name, "y.tar", &pid));
+	CU_ASSERT_EQUAL(pid, (long)getpid());
+	CU_ASSERT_FALSE(nr__temp_name_parse(name, "y.ta", &pid));
+	CU_ASSERT_FALSE(nr__temp_name_parse(name, "x.tar", &pid));
+	CU_ASSERT_TRUE(nr__temp_name_parse(name, NULL, &pid));
+	CU_ASSERT_TRUE(nr__temp_name_parse(".y.tar.nr-0123456789abcdef01234567", "y.tar", &pid));
+	CU_ASSERT_EQUAL(pid, 0);
+	CU_ASSERT_TRUE(nr__temp_name_parse(".a1.nr-77-0123456789abcdef01234567", "a1", &pid));
+	CU_ASSERT_EQUAL(pid, 77);
+	CU_ASSERT_FALSE(nr__temp_name_parse(".y.tar.nr-077-0123456789abcdef01234567", "y.tar", &pid));
+	CU_ASSERT_FALSE(nr__temp_name_parse(".y.tar.nr-12-0123456789abcdef0123456", "y.tar", &pid));
+	CU_ASSERT_FALSE(nr__temp_name_parse("y.tar.nr-12-0123456789abcdef01234567", "y.tar", &pid));
+	CU_ASSERT_FALSE(nr__temp_name_parse(".y.tar.xx-12-0123456789abcdef01234567", "y.tar", &pid));
+	CU_ASSERT_FALSE(nr__temp_name_parse(".y.tar.nr-12-0123456789ABCDEF01234567", "y.tar", &pid));
+}
+
+/* A file of a dead pid goes; a live pid's, another stem's, a symlink, a directory stay. */
+static void test_temp_stale(void)
+{
+	char *dir = nrtest_tmpdir(), dead[32], live[32], p[4096];
+	const char *hex = "0123456789abcdef01234567";
+	pid_t child;
+	int dfd, st, lockfd;
+	struct stat sb;
+	uint64_t bytes = 0;
+
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, &st, 0);
+	snprintf(dead, sizeof(dead), "%ld", (long)child);
+	snprintf(live, sizeof(live), "%ld", (long)getppid());
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CU_ASSERT_FATAL(dfd >= 0);
+#define MK(fmt, a) do { snprintf(p, sizeof(p), "%s/" fmt, dir, a, hex); \
+		CU_ASSERT_EQUAL(close(open(p, O_CREAT | O_WRONLY, 0600)), 0); } while (0)
+	MK(".y.tar.nr-%s-%s", dead);
+	MK(".y.tar.nr-%s-%s", live);
+	MK(".z.tar.nr-%s-%s", dead);
+#undef MK
+	snprintf(p, sizeof(p), "%s/y.tar.nr-tmp-%s", dir, dead);
+	CU_ASSERT_EQUAL(close(open(p, O_CREAT | O_WRONLY, 0600)), 0);
+	snprintf(p, sizeof(p), "%s/.y.tar.nr-%s-abcdefabcdefabcdefabcdef", dir, dead);
+	CU_ASSERT_EQUAL(symlink("/nonexistent", p), 0);
+	/* a dead pid's file whose lock is held (a live writer in another pid namespace) */
+	snprintf(p, sizeof(p), "%s/.y.tar.nr-%s-fedcba9876543210fedcba98", dir, dead);
+	lockfd = open(p, O_CREAT | O_RDWR, 0600);
+	CU_ASSERT_FATAL(lockfd >= 0);
+	CU_ASSERT_EQUAL(flock(lockfd, LOCK_EX), 0);
+	CU_ASSERT_EQUAL(nr__temp_remove_stale_at(dfd, "y.tar", &bytes), 2);
+	snprintf(p, sizeof(p), "%s/.y.tar.nr-%s-%s", dir, dead, hex);
+	CU_ASSERT_NOT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/y.tar.nr-tmp-%s", dir, dead);
+	CU_ASSERT_NOT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/.y.tar.nr-%s-%s", dir, live, hex);
+	CU_ASSERT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/.z.tar.nr-%s-%s", dir, dead, hex);
+	CU_ASSERT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/.y.tar.nr-%s-abcdefabcdefabcdefabcdef", dir, dead);
+	CU_ASSERT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/.y.tar.nr-%s-fedcba9876543210fedcba98", dir, dead);
+	CU_ASSERT_EQUAL(lstat(p, &sb), 0);
+	close(lockfd);
+	/* its lock released: now it goes */
+	CU_ASSERT_EQUAL(nr__temp_remove_stale_at(dfd, "y.tar", NULL), 1);
+	CU_ASSERT_NOT_EQUAL(lstat(p, &sb), 0);
+	close(dfd);
+	nrtest_rmtree(dir);
+	free(dir);
+}
+
+static long dead_pid(void)
+{
+	int st;
+	pid_t child = fork();
+
+	if (child == 0)
+		_exit(0);
+	waitpid(child, &st, 0);
+	return (long)child;
+}
+
+static void mkfile(const char *path, const char *data)
+{
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(data, f);
+	fclose(f);
+}
+
+/* $TMPDIR/nonroot-<what>-<pid>-XXXXXX of a dead pid goes, with its content but nothing a
+ * symlink in it points to; a live pid's, a locked one's, an older name, a symlink stay. */
+static void test_temp_stale_dirs(void)
+{
+	char *dir = nrtest_tmpdir(), p[4096], q[4096];
+	long dead = dead_pid();
+	uint64_t bytes = 0;
+	struct stat sb;
+	int lockfd;
+
+	snprintf(p, sizeof(p), "%s/outside", dir);
+	CU_ASSERT_EQUAL(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/outside/keep", dir);
+	mkfile(p, "keep");
+	/* the dead run's tree: files, a read-only subdirectory, symlinks out */
+	snprintf(p, sizeof(p), "%s/nonroot-archive-%ld-AbC123", dir, dead);
+	CU_ASSERT_EQUAL(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-archive-%ld-AbC123/sub", dir, dead);
+	CU_ASSERT_EQUAL(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-archive-%ld-AbC123/sub/f", dir, dead);
+	mkfile(p, "0123456789");
+	snprintf(p, sizeof(p), "%s/nonroot-archive-%ld-AbC123/sub", dir, dead);
+	CU_ASSERT_EQUAL(chmod(p, 0500), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-archive-%ld-AbC123/g", dir, dead);
+	mkfile(p, "abc");
+	snprintf(q, sizeof(q), "%s/outside", dir);
+	snprintf(p, sizeof(p), "%s/nonroot-archive-%ld-AbC123/link", dir, dead);
+	CU_ASSERT_EQUAL(symlink(q, p), 0);
+	/* a live pid's, a locked one's, the older name without a pid, a symlink to outside */
+	snprintf(p, sizeof(p), "%s/nonroot-out-%ld-xyz789", dir, (long)getpid());
+	CU_ASSERT_EQUAL(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-blobs-%ld-LOCKED", dir, dead);
+	CU_ASSERT_EQUAL(mkdir(p, 0700), 0);
+	lockfd = open(p, O_RDONLY | O_DIRECTORY);
+	CU_ASSERT_FATAL(lockfd >= 0);
+	CU_ASSERT_EQUAL(flock(lockfd, LOCK_EX), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-archive-AbC123", dir);
+	CU_ASSERT_EQUAL(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-registry-%ld-LINKED", dir, dead);
+	CU_ASSERT_EQUAL(symlink(q, p), 0);
+
+	CU_ASSERT_EQUAL(nr__temp_remove_stale_dirs(dir, &bytes), 1);
+	CU_ASSERT_EQUAL(bytes, 13);
+	snprintf(p, sizeof(p), "%s/nonroot-archive-%ld-AbC123", dir, dead);
+	CU_ASSERT_NOT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/outside/keep", dir);
+	CU_ASSERT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-out-%ld-xyz789", dir, (long)getpid());
+	CU_ASSERT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-blobs-%ld-LOCKED", dir, dead);
+	CU_ASSERT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-archive-AbC123", dir);
+	CU_ASSERT_EQUAL(lstat(p, &sb), 0);
+	snprintf(p, sizeof(p), "%s/nonroot-registry-%ld-LINKED", dir, dead);
+	CU_ASSERT_EQUAL(lstat(p, &sb), 0);
+	CU_ASSERT_TRUE(S_ISLNK(sb.st_mode));
+	close(lockfd);
+	CU_ASSERT_EQUAL(nr__temp_remove_stale_dirs(dir, NULL), 1);   /* the unlocked one */
+	CU_ASSERT_TRUE(nr__temp_dir_name_parse("nonroot-out-12-aB3xYz", &dead));
+	CU_ASSERT_EQUAL(dead, 12);
+	CU_ASSERT_FALSE(nr__temp_dir_name_parse("nonroot-out-012-aB3xYz", &dead));
+	CU_ASSERT_FALSE(nr__temp_dir_name_parse("nonroot-out-12-aB3xY", &dead));
+	CU_ASSERT_FALSE(nr__temp_dir_name_parse("nonroot-out-aB3xYz", &dead));
+	CU_ASSERT_FALSE(nr__temp_dir_name_parse("nonroot-verify-12-aB3.Yz", &dead));
+	nrtest_rmtree(dir);
+	free(dir);
+}
+
 static CU_TestInfo tests[] = {
 	{ "digest check", test_digest_check },
 	{ "digest of", test_digest_of },
@@ -207,6 +378,9 @@ static CU_TestInfo tests[] = {
 	{ "file copy", test_copy },
 	{ "file copy verifies against the digest", test_copy_verified },
 	{ "file copy never follows symlinked dirs", test_copy_no_symlinked_dirs },
+	{ "temp file names carry the pid", test_temp_names },
+	{ "stale temp files of dead writers are removed", test_temp_stale },
+	{ "stale temp dirs of dead runs are removed", test_temp_stale_dirs },
 	CU_TEST_INFO_NULL
 };
 
