@@ -21,6 +21,7 @@ int nr_cmd_bundle(int argc, char **argv);
 int nr_cmd_k8s(int argc, char **argv);
 int nr_cmd_unpack(int argc, char **argv);
 int nr_cmd_verify(int argc, char **argv);
+int nr_cmd_cache(int argc, char **argv);
 
 /* Make SIGINT/SIGTERM/SIGHUP remove the run's temporary files and directories, then kill the
  * process with that signal (cli/interrupt.c). Call before any thread exists. */

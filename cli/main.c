@@ -20,6 +20,7 @@ static const struct command {
 	{ "bundle", nr_cmd_bundle, "harden an OCI runtime bundle's config.json" },
 	{ "k8s",    nr_cmd_k8s,    "print a Kubernetes securityContext for an image" },
 	{ "unpack", nr_cmd_unpack, "write an image's final root filesystem to a directory (confined)" },
+	{ "cache",  nr_cmd_cache,  "bound the layer-scan cache; remove what killed runs left (prune)" },
 	{ "verify", nr_cmd_verify, "run an image as its user in a hardened runtime and prove it works as non-root" },
 };
 

@@ -187,11 +187,15 @@ bool nr__temp_name_parse(const char *name, const char *stem, long *pid)
 /* "<stem>.nr-tmp-<pid>": the temp name of older nonroot versions (no random part). */
 static bool legacy_temp_name(const char *name, const char *stem, long *pid)
 {
-	size_t sl = strlen(stem);
-	const char *p = name + sl + 8;
+	size_t sl;
+	const char *p;
 	long v = 0;
 
 	*pid = 0;
+	if (stem == NULL)
+		return false;
+	sl = strlen(stem);
+	p = name + sl + 8;
 	if (strncmp(name, stem, sl) != 0 || strncmp(name + sl, ".nr-tmp-", 8) != 0 ||
 	    *p < '1' || *p > '9' || strlen(p) > 9 || strspn(p, "0123456789") != strlen(p))
 		return false;
@@ -274,7 +278,7 @@ size_t nr__temp_remove_stale_at(int dirfd, const char *stem, uint64_t *bytes)
 
 /* Remove everything in the directory dfd (ours: created by nr__mkdtemp), relative to fds, never
  * following a symlink. */
-static void clear_dir_fd(int dfd, int depth, uint64_t *bytes)
+static void clear_dir_fd(int dfd, int depth, bool dry, uint64_t *bytes)
 {
 	DIR *d;
 	struct dirent *de;
@@ -293,19 +297,21 @@ static void clear_dir_fd(int dfd, int depth, uint64_t *bytes)
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (!S_ISDIR(st.st_mode)) {
-			if (unlinkat(dfd, de->d_name, 0) == 0 && bytes && S_ISREG(st.st_mode))
+			if ((dry || unlinkat(dfd, de->d_name, 0) == 0) && bytes && S_ISREG(st.st_mode))
 				*bytes += (uint64_t)st.st_size;
 			continue;
 		}
 		if (depth < 256) {
 			sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0) {
-				(void)fchmod(sub, 0700);   /* an unpacked read-only directory */
-				clear_dir_fd(sub, depth + 1, bytes);
+				if (!dry)   /* an unpacked read-only directory */
+					(void)fchmod(sub, 0700);
+				clear_dir_fd(sub, depth + 1, dry, bytes);
 				close(sub);
 			}
 		}
-		unlinkat(dfd, de->d_name, AT_REMOVEDIR);
+		if (!dry)
+			unlinkat(dfd, de->d_name, AT_REMOVEDIR);
 	}
 	closedir(d);
 }
@@ -335,7 +341,7 @@ bool nr__temp_dir_name_parse(const char *name, long *pid)
 	return true;
 }
 
-size_t nr__temp_remove_stale_dirs(const char *tmpdir, uint64_t *bytes)
+static size_t stale_dirs(const char *tmpdir, bool dry, uint64_t *bytes)
 {
 	DIR *d;
 	struct dirent *de;
@@ -361,14 +367,24 @@ size_t nr__temp_remove_stale_dirs(const char *tmpdir, uint64_t *bytes)
 		    (sub = open_abandoned(fd, de->d_name, true, &st)) < 0)
 			continue;
 		if (same_entry(fd, de->d_name, &st)) {
-			clear_dir_fd(sub, 0, bytes);
-			if (unlinkat(fd, de->d_name, AT_REMOVEDIR) == 0)
+			clear_dir_fd(sub, 0, dry, bytes);
+			if (dry || unlinkat(fd, de->d_name, AT_REMOVEDIR) == 0)
 				n++;
 		}
 		close(sub);
 	}
 	closedir(d);
 	return n;
+}
+
+size_t nr__temp_remove_stale_dirs(const char *tmpdir, uint64_t *bytes)
+{
+	return stale_dirs(tmpdir, false, bytes);
+}
+
+size_t nr__temp_count_stale_dirs(const char *tmpdir, uint64_t *bytes)
+{
+	return stale_dirs(tmpdir, true, bytes);
 }
 
 int nr__dir_open_at(int dirfd, const char *rel, bool create, mode_t mode, nr_error *err)

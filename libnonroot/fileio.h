@@ -63,6 +63,8 @@ bool nr__temp_dir_name_parse(const char *name, long *pid);
  * directory fds, never following a symlink. Returns the number removed; adds the sizes of the
  * files in them to *bytes (may be NULL). */
 size_t nr__temp_remove_stale_dirs(const char *tmpdir, uint64_t *bytes);
+/* What nr__temp_remove_stale_dirs would remove (count, *bytes), removing nothing. */
+size_t nr__temp_count_stale_dirs(const char *tmpdir, uint64_t *bytes);
 int nr__temp_create_at(int dirfd, const char *stem, mode_t mode, bool rw, char *name,
 	size_t size, const char *source, nr_error *err);
 

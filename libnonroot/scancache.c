@@ -862,6 +862,9 @@ static nr__lrec *cache_load(nr__scancache *c, const char *digest)
 		return NULL;
 	rec = nr__lrec_parse(data, len, digest, c->key);
 	free(data);
+	/* used now: `nonroot cache prune` removes the least recently used records first */
+	if (rec != NULL)
+		(void)utimensat(c->lfd, name, NULL, AT_SYMLINK_NOFOLLOW);
 	return rec;
 }
 
@@ -944,8 +947,11 @@ static int blob_verified(const nr__layer_ref *ref, nr__scancache *c, nr_error *e
 	if (use_marker && marker_name(marker, c, ref->digest, &st) < 0)
 		use_marker = false;
 	if (use_marker && fstatat(c->vfd, marker, &ms, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(ms.st_mode))
+	    S_ISREG(ms.st_mode)) {
+		/* used now (`nonroot cache prune --max-age` keeps it) */
+		(void)utimensat(c->vfd, marker, NULL, AT_SYMLINK_NOFOLLOW);
 		goto done;
+	}
 	if ((error = nr__fd_digest(fd, got, ref->relpath, err)) < 0)
 		goto done;
 	if (strcmp(got, ref->digest) != 0) {

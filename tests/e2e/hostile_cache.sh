@@ -47,4 +47,23 @@ rc=0; out=$(NONROOT_CACHE=$T/lcache "$NONROOT" audit "oci:$T/img:latest" 2>&1) |
 e2e_expect_contains "$out" "warning: layer-scan cache $T/lcache/layers"
 [ -z "$(ls -A "$T/elsewhere")" ]
 
+e2e_step "a cache hit marks the record used; cache prune removes the least recently used first"
+n=$(ls "$T/pcache/layers" | wc -l)
+for f in "$T/pcache/layers"/*.scan; do touch -d "200 days ago" "$f"; done
+# a record of a layer this image does not have, unused for long: the first to go
+head -c 4096 /dev/zero >"$T/pcache/layers/$(printf '%064x' 7).scan"
+touch -d "300 days ago" "$T/pcache/layers/$(printf '%064x' 7).scan"
+NONROOT_CACHE=$T/pcache "$NONROOT" audit "oci:$T/img:latest" >/dev/null 2>&1 || true
+# the hits are used now: the default age limit (90 days) keeps them, not the unused record
+out=$("$NONROOT" cache prune --cache "$T/pcache")
+echo "$out"
+e2e_expect_contains "$out" "removed 1 layer-scan record (4.0 KiB)"
+e2e_expect_contains "$out" "kept $n record"
+[ "$(ls "$T/pcache/layers" | wc -l)" = "$n" ]
+"$NONROOT" cache prune --cache "$T/pcache" --max-size 0 -q
+[ -z "$(ls "$T/pcache/layers")" ]
+# and the cache still works after a prune
+NONROOT_CACHE=$T/pcache "$NONROOT" audit "oci:$T/img:latest" >/dev/null 2>&1 || true
+[ "$(ls "$T/pcache/layers" | wc -l)" = "$n" ]
+
 echo "hostile_cache: ok"
