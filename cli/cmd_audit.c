@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		"  --no-config      do not read ./.nonroot.yaml (or .yml, .json)\n"
 		"  --ignore IDS     drop the findings of these rules (NR008,NR003); repeatable\n"
 		"  --level ID=LEVEL set a rule's level (error, warning, note or none); repeatable\n"
-		"  --allow-setid P  accept set-id files matching P (\"/usr/bin/su\", \"/usr/lib/*\")\n"
+		"  --allow-setid P  accept set-id files and files with capabilities matching P\n"
+		"                   (\"/usr/bin/su\", \"/usr/lib/*\")\n"
 		"  --baseline FILE  an earlier JSON or SARIF report of this image: its findings are\n"
 		"                   marked and do not count for the exit status (only new ones do)\n"
 		CLI_CACHE_USAGE
@@ -63,15 +64,18 @@ static void usage(FILE *f)
 		"(a blob that does not match its digest is an input error).\n");
 }
 
-/* NR008: one line per image, listing the files. */
-static void print_setid_group(const nr_audit *a, size_t i, int quiet)
+/* NR008 and NR015: one line per image, listing the files (NR015 with their capabilities,
+ * from the message "file /PATH has file capabilities CAPS (mode ...)"). */
+static void print_file_group(const nr_audit *a, size_t i, int quiet, const char *id,
+	const char *noun, const char *nouns)
 {
 	size_t k, n = nr_audit_count(a), count = 0, inbase = 0;
 	int level = NR_LEVEL_NONE;
+	bool caps = !strcmp(id, "NR015");
 
 	for (k = 0; k < n; k++) {
 		const nr_finding *f = nr_audit_finding(a, k);
-		if (f->manifest != i || strcmp(f->id, "NR008") != 0)
+		if (f->manifest != i || strcmp(f->id, id) != 0)
 			continue;
 		count++;
 		inbase += f->baseline != 0;
@@ -84,13 +88,24 @@ static void print_setid_group(const nr_audit *a, size_t i, int quiet)
 		printf("%s: ", nr_audit_platform(a, i));
 	else
 		printf("  ");
-	printf("NR008 %-7s %zu set-uid/set-gid file%s:", nr_level_name(level), count,
-		count > 1 ? "s" : "");
+	printf("%s %-7s %zu %s:", id, nr_level_name(level), count, count > 1 ? nouns : noun);
 	for (k = 0; k < n; k++) {
 		const nr_finding *f = nr_audit_finding(a, k);
-		if (f->manifest == i && !strcmp(f->id, "NR008")) {
+		if (f->manifest == i && !strcmp(f->id, id)) {
+			const char *c = caps ? strstr(f->message, " has file capabilities ") : NULL;
+			const char *m = c ? strstr(c, " (mode ") : NULL;
 			fputs(" /", stdout);
 			cli_put_safe(stdout, f->location);
+			if (c && m) {
+				char *t;
+				c += strlen(" has file capabilities ");
+				if ((t = strndup(c, (size_t)(m - c))) != NULL) {
+					fputs(" (", stdout);
+					cli_put_safe(stdout, t);
+					fputc(')', stdout);
+					free(t);
+				}
+			}
 			if (inbase && inbase < count && f->baseline)
 				fputs(" [baseline]", stdout);
 		}
@@ -98,7 +113,7 @@ static void print_setid_group(const nr_audit *a, size_t i, int quiet)
 	printf("%s\n", inbase == count ? " [baseline]" : "");
 	if (!quiet)
 		printf("          fix: %s Or accept them: allow-setid in .nonroot.yaml "
-			"(--allow-setid PATH).\n", nr_audit_rule_find("NR008")->help);
+			"(--allow-setid PATH).\n", nr_audit_rule_find(id)->help);
 }
 
 static void print_text(const char *ref, const nr_audit *a, int quiet)
@@ -120,7 +135,7 @@ static void print_text(const char *ref, const nr_audit *a, int quiet)
 			if (f->manifest != i)
 				continue;
 			count++;
-			if (!strcmp(f->id, "NR008"))
+			if (!strcmp(f->id, "NR008") || !strcmp(f->id, "NR015"))
 				continue;
 			if (quiet)
 				printf("%s: ", nr_audit_platform(a, i));
@@ -135,7 +150,10 @@ static void print_text(const char *ref, const nr_audit *a, int quiet)
 				fputc('\n', stdout);
 			}
 		}
-		print_setid_group(a, i, quiet);
+		print_file_group(a, i, quiet, "NR008", "set-uid/set-gid file",
+			"set-uid/set-gid files");
+		print_file_group(a, i, quiet, "NR015", "file with file capabilities",
+			"files with file capabilities");
 		if (count == 0 && !quiet)
 			printf("  clean: no findings\n");
 	}

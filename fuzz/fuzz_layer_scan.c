@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		req.paths = paths_a;
 		req.npaths = NR_ARRAY_SIZE(paths_a);
 	}
-	req.flags = (data[-1] & 0x20) ? NR_SCAN_SETID : 0;
+	req.flags = (data[-1] & 0x20) ? NR_SCAN_SETID | NR_SCAN_CAPS : 0;
 	req.content_max = (data[-1] & 0x40) ? 16 : 0;
 	rc = nr__scan_layers(refs, nl, &req, &res, &err);
 	fuzz_check_error(rc, &err);

@@ -44,6 +44,8 @@ static void check_entries(const nr__lrec *r)
 		FUZZ_ASSERT(e->path[e->plen] == '\0', "path not terminated at its length");
 		if (e->content)
 			FUZZ_ASSERT(e->content[e->content_len] == '\0', "content not terminated");
+		if (e->caps)
+			FUZZ_ASSERT(e->caps[e->caps_len] == '\0', "capabilities not terminated");
 	}
 }
 

@@ -41,7 +41,8 @@ for f in "$src"/tests/data/gshadow/*/input "$src"/tests/data/gshadow/*/*/input; 
 done
 
 # Layer-scan cache records without their MAC (fuzz_scancache appends one): MAGIC, digest,
-# entries (flags, type, perm, uid, gid, mtime, size, path[, hardlink][, symlink][, content]).
+# entries (flags, type, perm, uid, gid, mtime, size, path[, hardlink][, symlink][, content]
+# [, capabilities]).
 python3 - "$out/scancache" <<'PY'
 import struct, sys, os
 out = sys.argv[1]
@@ -53,12 +54,15 @@ def ent(flags, ft, perm, path, extra=()):
     return r
 d = b"sha256:" + b"ab" * 32
 recs = {
-    "empty": b"NRSCAN3\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 0),
-    "passwd": b"NRSCAN3\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 3) +
+    "empty": b"NRSCAN4\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 0),
+    "passwd": b"NRSCAN4\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 3) +
         ent(4, 0o100000, 0o644, b"etc/passwd", [b"root:x:0:0::/root:/bin/sh\n"]) +
         ent(2, 0o120000, 0o777, b"bin/sh", [b"busybox"]) +
         ent(1, 0o100000, 0o4755, b"usr/bin/su", [b"bin/busybox"]),
-    "truncated": b"NRSCAN3\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 2) + ent(0, 0o40000, 0o755, b"etc"),
+    "caps": b"NRSCAN4\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 2) +
+        ent(8, 0o100000, 0o755, b"bin/ping", [b"\x01\x00\x00\x02\x00\x20" + b"\x00" * 14]) +
+        ent(9, 0o100000, 0o755, b"bin/p2", [b"bin/ping", b"\x01\x00\x00\x01\x00\x04\x00\x00\x00\x00\x00\x00"]),
+    "truncated": b"NRSCAN4\n" + s(d) + s(b"sha256:" + b"cd" * 32) + struct.pack("<Q", 2) + ent(0, 0o40000, 0o755, b"etc"),
 }
 for k, v in recs.items():
     open(os.path.join(out, k), "wb").write(v)

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "parse.h"
 #include "audit_internal.h"
+#include "image_internal.h"
 #include "imgconfig_internal.h"
 #include "patch_internal.h"
 #include "serverports.h"
@@ -68,6 +69,11 @@ static const nr_audit_rule rules[] = {
 	  "group: it may read and write what root's group may",
 	  "Set User to numeric UID:GID with a GID other than 0 and take the user out of group 0 "
 	  "(nonroot patch writes \"1654:1654\")." },
+	{ "NR015", "file-capabilities", NR_LEVEL_WARNING,
+	  "The image has a file with file capabilities (security.capability): running it grants "
+	  "them like a set-uid bit",
+	  "Remove the capabilities (setcap -r FILE) in a new layer, or the file, and run with "
+	  "no-new-privileges and no bounding capabilities (nonroot bundle harden)." },
 };
 
 typedef struct platform_info {
@@ -662,6 +668,103 @@ done:
 	return error;
 }
 
+/* Capability names by number (linux/capability.h, 0 to CAP_LAST_CAP of Linux 6.x). */
+static const char *const cap_names[] = {
+	"cap_chown", "cap_dac_override", "cap_dac_read_search", "cap_fowner", "cap_fsetid",
+	"cap_kill", "cap_setgid", "cap_setuid", "cap_setpcap", "cap_linux_immutable",
+	"cap_net_bind_service", "cap_net_broadcast", "cap_net_admin", "cap_net_raw",
+	"cap_ipc_lock", "cap_ipc_owner", "cap_sys_module", "cap_sys_rawio", "cap_sys_chroot",
+	"cap_sys_ptrace", "cap_sys_pacct", "cap_sys_admin", "cap_sys_boot", "cap_sys_nice",
+	"cap_sys_resource", "cap_sys_time", "cap_sys_tty_config", "cap_mknod", "cap_lease",
+	"cap_audit_write", "cap_audit_control", "cap_setfcap", "cap_mac_override",
+	"cap_mac_admin", "cap_syslog", "cap_wake_alarm", "cap_block_suspend", "cap_audit_read",
+	"cap_perfmon", "cap_bpf", "cap_checkpoint_restore",
+};
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Append the names of the bits in set (64 bits), comma-separated. */
+static size_t put_caps(char *out, size_t size, size_t o, uint64_t set)
+{
+	unsigned b;
+	bool first = true;
+
+	for (b = 0; b < 64; b++) {
+		int n;
+		if (!(set >> b & 1))
+			continue;
+		if (b < NR_ARRAY_SIZE(cap_names))
+			n = snprintf(out + o, size - o, "%s%s", first ? "" : ",", cap_names[b]);
+		else
+			n = snprintf(out + o, size - o, "%scap_%u", first ? "" : ",", b);
+		first = false;
+		if (n < 0 || (size_t)n >= size - o)
+			return size - 1;
+		o += (size_t)n;
+	}
+	return o;
+}
+
+/*
+ * vfs_cap_data (linux/capability.h): le32 magic_etc (revision in the top byte, bit 0 the
+ * effective flag), then le32 permitted/inheritable pairs: one for revision 1 (12 bytes), two
+ * for revision 2 (20 bytes) and 3 (24 bytes: + the namespace's root uid).
+ */
+void nr__caps_text(char *out, size_t size, const char *caps, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)caps;
+	uint32_t magic, rev;
+	uint64_t perm, inh, both;
+	size_t o = 0, words;
+	int n;
+
+	if (size == 0)
+		return;
+	out[0] = '\0';
+	magic = len >= 4 ? le32(p) : 0;
+	rev = magic & 0xff000000u;
+	words = rev == 0x01000000u ? 1 : rev == 0x02000000u || rev == 0x03000000u ? 2 : 0;
+	if (words == 0 || len != 4 + 8 * words + (rev == 0x03000000u ? 4 : 0) ||
+	    (magic & 0x00fffffeu) != 0) {
+		snprintf(out, size, "undecodable, %zu bytes", len);
+		return;
+	}
+	perm = le32(p + 4);
+	inh = le32(p + 8);
+	if (words == 2) {
+		perm |= (uint64_t)le32(p + 12) << 32;
+		inh |= (uint64_t)le32(p + 16) << 32;
+	}
+	if ((perm | inh) == 0) {
+		snprintf(out, size, "none (empty set)");
+		return;
+	}
+	both = perm & inh;
+	if (both) {
+		o = put_caps(out, size, o, both);
+		n = snprintf(out + o, size - o, "=%sip", magic & 1 ? "e" : "");
+		o = n < 0 || (size_t)n >= size - o ? size - 1 : o + (size_t)n;
+	}
+	if (perm & ~both && o + 1 < size) {
+		if (o)
+			out[o++] = ' ';
+		o = put_caps(out, size, o, perm & ~both);
+		n = snprintf(out + o, size - o, "=%sp", magic & 1 ? "e" : "");
+		o = n < 0 || (size_t)n >= size - o ? size - 1 : o + (size_t)n;
+	}
+	if (inh & ~both && o + 1 < size) {
+		if (o)
+			out[o++] = ' ';
+		o = put_caps(out, size, o, inh & ~both);
+		n = snprintf(out + o, size - o, "=i");
+		o = n < 0 || (size_t)n >= size - o ? size - 1 : o + (size_t)n;
+	}
+	out[o < size ? o : size - 1] = '\0';
+}
+
 static int check_setid(eval *e)
 {
 	const nr__audit_facts *f = e->f;
@@ -672,9 +775,23 @@ static int check_setid(eval *e)
 		const nr__audit_setid *s = &f->setid[k];
 		const char *kind = (s->mode & 04000) && (s->mode & 02000) ? "set-uid and set-gid"
 			: (s->mode & 04000) ? "set-uid" : "set-gid";
+		if (!(s->mode & 06000))
+			continue;
 		if ((error = add(e, "NR008", NR_LEVEL_WARNING, s->path, NULL,
 		    "%s file /%s (mode %04o, owner %llu:%llu)", kind, s->path, (unsigned)s->mode,
 		    (unsigned long long)s->uid, (unsigned long long)s->gid)) < 0)
+			return error;
+	}
+	/* NR015 after every NR008: the findings of one rule stay together */
+	for (k = 0; k < f->nsetid; k++) {
+		const nr__audit_setid *s = &f->setid[k];
+		char text[640];
+		if (s->caps == NULL)
+			continue;
+		nr__caps_text(text, sizeof(text), s->caps, s->caps_len);
+		if ((error = add(e, "NR015", NR_LEVEL_WARNING, s->path, NULL,
+		    "file /%s has file capabilities %s (mode %04o, owner %llu:%llu)", s->path, text,
+		    (unsigned)s->mode, (unsigned long long)s->uid, (unsigned long long)s->gid)) < 0)
 			return error;
 	}
 	return 0;
@@ -839,6 +956,7 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 	nr__audit_facts f;
 	nr__audit_setid *setid = NULL;
 	const nr_scan_entry *pw, *gr;
+	const nr__scan_caps *caps;
 	lookup_ctx lc;
 	size_t k, ns;
 	int error;
@@ -868,7 +986,7 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 	for (k = 0; nr__server_config_paths[k] && req.npaths < NR_ARRAY_SIZE(paths); k++)
 		paths[req.npaths++] = nr__server_config_paths[k];
 	req.paths = paths;
-	req.flags = NR_SCAN_SETID;
+	req.flags = NR_SCAN_SETID | NR_SCAN_CAPS;
 	req.progress = opts->progress;
 	req.payload = opts->payload;
 	if ((error = nr_image_scan(img, i, &req, &res, err)) < 0)
@@ -894,6 +1012,10 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 		setid[k].mode = s->mode;
 		setid[k].uid = s->uid;
 		setid[k].gid = s->gid;
+		if ((caps = nr__scan_result_caps(res, k)) != NULL) {
+			setid[k].caps = caps->data;
+			setid[k].caps_len = caps->len;
+		}
 	}
 	f.setid = setid;
 	f.nsetid = ns;

@@ -10,10 +10,14 @@
 
 #include "nonroot.h"
 
+/* A privileged file: set-id (NR008) when mode has 06000, file capabilities (NR015) when
+ * caps is not NULL. */
 typedef struct nr__audit_setid {
 	const char *path;        /* "usr/bin/su" */
 	uint32_t mode;           /* 07777 bits */
 	uint64_t uid, gid;
+	const char *caps;        /* the security.capability xattr (vfs_cap_data); NULL: none */
+	size_t caps_len;
 } nr__audit_setid;
 
 typedef struct nr__audit_file {
@@ -60,5 +64,8 @@ bool nr__audit_config_keeps(const nr_audit_config *cfg, const nr_finding *f, int
 nr_audit *nr__audit_new(void);
 /* Evaluate every rule on one manifest's facts, appending findings to a. */
 int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err);
+/* The capabilities in a security.capability value in libcap's text form ("cap_net_raw=ep",
+ * "cap_chown,cap_kill=eip cap_sys_admin=i"), or why not ("undecodable, 3 bytes"). */
+void nr__caps_text(char *out, size_t size, const char *caps, size_t len);
 
 #endif

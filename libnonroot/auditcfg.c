@@ -799,7 +799,10 @@ bool nr__audit_config_keeps(const nr_audit_config *cfg, const nr_finding *f, int
 		return true;
 	if (listed(cfg->ignore, cfg->nignore, f->id))
 		return false;
-	if (!strcmp(f->id, "NR008") && setid_allowed(cfg, f->location))
+	/* allow-setid accepts the privileged files at those paths: set-id bits (NR008) and
+	 * file capabilities (NR015) alike (ping is one or the other, depending on the distro) */
+	if ((!strcmp(f->id, "NR008") || !strcmp(f->id, "NR015")) &&
+	    setid_allowed(cfg, f->location))
 		return false;
 	for (i = 0; i < cfg->nlevels; i++)
 		if (!strcmp(cfg->levels[i].id, f->id))

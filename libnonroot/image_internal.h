@@ -126,6 +126,14 @@ typedef struct nr__layer_ref {
 	void *fetch_ctx;
 } nr__layer_ref;
 
+/* A privileged file's capabilities: the raw security.capability xattr (vfs_cap_data). */
+typedef struct nr__scan_caps {
+	char *data;
+	size_t len;
+} nr__scan_caps;
+/* For nr_scan_result_setid(res, k): its capabilities, NULL when it has none. Borrowed. */
+const nr__scan_caps *nr__scan_result_caps(const nr_scan_result *res, size_t k);
+
 int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_request *req,
 	nr_scan_result **out, nr_error *err);
 

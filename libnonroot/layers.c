@@ -44,6 +44,8 @@ typedef struct tstate {
 	char *hardlink;     /* cleaned hard link target */
 	char *content;
 	size_t content_len;
+	char *caps;         /* privileged files: the security.capability xattr; NULL: none */
+	size_t caps_len;
 	bool too_big;
 } tstate;
 
@@ -59,7 +61,7 @@ typedef struct scan {
 	size_t nsetid, asetid, nlower;
 	size_t *snext, *hhead, *hnext;
 	size_t nhead, ahnext;
-	bool want_setid;
+	bool want_setid, want_caps;
 	size_t content_max;
 	/* paths to track in the next pass */
 	char **need;
@@ -72,8 +74,9 @@ static void tstate_clear(tstate *s)
 	free(s->link);
 	free(s->hardlink);
 	free(s->content);
-	s->link = s->hardlink = s->content = NULL;
-	s->content_len = 0;
+	free(s->caps);
+	s->link = s->hardlink = s->content = s->caps = NULL;
+	s->content_len = s->caps_len = 0;
 	s->present = false;
 	s->too_big = false;
 	s->type = NR_ENTRY_NONE;
@@ -365,8 +368,11 @@ static int setid_next_layer(scan *sc)
 	return 0;
 }
 
+/* Add or replace the privileged file at (p, n): set-id bits in mode and/or file capabilities
+ * (caps: copied; NULL for none). */
 static int setid_add(scan *sc, const char *p, size_t n, uint32_t mode, uint64_t uid,
-	uint64_t gid, uint64_t size, int64_t mtime, size_t layer)
+	uint64_t gid, uint64_t size, int64_t mtime, const char *caps, size_t caps_len,
+	size_t layer)
 {
 	tstate *s;
 	size_t i, cur;
@@ -413,6 +419,13 @@ static int setid_add(scan *sc, const char *p, size_t n, uint32_t mode, uint64_t 
 	s->size = size;
 	s->mtime = mtime;
 	s->layer = layer;
+	if (caps) {
+		if ((s->caps = nr__malloc(caps_len + 1)) == NULL)
+			return NR_ENOMEM;
+		memcpy(s->caps, caps, caps_len);
+		s->caps[caps_len] = '\0';
+		s->caps_len = caps_len;
+	}
 	return 0;
 }
 
@@ -456,24 +469,42 @@ static int apply_entry(scan *sc, const nr__lent *e, size_t layer, nr_buf *tmp)
 	/* A non-directory replaces whatever was under that path in lower layers. */
 	if (hl != NULL || ft != AE_IFDIR)
 		hide(sc, p, n, true, layer);
-	if (sc->want_setid) {
+	if (sc->want_setid || sc->want_caps) {
+		/* privileged files: set-id bits (when asked) and file capabilities (when asked) */
 		tstate *t = NULL;
-		if (hl != NULL && sc->nsetid) {
-			/* a hard link shares its target's inode: a set-id file by another name,
+		bool setid = sc->want_setid && (e->perm & 06000);
+		bool caps = sc->want_caps && e->caps != NULL;
+		bool other = false;
+		if (hl != NULL && (sc->nsetid || caps)) {
+			/* a hard link shares its target's inode: a privileged file by another name,
 			 * still there when the first name is deleted later */
 			if (nr__path_clean(tmp, hl, strlen(hl)) < 0)
 				return nr__error_oom(sc->err);
-			if ((tmp->size != n || memcmp(tmp->ptr, p, n) != 0))
+			other = tmp->size != n || memcmp(tmp->ptr, p, n) != 0;
+			if (other && sc->nsetid)
 				t = setid_find(sc, tmp->ptr, tmp->size);
 		}
-		if (hl == NULL && ft == AE_IFREG && (e->perm & 06000)) {
+		if (hl == NULL && ft == AE_IFREG && (setid || caps)) {
 			if ((error = setid_add(sc, p, n, e->perm & 07777, e->uid, e->gid,
-			    e->size > 0 ? (uint64_t)e->size : 0, e->mtime, layer)) < 0)
+			    e->size > 0 ? (uint64_t)e->size : 0, e->mtime, caps ? e->caps : NULL,
+			    e->caps_len, layer)) < 0)
+				return nr__error_oom(sc->err);
+		} else if (hl != NULL && caps) {
+			/* the xattrs of a hard link member are set on the inode it shares: the
+			 * capabilities hold under both names */
+			uint32_t mode = t ? t->mode : e->perm & 07777;
+			uint64_t uid = t ? t->uid : e->uid, gid = t ? t->gid : e->gid;
+			uint64_t size = t ? t->size : e->size > 0 ? (uint64_t)e->size : 0;
+			int64_t mtime = t ? t->mtime : e->mtime;
+			if ((error = setid_add(sc, p, n, mode, uid, gid, size, mtime, e->caps,
+			    e->caps_len, layer)) < 0 ||
+			    (other && (error = setid_add(sc, tmp->ptr, tmp->size, mode, uid, gid, size,
+			    mtime, e->caps, e->caps_len, layer)) < 0))
 				return nr__error_oom(sc->err);
 		} else if (t != NULL) {
 			tstate tc = *t;
 			if ((error = setid_add(sc, p, n, tc.mode, tc.uid, tc.gid, tc.size, tc.mtime,
-			    layer)) < 0)
+			    tc.caps, tc.caps_len, layer)) < 0)
 				return nr__error_oom(sc->err);
 		} else if (sc->nsetid) {
 			setid_remove(sc, p, n);
@@ -567,6 +598,7 @@ struct nr_scan_result {
 	size_t ne;
 	nr_scan_entry *setid;
 	size_t nsetid;
+	nr__scan_caps *caps;   /* per setid entry, same order */
 };
 
 /*
@@ -673,6 +705,8 @@ static int fill_entry(nr_scan_entry *out, const tstate *s, const char *path)
 	out->layer = s->layer;
 	if (s->too_big)
 		out->flags |= NR_SCAN_ENTRY_TOO_BIG;
+	if (s->caps)
+		out->flags |= NR_SCAN_ENTRY_CAPS;
 	if (s->content) {
 		char *c = nr__malloc(s->content_len + 1);
 		if (c == NULL)
@@ -703,10 +737,14 @@ void nr_scan_result_free(nr_scan_result *res)
 		return;
 	for (i = 0; i < res->ne; i++)
 		entry_dispose(&res->e[i]);
-	for (i = 0; i < res->nsetid; i++)
+	for (i = 0; i < res->nsetid; i++) {
 		entry_dispose(&res->setid[i]);
+		if (res->caps)
+			free(res->caps[i].data);
+	}
 	free(res->e);
 	free(res->setid);
+	free(res->caps);
 	free(res);
 }
 
@@ -770,6 +808,7 @@ int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_r
 	memset(&sc, 0, sizeof(sc));
 	sc.err = err;
 	sc.want_setid = (req->flags & NR_SCAN_SETID) != 0;
+	sc.want_caps = (req->flags & NR_SCAN_CAPS) != 0;
 	sc.content_max = req->content_max ? req->content_max : CONTENT_MAX_DEFAULT;
 	if (req->npaths && req->paths == NULL)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: paths is NULL");
@@ -884,6 +923,21 @@ int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_r
 				goto oom;
 		}
 		qsort(res->setid, res->nsetid, sizeof(*res->setid), cmp_entry);
+		/* the capabilities, in the sorted order (sc.setid is sorted by path too) */
+		if ((res->caps = nr__calloc(sc.nsetid, sizeof(*res->caps))) == NULL)
+			goto oom;
+		for (i = 0; i < res->nsetid; i++) {
+			const char *sp = res->setid[i].path;
+			size_t j = lower_bound(&sc, sp, strlen(sp));
+			const tstate *t = j < sc.nlower ? &sc.setid[j] : NULL;
+			if (t == NULL || t->caps == NULL || t->plen != strlen(sp) ||
+			    memcmp(t->path, sp, t->plen) != 0)
+				continue;
+			if ((res->caps[i].data = nr__malloc(t->caps_len + 1)) == NULL)
+				goto oom;
+			memcpy(res->caps[i].data, t->caps, t->caps_len + 1);
+			res->caps[i].len = t->caps_len;
+		}
 	}
 	*out = res;
 	res = NULL;
@@ -938,4 +992,11 @@ size_t nr_scan_result_setid_count(const nr_scan_result *res)
 const nr_scan_entry *nr_scan_result_setid(const nr_scan_result *res, size_t k)
 {
 	return res && k < res->nsetid ? &res->setid[k] : NULL;
+}
+
+const nr__scan_caps *nr__scan_result_caps(const nr_scan_result *res, size_t k)
+{
+	if (res == NULL || k >= res->nsetid || res->caps == NULL || res->caps[k].data == NULL)
+		return NULL;
+	return &res->caps[k];
 }

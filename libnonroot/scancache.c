@@ -23,7 +23,7 @@
 
 #define MAX_WORKERS 8
 #define ARENA_BLOCK (64u * 1024u)
-#define CACHE_MAGIC "NRSCAN3\n"
+#define CACHE_MAGIC "NRSCAN4\n"   /* 4: file capabilities (entry flag 8) */
 #define CACHE_MAX (512u * 1024u * 1024u)
 
 /* Always captured (when small enough), so a cached record serves every patch. */
@@ -257,6 +257,27 @@ static bool truncated(struct archive *a)
 	return m != NULL && strstr(m, "runcated") != NULL;
 }
 
+/* A member's file capabilities: the security.capability xattr (PAX SCHILY.xattr.* or
+ * LIBARCHIVE.xattr.*, both read by libarchive), which the runtime applies like a set-id bit.
+ * The last one wins, as it does when an unpacker sets them in turn. -1 on OOM. */
+static int read_caps(nr__lrec *r, nr__lent *le, struct archive_entry *e)
+{
+	const char *name;
+	const void *value;
+	size_t size;
+
+	if (archive_entry_xattr_reset(e) == 0)
+		return 0;
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		if (name == NULL || strcmp(name, "security.capability") != 0)
+			continue;
+		if ((le->caps = arena_dup(r, value ? value : "", value ? size : 0)) == NULL)
+			return -1;
+		le->caps_len = value ? size : 0;
+	}
+	return 0;
+}
+
 static int read_content(nr__lrec *r, nr__lent *le, struct archive *a, const char *digest,
 	nr_error *err)
 {
@@ -384,6 +405,10 @@ static int build_record(nr__lrec **out, const nr__layer_ref *ref, size_t layer, 
 		le->size = archive_entry_size(e);
 		if ((hl = archive_entry_hardlink(e)) != NULL &&
 		    (le->hardlink = arena_dup(rec, hl, strlen(hl))) == NULL) {
+			error = nr__error_oom(err);
+			goto done;
+		}
+		if ((error = read_caps(rec, le, e)) < 0) {
 			error = nr__error_oom(err);
 			goto done;
 		}
@@ -697,7 +722,8 @@ int nr__lrec_encode(nr_buf *b, const char *digest, const nr__lrec *r,
 	put_u64(b, r->n);
 	for (i = 0; i < r->n; i++) {
 		const nr__lent *e = &r->e[i];
-		uint32_t flags = (e->hardlink ? 1u : 0) | (e->symlink ? 2u : 0) | (e->content ? 4u : 0);
+		uint32_t flags = (e->hardlink ? 1u : 0) | (e->symlink ? 2u : 0) | (e->content ? 4u : 0) |
+			(e->caps ? 8u : 0);
 		put_u32(b, flags);
 		put_u32(b, e->ft);
 		put_u32(b, e->perm);
@@ -712,6 +738,8 @@ int nr__lrec_encode(nr_buf *b, const char *digest, const nr__lrec *r,
 			put_str(b, e->symlink, strlen(e->symlink));
 		if (e->content)
 			put_str(b, e->content, e->content_len);
+		if (e->caps)
+			put_str(b, e->caps, e->caps_len);
 	}
 	if (b->oom || hmac(key, b->ptr, b->size, md) < 0)
 		return -1;
@@ -839,6 +867,10 @@ nr__lrec *nr__lrec_parse(const char *data, size_t len, const char *digest,
 			e->symlink = get_str(&r, rec, NULL);
 		if (flags & 4)
 			e->content = get_str(&r, rec, &e->content_len);
+		if (flags & 8)
+			e->caps = get_str(&r, rec, &e->caps_len);
+		if (flags & ~15u)
+			r.bad = true;
 		rec->n++;
 	}
 	if (r.bad || r.left != 0)

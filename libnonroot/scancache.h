@@ -29,6 +29,8 @@ typedef struct nr__lent {
 	const char *symlink;      /* symlinks only ("" when the tar has none) */
 	const char *content;      /* NUL-terminated; NULL when not captured */
 	size_t content_len;
+	const char *caps;         /* the security.capability xattr's value (binary); NULL: none */
+	size_t caps_len;
 	uint32_t ft;              /* AE_IF* */
 	uint32_t perm;            /* archive_entry_perm() */
 	uint64_t uid, gid;

@@ -25,6 +25,9 @@
  *  - NR010 aspnet-invalid-address (error): Kestrel would refuse to start
  *  - NR011 user-without-entry (note): a numeric User with no passwd entry (gid 0, HOME /)
  *  - NR014 root-group (warning): a non-root user whose primary or a supplementary gid is 0
+ *  - NR015 file-capabilities (warning): a file with file capabilities (the security.capability
+ *    xattr, e.g. cap_net_raw=ep), which running it grants like a set-uid bit; one finding per
+ *    file and name, grouped like NR008 in the text output
  */
 #ifndef NONROOT_AUDIT_H
 #define NONROOT_AUDIT_H
@@ -192,7 +195,7 @@ NR_EXTERN(int) nr_audit_config_ignore(nr_audit_config *cfg, const char *ids, nr_
 NR_EXTERN(int) nr_audit_config_set_level(nr_audit_config *cfg, const char *id, int level,
 	nr_error *err);
 
-/** Accept set-id files (NR008) whose path in the image matches @p pattern (fnmatch with
+/** Accept set-id files (NR008) and files with file capabilities (NR015) whose path in the image matches @p pattern (fnmatch with
  *  FNM_PATHNAME; a leading '/' is ignored): "/usr/bin/su"; "usr/lib/openssh/" then "*" for a directory.
  *  @param cfg the config @param pattern the pattern @param err optional error details
  *  @return 0, NR_EINVALID, NR_ENOMEM, NR_EARG */

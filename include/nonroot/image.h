@@ -166,6 +166,8 @@ typedef enum nr_entry_type {
 #define NR_SCAN_ENTRY_TOO_BIG 0x1u   /**< regular file over the content limit: content NULL */
 #define NR_SCAN_ENTRY_LOOP    0x2u   /**< too many symlinks (40) while resolving the path */
 #define NR_SCAN_ENTRY_NOTDIR  0x4u   /**< a path component is not a directory */
+#define NR_SCAN_ENTRY_CAPS    0x8u   /**< set-id list: the file has file capabilities (the
+                                         security.capability xattr; NR_SCAN_CAPS) */
 
 /**
  * The effective state of one path in the final root filesystem of a manifest, after every
@@ -200,6 +202,8 @@ typedef void (*nr_scan_progress_cb)(size_t layer, size_t nlayers, uint64_t layer
 
 /** nr_scan_request.flags */
 #define NR_SCAN_SETID 0x1u   /**< also list the set-uid/set-gid files of the final rootfs */
+#define NR_SCAN_CAPS  0x2u   /**< also list, in the set-id list, the files with file
+                                 capabilities (NR_SCAN_ENTRY_CAPS), set-id or not */
 
 /** What to scan for. Versioned: NR_SCAN_REQUEST_INIT; fields are only ever appended. */
 typedef struct nr_scan_request {
@@ -254,7 +258,8 @@ NR_EXTERN(size_t) nr_scan_result_count(const nr_scan_result *res);
 NR_EXTERN(const nr_scan_entry *) nr_scan_result_entry(const nr_scan_result *res, size_t k);
 
 /** @return the number of set-uid/set-gid regular files in the final rootfs (only with
- *  NR_SCAN_SETID), sorted by path */
+ *  NR_SCAN_SETID), and of files with file capabilities (only with NR_SCAN_CAPS; flagged
+ *  NR_SCAN_ENTRY_CAPS), sorted by path; a file is listed under every name (hard links) */
 NR_EXTERN(size_t) nr_scan_result_setid_count(const nr_scan_result *res);
 
 /** @return set-id file @p k (path, mode, uid, gid, layer), NULL when out of range. Borrowed. */

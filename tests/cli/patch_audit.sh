@@ -83,7 +83,7 @@ check "audit json ids" "NR001 NR005 NR004" "$(jq -r '[.platforms[0].findings[].i
 check "audit json max_level" "error" "$(jq -r .max_level <<<"$out")"
 run "$NONROOT" audit "$img" --format sarif
 check "sarif version" "2.1.0" "$(jq -r .version <<<"$out")"
-check "sarif rules" 14 "$(jq '.runs[0].tool.driver.rules | length' <<<"$out")"
+check "sarif rules" 15 "$(jq '.runs[0].tool.driver.rules | length' <<<"$out")"
 check "sarif result rule" "NR001" "$(jq -r '.runs[0].results[0].ruleId' <<<"$out")"
 
 # dry run changes nothing

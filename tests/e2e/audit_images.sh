@@ -24,7 +24,7 @@ ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
 # stable ids, ascending and unique
 assert all(len(i) == 5 and i[:2] == "NR" and i[2:].isdigit() for i in ids), ids
 assert ids == sorted(set(ids)), ids
-assert ids[:14] == ["NR%03d" % i for i in range(1, 15)], ids
+assert ids[:15] == ["NR%03d" % i for i in range(1, 16)], ids
 for r in run["results"]:
     assert run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
 print("sarif: valid, %d rules, %d results" % (len(ids), len(run["results"])))

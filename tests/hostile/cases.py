@@ -1109,6 +1109,41 @@ def hardlink_setid(W):
     image(W, layers=[(o.MT_GZIP, o.gz(base), base), (o.MT_TAR, l1, l1), (o.MT_TAR, l2, l2)])
 
 
+# security.capability values (vfs_cap_data revision 2, effective): setcap cap_net_raw=ep and
+# cap_net_bind_service=ep
+CAP_NET_RAW = b"\x01\x00\x00\x02\x00\x20\x00\x00" + b"\x00" * 12
+CAP_NET_BIND = b"\x01\x00\x00\x02\x00\x04\x00\x00" + b"\x00" * 12
+
+
+def caps_file(name, caps, key="SCHILY.xattr.security.capability", mode=0o755):
+    """A regular file whose PAX header carries file capabilities (as Docker and BuildKit
+    write them; LIBARCHIVE.xattr.* values are base64)."""
+    import base64
+    ti = tarfile.TarInfo(name)
+    ti.mode = mode
+    ti.mtime = 1700000000
+    ti.pax_headers = {key: base64.b64encode(caps).decode() if key.startswith("LIBARCHIVE.")
+                      else caps.decode("utf-8", "surrogateescape")}
+    return ti
+
+
+def file_caps(whiteout):
+    """bin/ping has cap_net_raw (SCHILY.xattr), bin/.p is a hard link to it, bin/srv has
+    cap_net_bind_service (LIBARCHIVE.xattr); whiteout: a later layer deletes bin/ping and
+    replaces bin/srv with a plain file (bin/.p keeps the capabilities: same inode)."""
+    def build(W):
+        base = o.base_tar()
+        l1 = o.tar([caps_file("bin/ping", CAP_NET_RAW), ("h", "bin/.p", "bin/ping"),
+                    caps_file("bin/srv", CAP_NET_BIND, "LIBARCHIVE.xattr.security.capability")],
+                   fmt=tarfile.PAX_FORMAT)
+        layers = [(o.MT_GZIP, o.gz(base), base), (o.MT_TAR, l1, l1)]
+        if whiteout:
+            l2 = o.tar([("f", "bin/.wh.ping", b""), ("f", "bin/srv", b"plain", 0o755)])
+            layers.append((o.MT_TAR, l2, l2))
+        image(W, layers=layers)
+    return build
+
+
 def no_escape(W, out):
     return "raw ESC in the output" if "\x1b" in out or "\x9b" in out else None
 
@@ -1117,6 +1152,11 @@ CASES += [
     ("audit-setid-40k-then-40k-files", setid_layer(40000), AUD, None, None, None),
     ("audit-setid-20k-hidden-dirs", setid_two_layers(20000), AUD, None, None, None),
     ("audit-setid-hardlink-survives", hardlink_setid, AUD, None, None, "bin/.x"),
+    ("audit-file-caps", file_caps(False), AUD, None, None,
+     "NR015 warning 3 files with file capabilities: /bin/.p (cap_net_raw=ep) "
+     "/bin/ping (cap_net_raw=ep) /bin/srv (cap_net_bind_service=ep)\n"),
+    ("audit-file-caps-whiteout", file_caps(True), AUD, None, None,
+     "NR015 warning 1 file with file capabilities: /bin/.p (cap_net_raw=ep)\n"),
     ("audit-exposed-100k-keys", config_raw(lambda s: s.replace(
         '"User": "1654:1654"}', '"User": "1654:1654", "ExposedPorts": {%s}}' % ",".join(
             '"%d/udp%s": {}' % (1024 + i % 60000, "x" * (i // 60000)) for i in range(100000)))),

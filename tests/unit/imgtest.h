@@ -63,6 +63,11 @@ static inline void write_abs(const char *path, const void *data, size_t len)
 
 enum { TAR_PLAIN = 0, TAR_GZIP = 1, TAR_ZSTD = 2 };
 
+/* The security.capability xattr of types 'c' and 'H': vfs_cap_data revision 2, effective,
+ * cap_net_raw permitted (setcap cap_net_raw=ep). */
+#define IMGTEST_CAPS "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
+
 /* Write a layer tar to dir/name. cut_end: drop the end-of-archive blocks (umoci insert);
  * cut_bytes > 0: also drop that many bytes more (a member cut short). */
 static inline void mklayer_ex(const char *dir, const char *name, const tent *e, size_t n, int comp,
@@ -91,6 +96,9 @@ static inline void mklayer_ex(const char *dir, const char *name, const tent *e, 
 		archive_entry_set_gid(ae, e[i].gid);
 		archive_entry_set_mtime(ae, 1700000000, 0);
 		switch (e[i].type) {
+		case 'c':   /* a regular file with file capabilities */
+			archive_entry_xattr_add_entry(ae, "security.capability", IMGTEST_CAPS, 20);
+			/* fall through */
 		case 'f':
 			archive_entry_set_filetype(ae, AE_IFREG);
 			archive_entry_set_perm(ae, e[i].mode ? e[i].mode : 0644);
@@ -105,6 +113,9 @@ static inline void mklayer_ex(const char *dir, const char *name, const tent *e, 
 			archive_entry_set_perm(ae, 0777);
 			archive_entry_set_symlink(ae, e[i].data);
 			break;
+		case 'H':   /* a hard link whose member carries file capabilities */
+			archive_entry_xattr_add_entry(ae, "security.capability", IMGTEST_CAPS, 20);
+			/* fall through */
 		case 'h':
 			archive_entry_set_filetype(ae, AE_IFREG);
 			archive_entry_set_perm(ae, e[i].mode ? e[i].mode : 0644);
@@ -112,7 +123,7 @@ static inline void mklayer_ex(const char *dir, const char *name, const tent *e, 
 			break;
 		}
 		CU_ASSERT_FATAL(archive_write_header(a, ae) == ARCHIVE_OK);
-		if (e[i].type == 'f' && e[i].data && *e[i].data)
+		if ((e[i].type == 'f' || e[i].type == 'c') && e[i].data && *e[i].data)
 			archive_write_data(a, e[i].data, strlen(e[i].data));
 	}
 	archive_write_close(a);

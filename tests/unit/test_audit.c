@@ -1,7 +1,7 @@
 /*
  * test_audit.c: audit rules, data-driven from tests/data/audit/<case>/:
- *   config.json, passwd (optional), group (optional), setid (optional: "PATH MODE UID GID"
- *   lines, mode octal), home (optional: "PATH d|f UID GID" lines: what the image has),
+ *   config.json, passwd (optional), group (optional), setid (optional: "PATH MODE UID GID
+ *   [CAPS]" lines, mode octal, CAPS the security.capability xattr in hex), home (optional: "PATH d|f UID GID" lines: what the image has),
  *   expected: one line per finding in order, "ID LEVEL LOCATION | message substring".
  * Plus the rule table (stable ids, levels) and the SARIF level names.
  */
@@ -43,7 +43,7 @@ static void run_case(const char *dir, const char *name, void *payload)
 	char path[512], *config, *passwd, *group, *setidtxt, *hometxt, *expected, *line, *save;
 	size_t clen, plen = 0, glen = 0, k, nexp = 0;
 	nr__audit_setid setid[8];
-	char setpath[8][128];
+	char setpath[8][128], capshex[8][128], caps[8][64];
 	nr__audit_facts f;
 	homes h;
 	nr_audit *a;
@@ -77,8 +77,20 @@ static void run_case(const char *dir, const char *name, void *payload)
 	     line = strtok_r(NULL, "\n", &save)) {
 		unsigned mode;
 		unsigned long long u, g;
-		CU_ASSERT_EQUAL_FATAL(sscanf(line, "%127s %o %llu %llu", setpath[f.nsetid], &mode, &u, &g), 4);
-		setid[f.nsetid] = (nr__audit_setid){ setpath[f.nsetid], mode, u, g };
+		int got;
+		size_t ncaps = 0;
+		capshex[f.nsetid][0] = '\0';
+		got = sscanf(line, "%127s %o %llu %llu %127s", setpath[f.nsetid], &mode, &u, &g,
+			capshex[f.nsetid]);
+		CU_ASSERT_FATAL(got == 4 || got == 5);
+		for (k = 0; got == 5 && capshex[f.nsetid][2 * k] && k < sizeof(caps[0]); k++) {
+			unsigned byte;
+			CU_ASSERT_EQUAL_FATAL(sscanf(capshex[f.nsetid] + 2 * k, "%2x", &byte), 1);
+			caps[f.nsetid][k] = (char)byte;
+			ncaps++;
+		}
+		setid[f.nsetid] = (nr__audit_setid){ setpath[f.nsetid], mode, u, g,
+			got == 5 ? caps[f.nsetid] : NULL, ncaps };
 		f.nsetid++;
 	}
 	f.setid = setid;
@@ -148,7 +160,8 @@ static void test_rules(void)
 {
 	/* stable ids, ascending */
 	static const char *const ids[] = { "NR001", "NR002", "NR003", "NR004", "NR005", "NR006",
-		"NR007", "NR008", "NR009", "NR010", "NR011", "NR012", "NR013", "NR014" };
+		"NR007", "NR008", "NR009", "NR010", "NR011", "NR012", "NR013", "NR014",
+		"NR015" };
 	size_t k;
 	const char *id;
 
@@ -163,10 +176,51 @@ static void test_rules(void)
 	CU_ASSERT_STRING_EQUAL(nr_audit_rule_find("NR001")->name, "runs-as-root");
 	CU_ASSERT_EQUAL(nr_audit_rule_find("NR001")->level, NR_LEVEL_ERROR);
 	CU_ASSERT_STRING_EQUAL(nr_audit_rule_find("NR014")->name, "root-group");
+	CU_ASSERT_STRING_EQUAL(nr_audit_rule_find("NR015")->name, "file-capabilities");
+	CU_ASSERT_EQUAL(nr_audit_rule_find("NR015")->level, NR_LEVEL_WARNING);
 	CU_ASSERT_PTR_NULL(nr_audit_rule_at(NR_ARRAY_SIZE(ids)));
 	CU_ASSERT_PTR_NULL(nr_audit_rule_find("NR999"));
 	CU_ASSERT_STRING_EQUAL(nr_level_name(NR_LEVEL_WARNING), "warning");
 	CU_ASSERT_STRING_EQUAL(nr_level_name(7), "?");
+}
+
+static void test_caps_text(void)
+{
+	static const struct { const char *hex, *text; } cases[] = {
+		/* revision 2, effective, cap_net_bind_service permitted */
+		{ "0100000200040000000000000000000000000000", "cap_net_bind_service=ep" },
+		/* revision 1, not effective: cap_chown,cap_kill permitted and inheritable */
+		{ "000000012100000021000000", "cap_chown,cap_kill=ip" },
+		/* revision 3 (namespaced root uid): cap_sys_admin p, cap_bpf (39) i */
+		{ "010000030000200000000000000000008000000000000000", "cap_sys_admin=ep cap_bpf=i" },
+		/* a bit past the known names */
+		{ "0100000200000000000000000000004000000000", "cap_62=ep" },
+		{ "01000002000000000000000000000000000000", "undecodable, 19 bytes" },
+		{ "01000004000400000000000000000000000000000000", "undecodable, 22 bytes" },
+		{ "", "undecodable, 0 bytes" },
+		{ "0100000200000000000000000000000000000000", "none (empty set)" },
+	};
+	char bin[64], out[128], tiny[8];
+	size_t k, i, n;
+
+	for (k = 0; k < NR_ARRAY_SIZE(cases); k++) {
+		n = strlen(cases[k].hex) / 2;
+		for (i = 0; i < n; i++) {
+			unsigned byte;
+			CU_ASSERT_EQUAL_FATAL(sscanf(cases[k].hex + 2 * i, "%2x", &byte), 1);
+			bin[i] = (char)byte;
+		}
+		nr__caps_text(out, sizeof(out), bin, n);
+		CU_ASSERT_STRING_EQUAL(out, cases[k].text);
+	}
+	/* truncated to the buffer, always terminated */
+	n = 20;
+	memcpy(bin, "\x01\x00\x00\x02\xff\xff\xff\xff\x00\x00\x00\x00\xff\x01\x00\x00"
+		"\x00\x00\x00\x00", n);
+	nr__caps_text(tiny, sizeof(tiny), bin, n);
+	CU_ASSERT_EQUAL(strlen(tiny), sizeof(tiny) - 1);
+	nr__caps_text(out, sizeof(out), bin, n);
+	CU_ASSERT_EQUAL(strlen(out), sizeof(out) - 1);
 }
 
 static void test_bad_config(void)
@@ -192,6 +246,7 @@ static void test_bad_config(void)
 static CU_TestInfo audit_tests[] = {
 	{ "data cases", test_cases },
 	{ "rule table", test_rules },
+	{ "capability text", test_caps_text },
 	{ "bad config", test_bad_config },
 	CU_TEST_INFO_NULL
 };

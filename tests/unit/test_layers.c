@@ -367,6 +367,87 @@ static void test_setid(void)
 	stack_free(&s);
 }
 
+/* File capabilities (security.capability) are kept like set-id bits: under every hard-link
+ * name, removed by a whiteout or a plain replacement, and served from the layer-scan cache. */
+static const nr__scan_caps *caps_of(const nr_scan_result *res, const char *path)
+{
+	size_t k;
+
+	for (k = 0; k < nr_scan_result_setid_count(res); k++)
+		if (!strcmp(nr_scan_result_setid(res, k)->path, path))
+			return nr__scan_result_caps(res, k);
+	return NULL;
+}
+
+static const char *setid_paths(const nr_scan_result *res, char *buf, size_t size)
+{
+	size_t k, o = 0;
+
+	buf[0] = '\0';
+	for (k = 0; k < nr_scan_result_setid_count(res) && o < size; k++) {
+		const nr_scan_entry *e = nr_scan_result_setid(res, k);
+		o += (size_t)snprintf(buf + o, size - o, "%s%s%s", k ? " " : "", e->path,
+			e->flags & NR_SCAN_ENTRY_CAPS ? "+caps" : "");
+	}
+	return buf;
+}
+
+static void test_caps(void)
+{
+	tent l0[] = { { 'c', "bin/ping", "p", 0755, 0, 0 }, { 'f', "bin/su", "su", 04755, 0, 0 },
+		{ 'h', "bin/ping2", "bin/ping", 0, 0, 0 }, { 'f', "bin/ls", "ls", 0755, 0, 0 },
+		{ 'c', "bin/both", "b", 04755, 0, 0 } };
+	tent l1[] = { { 'f', "bin/.wh.ping", "", 0, 0, 0 },
+		{ 'H', "bin/x", "bin/ls", 0755, 0, 0 } };
+	tent l2[] = { { 'f', "bin/ping2", "plain", 0755, 0, 0 } };
+	nr_error err = NR_ERROR_INIT;
+	nr_scan_result *res;
+	const nr__scan_caps *c;
+	char buf[256], *cache = nrtest_tmpdir();
+	stack s;
+	int rc, pass;
+
+	stack_init(&s);
+	stack_add(&s, l0, 5);
+	res = scan(&s, NULL, 0, NR_SCAN_SETID | NR_SCAN_CAPS, &err, &rc);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(setid_paths(res, buf, sizeof(buf)),
+		"bin/both+caps bin/ping+caps bin/ping2+caps bin/su");
+	c = caps_of(res, "bin/ping2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->len, 20);
+	CU_ASSERT_EQUAL(memcmp(c->data, IMGTEST_CAPS, 20), 0);
+	CU_ASSERT_PTR_NULL(caps_of(res, "bin/su"));
+	nr_scan_result_free(res);
+	/* each flag alone */
+	res = scan(&s, NULL, 0, NR_SCAN_SETID, &err, &rc);
+	CU_ASSERT_STRING_EQUAL(setid_paths(res, buf, sizeof(buf)), "bin/both bin/su");
+	nr_scan_result_free(res);
+	res = scan(&s, NULL, 0, NR_SCAN_CAPS, &err, &rc);
+	CU_ASSERT_STRING_EQUAL(setid_paths(res, buf, sizeof(buf)),
+		"bin/both+caps bin/ping+caps bin/ping2+caps");
+	nr_scan_result_free(res);
+	stack_add(&s, l1, 2);
+	stack_add(&s, l2, 1);
+	/* the whiteout removes bin/ping, its hard link bin/ping2 stays until a plain file
+	 * replaces it; the xattr of hard link member bin/x holds for bin/ls too (one inode).
+	 * Twice with a cache: the second run reads the records. */
+	setenv("NONROOT_CACHE", cache, 1);
+	for (pass = 0; pass < 2; pass++) {
+		res = scan(&s, NULL, 0, NR_SCAN_SETID | NR_SCAN_CAPS, &err, &rc);
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		CU_ASSERT_STRING_EQUAL(setid_paths(res, buf, sizeof(buf)),
+			"bin/both+caps bin/ls+caps bin/su bin/x+caps");
+		c = caps_of(res, "bin/ls");
+		CU_ASSERT(c != NULL && c->len == 20 && memcmp(c->data, IMGTEST_CAPS, 20) == 0);
+		nr_scan_result_free(res);
+	}
+	unsetenv("NONROOT_CACHE");
+	nrtest_rmtree(cache);
+	free(cache);
+	stack_free(&s);
+}
+
 static void test_compression(void)
 {
 	tent l0[] = { { 'f', "etc/passwd", "gz\n", 0, 0, 0 } };
@@ -578,6 +659,7 @@ static CU_TestInfo tests[] = {
 	{ "member cut short", test_cut_short },
 	{ "tampered layer", test_tampered },
 	{ "content limit", test_too_big },
+	{ "file capabilities", test_caps },
 	CU_TEST_INFO_NULL
 };
 

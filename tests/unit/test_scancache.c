@@ -232,7 +232,7 @@ static void test_cache_damaged(void)
 	free(data);
 	data = read_abs(cf, &len);
 	CU_ASSERT_FATAL(data != NULL);
-	CU_ASSERT_EQUAL(memcmp(data, "NRSCAN3\n", 8), 0);
+	CU_ASSERT_EQUAL(memcmp(data, "NRSCAN4\n", 8), 0);
 	/* cut short: ignored too */
 	write_abs(cf, data, len - 40);
 	res = scan(&s, paths, 2, 0, &err, &rc);
