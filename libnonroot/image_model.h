@@ -51,10 +51,18 @@ typedef struct manifest {
 	bool written;
 } manifest;
 
+/* Image indexes below index.json, followed to the image manifests (OCI image index or Docker
+ * manifest list in a manifests[] entry), at most NR__NESTED_MAX on one path. */
+#define NR__NESTED_MAX 8
+/* ... and at most NR__NESTED_TOTAL in an image (an index may list the same index many times:
+ * without a total, 8 levels of 1000 entries each would be 1000^8 loads). */
+#define NR__NESTED_TOTAL 256
+
 typedef struct nested {
 	json_t *json;       /* the nested image index */
 	char *digest;
-	size_t top;         /* its position in index.json */
+	size_t parent;      /* SIZE_MAX: listed in index.json; else img->nx[parent] (always < own) */
+	size_t pos;         /* its position in its parent's manifests array */
 } nested;
 
 typedef struct member {

@@ -135,45 +135,81 @@ static bool is_attestation(const json_t *d)
 		strcmp(os, "unknown") == 0 && strcmp(arch, "unknown") == 0));
 }
 
+/*
+ * Load the nested index of descriptor d (in index.json when parent is SIZE_MAX, else in
+ * img->nx[parent], at position pos) and, recursively, the manifests it lists: an entry that
+ * is itself an index is followed too, as the runtimes do (containerd's and Docker's platform
+ * matchers walk down to the image manifest), up to NR__NESTED_MAX levels and
+ * NR__NESTED_TOTAL indexes in all. An index listing one of the indexes above it (only
+ * possible with a broken hash, since each index is verified against its digest) is refused.
+ */
+static int load_index(nr_image *img, json_t *d, size_t parent, size_t pos, size_t depth,
+	const char *platform, nr_error *err)
+{
+	const char *mt, *digest;
+	uint64_t size;
+	nested *nx;
+	json_t *ij = NULL, *mans, *e;
+	size_t j, self, up;
+	int error;
+
+	if ((error = nr__desc_fields(d, &mt, &digest, &size, parent == SIZE_MAX ? "index.json" :
+			img->nx[parent].digest, err)) < 0)
+		return error;
+	if (depth >= NR__NESTED_MAX)
+		return nr__error_set(err, NR_EUNSUPPORTED, digest, 0, 0,
+			"image index nested more than %d levels deep: refused", NR__NESTED_MAX);
+	for (up = parent; up != SIZE_MAX; up = img->nx[up].parent)
+		if (strcmp(img->nx[up].digest, digest) == 0)
+			return nr__error_set(err, NR_EINVALID, digest, 0, 0,
+				"image index lists itself (a cycle): refused");
+	if (img->nnx >= NR__NESTED_TOTAL)
+		return nr__error_set(err, NR_EUNSUPPORTED, digest, 0, 0,
+			"image index beyond the first %d nested indexes of the image: refused",
+			NR__NESTED_TOTAL);
+	if ((error = nr__load_json_blob(&ij, img, digest, size, err)) < 0)
+		return error;
+	if (nr__array_grow((void **)&img->nx, &img->anx, img->nnx + 1, sizeof(*nx)) < 0) {
+		json_decref(ij);
+		return nr__error_oom(err);
+	}
+	self = img->nnx++;
+	nx = &img->nx[self];
+	memset(nx, 0, sizeof(*nx));
+	nx->json = ij;
+	nx->parent = parent;
+	nx->pos = pos;
+	if ((nx->digest = nr__strdup(digest)) == NULL)
+		return nr__error_oom(err);
+	mans = nr__jget(ij, "manifests");
+	if (!json_is_array(mans))
+		return nr__error_set(err, NR_EINVALID, digest, 0, 0,
+			"image index has no manifests array");
+	json_array_foreach(mans, j, e) {
+		const char *emt = nr__jstr(e, "mediaType");
+		if (is_attestation(e))
+			continue;   /* attestations: kept, not read */
+		if (nr__is_index_mt(emt)) {
+			if ((error = load_index(img, e, self, j, depth + 1, platform, err)) < 0)
+				return error;
+			continue;
+		}
+		if (emt && !nr__is_manifest_mt(emt))
+			continue;   /* other artifacts: kept, not read */
+		if ((error = load_manifest(img, e, self, j, platform, err)) < 0)
+			return error;
+	}
+	return 0;
+}
+
 /* Load a top-level index.json entry (manifest, or nested index). */
 static int load_top(nr_image *img, size_t k, const char *platform, nr_error *err)
 {
 	json_t *d = json_array_get(nr__jget(img->index, "manifests"), k);
-	const char *mt = nr__jstr(d, "mediaType"), *digest;
-	uint64_t size;
-	int error;
+	const char *mt = nr__jstr(d, "mediaType");
 
-	if (nr__is_index_mt(mt)) {
-		nested *nx;
-		json_t *ij = NULL, *mans, *e;
-		size_t j;
-		if ((error = nr__desc_fields(d, &mt, &digest, &size, "index.json", err)) < 0)
-			return error;
-		if ((error = nr__load_json_blob(&ij, img, digest, size, err)) < 0)
-			return error;
-		if (nr__array_grow((void **)&img->nx, &img->anx, img->nnx + 1, sizeof(*nx)) < 0) {
-			json_decref(ij);
-			return nr__error_oom(err);
-		}
-		nx = &img->nx[img->nnx++];
-		memset(nx, 0, sizeof(*nx));
-		nx->json = ij;
-		nx->top = k;
-		if ((nx->digest = nr__strdup(digest)) == NULL)
-			return nr__error_oom(err);
-		mans = nr__jget(ij, "manifests");
-		if (!json_is_array(mans))
-			return nr__error_set(err, NR_EINVALID, digest, 0, 0,
-				"image index has no manifests array");
-		json_array_foreach(mans, j, e) {
-			const char *emt = nr__jstr(e, "mediaType");
-			if (is_attestation(e) || (emt && !nr__is_manifest_mt(emt)))
-				continue;   /* attestations, nested-nested indexes: kept, not read */
-			if ((error = load_manifest(img, e, img->nnx - 1, j, platform, err)) < 0)
-				return error;
-		}
-		return 0;
-	}
+	if (nr__is_index_mt(mt))
+		return load_index(img, d, SIZE_MAX, k, 0, platform, err);
 	if (mt && !nr__is_manifest_mt(mt))
 		return nr__error_set(err, NR_EUNSUPPORTED, "index.json", 0, 0,
 			"manifest media type not supported: %s", mt);

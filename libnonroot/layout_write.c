@@ -117,7 +117,8 @@ static int copy_closure(nr_image *img, int dst, const json_t *d, int depth, nr_e
 
 	if (digest == NULL)
 		return nr__error_set(err, NR_EINVALID, "descriptor", 0, 0, "descriptor has no digest");
-	if (depth > 8)
+	/* index.json's entry, NR__NESTED_MAX indexes, the manifest, its config and layers */
+	if (depth > NR__NESTED_MAX + 2)
 		return nr__error_set(err, NR_EINVALID, digest, 0, 0, "indexes nested too deeply");
 	if (depth > 0 && !in_model(img, digest)) {
 		/* Blobs that the opened image does not use (other platforms, attestations) may
@@ -269,15 +270,21 @@ int nr__prepare(nr_image *img, json_t **new_index, json_t **tops, nr_error *err)
 		if (m->parent != SIZE_MAX)
 			nx_changed[m->parent] = true;
 	}
-	for (k = 0; k < img->nnx; k++) {
+	/* every changed index gets its new digest in its parent, children first (a nested
+	 * index always comes after its parent in img->nx), up to index.json */
+	for (k = img->nnx; k-- > 0; ) {
 		char digest[NR_DIGEST_SIZE];
 		uint64_t size = 0;
+		size_t up = img->nx[k].parent;
+		json_t *arr = up == SIZE_MAX ? mans : nr__jget(nxs[up], "manifests");
 		if (!nx_changed[k])
 			continue;
 		if ((error = stage_json(img, nxs[k], digest, &size, err)) < 0)
 			goto done;
-		if (set_desc(json_array_get(mans, img->nx[k].top), digest, size) < 0)
+		if (set_desc(json_array_get(arr, img->nx[k].pos), digest, size) < 0)
 			goto oom;
+		if (up != SIZE_MAX)
+			nx_changed[up] = true;
 	}
 	for (k = 0; k < img->ntop; k++)
 		if ((tops[k] = json_deep_copy(json_array_get(mans, img->top[k]))) == NULL)

@@ -226,11 +226,60 @@ done:
 	return error;
 }
 
+/*
+ * Fetch a nested index (descriptor d, verified by its digest) and, recursively, what it lists
+ * (manifests with their configs, further indexes), as layout_read.c will read them: at most
+ * NR__NESTED_MAX levels and NR__NESTED_TOTAL indexes (*count); beyond, nothing is fetched and
+ * layout_read.c refuses the image naming the index.
+ */
+static int fetch_index(nr_image *img, const json_t *d, size_t depth, size_t *count,
+	nr_error *err)
+{
+	const char *mt, *digest;
+	uint64_t size;
+	char *body = NULL, *rmt = NULL, got[NR_DIGEST_SIZE];
+	size_t len, k;
+	json_t *ij = NULL, *e;
+	int error;
+
+	if ((error = nr__desc_fields(d, &mt, &digest, &size, "index", err)) < 0)
+		return error;
+	if (depth >= NR__NESTED_MAX || ++*count > NR__NESTED_TOTAL)
+		return 0;
+	if ((error = nr__registry_get_manifest(img->reg, digest, &body, &len, &rmt, got,
+			err)) < 0)
+		return error;
+	if (len != size) {
+		error = nr__error_set(err, NR_EDIGEST, digest, 0, 0,
+			"index has %zu bytes, its descriptor says %llu", len,
+			(unsigned long long)size);
+		goto done;
+	}
+	if ((error = store(img, got, body, len, err)) < 0 ||
+	    (error = nr__json_parse(&ij, body, len, digest, err)) < 0)
+		goto done;
+	json_array_foreach(nr__jget(ij, "manifests"), k, e) {
+		const char *emt = nr__jstr(e, "mediaType");
+		if (emt && nr__is_index_mt(emt))
+			error = fetch_index(img, e, depth + 1, count, err);
+		else
+			error = fetch_manifest(img, e, !is_attestation(e) &&
+				(emt == NULL || nr__is_manifest_mt(emt)), NULL, 0, err);
+		if (error < 0)
+			goto done;
+	}
+done:
+	json_decref(ij);
+	free(body);
+	free(rmt);
+	return error;
+}
+
 int nr__open_registry(nr_image *img, const char *platform, nr_error *err)
 {
 	char *body = NULL, *mt = NULL, digest[NR_DIGEST_SIZE];
 	const char *ref = img->rref.digest ? img->rref.digest : img->rref.tag;
-	size_t len, k;
+	size_t len, k, nindex = 0;
 	json_t *top = NULL, *idx = NULL, *e;
 	int error;
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -273,8 +322,12 @@ int nr__open_registry(nr_image *img, const char *platform, nr_error *err)
 			const char *emt = nr__jstr(e, "mediaType");
 			json_t *plat = nr__jget(e, "platform");
 			bool want = !is_attestation(e) && (emt == NULL || nr__is_manifest_mt(emt));
-			if (emt && nr__is_index_mt(emt))
-				continue;   /* nested indexes: kept by the push, not read */
+			if (emt && nr__is_index_mt(emt)) {
+				/* nested indexes: followed like layout_read.c does */
+				if ((error = fetch_index(img, e, 0, &nindex, err)) < 0)
+					goto done;
+				continue;
+			}
 			/* other platforms' configs are still needed by layout_read.c */
 			(void)plat;
 			(void)platform;

@@ -99,7 +99,7 @@ static int push_desc(push *p, const json_t *d, const char *tag, int depth, nr_er
 
 	if ((error = nr__desc_fields(d, &mt, &digest, &size, "descriptor", err)) < 0)
 		return error;
-	if (depth > 8)
+	if (depth > NR__NESTED_MAX + 2)
 		return nr__error_set(err, NR_EINVALID, digest, 0, 0, "indexes nested too deeply");
 	if (!nr__is_index_mt(mt) && !nr__is_manifest_mt(mt) &&
 	    !(depth == 0 && mt == NULL))

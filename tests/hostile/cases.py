@@ -521,6 +521,22 @@ def deep_index(W, depth):
     L.write_index({"schemaVersion": 2, "manifests": [d]})
 
 
+def fanout_index(W, n):
+    """An index listing the same nested index n times (each listing the image): a tree of n
+    indexes to load; more than 256 are refused (8 levels of 1000 would be 1000^8)."""
+    L = layout(W)
+    image(W)
+    import json as _j
+    idx = _j.load(open(os.path.join(L.path, "index.json")))
+    d = idx["manifests"][0]
+    d.pop("annotations")
+    inner = L.jblob({"schemaVersion": 2, "mediaType": o.MT_INDEX, "manifests": [d]}, o.MT_INDEX)
+    top = L.jblob({"schemaVersion": 2, "mediaType": o.MT_INDEX, "manifests": [inner] * n},
+                  o.MT_INDEX)
+    top["annotations"] = {"org.opencontainers.image.ref.name": "latest"}
+    L.write_index({"schemaVersion": 2, "manifests": [top]})
+
+
 def index_points_to_index_json(W):
     L = layout(W)
     image(W)
@@ -537,6 +553,9 @@ CASES += [
     ("index-cycle-unresolvable", self_index, PATCH, None, None, None),
     ("index-nested-8", lambda W: deep_index(W, 8), PATCH, None, None, None),
     ("index-nested-200", lambda W: deep_index(W, 200), PATCH, None, None, None),
+    ("index-nested-9", lambda W: deep_index(W, 9), ["audit", "oci:{W}/img:latest"], None, None, None),
+    ("index-fanout-255", lambda W: fanout_index(W, 255), ["audit", "oci:{W}/img:latest"], None, None, None),
+    ("index-fanout-256", lambda W: fanout_index(W, 256), ["audit", "oci:{W}/img:latest"], None, None, None),
     ("index-points-to-its-copy", index_points_to_index_json, PATCH, None, None, None),
 ]
 
