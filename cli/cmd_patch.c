@@ -73,6 +73,7 @@ static void usage(FILE *f)
 		"                       to FILE, as skopeo copy --digestfile does (the image is\n"
 		"                       written even when unchanged)\n"
 		"  -q, --quiet          text: print only the warnings (what the patch could not fix)\n"
+		"                       and, with --verify, only the proof's FAIL lines\n"
 		CLI_CACHE_USAGE
 		CLI_REGISTRY_USAGE
 		CLI_FLEET_USAGE
@@ -483,6 +484,7 @@ int nr_cmd_patch(int argc, char **argv)
 		vo.platform = oo.platform;
 		vo.open = &oo;
 		vo.out = json ? stderr : stdout;
+		vo.quiet = quiet;
 		vrc = cli_verify_image(written ? written : ref, &vo);
 		if (vrc > rc)
 			rc = vrc;

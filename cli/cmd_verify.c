@@ -17,7 +17,7 @@ static void usage(FILE *f)
 		"Usage: nonroot verify IMAGE [--runtime PATH] [--timeout S] [--port N]... [--http]\n"
 		"                            [--format text|json] [--platform OS/ARCH[/VARIANT]]\n"
 		"                            [--creds USER:PASSWORD] [--authfile FILE]\n"
-		"                            [--tls-verify=false] [--cert-dir DIR]\n"
+		"                            [--tls-verify=false] [--cert-dir DIR] [-q]\n"
 		"\n"
 		"Prove by running that IMAGE works as non-root: unpack it into a private directory\n"
 		"as a hardened bundle (every capability dropped, noNewPrivileges, its own network\n"
@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		"  --format FMT     text (default) or json (every observation)\n"
 		"  --platform P     the platform of a multi-platform image\n"
 		CLI_REGISTRY_USAGE
+		"  -q, --quiet      text: nothing when proven, only the FAIL lines when not\n"
 		"  -h, --help       this help\n"
 		"\n"
 		"Exit status: 0 proven (non-root uid = config User, no capabilities, listens on every\n"
@@ -84,6 +85,7 @@ int nr_cmd_verify(int argc, char **argv)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "platform", required_argument, NULL, O_PLATFORM },
 		CLI_REGISTRY_LONGOPTS,
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -93,7 +95,7 @@ int nr_cmd_verify(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.open = &oo;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
 		case VERIFY_O_RUNTIME: case VERIFY_O_TIMEOUT: case VERIFY_O_PORT: case VERIFY_O_HTTP:
 			if ((rc = cli_verify_parse(&o, c, optarg, "verify")) != 0)
@@ -113,6 +115,7 @@ int nr_cmd_verify(int argc, char **argv)
 			if (cli_registry_option("verify", c, optarg, &oo) != 0)
 				return NR_EXIT_USAGE;
 			break;
+		case 'q': o.quiet = 1; break;
 		case 'h': usage(stdout); return NR_EXIT_OK;
 		default: return cli_usage_error("verify", "invalid option");
 		}

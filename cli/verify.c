@@ -822,6 +822,10 @@ report:
 		json_kv_str(out, "stdout_tail", out_tail ? out_tail : "", true);
 		json_kv_str(out, "stderr_tail", err_tail ? err_tail : "", true);
 		fprintf(out, "}\n");
+	} else if (o->quiet) {
+		/* -q: the verdict's reasons only, one line each, naming the image */
+		for (k = 0; rc != 0 && k < rep.nreasons; k++)
+			fprintf(out, "%s: FAIL: %s\n", ref, rep.reasons[k]);
 	} else {
 		char h[17];
 		fprintf(out, "%s (%s): verify with %s, User %s%s%s\n", ref, platform ? platform : "?",

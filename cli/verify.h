@@ -25,6 +25,7 @@ typedef struct verify_opts {
 	size_t nports;
 	int http;                 /* GET / on each listening expected port */
 	int json;                 /* --format json */
+	int quiet;                /* -q (text): nothing on a pass, only the FAIL lines on a failure */
 	const char *platform;     /* --platform */
 	const nr_image_open_options *open;   /* registry options (docker://); NULL: defaults */
 	FILE *out;                /* the report; NULL: stdout */

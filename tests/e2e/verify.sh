@@ -5,7 +5,7 @@
 # that crashes at start fails with its exit status and stderr; a program that never listens
 # fails after the timeout; SIGINT during verify leaves no container (runc list) and no
 # directory; patch --verify passes on the seed image and fails the patch when the proof
-# fails; no runtime: exit 2.
+# fails; no runtime: exit 2; -q prints nothing on a pass and only the FAIL lines otherwise.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 T=$E2E_TMP
@@ -29,6 +29,11 @@ e2e_expect_contains "$out" "FAIL: exited"
 e2e_expect_contains "$out" "Permission denied"
 e2e_expect_contains "$out" "80 (ASPNETCORE_URLS=http://+:80)"
 no_leftovers
+verify "oci:$T/img:seed" --timeout 5 -q
+[ "$rc" = 1 ]
+e2e_expect_contains "$out" "oci:$T/img:seed: FAIL: exited"
+[ -z "$(grep -v "^oci:$T/img:seed: FAIL: " <<<"$out")" ]   # -q: the FAIL lines only
+no_leftovers
 
 e2e_step "patched: passes (uid 1654, listens on 8080, GET / answered)"
 cp -r "$T/img" "$T/patched"
@@ -37,6 +42,8 @@ verify "oci:$T/patched:seed" --http
 [ "$rc" = 0 ]
 e2e_expect_contains "$out" "PASS: runs as uid 1654 without capabilities and listens on 8080"
 e2e_expect_contains "$out" "GET /     8080: HTTP/1."
+verify "oci:$T/patched:seed" --quiet
+[ "$rc" = 0 ] && [ -z "$out" ]   # -q: nothing when proven
 verify "oci:$T/patched:seed" --format json --http
 [ "$rc" = 0 ]
 jq -e '.verdict == "pass" and .process.uid == [1654,1654,1654,1654] and .process.cap_eff ==
