@@ -645,6 +645,8 @@ const char * nr_patch_report_platform(const nr_patch_report *r, size_t manifest)
 int nr_patch_report_dry_run(const nr_patch_report *r);
 int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
 	const char *image, const char *written, nr_error *err);
+int nr_patch_report_set_written(nr_patch_report *r, const nr_image *img,
+	nr_error *err);
 void nr_patch_report_free(nr_patch_report *r);
 /* unpack.h */
 #define NR_UNPACK_ROOTLESS ...
@@ -683,11 +685,8 @@ EXCLUDED: Dict[str, str] = {
                          "(the C audit is freed as soon as its findings are copied)",
     "nr_patch_report_bindings": "PatchReport.bindings(i, after) reads them from the report's "
                                 "JSON document (the C report is freed at once)",
-    "nr_patch_report_set_written": "the C report is freed when patch() returns; "
-                                   "Image.write() returns nr_image_written()'s digest and "
-                                   "Image.written_manifest(i) the written manifests",
-    "nr_patch_report_written": "PatchReport reads its JSON document (result is null: the C "
-                               "report is freed before Image.write()); see Image.write()",
+    "nr_patch_report_written": "PatchReport.to_json() has it as \"result\" once Image.write() "
+                               "recorded the write (nr_patch_report_set_written)",
     "nr_patch_report_descriptor": "PatchReport's JSON document has the layer and config "
                                   "(platforms[i].layer, .config); the C report is freed at once",
 }

@@ -1,5 +1,6 @@
 """Container images (image.h): open, read verified blobs, scan the layer stack, write."""
 import json
+import weakref
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple,
                     Optional, Tuple, Union)
 
@@ -163,6 +164,7 @@ class PatchReport(_Copied):
     dry_run: bool
     platforms: List[str]
     _image: Optional[str]
+    _report: Any            # the C report, kept for Image.write() to record the digests
     _json: str
 
     @classmethod
@@ -181,14 +183,23 @@ class PatchReport(_Copied):
         self.platforms = [text(lib.nr_patch_report_platform(ptr, i)) or ""
                           for i in range(lib.nr_patch_report_platform_count(ptr))]
         self._image = image
+        self._report = ptr
         self._json = owned_string(lib.nr_patch_report_to_json, ptr, cstr(image),
                                   ffi.NULL) or ""
         return self
 
+    def _set_written(self, img: Any, written: str) -> None:
+        """Image.write() wrote the patched image to `written`: record its digests
+        (nr_patch_report_set_written) and make the JSON document again."""
+        call(lib.nr_patch_report_set_written, self._report, img)
+        self._json = owned_string(lib.nr_patch_report_to_json, self._report,
+                                  cstr(self._image), cstr(written)) or ""
+
     def to_json(self) -> str:
         """The library's JSON document of the report (nr_patch_report_to_json), as
-        `nonroot patch --dry-run --format json` prints it ("written" is null: Image.write()
-        comes later)."""
+        `nonroot patch --format json` prints it without the CLI's audit of the result.
+        Before Image.write() "written", "result" and each platform's "manifest" are null
+        (as for `--dry-run`); after it they are the written reference and digests."""
         return self._json
 
     def bindings(self, manifest: int = 0, after: bool = False) -> Optional[Dict[str, Any]]:
@@ -561,10 +572,12 @@ class Image(Handle):
             call_progress(prog, lib.nr_image_patch, self._ptr, opts, out)
         finally:
             res = ffi.gc(out[0], lib.nr_patch_report_free) if out[0] != ffi.NULL else None
-        try:
-            return PatchReport._new(res, self._ref)
-        finally:
-            ffi.release(res)
+        rep = PatchReport._new(res, self._ref)
+        if not dry_run:
+            # write() records what it wrote in the reports of this image's patches
+            reports: List["weakref.ref[PatchReport]"] = self.__dict__.setdefault("_reports", [])
+            reports[:] = [r for r in reports if r() is not None] + [weakref.ref(rep)]
+        return rep
 
     def write_check(self, dest: Optional[str] = None, tag: Optional[str] = None) -> None:
         """Check what write() would check (destination, tag grammar, one tag), writing
@@ -579,12 +592,17 @@ class Image(Handle):
         """Write the (edited) image in place (dest None, oci: only) or to another reference.
         Returns the digest of the written image's manifest or index (nr_image_written(), what
         `nonroot patch --digestfile` writes), None for a docker-archive or when index.json
-        lists several entries."""
+        lists several entries. The PatchReports of this image's patches (not dry runs)
+        record the write: their to_json() then has "written", "result" and the manifests."""
         opts = ffi.new("nr_image_write_options *")
         check_rc(lib.nr_image_write_options_init(opts, lib.NR_IMAGE_WRITE_OPTIONS_VERSION))
         keep = ffi.NULL if tag is None else ffi.new("char[]", to_bytes(tag))
         opts.tag = keep
         call(lib.nr_image_write, self._ptr, cstr(dest), opts)
+        for ref in self.__dict__.get("_reports", []):
+            rep = ref()
+            if rep is not None:
+                rep._set_written(self._ptr, self._ref if dest is None else dest)
         d = lib.nr_image_written(self._ptr)
         return None if d == ffi.NULL else text(d.digest)
 

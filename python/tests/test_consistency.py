@@ -280,6 +280,16 @@ class ConsistencyMatrix(unittest.TestCase):
             m = img.written_manifest(0)
             self.assertIsNotNone(m)
             self.assertEqual(m.digest if m else None, digest)
+            # after the write the report is the CLI's document (the CLI adds its audit of
+            # the result; "written" names each one's destination)
+            after = json.loads(pr.to_json())
+            self.schemas["patch"].validate(after)
+            self.assertEqual(after["written"], "oci:%s/py:v1" % self.tmp)
+            self.assertEqual(after["result"]["digest"], digest)
+            cli = dict(doc, written=after["written"])
+            for k in ("clean", "remaining", "findings"):
+                cli.pop(k, None)
+            self.assertEqual(after, cli)
 
 
 if __name__ == "__main__":
