@@ -205,7 +205,7 @@ static int find_ports(struct k8s_result *r, const nr_imgconfig *cfg, nr_error *e
 				continue;
 			}
 			if (add_port(r, port, !strcmp(proto, "udp") ? "UDP" : !strcmp(proto, "sctp") ?
-			    "SCTP" : "TCP", NULL, port < 1024, key) < 0)
+			    "SCTP" : "TCP", NULL, port < NR_UNPRIVILEGED_PORT_START, key) < 0)
 				break;
 		}
 	}

@@ -405,12 +405,13 @@ int nr_cmd_patch(int argc, char **argv)
 	if (!have_map)
 		nr_portmap_default(&map);
 	for (k = 0; k < map.count; k++)
-		if (map.entries[k].to < (po.threshold ? po.threshold : 1024u))
+		if (map.entries[k].to < (po.threshold ? po.threshold : NR_UNPRIVILEGED_PORT_START))
 			return cli_usage_error("patch", "--port-map %u:%u: port %u is privileged "
 				"(below the threshold %u, see --threshold): a non-root user cannot bind "
 				"it; map onto a port >= %u", (unsigned)map.entries[k].from,
 				(unsigned)map.entries[k].to, (unsigned)map.entries[k].to,
-				po.threshold ? po.threshold : 1024u, po.threshold ? po.threshold : 1024u);
+				po.threshold ? po.threshold : NR_UNPRIVILEGED_PORT_START,
+				po.threshold ? po.threshold : NR_UNPRIVILEGED_PORT_START);
 	if (digestfile && (po.dry_run || optind < argc - 1 || fleet.from))
 		return cli_usage_error("patch", "--digestfile takes one IMAGE and writes it (not with "
 			"--dry-run)");

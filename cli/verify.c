@@ -736,7 +736,7 @@ int cli_verify_image(const char *ref, const verify_opts *o)
 		}
 	}
 	for (k = 0; k < ob.nlisten; k++)
-		if (ob.listen[k].port < 1024) {
+		if (ob.listen[k].port < NR_UNPRIVILEGED_PORT_START) {
 			reason(&rep, "listens on privileged port %u", ob.listen[k].port);
 			break;
 		}

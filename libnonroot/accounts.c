@@ -63,6 +63,7 @@ int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems
 	size_t i;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(problems, err);
 	NR_ASSERT_ARG(count, err);
 	*problems = NULL;
@@ -86,6 +87,7 @@ int nr_group_check(const nr_group *gr, const nr_passwd *pw, nr_error **problems,
 	nr__nameset users = { NULL, 0 };
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(problems, err);
 	NR_ASSERT_ARG(count, err);
 	*problems = NULL;
@@ -106,6 +108,7 @@ int nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, uint32_t fir
 	size_t npw = nr_passwd_count(pw), ngr = nr_group_count(gr), n = 0, i;
 	uint32_t *used, cand;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(id, err);
 	if ((used = nr__calloc(npw + ngr + 1, sizeof(*used))) == NULL)
 		return nr__error_oom(err);

@@ -179,6 +179,7 @@ int nr_audit_apply(nr_audit *a, const nr_audit_config *cfg, nr_error *err)
 {
 	size_t k, kept = 0;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(a, err);
 	if (cfg == NULL)
 		return 0;
@@ -1050,14 +1051,15 @@ int nr_image_audit(nr_image *img, const nr_audit_options *opts, nr_audit **out, 
 	size_t i, n;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(img, err);
 	if (opts == NULL)
 		opts = &defaults;
-	if (opts->version != NR_AUDIT_OPTIONS_VERSION)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "audit: unknown options version %u",
-			opts->version);
+	if ((error = nr__check_version(err, "nr_audit_options", opts->version,
+	    NR_AUDIT_OPTIONS_VERSION)) < 0)
+		return error;
 	if ((n = nr_image_count(img)) == 0)
 		return nr__error_set(err, NR_EINVALID, NULL, 0, 0, "audit: the image has no manifest");
 	if ((a = nr__audit_new()) == NULL)

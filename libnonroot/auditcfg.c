@@ -56,6 +56,7 @@ int nr__audit_fingerprint(char out[NR_FINGERPRINT_SIZE], const char *id, const c
 
 int nr_audit_config_new(nr_audit_config **out, nr_error *err)
 {
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	if ((*out = nr__calloc(1, sizeof(**out))) == NULL)
 		return nr__error_oom(err);
@@ -116,6 +117,7 @@ int nr_audit_config_ignore(nr_audit_config *cfg, const char *ids, nr_error *err)
 	const char *p, *end;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	NR_ASSERT_ARG(ids, err);
 	p = ids;
@@ -141,6 +143,7 @@ int nr_audit_config_set_level(nr_audit_config *cfg, const char *id, int level, n
 	const nr_audit_rule *r;
 	size_t i;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	NR_ASSERT_ARG(id, err);
 	if ((r = rule_of(id, strlen(id), "levels", err)) == NULL)
@@ -166,6 +169,7 @@ int nr_audit_config_allow_setid(nr_audit_config *cfg, const char *pattern, nr_er
 {
 	size_t n;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	NR_ASSERT_ARG(pattern, err);
 	while (*pattern == '/')
@@ -571,6 +575,7 @@ int nr_audit_config_load(nr_audit_config *cfg, const char *text, size_t len,
 	size_t i = 0;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	NR_ASSERT_ARG(text, err);
 	if (len > CFG_MAX)
@@ -714,6 +719,7 @@ int nr_audit_config_load_baseline(nr_audit_config *cfg, const char *text, size_t
 	size_t i, k, before;
 	int error = 0;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	NR_ASSERT_ARG(text, err);
 	if (len > BASELINE_MAX)

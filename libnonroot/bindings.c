@@ -17,6 +17,7 @@ int nr_imgconfig_bindings(nr_bindings **out, const nr_imgconfig *cfg,
 	size_t n, k;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(cfg, err);
@@ -173,6 +174,7 @@ int nr_bindings_to_json(char **out, size_t *len, const nr_bindings *b, nr_error 
 	json_t *doc;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(b, err);

@@ -26,6 +26,7 @@ int nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err)
 	nr_blob_writer *w;
 	int dfd, error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(img, err);
@@ -72,6 +73,7 @@ int nr_blob_writer_write(nr_blob_writer *w, const void *data, size_t len, nr_err
 {
 	int rc;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(w, err);
 	if (w->finished || w->fd < 0)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "blob writer already finished");
@@ -91,6 +93,7 @@ int nr_blob_writer_finish(nr_blob_writer *w, char digest[72], uint64_t *size, nr
 	unsigned int mdlen = 0;
 	char d[NR_DIGEST_SIZE];
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(w, err);
 	if (w->finished || w->fd < 0)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "blob writer already finished");

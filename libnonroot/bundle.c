@@ -224,6 +224,7 @@ int nr_bundle_parse(nr_bundle **out, const char *json, size_t len, const char *d
 {
 	int dirfd = -1, error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(json, err);
@@ -240,6 +241,7 @@ int nr_bundle_open(nr_bundle **out, const char *dir, nr_error *err)
 	size_t len;
 	int dirfd, error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(dir, err);
@@ -323,6 +325,7 @@ static int dump_json(char **out, size_t *len, const json_t *v, int indent, nr_er
 
 int nr_bundle_dump(char **out, size_t *len, const nr_bundle *b, nr_error *err)
 {
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(b, err);
@@ -335,6 +338,7 @@ int nr_bundle_save(nr_bundle *b, nr_error *err)
 	size_t len;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(b, err);
 	if (b->dirfd < 0)
 		return nr__error_set(err, NR_EARG, CONFIG_NAME, 0, 0,
@@ -689,7 +693,7 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 	nbs = array_has_string(nr__jget(caps, uid == 0 ? "effective" : "ambient"), CAP_NBS);
 	if (nbs && json_array_append_new(low, json_string(CAP_NBS)) < 0)
 		goto nomem;
-	if (port >= 0 && port < 1024 &&
+	if (port >= 0 && port < NR_UNPRIVILEGED_PORT_START &&
 	    json_array_append_new(low, json_sprintf(PORT_SYSCTL "=%d", port)) < 0)
 		goto nomem;
 	if (nr__jset_new(grants, "uid", json_integer(uid)) < 0 ||
@@ -717,7 +721,7 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 	if (array_has_int(gids, 0) && (error = add_warning(warnings, err,
 	    "process.user.additionalGids: the process keeps supplementary group 0 (root)")) < 0)
 		return error;
-	if (port >= 0 && port < 1024 && (error = add_warning(warnings, err,
+	if (port >= 0 && port < NR_UNPRIVILEGED_PORT_START && (error = add_warning(warnings, err,
 	    PORT_SYSCTL_FIELD ": every process in the container can bind ports from %d up",
 	    port)) < 0)
 		return error;
@@ -782,15 +786,15 @@ int nr_bundle_harden(nr_bundle *b, const nr_bundle_harden_options *opts,
 	json_t *work = NULL, *process, *old;
 	int error;
 
+	nr__error_reset(err);
 	if (report)
 		*report = NULL;
 	NR_ASSERT_ARG(b, err);
 	if (opts == NULL)
 		opts = &def;
-	if (opts->version != NR_BUNDLE_HARDEN_OPTIONS_VERSION)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0,
-			"invalid argument: options version %u (expected %u)", opts->version,
-			NR_BUNDLE_HARDEN_OPTIONS_VERSION);
+	if ((error = nr__check_version(err, "nr_bundle_harden_options", opts->version,
+	    NR_BUNDLE_HARDEN_OPTIONS_VERSION)) < 0)
+		return error;
 	if (opts->unprivileged_port_start < -1 || opts->unprivileged_port_start > 65535)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0,
 			"invalid argument: unprivileged port start %d is out of range (0-65535)",
@@ -845,6 +849,7 @@ int nr_bundle_harden_dir(const char *dir, const nr_bundle_harden_options *opts,
 	nr_bundle_report *r = NULL;
 	int error;
 
+	nr__error_reset(err);
 	if (report)
 		*report = NULL;
 	NR_ASSERT_ARG(dir, err);
@@ -889,6 +894,7 @@ void nr_bundle_report_free(nr_bundle_report *r)
 
 int nr_bundle_report_json(char **out, size_t *len, const nr_bundle_report *r, nr_error *err)
 {
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(r, err);
@@ -1000,6 +1006,7 @@ int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr
 	size_t i, n, ncaps = 0;
 	bool uniform = true;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(r, err);

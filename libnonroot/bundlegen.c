@@ -276,15 +276,17 @@ int nr_image_bundle(nr_image *img, size_t i, const char *dir,
 	bool created = false;
 	int error, fd = -1;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(img, err);
 	NR_ASSERT_ARG(dir, err);
 	if (opts == NULL)
 		opts = &dflt;
-	if (opts->version != NR_BUNDLE_GEN_OPTIONS_VERSION ||
-	    (opts->flags & ~(NR_BUNDLE_GEN_READONLY_ROOT | NR_BUNDLE_GEN_ALLOW_ROOT)))
+	if ((error = nr__check_version(err, "nr_bundle_gen_options", opts->version,
+	    NR_BUNDLE_GEN_OPTIONS_VERSION)) < 0)
+		return error;
+	if (opts->flags & ~(NR_BUNDLE_GEN_READONLY_ROOT | NR_BUNDLE_GEN_ALLOW_ROOT))
 		return nr__error_set(err, NR_EARG, NULL, 0, 0,
-			"invalid argument: nr_bundle_gen_options version %u flags %#x", opts->version,
-			opts->flags);
+			"invalid argument: nr_bundle_gen_options flags %#x", opts->flags);
 	if ((cfg = nr_image_config(img, i, &cfglen)) == NULL)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "no manifest %zu (the image has %zu)",
 			i, nr_image_count(img));

@@ -11,6 +11,11 @@ const char *nr_version(void)
 	return NR_VERSION;
 }
 
+unsigned int nr_version_number(void)
+{
+	return NR_VERSION_NUMBER;
+}
+
 void nr_error_clear(nr_error *err)
 {
 	if (err)
@@ -67,6 +72,21 @@ int nr__error_errno(nr_error *err, int errnum, const char *source, const char *w
 	int code = errnum == ENOMEM ? NR_ENOMEM : NR_EIO;
 
 	return nr__error_set(err, code, source, 0, 0, "%s: %s", what, strerror(errnum));
+}
+
+void nr__error_reset(nr_error *err)
+{
+	nr_error_clear(err);
+}
+
+int nr__check_version(nr_error *err, const char *type, unsigned int version,
+	unsigned int current)
+{
+	if (version >= 1 && version <= current)
+		return 0;
+	return nr__error_set(err, NR_EARG, NULL, 0, 0,
+		"invalid argument: %s version %u (this libnonroot knows versions 1 to %u)", type,
+		version, current);
 }
 
 int nr__error_oom(nr_error *err)

@@ -132,6 +132,7 @@ int nr_group_parse(nr_group **out, const char *buf, size_t len, const char *sour
 	size_t i;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	if ((gr = nr__calloc(1, sizeof(*gr))) == NULL)
@@ -182,6 +183,7 @@ void nr_group_free(nr_group *gr)
 
 int nr_group_write(const nr_group *gr, char **out, size_t *len, nr_error *err)
 {
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(gr, err);
@@ -269,6 +271,7 @@ int nr_group_add(nr_group *gr, const nr_grent *ent, nr_error *err)
 	gr_item it;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(gr, err);
 	NR_ASSERT_ARG(ent, err);
 	passwd = ent->passwd ? ent->passwd : "x";
@@ -339,6 +342,7 @@ int nr_group_add_member(nr_group *gr, const char *group, const char *member, nr_
 	size_t len, i, skip;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(gr, err);
 	NR_ASSERT_ARG(group, err);
 	if ((error = check_member(member, err)) < 0)

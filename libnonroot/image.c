@@ -162,12 +162,13 @@ int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *
 	struct stat st;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(ref, err);
-	if (opts && opts->version != NR_IMAGE_OPEN_OPTIONS_VERSION && opts->version != 1)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "unknown options version %u",
-			opts->version);
+	if (opts && (error = nr__check_version(err, "nr_image_open_options", opts->version,
+	    NR_IMAGE_OPEN_OPTIONS_VERSION)) < 0)
+		return error;
 	if (opts && opts->platform) {
 		if ((error = nr__check_platform(opts->platform, err)) < 0)
 			return error;
@@ -344,13 +345,14 @@ int nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req, nr_scan_r
 	char *names = NULL;
 	json_t *cfg = NULL, *diffs;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(img, err);
 	NR_ASSERT_ARG(req, err);
-	if (req->version != NR_SCAN_REQUEST_VERSION)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "unknown scan request version %u",
-			req->version);
+	if ((error = nr__check_version(err, "nr_scan_request", req->version,
+	    NR_SCAN_REQUEST_VERSION)) < 0)
+		return error;
 	if (i >= img->nm)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "no manifest %zu (the image has %zu)",
 			i, img->nm);
@@ -415,6 +417,7 @@ int nr_image_read_file(nr_image *img, size_t i, const char *path, char **out, si
 	const nr_scan_entry *e;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	if (len)
@@ -453,6 +456,7 @@ int nr_image_set_config(nr_image *img, size_t i, const char *json, size_t len, n
 	manifest *m;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(img, err);
 	NR_ASSERT_ARG(json, err);
 	if (i >= img->nm)
@@ -489,6 +493,7 @@ int nr_image_add_layer(nr_image *img, size_t i, const nr_descriptor *desc, nr_er
 	struct stat st;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(img, err);
 	NR_ASSERT_ARG(desc, err);
 	NR_ASSERT_ARG(desc->media_type, err);
@@ -708,9 +713,9 @@ static int write_check(const nr_image *img, const char *dest, const nr_image_wri
 
 	*dpath = *dtag = NULL;
 	*tag = opts ? opts->tag : NULL;
-	if (opts && opts->version != NR_IMAGE_WRITE_OPTIONS_VERSION)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "unknown options version %u",
-			opts->version);
+	if (opts && (error = nr__check_version(err, "nr_image_write_options", opts->version,
+	    NR_IMAGE_WRITE_OPTIONS_VERSION)) < 0)
+		return error;
 	if (*tag && !tag_ok(*tag, strlen(*tag)))
 		return bad_tag(err, "--tag", *tag);
 	if ((dest == NULL && img->transport == NR_TRANSPORT_DOCKER) ||
@@ -777,6 +782,7 @@ int nr_image_write_check(const nr_image *img, const char *dest,
 	const char *tag;
 	int transport, error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(img, err);
 	error = write_check(img, dest, opts, &transport, &dpath, &dtag, &tag, err);
 	free(dpath);
@@ -849,6 +855,7 @@ int nr_image_write(nr_image *img, const char *dest, const nr_image_write_options
 	size_t ntops = 0, k;
 	bool same, record = false;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(img, err);
 	if ((dest == NULL && img->transport == NR_TRANSPORT_DOCKER) ||
 	    (dest && strncmp(dest, "docker://", 9) == 0)) {

@@ -120,6 +120,7 @@ int nr_imgconfig_parse(nr_imgconfig **out, const char *json, size_t len, nr_erro
 	nr_imgconfig *cfg;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(json, err);
@@ -155,6 +156,7 @@ int nr_imgconfig_serialize(char **out, size_t *len, const nr_imgconfig *cfg, nr_
 {
 	char *s;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(cfg, err);
@@ -246,6 +248,7 @@ int nr_imgconfig_set_user(nr_imgconfig *cfg, const char *user, nr_error *err)
 {
 	json_t *c;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	NR_ASSERT_ARG(user, err);
 	if (nr_span_has_ctrl(user, strlen(user)))
@@ -308,6 +311,7 @@ int nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const char *value,
 	bool replaced = false, changed = false;
 	int error = 0;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	NR_ASSERT_ARG(name, err);
 	NR_ASSERT_ARG(value, err);
@@ -383,6 +387,7 @@ int nr_imgconfig_parse_port_key(const char *key, uint16_t *port, const char **pr
 	uint32_t p;
 	const char *q;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(key, err);
 	NR_ASSERT_ARG(port, err);
 	slash = strchr(key, '/');
@@ -430,6 +435,7 @@ int nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from, const uint
 	int changes = 0, error = 0;
 	void *tmp;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	if (n > 0 && (from == NULL || to == NULL))
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: port map is NULL");
@@ -494,6 +500,7 @@ int nr_imgconfig_healthcheck(char **out, const nr_imgconfig *cfg, nr_error *err)
 	nr_buf b = NR_BUF_INIT;
 	size_t i, start = 0;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(cfg, err);
@@ -596,6 +603,7 @@ int nr_imgconfig_map_healthcheck(nr_imgconfig *cfg, const uint16_t *from, const 
 	int total = 0, r;
 	char *s;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	if (n > 0 && (from == NULL || to == NULL))
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: port map is NULL");
@@ -700,6 +708,7 @@ int nr_imgconfig_append_layer(nr_imgconfig *cfg, const char *diff_id, const char
 	json_t *r, *d, *h, *entry = NULL;
 	bool add_history;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	NR_ASSERT_ARG(diff_id, err);
 	if (!valid_digest(diff_id))

@@ -36,6 +36,17 @@ int nr__error_setv(nr_error *err, int code, const char *source, size_t line, siz
 /* errno-based: message is "<what>: <strerror(errnum)>", code NR_EIO (NR_ENOMEM for ENOMEM). */
 int nr__error_errno(nr_error *err, int errnum, const char *source, const char *what);
 int nr__error_oom(nr_error *err);
+/* Reset the caller's error on entry of a public function taking an nr_error: a struct reused
+ * from an earlier failed call would otherwise keep its stale message after a success (and,
+ * the first error winning, hide a new failure's). Every public entry point calls it first. */
+void nr__error_reset(nr_error *err);
+/* The one version check of every versioned options struct: accepts 1..current (a program
+ * built against older headers passes an older struct, whose fields are a prefix of the
+ * current one; the caller reads the newer fields only when version says they are there).
+ * @return 0, or NR_EARG naming the struct: "invalid argument: nr_audit_options version 7
+ *         (this libnonroot knows versions 1 to 1)". */
+int nr__check_version(nr_error *err, const char *type, unsigned int version,
+	unsigned int current);
 
 /* Allocation goes through these, so the allocation-failure test can wrap malloc/realloc. */
 void *nr__malloc(size_t n);

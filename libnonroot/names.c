@@ -36,6 +36,7 @@ int nr_name_check_flags(const char *name, size_t len, unsigned flags, nr_error *
 	size_t i;
 	bool digits = true;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(name, err);
 	if (flags & ~NR_NAME_STRICT)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: unknown flags %#x",

@@ -154,6 +154,7 @@ int nr_passwd_parse(nr_passwd **out, const char *buf, size_t len, const char *so
 	size_t i;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	if ((pw = nr__calloc(1, sizeof(*pw))) == NULL)
@@ -201,6 +202,7 @@ void nr_passwd_free(nr_passwd *pw)
 
 int nr_passwd_write(const nr_passwd *pw, char **out, size_t *len, nr_error *err)
 {
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(pw, err);
@@ -262,6 +264,7 @@ int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err)
 	pw_scan sc;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(pw, err);
 	NR_ASSERT_ARG(ent, err);
 	passwd = ent->passwd ? ent->passwd : "x";

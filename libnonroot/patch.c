@@ -159,6 +159,7 @@ int nr_patch_report_set_written(nr_patch_report *r, const nr_image *img, nr_erro
 	const nr_descriptor *d;
 	size_t i;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(r, err);
 	NR_ASSERT_ARG(img, err);
 	r->written_digest[0] = '\0';
@@ -928,7 +929,8 @@ static int plan_config(ctx *c, nr_imgconfig *cfg, bool *changed)
 			free(nv);
 			continue;
 		}
-		r = nr_urls_rewrite(&nv, NULL, name, val, strlen(val), &s->ports, 1024,
+		r = nr_urls_rewrite(&nv, NULL, name, val, strlen(val), &s->ports,
+			NR_UNPRIVILEGED_PORT_START,
 			s->mode == NR_PATCH_COMPAT ? NR_REWRITE_COMPAT : 0, err);
 		if (r < 0)
 			return r;
@@ -1296,14 +1298,15 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 	size_t i, n, k;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(img, err);
 	if (opts == NULL)
 		opts = &defaults;
-	if (opts->version < 1 || opts->version > NR_PATCH_OPTIONS_VERSION)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "patch: unknown options version %u",
-			opts->version);
+	if ((error = nr__check_version(err, "nr_patch_options", opts->version,
+	    NR_PATCH_OPTIONS_VERSION)) < 0)
+		return error;
 	memset(&s, 0, sizeof(s));
 	s.user = opts->user ? opts->user : DEFAULT_USER;
 	if ((error = nr_name_check(s.user, strlen(s.user), err)) < 0)
@@ -1321,7 +1324,7 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 		s.threshold = opts->threshold;
 	}
 	if (s.threshold == 0)
-		s.threshold = 1024;
+		s.threshold = NR_UNPRIVILEGED_PORT_START;
 	s.uid = opts->uid < 0 ? DEFAULT_ID : (uint32_t)opts->uid;
 	s.gid = opts->gid < 0 ? s.uid : (uint32_t)opts->gid;
 	if (s.uid == 0 || s.gid == 0)

@@ -27,6 +27,7 @@ int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *ima
 	size_t i, k, n, np;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(a, err);
@@ -101,6 +102,7 @@ int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
 	size_t i, n;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(r, err);

@@ -71,17 +71,20 @@ int nr_rootfs_open_ext(nr_rootfs **out, const char *dir, const nr_rootfs_options
 	static const nr_rootfs_options dflt = NR_ROOTFS_OPTIONS_INIT;
 	nr_rootfs *rfs;
 	struct stat st;
-	int fd;
+	int fd, rc;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(dir, err);
 	if (opts == NULL)
 		opts = &dflt;
-	if (opts->version != NR_ROOTFS_OPTIONS_VERSION || (opts->flags & ~NR_ROOTFS_NO_OPENAT2))
+	if ((rc = nr__check_version(err, "nr_rootfs_options", opts->version,
+	    NR_ROOTFS_OPTIONS_VERSION)) < 0)
+		return rc;
+	if (opts->flags & ~NR_ROOTFS_NO_OPENAT2)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0,
-			"invalid argument: nr_rootfs_options version %u flags %#x", opts->version,
-			opts->flags);
+			"invalid argument: nr_rootfs_options flags %#x", opts->flags);
 	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
 		return nr__error_set(err, NR_EINVALID, dir, 0, 0, "not a directory");
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -360,6 +363,7 @@ int nr_rootfs_read_file(const nr_rootfs *rfs, const char *path, size_t max, char
 	bool exists;
 	int dirfd, rc;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	if (len)
@@ -388,6 +392,7 @@ int nr_rootfs_write_file(nr_rootfs *rfs, const char *path, const void *data, siz
 	bool exists;
 	int dirfd, rc;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(rfs, err);
 	NR_ASSERT_ARG(path, err);
 	if (data == NULL && len > 0)
@@ -407,6 +412,7 @@ int nr_rootfs_exists(const nr_rootfs *rfs, const char *path, nr_error *err)
 	bool exists;
 	int dirfd, rc;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(rfs, err);
 	NR_ASSERT_ARG(path, err);
 	rc = resolve_last(rfs, path, &dirfd, &buf, &base, &exists);
@@ -427,6 +433,7 @@ int nr_rootfs_mkdir(nr_rootfs *rfs, const char *path, unsigned mode, uint32_t ui
 	char *work = NULL, *p;
 	int dirfd = -1, rc = 0, fd;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(rfs, err);
 	NR_ASSERT_ARG(path, err);
 	if ((work = nr__strdup(path)) == NULL)
@@ -602,6 +609,7 @@ int nr_rootfs_resolve_user(const nr_rootfs *rfs, const char *spec,
 	account_files f;
 	int rc;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	memset(out, 0, sizeof(*out));
 	NR_ASSERT_ARG(rfs, err);
@@ -694,14 +702,16 @@ int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
 	nr_error orphan = NR_ERROR_INIT;
 	int rc;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(rfs, err);
 	NR_ASSERT_ARG(opts, err);
 	memset(&res, 0, sizeof(res));
-	if (opts->version != NR_ADDUSER_OPTIONS_VERSION ||
-	    (opts->flags & ~(NR_ADDUSER_CREATE_HOME | NR_ADDUSER_EXIST_OK)))
+	if ((rc = nr__check_version(err, "nr_adduser_options", opts->version,
+	    NR_ADDUSER_OPTIONS_VERSION)) < 0)
+		return rc;
+	if (opts->flags & ~(NR_ADDUSER_CREATE_HOME | NR_ADDUSER_EXIST_OK))
 		return nr__error_set(err, NR_EARG, NULL, 0, 0,
-			"invalid argument: nr_adduser_options version %u flags %#x", opts->version,
-			opts->flags);
+			"invalid argument: nr_adduser_options flags %#x", opts->flags);
 	if ((rc = nr__check_new_name(opts->name, "name", err)) < 0)
 		return rc;
 	/* as useradd: an absolute home; a shell that is empty or absolute */

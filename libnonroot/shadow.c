@@ -286,6 +286,7 @@ int nr_shadow_days_now(int64_t *days, nr_error *err)
 	const char *sde;
 	uint64_t v;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(days, err);
 	sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde != NULL) {
@@ -305,6 +306,7 @@ int nr_shadow_parse(nr_shadow **out, const char *buf, size_t len, const char *so
 	nr_shadow *sh;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	if ((sh = nr__calloc(1, sizeof(*sh))) == NULL)
@@ -327,6 +329,7 @@ void nr_shadow_free(nr_shadow *sh)
 
 int nr_shadow_write(const nr_shadow *sh, char **out, size_t *len, nr_error *err)
 {
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(sh, err);
@@ -357,6 +360,7 @@ int nr_shadow_add(nr_shadow *sh, const char *name, int64_t days, nr_error *err)
 	size_t len;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(sh, err);
 	if ((error = nr__check_new_name(name, "name", err)) < 0)
 		return error;
@@ -378,6 +382,7 @@ int nr_shadow_check(const nr_shadow *sh, const nr_passwd *pw, nr_error **problem
 	size_t i;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(problems, err);
 	NR_ASSERT_ARG(count, err);
 	*problems = NULL;
@@ -427,6 +432,7 @@ int nr_gshadow_parse(nr_gshadow **out, const char *buf, size_t len, const char *
 	nr_gshadow *gs;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	if ((gs = nr__calloc(1, sizeof(*gs))) == NULL)
@@ -449,6 +455,7 @@ void nr_gshadow_free(nr_gshadow *gs)
 
 int nr_gshadow_write(const nr_gshadow *gs, char **out, size_t *len, nr_error *err)
 {
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(gs, err);
@@ -479,6 +486,7 @@ int nr_gshadow_add(nr_gshadow *gs, const char *name, nr_error *err)
 	size_t len;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(gs, err);
 	if ((error = nr__check_new_name(name, "name", err)) < 0)
 		return error;
@@ -520,6 +528,7 @@ int nr_gshadow_add_member(nr_gshadow *gs, const char *group, const char *member,
 	size_t len, skip;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(gs, err);
 	NR_ASSERT_ARG(group, err);
 	if ((error = nr__check_new_name(member, "member", err)) < 0)
@@ -553,6 +562,7 @@ int nr_gshadow_check(const nr_gshadow *gs, const nr_group *gr, nr_error **proble
 	size_t i;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(problems, err);
 	NR_ASSERT_ARG(count, err);
 	*problems = NULL;

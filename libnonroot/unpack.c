@@ -827,15 +827,17 @@ int nr_image_unpack(nr_image *img, size_t i, const char *dir, const nr_unpack_op
 	size_t j;
 	int error = 0, sfd = -1;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(img, err);
 	NR_ASSERT_ARG(dir, err);
 	if (opts == NULL)
 		opts = &dflt;
-	if (opts->version != NR_UNPACK_OPTIONS_VERSION ||
-	    (opts->flags & ~(NR_UNPACK_ROOTLESS | NR_UNPACK_NO_XATTRS)))
+	if ((error = nr__check_version(err, "nr_unpack_options", opts->version,
+	    NR_UNPACK_OPTIONS_VERSION)) < 0)
+		return error;
+	if (opts->flags & ~(NR_UNPACK_ROOTLESS | NR_UNPACK_NO_XATTRS))
 		return nr__error_set(err, NR_EARG, NULL, 0, 0,
-			"invalid argument: nr_unpack_options version %u flags %#x", opts->version,
-			opts->flags);
+			"invalid argument: nr_unpack_options flags %#x", opts->flags);
 	if (i >= img->nm)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "no manifest %zu (the image has %zu)",
 			i, img->nm);

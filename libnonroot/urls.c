@@ -689,6 +689,7 @@ static inline __attribute__((always_inline)) int url_parse(nr_url *u, const char
 
 int nr_url_parse(nr_url *out, const char *s, size_t len, nr_error *err)
 {
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	return url_parse(out, s, len, NULL, err);
 }
@@ -717,6 +718,7 @@ static int url_validate(const nr_url *u, const char *s, size_t len, const char *
 
 int nr_url_validate(const nr_url *u, const char *s, size_t len, nr_error *err)
 {
+	nr__error_reset(err);
 	NR_ASSERT_ARG(u, err);
 	if (s == NULL)
 		s = "", len = 0;
@@ -1151,11 +1153,12 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 	bool use_endpoints;
 	int error = 0;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
-	if (o->version != NR_URLS_OPTIONS_VERSION)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: options version %u",
-			o->version);
+	if ((error = nr__check_version(err, "nr_urls_options", o->version,
+	    NR_URLS_OPTIONS_VERSION)) < 0)
+		return error;
 	order[0] = RANK_UNPREFIXED;
 	order[1] = o->host == NR_URLS_HOST_GENERIC ? RANK_ASPNETCORE : RANK_DOTNET;
 	order[2] = o->host == NR_URLS_HOST_GENERIC ? RANK_DOTNET : RANK_ASPNETCORE;
@@ -1441,6 +1444,7 @@ int nr_portmap_parse(nr_portmap *map, const char *s, size_t len, nr_error *err)
 	size_t pos = 0;
 	int error;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(map, err);
 	NR_ASSERT_ARG(s, err);
 	memset(map, 0, sizeof(*map));
@@ -1569,6 +1573,7 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 	size_t i;
 	int error = 0;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	*out = NULL;
 	NR_ASSERT_ARG(name, err);

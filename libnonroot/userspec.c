@@ -100,13 +100,14 @@ int nr_userspec_resolve(nr_exec_user *out, const char *spec, const nr_passwd *pw
 	nr_exec_user u;
 	int error = 0;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
 	memset(out, 0, sizeof(*out));
 	if (opts == NULL)
 		opts = &dflt;
-	if (opts->version != NR_USERSPEC_OPTIONS_VERSION)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0,
-			"invalid argument: nr_userspec_options version %u", opts->version);
+	if ((error = nr__check_version(err, "nr_userspec_options", opts->version,
+	    NR_USERSPEC_OPTIONS_VERSION)) < 0)
+		return error;
 	if (spec == NULL)
 		spec = "";
 	memset(&u, 0, sizeof(u));
@@ -253,6 +254,7 @@ int nr_userspec_additional_gids(const nr_group *gr, const char *const *groups, s
 	uint32_t *v = NULL;
 	size_t nv = 0, i, k;
 
+	nr__error_reset(err);
 	NR_ASSERT_ARG(gids, err);
 	NR_ASSERT_ARG(ngids, err);
 	*gids = NULL;

@@ -88,7 +88,7 @@ typedef struct nr_finding {
 /** Options of nr_image_audit(). Versioned: NR_AUDIT_OPTIONS_INIT / nr_audit_options_init(). */
 typedef struct nr_audit_options {
 	unsigned int version;         /**< NR_AUDIT_OPTIONS_VERSION */
-	unsigned int threshold;       /**< first unprivileged port; default 1024 */
+	unsigned int threshold;       /**< first unprivileged port; default NR_UNPRIVILEGED_PORT_START */
 	nr_scan_progress_cb progress; /**< layer scan progress, may be NULL */
 	void *payload;                /**< passed to progress */
 } nr_audit_options;
@@ -96,7 +96,7 @@ typedef struct nr_audit_options {
 /** The struct version this header was written for (the first field of the options). */
 #define NR_AUDIT_OPTIONS_VERSION 1
 /** Static initialiser with the defaults (same as the matching *_init() function). */
-#define NR_AUDIT_OPTIONS_INIT { NR_AUDIT_OPTIONS_VERSION, 1024, NULL, NULL }
+#define NR_AUDIT_OPTIONS_INIT { NR_AUDIT_OPTIONS_VERSION, NR_UNPRIVILEGED_PORT_START, NULL, NULL }
 
 /** Initialise @p opts with the defaults. @return 0, or NR_EARG */
 NR_EXTERN(int) nr_audit_options_init(nr_audit_options *opts, unsigned int version);

@@ -3,8 +3,10 @@
  *
  * Every function that can fail returns 0 (or a non-negative count) on success and a negative
  * NR_E* code on failure, and fills a caller-owned nr_error when one is passed. Like jansson's
- * json_error_t the struct lives on the caller's stack and may be NULL. The FIRST error set wins:
- * initialise it with NR_ERROR_INIT (or nr_error_clear()) before a call and read it after.
+ * json_error_t the struct lives on the caller's stack and may be NULL. Every public function
+ * that takes one resets it on entry, so one struct can be reused across calls: after a success
+ * it reads "no error", after a failure it holds that failure (within one call the first error
+ * set wins). Initialise it with NR_ERROR_INIT all the same.
  */
 #ifndef NONROOT_ERRORS_H
 #define NONROOT_ERRORS_H

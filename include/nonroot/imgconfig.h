@@ -95,7 +95,7 @@ NR_EXTERN(int) nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const c
  * patch, k8s and the bindings all use it, so they always agree on ports and source.
  * @param[out] out  new object (nr_bindings_free()); NULL on failure
  * @param cfg the image config
- * @param opts NULL for the defaults (threshold 1024, WebApplication host)
+ * @param opts NULL for the defaults (threshold NR_UNPRIVILEGED_PORT_START, WebApplication host)
  * @param err optional error details (may be NULL)
  * @return 0; NR_EINVALID with Kestrel's message when an address would be refused (the
  *         variable is named in err->source); NR_ENOMEM; NR_EARG

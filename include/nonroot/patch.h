@@ -64,8 +64,8 @@ typedef struct nr_patch_options {
 	/* version 2 */
 	int new_user;             /**< make a new user even when the image's User is non-root */
 	int no_passwd_entry;      /**< a kept numeric User without passwd entry gets none */
-	unsigned int threshold;   /**< first unprivileged port; 0: 1024. A port map onto a port
-	                               below it is NR_EINVALID */
+	unsigned int threshold;   /**< first unprivileged port; 0: NR_UNPRIVILEGED_PORT_START. A
+	                               port map onto a port below it is NR_EINVALID */
 } nr_patch_options;
 
 /** The struct version this header was written for (the first field of the options).

@@ -137,7 +137,7 @@ typedef enum nr_urls_host {
  *  nr_urls_options_init(). */
 typedef struct nr_urls_options {
 	unsigned int version;     /**< NR_URLS_OPTIONS_VERSION */
-	unsigned int threshold;   /**< first unprivileged port (default 1024) */
+	unsigned int threshold;   /**< first unprivileged port (default NR_UNPRIVILEGED_PORT_START) */
 	nr_urls_host host;        /**< default NR_URLS_HOST_WEBAPP */
 	unsigned int flags;       /**< NR_URLS_NO_UNPREFIXED */
 } nr_urls_options;
@@ -145,7 +145,8 @@ typedef struct nr_urls_options {
 /** The struct version this header was written for (the first field of the options). */
 #define NR_URLS_OPTIONS_VERSION 1
 /** Static initialiser with the defaults (same as the matching *_init() function). */
-#define NR_URLS_OPTIONS_INIT { NR_URLS_OPTIONS_VERSION, 1024, NR_URLS_HOST_WEBAPP, 0 }
+#define NR_URLS_OPTIONS_INIT { NR_URLS_OPTIONS_VERSION, NR_UNPRIVILEGED_PORT_START, \
+	NR_URLS_HOST_WEBAPP, 0 }
 
 /** Initialise @p opts with the defaults. @return 0, or NR_EARG for an unknown @p version. */
 NR_EXTERN(int) nr_urls_options_init(nr_urls_options *opts, unsigned int version);

@@ -15,8 +15,8 @@ from .errors import (AlreadyExists, Conflict, DigestMismatch, FileNotFound, Inva
                      PathEscape, TooBig, Unsupported)
 from .imgconfig import ImageConfig, parse_port_key
 from .bundle import Bundle, BundleReport
-from .urls import (Binding, Bindings, PortMap, Url, effective_bindings, parse_url,
-                   parse_urls, rewrite_urls, urls_key_of)
+from .urls import (UNPRIVILEGED_PORT_START, Binding, Bindings, PortMap, Url,
+                   effective_bindings, parse_url, parse_urls, rewrite_urls, urls_key_of)
 from .accounts import (USER_ID_MAX, USER_ID_MIN, SYS_ID_MAX, SYS_ID_MIN, ExecUser, GrEnt,
                        Group, GShadow, Passwd, PwEnt, SgEnt, Shadow, SpEnt, additional_gids,
                        check_name, resolve_user, shadow_days_now)
@@ -26,7 +26,8 @@ from .image import (LEVELS, Audit, AuditConfig, AuditRule, BlobWriter, Descripto
                     audit_rules)
 
 __all__ = [
-    "version", "strerror", "NonrootError", "InvalidInput", "NotFound", "OutOfRange",
+    "version", "version_number", "version_check", "VERSION_NUMBER", "UNPRIVILEGED_PORT_START",
+    "strerror", "NonrootError", "InvalidInput", "NotFound", "OutOfRange",
     "IOFailure", "OutOfMemory", "AlreadyExists", "Conflict", "Unsupported", "DigestMismatch",
     "TooBig", "PathEscape", "InvalidArgument", "FileNotFound",
     "ImageConfig", "parse_port_key", "Bundle", "BundleReport",
@@ -45,6 +46,22 @@ __version__ = "0.1.0"
 def version() -> str:
     """The version of the loaded libnonroot ("MAJOR.MINOR.PATCH")."""
     return str(ffi.string(lib.nr_version()).decode("ascii"))
+
+
+# The version of the headers the extension was built with (NR_VERSION_NUMBER).
+VERSION_NUMBER: int = int(lib.NR_VERSION_NUMBER)
+
+
+def version_number() -> int:
+    """The loaded libnonroot's version as one number, MAJOR * 10000 + MINOR * 100 + PATCH
+    (nr_version_number(); 0.1.0 is 100)."""
+    return int(lib.nr_version_number())
+
+
+def version_check(major: int, minor: int = 0, patch: int = 0) -> bool:
+    """Whether the loaded libnonroot is version MAJOR.MINOR.PATCH or later (as the C macro
+    NR_VERSION_CHECK does for the headers)."""
+    return version_number() >= major * 10000 + minor * 100 + patch
 
 
 def strerror(code: int) -> str:

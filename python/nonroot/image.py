@@ -8,7 +8,7 @@ from ._native import ffi, lib
 from ._util import (Handle, Progress, call, call_file, call_progress, check_rc, cstr,
                     new_object, owned_bytes, owned_string, text, to_bytes)
 from .imgconfig import ImageConfig
-from .urls import PortMap
+from .urls import UNPRIVILEGED_PORT_START, PortMap
 
 __all__ = ["Image", "Descriptor", "ScanEntry", "ScanResult", "BlobWriter", "PatchChange",
            "PatchReport", "Finding", "Audit", "AuditConfig", "AuditRule", "audit_rules",
@@ -513,7 +513,7 @@ class Image(Handle):
         d.size = desc.size
         call(lib.nr_image_add_layer, self._ptr, i, d)
 
-    def audit(self, threshold: int = 1024,
+    def audit(self, threshold: int = UNPRIVILEGED_PORT_START,
               progress: Optional[ProgressFn] = None,
               config: Optional[AuditConfig] = None) -> Audit:
         """Audit every manifest; problems of the image are findings, not exceptions. An

@@ -4,7 +4,7 @@ from typing import List, Mapping, Optional, Tuple
 from ._native import ffi, lib
 from ._util import (Handle, Text, call, check_rc, cstr, new_object, owned_string, port_map,
                     strings, text, to_bytes)
-from .urls import Bindings
+from .urls import UNPRIVILEGED_PORT_START, Bindings
 
 __all__ = ["ImageConfig", "parse_port_key"]
 
@@ -59,7 +59,7 @@ class ImageConfig(Handle):
         """Set a variable (in place, or appended). True when the config changed."""
         return call(lib.nr_imgconfig_env_set, self._ptr, cstr(name), cstr(value)) == 1
 
-    def bindings(self, threshold: int = 1024) -> Bindings:
+    def bindings(self, threshold: int = UNPRIVILEGED_PORT_START) -> Bindings:
         """The image's effective Kestrel bindings (nr_imgconfig_bindings): the same answer
         as audit, patch, k8s and `nonroot urls` with the image's Env."""
         opts = ffi.new("nr_urls_options *")

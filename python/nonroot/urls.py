@@ -6,6 +6,10 @@ from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tup
 from ._native import ffi, lib
 from ._util import Handle, call, check_rc, cstr, new_object, owned_string, text, to_bytes
 
+# The first unprivileged port (NR_UNPRIVILEGED_PORT_START, Linux's default
+# net.ipv4.ip_unprivileged_port_start): the default threshold everywhere.
+UNPRIVILEGED_PORT_START: int = int(lib.NR_UNPRIVILEGED_PORT_START)
+
 __all__ = ["Url", "Binding", "Bindings", "PortMap", "parse_url", "parse_urls",
            "effective_bindings", "urls_key_of", "rewrite_urls"]
 
@@ -28,7 +32,7 @@ class Url(NamedTuple):
     port_fallback: bool     # the port was not a number (.NET 8 binds the default)
     address: Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]
 
-    def is_privileged(self, threshold: int = 1024) -> bool:
+    def is_privileged(self, threshold: int = UNPRIVILEGED_PORT_START) -> bool:
         """Whether binding it needs a privileged port (below threshold) on Linux."""
         u, _keep = _parse(self.url)
         return bool(lib.nr_url_is_privileged(u, threshold))
@@ -153,8 +157,9 @@ class Bindings(Handle):
         return self.bindings[i]
 
 
-def effective_bindings(env: Optional[Mapping[str, str]] = None, threshold: int = 1024,
-                       host: str = "webapp", unprefixed: bool = True) -> Bindings:
+def effective_bindings(env: Optional[Mapping[str, str]] = None,
+                       threshold: int = UNPRIVILEGED_PORT_START, host: str = "webapp",
+                       unprefixed: bool = True) -> Bindings:
     """What Kestrel binds for env (default: os.environ). host: "webapp"
     (WebApplication.CreateBuilder) or "generic" (Host.CreateDefaultBuilder)."""
     if env is None:
@@ -170,7 +175,7 @@ def effective_bindings(env: Optional[Mapping[str, str]] = None, threshold: int =
                                     lib.nr_bindings_free, envp, opts))
 
 
-def parse_urls(value: str, threshold: int = 1024) -> List[Binding]:
+def parse_urls(value: str, threshold: int = UNPRIVILEGED_PORT_START) -> List[Binding]:
     """The bindings of an ASPNETCORE_URLS value ("http://+:80;https://+:443"), checked as
     Kestrel checks them at start-up (InvalidInput otherwise)."""
     return effective_bindings({"ASPNETCORE_URLS": value}, threshold=threshold).bindings
@@ -220,7 +225,8 @@ class PortMap:
 
 
 def rewrite_urls(name: str, value: str, port_map: Optional[Union[PortMap, str]] = None,
-                 threshold: int = 1024, compat: bool = False) -> Tuple[str, int]:
+                 threshold: int = UNPRIVILEGED_PORT_START,
+                 compat: bool = False) -> Tuple[str, int]:
     """(new value, number of ports changed) of a URLS / PORTS variable, only ports changed."""
     if not isinstance(port_map, PortMap):
         port_map = PortMap(port_map)

@@ -12,6 +12,24 @@ class Version(unittest.TestCase):
             lib.NR_VERSION_MAJOR, lib.NR_VERSION_MINOR, lib.NR_VERSION_PATCH))
         self.assertEqual(nonroot.version(), nonroot.__version__)
 
+    def test_version_number(self):
+        n = nonroot.version_number()
+        self.assertEqual(n, lib.NR_VERSION_MAJOR * 10000 + lib.NR_VERSION_MINOR * 100
+                         + lib.NR_VERSION_PATCH)
+        self.assertEqual(n, nonroot.VERSION_NUMBER)
+        self.assertEqual("%d.%d.%d" % (n // 10000, n // 100 % 100, n % 100), nonroot.version())
+        self.assertTrue(nonroot.version_check(0))
+        self.assertTrue(nonroot.version_check(lib.NR_VERSION_MAJOR, lib.NR_VERSION_MINOR,
+                                              lib.NR_VERSION_PATCH))
+        self.assertFalse(nonroot.version_check(lib.NR_VERSION_MAJOR, lib.NR_VERSION_MINOR + 1))
+        self.assertFalse(nonroot.version_check(lib.NR_VERSION_MAJOR + 1))
+
+    def test_unprivileged_port_start(self):
+        self.assertEqual(nonroot.UNPRIVILEGED_PORT_START, 1024)
+        self.assertEqual(nonroot.UNPRIVILEGED_PORT_START, lib.NR_UNPRIVILEGED_PORT_START)
+        b = nonroot.effective_bindings({"ASPNETCORE_URLS": "http://+:1023;http://+:1024"})
+        self.assertEqual([x.privileged for x in b], [True, False])
+
     def test_strerror(self):
         self.assertEqual(nonroot.strerror(lib.NR_EINVALID), "invalid input")
         self.assertNotEqual(nonroot.strerror(lib.NR_ENOTFOUND), nonroot.strerror(lib.NR_EIO))

@@ -47,6 +47,9 @@ public class NonRootTest {
 
 		// version and errors
 		eq(NonrootNativeConstants.NR_VERSION, NonRoot.version(), "version");
+		eq((long) NonrootNativeConstants.NR_VERSION_NUMBER, NonrootNative.nr_version_number(),
+			"version number");
+		eq(1024, NonrootNativeConstants.NR_UNPRIVILEGED_PORT_START, "unprivileged port start");
 		eq("invalid input", NonRoot.strerror(nr_error_code.NR_EINVALID.swigValue()), "strerror");
 		NonrootException fake = new NonrootException(-2, "bad line", "etc/passwd", 3, 7);
 		eq("etc/passwd:3:7: bad line", fake.getMessage(), "exception text");

@@ -11,6 +11,11 @@ ok($ref && $tmp, 'image reference and scratch directory given');
 
 # version and error names
 is(Nonroot::nr_version(), $Nonroot::NR_VERSION, 'version');
+is(Nonroot::nr_version_number(), $Nonroot::NR_VERSION_NUMBER, 'version number');
+is(sprintf('%d.%d.%d', int(Nonroot::nr_version_number() / 10000),
+	int(Nonroot::nr_version_number() / 100) % 100, Nonroot::nr_version_number() % 100),
+	Nonroot::nr_version(), 'version number matches the version');
+is($Nonroot::NR_UNPRIVILEGED_PORT_START, 1024, 'unprivileged port start');
 is(Nonroot::nr_strerror($Nonroot::NR_EINVALID), 'invalid input', 'strerror');
 
 # URLs

@@ -30,7 +30,8 @@ int main(int argc, char **argv)
 		}
 		memcpy(name, argv[i], (size_t)(eq - argv[i]));
 		name[eq - argv[i]] = '\0';
-		rc = nr_urls_rewrite(&out, &outlen, name, eq + 1, strlen(eq + 1), &map, 1024, 0, &err);
+		rc = nr_urls_rewrite(&out, &outlen, name, eq + 1, strlen(eq + 1), &map,
+			NR_UNPRIVILEGED_PORT_START, 0, &err);
 		if (rc < 0) {
 			nr_error_format(&err, line, sizeof(line));
 			fprintf(stderr, "portcheck: %s: %s\n", nr_strerror(rc), line);

@@ -63,7 +63,8 @@ public final class NonRoot {
 	public static String rewriteUrls(String name, String value) {
 		try (nr_portmap map = new nr_portmap()) {
 			NonrootNative.nr_portmap_default(map);
-			return NonrootNative.nr_urls_rewrite(name, value, map, 1024, 0);
+			return NonrootNative.nr_urls_rewrite(name, value, map,
+				NonrootNativeConstants.NR_UNPRIVILEGED_PORT_START, 0);
 		}
 	}
 
