@@ -569,15 +569,109 @@ static char *docker_tag(const json_t *old_entry, const char *tag)
 	return nr_buf_detach(&b, NULL);
 }
 
+/*
+ * The legacy (Docker 1.9) description of a docker-archive, `repositories` ({"repo": {"tag":
+ * "<v1 id>"}}) and each top layer's "<v1 id>/json" (its image config): a tag that now names a
+ * patched entry no longer maps to the old image's id, and the "<id>/json" and "<id>/VERSION" of
+ * an id no tag maps to any more go, so that nothing in the archive still describes the old
+ * image under that tag (loaders since Docker 1.10 and skopeo read manifest.json alone; the
+ * patched image has no v1 id). `repositories` left empty is removed.
+ */
+static int drop_legacy_tags(int dfd, const json_t *patched, nr_error *err)
+{
+	json_t *repos = NULL, *gone = NULL, *e, *tags, *t, *m, *id;
+	char *text = NULL, path[200];
+	const char *rt, *colon, *repo, *tag, *idv;
+	size_t len = 0, i, q;
+	struct stat st;
+	int error;
+	bool changed = false;
+
+	if (fstatat(dfd, "repositories", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return 0;
+	if ((error = nr__file_read_at(&text, &len, dfd, "repositories", O_NOFOLLOW, 1u << 20,
+			"repositories", err)) < 0)
+		return error;
+	error = nr__json_load(&repos, text, len, "repositories", "invalid JSON: ", err);
+	free(text);
+	if (error < 0)
+		return error;
+	if (!json_is_object(repos) || (gone = json_array()) == NULL) {
+		error = json_is_object(repos) ? nr__error_oom(err) :
+			nr__error_set(err, NR_EINVALID, "repositories", 0, 0, "not a JSON object");
+		goto done;
+	}
+	json_array_foreach(patched, i, e) {
+		tags = nr__jget(e, "RepoTags");
+		json_array_foreach(tags, q, t) {
+			if ((rt = json_string_value(t)) == NULL || (colon = strrchr(rt, ':')) == NULL ||
+			    strchr(colon, '/'))
+				continue;
+			{
+				char *r = strndup(rt, (size_t)(colon - rt));
+				if (r == NULL) {
+					error = nr__error_oom(err);
+					goto done;
+				}
+				m = json_object_get(repos, r);
+				id = json_object_get(m, colon + 1);
+				if (json_is_string(id)) {
+					json_array_append(gone, id);
+					json_object_del(m, colon + 1);
+					changed = true;
+					if (json_object_size(m) == 0)
+						json_object_del(repos, r);
+				}
+				free(r);
+			}
+		}
+	}
+	if (!changed)
+		goto done;
+	/* the ids no tag maps to any more */
+	json_array_foreach(gone, i, id) {
+		bool used = false;
+		idv = json_string_value(id);
+		json_object_foreach(repos, repo, m) {
+			json_t *v;
+			json_object_foreach(m, tag, v)
+				if (json_string_value(v) && strcmp(json_string_value(v), idv) == 0)
+					used = true;
+		}
+		if (used || strlen(idv) != 64 || strspn(idv, "0123456789abcdef") != 64)
+			continue;
+		snprintf(path, sizeof(path), "%s/json", idv);
+		unlinkat(dfd, path, 0);
+		snprintf(path, sizeof(path), "%s/VERSION", idv);
+		unlinkat(dfd, path, 0);
+		/* "<id>/layer.tar" stays: a layer (docker save) or a link to one (skopeo) that
+		 * the patched image still has; it says nothing about the old config */
+	}
+	if (json_object_size(repos) == 0) {
+		if (unlinkat(dfd, "repositories", 0) < 0 && errno != ENOENT)
+			error = nr__error_errno(err, errno, "repositories", "remove");
+	} else {
+		error = nr__write_json_at(dfd, "repositories", repos, err);
+	}
+done:
+	json_decref(gone);
+	json_decref(repos);
+	return error;
+}
+
 /* Update manifest.json (a copy of img->docker) in tree dfd for the edited manifests. */
 static int update_docker_manifest(nr_image *img, int dfd, const char *tag, nr_error *err)
 {
-	json_t *arr = json_deep_copy(img->docker);
+	json_t *arr = json_deep_copy(img->docker), *patched = json_array(), *old_cfgs = json_array();
 	size_t i, k;
 	int error = 0;
 
-	if (arr == NULL)
+	if (arr == NULL || patched == NULL || old_cfgs == NULL) {
+		json_decref(arr);
+		json_decref(patched);
+		json_decref(old_cfgs);
 		return nr__error_oom(err);
+	}
 	for (i = 0; i < img->nm; i++) {
 		manifest *m = &img->m[i];
 		json_t *old = NULL, *neu = NULL;
@@ -615,6 +709,9 @@ static int update_docker_manifest(nr_image *img, int dfd, const char *tag, nr_er
 		} else {
 			pos = img->docker_entry;
 			old = json_array_get(arr, pos);
+			if (nr__jstr(old, "Config") &&
+			    json_array_append_new(old_cfgs, json_string(nr__jstr(old, "Config"))) < 0)
+				goto oom;
 			if ((error = nr__docker_entry(img, dfd, m, true, &neu, err)) < 0)
 				goto done;
 			nr__jset(neu, "RepoTags", nr__jget(old, "RepoTags"));
@@ -640,17 +737,36 @@ static int update_docker_manifest(nr_image *img, int dfd, const char *tag, nr_er
 					}
 			}
 			free(t);
-			if (error < 0 || json_array_append_new(arr, neu) < 0)
+			if (error < 0 || json_array_append(patched, neu) < 0 ||
+			    json_array_append_new(arr, neu) < 0)
 				goto oom;
-		} else if (json_array_set_new(arr, pos, neu) < 0) {
+		} else if (json_array_append(patched, neu) < 0 ||
+			   json_array_set_new(arr, pos, neu) < 0) {
 			goto oom;
 		}
 	}
-	error = nr__write_json_at(dfd, "manifest.json", arr, err);
+	if ((error = nr__write_json_at(dfd, "manifest.json", arr, err)) < 0)
+		goto done;
+	error = drop_legacy_tags(dfd, patched, err);
+	/* the old configs no entry names any more (the old image's, User root) */
+	for (i = 0; error == 0 && !img->hybrid && i < json_array_size(old_cfgs); i++) {
+		const char *c = json_string_value(json_array_get(old_cfgs, i));
+		bool used = false;
+		for (k = 0; k < json_array_size(arr); k++) {
+			const char *u = nr__jstr(json_array_get(arr, k), "Config");
+			if (u && strcmp(u, c) == 0)
+				used = true;
+		}
+		if (!used && strlen(c) == 69 && strspn(c, "0123456789abcdef") == 64 &&
+		    strcmp(c + 64, ".json") == 0)
+			unlinkat(dfd, c, 0);
+	}
 	goto done;
 oom:
 	error = nr__error_oom(err);
 done:
+	json_decref(old_cfgs);
+	json_decref(patched);
 	json_decref(arr);
 	return error;
 }
