@@ -258,6 +258,35 @@ static int print_json(const char *ref, const nr_patch_report *r, const char *wri
 	return NR_EXIT_OK;
 }
 
+/* One platform of a multi-platform image patched in place: the others are left as they were
+ * (still root, for a root image): say which, so nobody takes the image for done. */
+static void warn_other_platforms(const char *ref, const nr_image_open_options *oo,
+	const nr_image *img)
+{
+	nr_image_open_options all = *oo;
+	nr_image *whole = NULL;
+	nr_error err = NR_ERROR_INIT;
+	const char *done = nr_image_platform(img, 0), *p;
+	size_t i, n = 0;
+
+	all.platform = NULL;
+	if (done == NULL || nr_image_open(&whole, ref, &all, &err) < 0)
+		return;
+	for (i = 0; i < nr_image_count(whole); i++) {
+		p = nr_image_platform(whole, i);
+		if (p == NULL || strcmp(p, done) == 0)
+			continue;
+		if (n++ == 0)
+			fprintf(stderr, "nonroot: warning: %s: patched %s only; left untouched (as "
+				"they were: still root if they ran as root): %s", ref, done, p);
+		else
+			fprintf(stderr, ", %s", p);
+	}
+	if (n)
+		fprintf(stderr, "\n  (patch each with --platform, or all of them without it)\n");
+	nr_image_free(whole);
+}
+
 int nr_cmd_patch(int argc, char **argv)
 {
 	enum { O_TAG = 256, O_USER, O_UID, O_GID, O_HOME, O_SHELL, O_PORTMAP, O_NOHOME, O_DRY,
@@ -459,6 +488,8 @@ int nr_cmd_patch(int argc, char **argv)
 		}
 		written = dest ? dest : ref;
 	}
+	if (written && !dest && oo.platform)
+		warn_other_platforms(ref, &oo, img);
 	if (digestfile && (rc = write_digestfile(digestfile, img, written)) != NR_EXIT_OK)
 		goto done;
 	/* Audit the result (the patched image in memory, as written): 0 only when clean at

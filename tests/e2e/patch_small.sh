@@ -15,7 +15,12 @@ for p in linux/arm64 linux/arm64/v8 linux/aarch64; do
 	[ "$(jq -r '[.changes[].platform] | unique | join(" ")' <<<"$out")" = linux/arm64/v8 ]
 done
 e2e_expect_fail "$NONROOT" patch "oci:$T/mv:multi" --platform linux/arm64/v9 --dry-run 2>/dev/null
-out=$(e2e_patch "oci:$T/mp:multi" --platform linux/arm64/v8 --format json)
+out=$(e2e_patch "oci:$T/mp:multi" --platform linux/arm64/v8 --format json 2>"$T/mp.err")
+# the other platform was left as it was (root): a warning names it
+cat "$T/mp.err"
+e2e_expect_contains "$(cat "$T/mp.err")" "warning: oci:$T/mp:multi: patched linux/arm64 only; left untouched (as they were: still root if they ran as root): linux/amd64"
+[ "$("${E2E_SKOPEO[@]}" inspect --config --override-arch amd64 "oci:$T/mp:multi" | jq -r '.config.User // ""')" = "" ] ||
+[ "$("${E2E_SKOPEO[@]}" inspect --config --override-arch amd64 "oci:$T/mp:multi" | jq -r '.config.User // ""')" = 0 ]
 [ "$("${E2E_SKOPEO[@]}" inspect --config --override-arch arm64 "oci:$T/mp:multi" | jq -r .config.User)" = 1654:1654 ]
 
 e2e_step "a missing tag: the error lists the tags that exist"
