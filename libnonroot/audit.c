@@ -90,6 +90,7 @@ struct nr_audit {
 	size_t np, ap;
 	int max;
 	size_t suppressed;
+	json_t *occ;   /* "id\nplatform\nlocation" -> findings so far (a hashed map: linear adds) */
 };
 
 const char *nr_level_name(int level)
@@ -226,6 +227,7 @@ void nr_audit_free(nr_audit *a)
 	}
 	free(a->f);
 	free(a->p);
+	json_decref(a->occ);
 	free(a);
 }
 
@@ -273,12 +275,12 @@ static int add(eval *e, const char *id, nr_level level, const char *location, co
 	if (!f->platform || !f->location || !f->fix || !f->message)
 		return nr__error_oom(e->err);
 	{
+		/* the occurrence number of this (rule, platform, location): a hashed count, since
+		 * 40k set-id files make 40k findings (a scan of the earlier ones was quadratic) */
 		char fp[NR_FINGERPRINT_SIZE];
-		size_t k, occ = 0;
-		for (k = 0; k + 1 < a->n; k++)
-			occ += !strcmp(a->f[k].id, f->id) && !strcmp(a->f[k].platform, f->platform) &&
-				!strcmp(a->f[k].location, f->location);
-		if (nr__audit_fingerprint(fp, f->id, f->platform, f->location, occ) < 0 ||
+		size_t occ;
+		if (nr__occurrence(&a->occ, f->id, f->platform, f->location, &occ) < 0 ||
+		    nr__audit_fingerprint(fp, f->id, f->platform, f->location, occ) < 0 ||
 		    (f->fingerprint = nr__strdup(fp)) == NULL)
 			return nr__error_oom(e->err);
 	}

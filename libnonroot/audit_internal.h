@@ -5,6 +5,7 @@
 #ifndef NR_AUDIT_INTERNAL_H
 #define NR_AUDIT_INTERNAL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -55,6 +56,10 @@ typedef struct nr__audit_facts {
 /* A finding's fingerprint: sha256 of rule, platform, location (a path in the image or a
  * config field) and the occurrence number among findings with those three (0 first); no
  * digest, so it survives a rebuild. @return 0 or NR_ENOMEM. */
+/* The occurrence number (0 for the first) of (id, platform, location) among those counted so
+ * far in *map (a jansson object as a hash map, created on first use; json_decref it). */
+int nr__occurrence(json_t **map, const char *id, const char *platform, const char *location,
+	size_t *out);
 int nr__audit_fingerprint(char out[NR_FINGERPRINT_SIZE], const char *id, const char *platform,
 	const char *location, size_t occurrence);
 /* Whether cfg keeps finding f, with its (overridden) level and whether it is in the baseline. */

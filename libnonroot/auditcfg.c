@@ -631,49 +631,32 @@ int nr_audit_config_load(nr_audit_config *cfg, const char *text, size_t len,
 
 /* ---- baselines ------------------------------------------------------------------------------- */
 
-typedef struct seen {
-	struct { char *key; size_t count; } *v;
-	size_t n, alloc;
-} seen;
-
-/* The occurrence number of (id, platform, location) so far, as the audit counts it. */
-static int occurrence(seen *s, const char *id, const char *platform, const char *location,
+/* The occurrence number (0 for the first) of (id, platform, location) among the findings
+ * counted so far in *map (a jansson object used as a hash map, created on first use). */
+int nr__occurrence(json_t **map, const char *id, const char *platform, const char *location,
 	size_t *out)
 {
 	nr_buf k = NR_BUF_INIT;
-	size_t i;
+	json_t *v;
+	json_int_t n = 0;
+	int error = 0;
 
-	nr_buf_printf(&k, "%s\n%s\n%s", id, platform, location);
+	if (*map == NULL && (*map = json_object()) == NULL)
+		return NR_ENOMEM;
+	nr_buf_printf(&k, "%s\n%s\n%s", id ? id : "", platform ? platform : "",
+		location ? location : "");
 	if (k.oom)
 		return NR_ENOMEM;
-	for (i = 0; i < s->n; i++) {
-		if (!strcmp(s->v[i].key, k.ptr)) {
-			*out = ++s->v[i].count;
-			nr_buf_dispose(&k);
-			return 0;
-		}
-	}
-	if (nr__array_grow((void **)&s->v, &s->alloc, s->n + 1, sizeof(*s->v)) < 0) {
-		nr_buf_dispose(&k);
-		return NR_ENOMEM;
-	}
-	s->v[s->n].key = nr_buf_detach(&k, NULL);
-	s->v[s->n].count = 0;
-	if (s->v[s->n].key == NULL)
-		return NR_ENOMEM;
-	s->n++;
-	*out = 0;
-	return 0;
+	if ((v = json_object_get(*map, k.ptr)) != NULL)
+		n = json_integer_value(v) + 1;
+	if (json_object_set_new_nocheck(*map, k.ptr, json_integer(n)) < 0)
+		error = NR_ENOMEM;
+	nr_buf_dispose(&k);
+	*out = (size_t)n;
+	return error;
 }
 
-static void seen_dispose(seen *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i].key);
-	free(s->v);
-}
+typedef json_t *seen;
 
 static int add_fp(nr_audit_config *cfg, seen *s, const char *fp, const char *id,
 	const char *platform, const char *location, nr_error *err)
@@ -685,7 +668,7 @@ static int add_fp(nr_audit_config *cfg, seen *s, const char *fp, const char *id,
 		return push(&cfg->baseline, &cfg->nbaseline, &cfg->abaseline, fp, strlen(fp), err);
 	if (!id)
 		return 0;
-	if (occurrence(s, id, platform ? platform : "", location ? location : "", &occ) < 0 ||
+	if (nr__occurrence(s, id, platform ? platform : "", location ? location : "", &occ) < 0 ||
 	    nr__audit_fingerprint(buf, id, platform, location, occ) < 0)
 		return nr__error_oom(err);
 	return push(&cfg->baseline, &cfg->nbaseline, &cfg->abaseline, buf, strlen(buf), err);
@@ -709,13 +692,18 @@ static int add_platforms(nr_audit_config *cfg, seen *s, const json_t *plats, nr_
 	return error;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int nr_audit_config_load_baseline(nr_audit_config *cfg, const char *text, size_t len,
 	const char *source, nr_error *err)
 {
 	const char *src = source ? source : "baseline";
 	json_error_t jerr;
 	json_t *doc, *runs, *plats, *images;
-	seen s = { NULL, 0, 0 };
+	seen s = NULL;
 	size_t i, k, before;
 	int error = 0;
 
@@ -751,8 +739,8 @@ int nr_audit_config_load_baseline(nr_audit_config *cfg, const char *text, size_t
 	} else if (json_is_array(images)) {
 		/* a fleet's document: {"images":[{"image","exit","report":{"platforms":...}}]} */
 		for (i = 0; i < json_array_size(images) && error == 0; i++) {
-			seen_dispose(&s);
-			memset(&s, 0, sizeof(s));
+			json_decref(s);
+			s = NULL;
 			error = add_platforms(cfg, &s, json_object_get(json_object_get(
 				json_array_get(images, i), "report"), "platforms"), err);
 		}
@@ -760,14 +748,24 @@ int nr_audit_config_load_baseline(nr_audit_config *cfg, const char *text, size_t
 		error = nr__error_set(err, NR_EINVALID, src, 0, 0, "not a nonroot audit JSON (no "
 			"\"platforms\" or \"images\") or SARIF (no \"runs\") report");
 	}
-	seen_dispose(&s);
+	json_decref(s);
 	json_decref(doc);
 	if (error < 0) {
 		for (i = before; i < cfg->nbaseline; i++)
 			free(cfg->baseline[i]);
 		cfg->nbaseline = before;
+		return error;
 	}
-	return error;
+	/* sorted: each finding is looked up by binary search (40k findings against a baseline
+	 * of 40k compared each with each before) */
+	qsort(cfg->baseline, cfg->nbaseline, sizeof(*cfg->baseline), cmp_str);
+	return 0;
+}
+
+static bool baseline_has(const nr_audit_config *cfg, const char *fp)
+{
+	return cfg->nbaseline > 0 && bsearch(&fp, cfg->baseline, cfg->nbaseline,
+		sizeof(*cfg->baseline), cmp_str) != NULL;
 }
 
 /* ---- applying -------------------------------------------------------------------------------- */
@@ -815,6 +813,6 @@ bool nr__audit_config_keeps(const nr_audit_config *cfg, const nr_finding *f, int
 			*level = cfg->levels[i].level;
 	if (*level == NR_LEVEL_NONE)
 		return false;
-	*in_baseline = f->fingerprint && listed(cfg->baseline, cfg->nbaseline, f->fingerprint);
+	*in_baseline = f->fingerprint && baseline_has(cfg, f->fingerprint);
 	return true;
 }
