@@ -8,11 +8,7 @@ set -euo pipefail
 : "${NONROOT:?}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
-check() { if [ "$2" == "$3" ]; then passes=$((passes + 1)); else echo "FAIL: $1"; echo "  expected: $2"; echo "  actual:   $3"; fails=$((fails + 1)); fi; }
-contains() { if grep -qF -- "$2" <<<"$3"; then passes=$((passes + 1)); else echo "FAIL: $1"; echo "  missing: $2"; echo "  in:      $3"; fails=$((fails + 1)); fi; }
-lacks() { if grep -qF -- "$2" <<<"$3"; then echo "FAIL: $1"; echo "  unexpected: $2"; echo "  in: $3"; fails=$((fails + 1)); else passes=$((passes + 1)); fi; }
-run() { set +e; "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; set -e; out=$(cat "$tmp/out"); err=$(cat "$tmp/err"); }
+. "$(dirname "$0")/lib.sh"
 
 # mkimage DIR SETID_PATHS [EXTRA_FILE]: User 1654, port 80, set-uid files; EXTRA_FILE changes
 # the layer (and so every digest) without changing any finding.
@@ -186,5 +182,4 @@ else
 	echo "FAIL: sarif-schema-2.1.0.json not found"; fails=$((fails + 1))
 fi
 
-echo "audit_config: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish audit_config

@@ -6,24 +6,8 @@ set -euo pipefail
 : "${NONROOT:?}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-check() {   # check NAME EXPECTED ACTUAL
-	if [ "$2" == "$3" ]; then
-		passes=$((passes + 1))
-	else
-		echo "FAIL: $1"; echo "  expected: $2"; echo "  actual:   $3"
-		fails=$((fails + 1))
-	fi
-}
-run() {     # run ARGS...: sets rc, out, err
-	set +e
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	set -e
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
 
 mkroot() {  # mkroot DIR: a Debian-like root with shadow files and /sbin/nologin
 	mkdir -p "$1/etc" "$1/sbin"
@@ -173,5 +157,4 @@ else
 	echo "note: nonroot-static not built (configure with -DNR_STATIC_CLI=ON); static checks skipped"
 fi
 
-echo "passwd_add: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish passwd_add

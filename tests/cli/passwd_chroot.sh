@@ -11,11 +11,7 @@ if [ -z "${NR_BUILD:-}" ] || [ ! -x "$static" ] || [ "$(id -u)" != 0 ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
-check() {
-	if [ "$2" == "$3" ]; then passes=$((passes + 1)); else
-		echo "FAIL: $1"; echo "  expected: $2"; echo "  actual:   $3"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/lib.sh"
 
 chroot=$(command -v chroot)
 img=$tmp/img
@@ -40,5 +36,4 @@ check "RUN user resolve" '{"uid":1654,"gid":1654,"additional_gids":[],"home":"/h
 # the Dockerfile's step, word for word
 step=$(grep -o '^RUN \["/nonroot", "passwd".*\]' "$NR_SRC/examples/shell-less/Dockerfile")
 check "Dockerfile uses exec form" 'RUN ["/nonroot", "passwd", "add", "--root", "/", "--user", "app", "--uid", "1654", "--gid", "1654", "--create-home"]' "$step"
-echo "passwd_chroot: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish passwd_chroot

@@ -6,32 +6,8 @@ set -euo pipefail
 : "${NONROOT:?}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-check() {   # check NAME EXPECTED ACTUAL
-	if [ "$2" == "$3" ]; then
-		passes=$((passes + 1))
-	else
-		echo "FAIL: $1"; echo "  expected: $2"; echo "  actual:   $3"
-		fails=$((fails + 1))
-	fi
-}
-contains() {   # contains NAME NEEDLE TEXT
-	if grep -qF -- "$2" <<<"$3"; then
-		passes=$((passes + 1))
-	else
-		echo "FAIL: $1"; echo "  missing: $2"; echo "  in:      $3"
-		fails=$((fails + 1))
-	fi
-}
-run() {     # run ARGS...: sets rc, out, err
-	set +e
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	set -e
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
 
 # mkimage DIR PASSWD CONFIG_JSON: an OCI layout with one gzip layer (etc/passwd, etc/group).
 mkimage() {
@@ -160,5 +136,4 @@ contains "patch help text" "--mode MODE" "$out"
 run "$NONROOT" audit --help
 contains "audit help lists rules" "NR008 setid-file" "$out"
 
-echo "patch_audit: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish patch_audit

@@ -4,24 +4,8 @@ set -euo pipefail
 : "${NONROOT:?}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-check() {   # check NAME EXPECTED ACTUAL
-	if [ "$2" == "$3" ]; then
-		passes=$((passes + 1))
-	else
-		echo "FAIL: $1"; echo "  expected: $2"; echo "  actual:   $3"
-		fails=$((fails + 1))
-	fi
-}
-run() {     # run ARGS...: sets rc, out, err (an empty environment unless env is given)
-	set +e
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	set -e
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
 
 # --help documents the command
 run "$NONROOT" urls --help
@@ -125,5 +109,4 @@ new=$("$NONROOT" urls --rewrite 80:8080,443:8443 'ASPNETCORE_URLS=http://+;https
 run "$NONROOT" urls --check "$new"
 check "rewritten passes check" 0 "$rc"
 
-echo "urls.sh: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish urls.sh

@@ -13,20 +13,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-check() {   # check NAME EXPECTED ACTUAL
-	if [ "$2" == "$3" ]; then
-		passes=$((passes + 1))
-	else
-		echo "FAIL: $1"; echo "  expected: $2"; echo "  actual:   $3"
-		fails=$((fails + 1))
-	fi
-}
-contains() {  # contains NAME NEEDLE HAYSTACK
-	case "$3" in *"$2"*) passes=$((passes + 1)) ;;
-		*) echo "FAIL: $1: '$2' not in:"; echo "$3"; fails=$((fails + 1)) ;; esac
-}
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -137,5 +125,4 @@ for server in "$bin" $( [ -x "$static" ] && echo "$static" ); do
 	fi
 done
 
-echo "urlserve.sh: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish urlserve.sh

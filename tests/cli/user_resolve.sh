@@ -5,24 +5,8 @@ set -euo pipefail
 : "${NONROOT:?}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-check() {   # check NAME EXPECTED ACTUAL
-	if [ "$2" == "$3" ]; then
-		passes=$((passes + 1))
-	else
-		echo "FAIL: $1"; echo "  expected: $2"; echo "  actual:   $3"
-		fails=$((fails + 1))
-	fi
-}
-run() {     # run ARGS...: sets rc, out, err
-	set +e
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	set -e
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
 
 root=$tmp/root
 mkdir -p "$root/etc"
@@ -158,5 +142,4 @@ check "missing root rc" 2 "$rc"
 case "$err" in "nonroot: user resolve: --root: $tmp/missing: open: No such file or directory") passes=$((passes + 1)) ;;
 	*) echo "FAIL: missing root: $err"; fails=$((fails + 1)) ;; esac
 
-echo "user_resolve: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish user_resolve
