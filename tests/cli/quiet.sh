@@ -8,12 +8,8 @@ set -euo pipefail
 : "${NONROOT:?}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
-check() { if [ "$2" == "$3" ]; then passes=$((passes + 1)); else echo "FAIL: $1"; echo "  expected: $2"; echo "  actual:   $3"; fails=$((fails + 1)); fi; }
-contains() { if grep -qF -- "$2" <<<"$3"; then passes=$((passes + 1)); else echo "FAIL: $1"; echo "  missing: $2"; echo "  in:      $3"; fails=$((fails + 1)); fi; }
-lacks() { if grep -qF -- "$2" <<<"$3"; then echo "FAIL: $1"; echo "  unexpected: $2"; echo "  in: $3"; fails=$((fails + 1)); else passes=$((passes + 1)); fi; }
+. "$(dirname "$0")/lib.sh"
 fewer() { if [ "$(wc -l <<<"$2")" -lt "$(wc -l <<<"$3")" ] || [ -z "$2" -a -n "$3" ]; then passes=$((passes + 1)); else echo "FAIL: $1: -q printed no less"; echo "  quiet: $2"; echo "  normal: $3"; fails=$((fails + 1)); fi; }
-run() { set +e; "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; set -e; out=$(cat "$tmp/out"); err=$(cat "$tmp/err"); }
 export NONROOT_CACHE=off
 cd "$tmp"
 
