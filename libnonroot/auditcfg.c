@@ -758,7 +758,8 @@ int nr_audit_config_load_baseline(nr_audit_config *cfg, const char *text, size_t
 	}
 	/* sorted: each finding is looked up by binary search (40k findings against a baseline
 	 * of 40k compared each with each before) */
-	qsort(cfg->baseline, cfg->nbaseline, sizeof(*cfg->baseline), cmp_str);
+	if (cfg->nbaseline > 1)   /* qsort's base may not be NULL, even for 0 elements */
+		qsort(cfg->baseline, cfg->nbaseline, sizeof(*cfg->baseline), cmp_str);
 	return 0;
 }
 
