@@ -65,7 +65,8 @@ static int list_dir(plist *l, int dfd, bool record, const char *what, nr_error *
 			l->v = nv;
 			l->cap = nc;
 		}
-		snprintf(l->v[l->n].name, sizeof(l->v[l->n].name), "%s", de->d_name);
+		/* at most 69 bytes and a NUL (cache_name checked it): fits name[80] */
+		memcpy(l->v[l->n].name, de->d_name, strlen(de->d_name) + 1);
 		l->v[l->n].used = st.st_mtim;
 		l->v[l->n].size = (uint64_t)st.st_size;
 		l->n++;
