@@ -64,7 +64,8 @@ static int err_is_clear(const nr_error *err)
 
 /* One nr_error reused across calls: a failure fills it; a success afterwards leaves it clear
  * (no stale message); a second, different failure reports itself, not the first. */
-#define REUSE(fail1, succeed, fail2, needle2) do { \
+/* release: frees what the successful call made, before the next call overwrites it */
+#define REUSE_R(fail1, succeed, release, fail2, needle2) do { \
 	CU_ASSERT_TRUE((fail1) < 0); \
 	CU_ASSERT_NOT_EQUAL(err.code, 0); \
 	CU_ASSERT_TRUE((succeed) >= 0); \
@@ -72,10 +73,12 @@ static int err_is_clear(const nr_error *err)
 		fprintf(stderr, "\n  stale error after %s: %s\n", #succeed, err.message); \
 		CU_FAIL("a success left the previous error in the reused nr_error"); \
 	} \
+	release; \
 	CU_ASSERT_TRUE((fail1) < 0); \
 	CU_ASSERT_TRUE((fail2) < 0); \
 	NRTEST_ASSERT_ERR(&err, err.code, needle2); \
 } while (0)
+#define REUSE(fail1, succeed, fail2, needle2) REUSE_R(fail1, succeed, (void)0, fail2, needle2)
 
 static void test_error_reset(void)
 {
@@ -96,18 +99,21 @@ static void test_error_reset(void)
 	const char *good_env[] = { "ASPNETCORE_URLS=http://+:8080", NULL };
 
 	/* a NUL byte is an error naming its line (malformed lines are kept, not errors) */
-	REUSE(nr_passwd_parse(&pw, "a\0\n", 3, "etc/passwd", &err),
+	REUSE_R(nr_passwd_parse(&pw, "a\0\n", 3, "etc/passwd", &err),
 	      nr_passwd_parse(&pw, "a:x:1:1::/:/bin/sh\n", 19, "etc/passwd", &err),
+	      (nr_passwd_free(pw), pw = NULL),
 	      nr_passwd_parse(&pw, "a:x:1:1::/:/bin/sh\nb\0\n", 22, "p2", &err), "p2:2");
 	nr_passwd_free(pw);
 	pw = NULL;
-	REUSE(nr_group_parse(&gr, "g\0\n", 3, "etc/group", &err),
+	REUSE_R(nr_group_parse(&gr, "g\0\n", 3, "etc/group", &err),
 	      nr_group_parse(&gr, "g:x:5:\n", 7, "etc/group", &err),
+	      (nr_group_free(gr), gr = NULL),
 	      nr_group_parse(&gr, "g:x:5:\nh\0\n", 10, "g2", &err), "g2:2");
 	nr_group_free(gr);
 	gr = NULL;
-	REUSE(nr_shadow_parse(&sh, "s\0\n", 3, "etc/shadow", &err),
+	REUSE_R(nr_shadow_parse(&sh, "s\0\n", 3, "etc/shadow", &err),
 	      nr_shadow_parse(&sh, "s:!:1::::::\n", 12, "etc/shadow", &err),
+	      (nr_shadow_free(sh), sh = NULL),
 	      nr_shadow_parse(&sh, "s:!:1::::::\nt\0\n", 15, "s2", &err), "s2:2");
 	nr_shadow_free(sh);
 	sh = NULL;
@@ -117,13 +123,15 @@ static void test_error_reset(void)
 	REUSE(nr_name_check("-bad", 4, &err),
 	      nr_name_check("app", 3, &err),
 	      nr_name_check("a:b", 3, &err), "a:b");
-	REUSE(nr_imgconfig_parse(&cfg, "{", 1, &err),
+	REUSE_R(nr_imgconfig_parse(&cfg, "{", 1, &err),
 	      nr_imgconfig_parse(&cfg, "{\"config\":{}}", 13, &err),
+	      (nr_imgconfig_free(cfg), cfg = NULL),
 	      nr_imgconfig_parse(&cfg, "[]", 2, &err), "object");
 	nr_imgconfig_free(cfg);
 	cfg = NULL;
-	REUSE(nr_bindings_from_env(&b, bad_env, NULL, &err),
+	REUSE_R(nr_bindings_from_env(&b, bad_env, NULL, &err),
 	      nr_bindings_from_env(&b, good_env, NULL, &err),
+	      (nr_bindings_free(b), b = NULL),
 	      nr_bindings_to_json(&out, &len, NULL, &err), "b is NULL");
 	nr_bindings_free(b);
 	b = NULL;
@@ -133,8 +141,9 @@ static void test_error_reset(void)
 	REUSE(nr_imgconfig_parse_port_key("x/tcp", &port, NULL, &err),
 	      nr_imgconfig_parse_port_key("80/tcp", &port, NULL, &err),
 	      nr_imgconfig_parse_port_key("70000/tcp", &port, NULL, &err), "70000");
-	REUSE(nr_userspec_resolve(&eu, "nobody", NULL, NULL, NULL, &err),
+	REUSE_R(nr_userspec_resolve(&eu, "nobody", NULL, NULL, NULL, &err),
 	      nr_userspec_resolve(&eu, "1000:1000", NULL, NULL, NULL, &err),
+	      nr_exec_user_dispose(&eu),
 	      nr_userspec_resolve(&eu, "app:wheel", NULL, NULL, NULL, &err), "app");
 	CU_ASSERT_EQUAL(nr_audit_config_new(&ac, &err), 0);
 	REUSE(nr_audit_config_ignore(ac, "NR999", &err),
