@@ -711,6 +711,22 @@ static size_t put_caps(char *out, size_t size, size_t o, uint64_t set)
 	return o;
 }
 
+/* One group of caps written at o as "CAPS=EFFFLAGS" (a space first unless at the start); o is
+ * returned, at most size - 1. Nothing when caps is empty or out is full. */
+static size_t put_group(char *out, size_t size, size_t o, uint64_t caps, const char *eff,
+	const char *flags)
+{
+	int n;
+
+	if (caps == 0 || o + 1 >= size)
+		return o;
+	if (o)
+		out[o++] = ' ';
+	o = put_caps(out, size, o, caps);
+	n = snprintf(out + o, size - o, "=%s%s", eff, flags);
+	return n < 0 || (size_t)n >= size - o ? size - 1 : o + (size_t)n;
+}
+
 /*
  * vfs_cap_data (linux/capability.h): le32 magic_etc (revision in the top byte, bit 0 the
  * effective flag), then le32 permitted/inheritable pairs: one for revision 1 (12 bytes), two
@@ -722,7 +738,7 @@ void nr__caps_text(char *out, size_t size, const char *caps, size_t len)
 	uint32_t magic, rev;
 	uint64_t perm, inh, both;
 	size_t o = 0, words;
-	int n;
+	const char *eff;
 
 	if (size == 0)
 		return;
@@ -746,25 +762,10 @@ void nr__caps_text(char *out, size_t size, const char *caps, size_t len)
 		return;
 	}
 	both = perm & inh;
-	if (both) {
-		o = put_caps(out, size, o, both);
-		n = snprintf(out + o, size - o, "=%sip", magic & 1 ? "e" : "");
-		o = n < 0 || (size_t)n >= size - o ? size - 1 : o + (size_t)n;
-	}
-	if (perm & ~both && o + 1 < size) {
-		if (o)
-			out[o++] = ' ';
-		o = put_caps(out, size, o, perm & ~both);
-		n = snprintf(out + o, size - o, "=%sp", magic & 1 ? "e" : "");
-		o = n < 0 || (size_t)n >= size - o ? size - 1 : o + (size_t)n;
-	}
-	if (inh & ~both && o + 1 < size) {
-		if (o)
-			out[o++] = ' ';
-		o = put_caps(out, size, o, inh & ~both);
-		n = snprintf(out + o, size - o, "=i");
-		o = n < 0 || (size_t)n >= size - o ? size - 1 : o + (size_t)n;
-	}
+	eff = magic & 1 ? "e" : "";
+	o = put_group(out, size, 0, both, eff, "ip");
+	o = put_group(out, size, o, perm & ~both, eff, "p");
+	o = put_group(out, size, o, inh & ~both, "", "i");
 	out[o < size ? o : size - 1] = '\0';
 }
 
