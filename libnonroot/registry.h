@@ -1,9 +1,11 @@
 /*
  * registry.h: the docker:// transport (OCI distribution API over libcurl). Not installed.
  *
- *   registry.c       HTTP: one handle per registry + repository, requests with retries and
- *                    backoff, errors naming registry/repository/status with a hint, manifests,
- *                    verified blob downloads with range resume, blob uploads, mounts
+ *   registry.c       the handle per registry + repository (TLS, ping), authentication
+ *                    handshake, requests with auth and retries, manifests
+ *   registry_http.c  one HTTP request (libcurl), errors naming registry/repository/status
+ *                    with a hint, retry policy and backoff (registry_http.h)
+ *   registry_blob.c  blobs: HEAD, verified downloads with range resume, uploads, mounts
  *   registry_auth.c  credentials (--creds, auth files), WWW-Authenticate challenges, tokens
  *   registry_read.c  opening docker://HOST/REPO[:TAG|@DIGEST] into the image model
  *   registry_write.c pushing the (edited) image: missing blobs only, manifests last
@@ -72,6 +74,9 @@ int nr__registry_upload_blob(nr__registry *r, const char *digest, uint64_t size,
 /* PUT a manifest or index under ref (tag or digest). */
 int nr__registry_put_manifest(nr__registry *r, const char *ref, const char *mt,
 	const char *body, size_t len, nr_error *err);
+
+/* Built without libcurl: the error every docker:// entry point returns (registry.c). */
+int nr__reg_no_curl(const char *host, nr_error *err);
 
 /* ---- registry_auth.c (used by registry.c) ------------------------------------------------ */
 
