@@ -103,7 +103,7 @@ void nr__rmtree(const char *path);
  * The dir is tracked (nr__temp_track_dir) until nr__rmtree removes it. */
 int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err);
 
-/* ---- image.c ------------------------------------------------------------------------------ */
+/* ---- image_model.c ------------------------------------------------------------------------ */
 
 /* The image's staging area for new blobs. */
 nr__staging *nr__image_staging(nr_image *img);

@@ -1,6 +1,6 @@
 /*
- * image_model.h: the in-memory model of an opened image (image.c) and the functions the
- * image files (image.c, image_json.c, platform.c, reference.c, layout_read.c, docker_read.c,
+ * image_model.h: the in-memory model of an opened image (image.c, image_model.c) and the
+ * functions the image files (image*.c, platform.c, reference.c, layout_read.c, docker_read.c,
  * archive_unpack.c, layout_write.c, tar_write.c, docker_write.c) share. Not installed.
  */
 #ifndef NR_IMAGE_MODEL_H
@@ -106,7 +106,7 @@ struct nr_image {
 };
 
 
-/* ---- image.c --------------------------------------------------------------------------------- */
+/* ---- image_model.c --------------------------------------------------------------------------- */
 
 int nr__add_layer(manifest *m, const char *mt, const char *digest, uint64_t size,
 	const char *relpath, json_t *desc);
@@ -171,6 +171,21 @@ int nr__write_json_at(int dfd, const char *name, const json_t *j, nr_error *err)
 int nr__write_layout(nr_image *img, int dfd, bool same, const char *tag, json_t *new_index,
 	json_t **tops, size_t ntops, nr_error *err);
 
+/* ---- image_write.c --------------------------------------------------------------------------- */
+
+/* Everything nr_image_write() checks before it writes (see image_write.c). */
+int nr__write_check(const nr_image *img, const char *dest, const nr_image_write_options *opts,
+	int *transport, char **dpath, char **dtag, const char **tag, nr_error *err);
+/* Write into an OCI layout directory dpath (created if missing), under a lock on it. */
+int nr__write_oci(nr_image *img, const char *dest, const char *dpath, const char *tag,
+	json_t *new_index, json_t **tops, size_t ntops, nr_error *err);
+/* Write an oci-archive or docker-archive at dpath, atomically. */
+int nr__write_archive(nr_image *img, const char *dest, int transport, const char *dpath,
+	const char *tag, json_t *new_index, json_t **tops, size_t ntops, nr_error *err);
+/* After a successful write: record what was written (nothing for a docker archive). */
+int nr__record_written(nr_image *img, json_t **tops, size_t ntops, bool docker_archive,
+	nr_error *err);
+
 /* ---- tar_write.c ----------------------------------------------------------------------------- */
 
 int nr__clone_tree(int from, int to, const char *rel, nr_error *err);
@@ -179,6 +194,11 @@ int nr__tar_tree(int dfd, nr_image *links, const char *path, nr_error *err);
 /* ---- docker_write.c -------------------------------------------------------------------------- */
 
 int nr__docker_entry(nr_image *img, int dfd, manifest *m, bool reuse, json_t **out,
+	nr_error *err);
+/* Update manifest.json (from img->docker) in tree dfd for the edited manifests; tag moves. */
+int nr__docker_update_manifest(nr_image *img, int dfd, const char *tag, nr_error *err);
+/* A new docker archive's manifest.json in tree dfd (one platform); `dest` names it in errors. */
+int nr__docker_new_manifest(nr_image *img, int dfd, const char *dest, const char *tag,
 	nr_error *err);
 
 #endif
