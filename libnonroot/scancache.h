@@ -5,6 +5,11 @@
  * inflated by inflate.c, or loaded from the layer-scan cache, and handed to layers.c in layer
  * order. Not installed.
  *
+ *   scanrec.c        a record (entries in an arena) and its builder from one layer's tar
+ *   layer_archive.c  a layer blob opened as a tar reader (decompressed, bounded, diff_id)
+ *   scancache.c      the cache: directory, key, record file format, verified-blob markers
+ *   scanrun.c        the parallel driver (nr__lscan_run)
+ *
  * Layer-scan cache: a record is keyed by its layer's digest (content-addressed, so it never
  * goes stale), stored as DIR/layers/<hex>.scan, written atomically (temp + rename) only after
  * the blob matched its digest, verified on read (magic, digest, and an HMAC-SHA256 of the
