@@ -297,7 +297,6 @@ typedef struct endpoint {
 	const char *name;
 	size_t nlen;
 	var url[NRANKS];
-	var win;
 } endpoint;
 
 /* ConfigurationKeyComparer on one path segment: numbers first, numerically; then ignoring case. */
@@ -359,32 +358,26 @@ static bool parse_bool(const var *v)
 	return v->name && (nr__url_ieq(v->val, v->vlen, "true") || (v->vlen == 1 && v->val[0] == '1'));
 }
 
-int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
-	const nr_urls_options *opts, nr_error *err)
-{
-	static const nr_urls_options defaults = NR_URLS_OPTIONS_INIT;
-	const nr_urls_options *o = opts ? opts : &defaults;
-	var cand[NKEYS][NRANKS], win[NKEYS];
-	int order[NRANKS];
-	nr_bindings *b = NULL;
-	nr_buf text = NR_BUF_INIT, joined = NR_BUF_INIT;
-	addr_list addrs = { NR_BUF_INIT, NULL, 0, 0 };
-	endpoint *eps = NULL;
-	size_t neps = 0, aeps = 0, i, k, r;
-	bool use_endpoints;
-	int error = 0;
+/* Everything nr_bindings_from_env() builds, step by step (one function per step below). */
+typedef struct from_env {
+	const nr_urls_options *o;
+	nr_error *err;
+	var cand[NKEYS][NRANKS];   /* each key's value in each source (rank) */
+	var win[NKEYS];            /* the value the host uses */
+	int order[NRANKS];         /* the sources, highest precedence first */
+	nr_bindings *b;
+	nr_buf text;               /* the bindings' URLs; offsets until the end */
+	addr_list addrs;
+	endpoint *eps;
+	size_t neps, aeps;
+} from_env;
 
-	nr__error_reset(err);
-	NR_ASSERT_ARG(out, err);
-	*out = NULL;
-	if ((error = nr__check_version(err, "nr_urls_options", o->version,
-	    NR_URLS_OPTIONS_VERSION)) < 0)
-		return error;
-	order[0] = RANK_UNPREFIXED;
-	order[1] = o->host == NR_URLS_HOST_GENERIC ? RANK_ASPNETCORE : RANK_DOTNET;
-	order[2] = o->host == NR_URLS_HOST_GENERIC ? RANK_DOTNET : RANK_ASPNETCORE;
-	memset(cand, 0, sizeof(cand));
-	memset(win, 0, sizeof(win));
+/* Sort the environment into the URL keys and Kestrel:Endpoints entries, by source. */
+static int collect_env(from_env *f, const char *const *envp)
+{
+	size_t i;
+	int error;
+
 	for (i = 0; envp && envp[i]; i++) {
 		const char *eq = strchr(envp[i], '='), *k2, *ename;
 		size_t n2, elen;
@@ -393,178 +386,247 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 		if (eq == NULL)
 			continue;
 		key = key_of(envp[i], (size_t)(eq - envp[i]), &rank);
-		if (rank == RANK_UNPREFIXED && (o->flags & NR_URLS_NO_UNPREFIXED))
+		if (rank == RANK_UNPREFIXED && (f->o->flags & NR_URLS_NO_UNPREFIXED))
 			continue;
 		if (key != NR_URLS_KEY_NONE) {
-			cand[key][rank].name = envp[i];
-			cand[key][rank].nlen = (size_t)(eq - envp[i]);
-			cand[key][rank].val = eq + 1;
-			cand[key][rank].vlen = strlen(eq + 1);
+			f->cand[key][rank].name = envp[i];
+			f->cand[key][rank].nlen = (size_t)(eq - envp[i]);
+			f->cand[key][rank].val = eq + 1;
+			f->cand[key][rank].vlen = strlen(eq + 1);
 			continue;
 		}
 		k2 = envp[i];
 		n2 = (size_t)(eq - envp[i]);
 		strip_prefix(&k2, &n2);
 		if (endpoint_key(k2, n2, &ename, &elen, &is_url) &&
-		    (error = note_endpoint(&eps, &neps, &aeps, ename, elen, is_url, rank, envp[i],
-				(size_t)(eq - envp[i]), eq + 1, err)) < 0)
-			goto done;
+		    (error = note_endpoint(&f->eps, &f->neps, &f->aeps, ename, elen, is_url, rank,
+				envp[i], (size_t)(eq - envp[i]), eq + 1, f->err)) < 0)
+			return error;
 	}
-	if ((b = nr__calloc(1, sizeof(*b))) == NULL) {
-		error = nr__error_oom(err);
-		goto done;
-	}
+	return 0;
+}
+
+/* The value of each key by precedence; a lower-precedence variable set differently is noted. */
+static int choose_values(from_env *f)
+{
+	nr_bindings *b = f->b;
+	size_t k, r;
+	int error;
+
 	for (k = 0; k < NKEYS; k++) {
-		for (r = 0; r < NRANKS && win[k].name == NULL; r++)
-			win[k] = cand[k][order[r]];
-		if (win[k].name == NULL || k == IK_PREFER)
+		for (r = 0; r < NRANKS && f->win[k].name == NULL; r++)
+			f->win[k] = f->cand[k][f->order[r]];
+		if (f->win[k].name == NULL || k == IK_PREFER)
 			continue;
-		if ((b->names[k] = nr__strndup(win[k].name, win[k].nlen)) == NULL ||
-		    (b->values[k] = nr__strndup(win[k].val, win[k].vlen)) == NULL) {
-			error = nr__error_oom(err);
-			goto done;
-		}
-		/* Note a lower-precedence variable for the same key that is set differently. */
+		if ((b->names[k] = nr__strndup(f->win[k].name, f->win[k].nlen)) == NULL ||
+		    (b->values[k] = nr__strndup(f->win[k].val, f->win[k].vlen)) == NULL)
+			return nr__error_oom(f->err);
 		for (; r < NRANKS; r++) {
-			const var *l = &cand[k][order[r]];
-			if (l->name == NULL || (l->vlen == win[k].vlen &&
-					memcmp(l->val, win[k].val, l->vlen) == 0))
+			const var *l = &f->cand[k][f->order[r]];
+			if (l->name == NULL || (l->vlen == f->win[k].vlen &&
+					memcmp(l->val, f->win[k].val, l->vlen) == 0))
 				continue;
-			if ((error = add_warning(b, err, "%s overrides %.*s ('%.*s' is ignored) in a %s "
-					"host", b->names[k], (int)l->nlen, l->name, (int)l->vlen, l->val,
-					o->host == NR_URLS_HOST_GENERIC ? "ConfigureWebHostDefaults" :
+			if ((error = add_warning(b, f->err, "%s overrides %.*s ('%.*s' is ignored) in a "
+					"%s host", b->names[k], (int)l->nlen, l->name, (int)l->vlen, l->val,
+					f->o->host == NR_URLS_HOST_GENERIC ? "ConfigureWebHostDefaults" :
 					"WebApplication.CreateBuilder")) < 0)
-				goto done;
+				return error;
 		}
 	}
+	return 0;
+}
 
-	/* GenericWebHostService: the addresses. */
-	if (win[NR_URLS_KEY_URLS].vlen == 0) {
-		/* HTTP_PORTS and HTTPS_PORTS, lower priority than URLS. */
+/* GenericWebHostService: the addresses, from URLS or else from HTTP_PORTS and HTTPS_PORTS. */
+static int host_addresses(from_env *f)
+{
+	nr_bindings *b = f->b;
+	const var *u = &f->win[NR_URLS_KEY_URLS];
+	const char *p, *end;
+	int error;
+
+	if (u->vlen == 0) {
 		b->source = NR_URLS_SOURCE_PORTS;
-		if ((error = expand_ports(&addrs, &win[NR_URLS_KEY_HTTP_PORTS], "http://*:",
-				b->names[NR_URLS_KEY_HTTP_PORTS], err)) < 0 ||
-		    (error = expand_ports(&addrs, &win[NR_URLS_KEY_HTTPS_PORTS], "https://*:",
-				b->names[NR_URLS_KEY_HTTPS_PORTS], err)) < 0)
-			goto done;
-	} else {
-		const var *u = &win[NR_URLS_KEY_URLS];
-		const char *p = u->val, *end = u->val + u->vlen;
-		b->source = NR_URLS_SOURCE_URLS;
-		if (win[NR_URLS_KEY_HTTP_PORTS].vlen > 0 || win[NR_URLS_KEY_HTTPS_PORTS].vlen > 0) {
-			if ((error = add_warning(b, err, "Overriding HTTP_PORTS '%.*s' and HTTPS_PORTS "
-					"'%.*s'. Binding to values defined by URLS instead '%.*s'.",
-					(int)win[1].vlen, win[1].val ? win[1].val : "",
-					(int)win[2].vlen, win[2].val ? win[2].val : "",
-					(int)u->vlen, u->val)) < 0)
-				goto done;
-		}
-		/* urls.Split(';', RemoveEmptyEntries): no trimming. */
-		while (p <= end) {
-			const char *semi = memchr(p, ';', (size_t)(end - p));
-			size_t n = semi ? (size_t)(semi - p) : (size_t)(end - p);
-			if (n > 0 && (error = add_addr(&addrs, "", p, n, b->names[NR_URLS_KEY_URLS],
-					err)) < 0)
-				goto done;
-			if (semi == NULL)
-				break;
-			p = semi + 1;
-		}
+		if ((error = expand_ports(&f->addrs, &f->win[NR_URLS_KEY_HTTP_PORTS], "http://*:",
+				b->names[NR_URLS_KEY_HTTP_PORTS], f->err)) < 0)
+			return error;
+		return expand_ports(&f->addrs, &f->win[NR_URLS_KEY_HTTPS_PORTS], "https://*:",
+			b->names[NR_URLS_KEY_HTTPS_PORTS], f->err);
 	}
+	b->source = NR_URLS_SOURCE_URLS;
+	if (f->win[NR_URLS_KEY_HTTP_PORTS].vlen > 0 || f->win[NR_URLS_KEY_HTTPS_PORTS].vlen > 0) {
+		if ((error = add_warning(b, f->err, "Overriding HTTP_PORTS '%.*s' and HTTPS_PORTS "
+				"'%.*s'. Binding to values defined by URLS instead '%.*s'.",
+				(int)f->win[1].vlen, f->win[1].val ? f->win[1].val : "",
+				(int)f->win[2].vlen, f->win[2].val ? f->win[2].val : "",
+				(int)u->vlen, u->val)) < 0)
+			return error;
+	}
+	/* urls.Split(';', RemoveEmptyEntries): no trimming. */
+	for (p = u->val, end = u->val + u->vlen; p <= end;) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		size_t n = semi ? (size_t)(semi - p) : (size_t)(end - p);
+		if (n > 0 && (error = add_addr(&f->addrs, "", p, n, b->names[NR_URLS_KEY_URLS],
+				f->err)) < 0)
+			return error;
+		if (semi == NULL)
+			break;
+		p = semi + 1;
+	}
+	return 0;
+}
 
-	/* AddressBinder.CreateStrategy: endpoints from Kestrel:Endpoints win over the addresses
-	 * unless PreferHostingUrls is true; the overridden side is logged. */
-	use_endpoints = neps > 0 && !(parse_bool(&win[IK_PREFER]) && addrs.count > 0);
-	if (neps > 0 && addrs.count > 0) {
-		for (i = 0; i < addrs.count; i++) {
-			if (i)
-				nr_buf_puts(&joined, ", ");
-			nr_buf_puts(&joined, addrs.text.ptr + addrs.items[i].off);
-		}
-		if (joined.oom) {
-			error = nr__error_oom(err);
-			goto done;
-		}
-		if ((error = add_warning(b, err, use_endpoints ?
-				"Overriding address(es) '%s'. Binding to endpoints defined via IConfiguration "
-				"and/or UseKestrel() instead." : "Overriding endpoints defined in UseKestrel() "
-				"because PreferHostingUrls is set to true. Binding to address(es) '%s' instead.",
-				joined.ptr)) < 0)
-			goto done;
+/* AddressBinder.CreateStrategy: endpoints from Kestrel:Endpoints win over the addresses
+ * unless PreferHostingUrls is true; the overridden side is logged. */
+static int choose_strategy(from_env *f, bool *use_endpoints)
+{
+	nr_buf joined = NR_BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	*use_endpoints = f->neps > 0 && !(parse_bool(&f->win[IK_PREFER]) && f->addrs.count > 0);
+	if (f->neps == 0 || f->addrs.count == 0)
+		return 0;
+	for (i = 0; i < f->addrs.count; i++) {
+		if (i)
+			nr_buf_puts(&joined, ", ");
+		nr_buf_puts(&joined, f->addrs.text.ptr + f->addrs.items[i].off);
 	}
-	if (use_endpoints) {
-		b->source = NR_URLS_SOURCE_ENDPOINTS;
-		qsort(eps, neps, sizeof(*eps), endpoint_cmp);
-		if ((b->epvars = nr__calloc(neps, sizeof(*b->epvars))) == NULL) {
-			error = nr__error_oom(err);
-			goto done;
-		}
-		for (i = 0; i < neps; i++) {
-			var *w = &eps[i].win;
-			char source[80];
-			for (r = 0; r < NRANKS && w->name == NULL; r++)
-				*w = eps[i].url[order[r]];
-			snprintf(source, sizeof(source), "Kestrel:Endpoints:%.*s", (int)eps[i].nlen,
-				eps[i].name);
-			if (w->vlen == 0) {
-				error = nr__error_set(err, NR_EINVALID, source, 0, 0, "The endpoint %.*s is "
-					"missing the required 'Url' parameter.", (int)eps[i].nlen, eps[i].name);
-				goto done;
-			}
-			if ((b->epvars[i] = nr__strndup(w->name, w->nlen)) == NULL) {
-				error = nr__error_oom(err);
-				goto done;
-			}
-			b->nepvars = i + 1;
-			if ((error = add_binding(b, &text, w->val, w->vlen, b->epvars[i], o, err)) < 0)
-				goto done;
-		}
-	} else {
-		for (i = 0; i < addrs.count; i++)
-			if ((error = add_binding(b, &text, addrs.text.ptr + addrs.items[i].off,
-					addrs.items[i].len, addrs.items[i].variable, o, err)) < 0)
-				goto done;
+	if (joined.oom)
+		error = nr__error_oom(f->err);
+	else
+		error = add_warning(f->b, f->err, *use_endpoints ?
+			"Overriding address(es) '%s'. Binding to endpoints defined via IConfiguration "
+			"and/or UseKestrel() instead." : "Overriding endpoints defined in UseKestrel() "
+			"because PreferHostingUrls is set to true. Binding to address(es) '%s' instead.",
+			joined.ptr);
+	nr_buf_dispose(&joined);
+	return error < 0 ? error : 0;
+}
+
+/* Bind the Kestrel:Endpoints entries, in ConfigurationKeyComparer order; each needs a Url. */
+static int bind_endpoints(from_env *f)
+{
+	nr_bindings *b = f->b;
+	size_t i, r;
+	int error;
+
+	b->source = NR_URLS_SOURCE_ENDPOINTS;
+	qsort(f->eps, f->neps, sizeof(*f->eps), endpoint_cmp);
+	if ((b->epvars = nr__calloc(f->neps, sizeof(*b->epvars))) == NULL)
+		return nr__error_oom(f->err);
+	for (i = 0; i < f->neps; i++) {
+		const endpoint *ep = &f->eps[i];
+		var w = { 0 };
+		char source[80];
+		for (r = 0; r < NRANKS && w.name == NULL; r++)
+			w = ep->url[f->order[r]];
+		snprintf(source, sizeof(source), "Kestrel:Endpoints:%.*s", (int)ep->nlen, ep->name);
+		if (w.vlen == 0)
+			return nr__error_set(f->err, NR_EINVALID, source, 0, 0, "The endpoint %.*s is "
+				"missing the required 'Url' parameter.", (int)ep->nlen, ep->name);
+		if ((b->epvars[i] = nr__strndup(w.name, w.nlen)) == NULL)
+			return nr__error_oom(f->err);
+		b->nepvars = i + 1;
+		if ((error = add_binding(b, &f->text, w.val, w.vlen, b->epvars[i], f->o, f->err)) < 0)
+			return error;
 	}
-	if (b->count == 0) {
-		/* Kestrel's DefaultAddressStrategy: Constants.DefaultServerAddress. */
-		static const char dflt[] = "http://localhost:5000";
-		b->source = NR_URLS_SOURCE_DEFAULT;
-		if ((error = add_binding(b, &text, dflt, sizeof(dflt) - 1, NULL, o, err)) < 0)
-			goto done;
-	}
-	if (text.oom) {
-		error = nr__error_oom(err);
-		goto done;
-	}
+	return 0;
+}
+
+/* Two bindings on the same port and address: Kestrel fails to start; warn once per binding. */
+static int warn_conflicts(from_env *f)
+{
+	nr_bindings *b = f->b;
+	size_t i, k;
+	int error;
+
 	for (i = 0; i < b->count; i++) {
 		for (k = i + 1; k < b->count; k++) {
 			const nr_binding *x = &b->items[i], *y = &b->items[k];
 			if (!nr__binds_conflict(&x->parsed, x->parsed.port, &y->parsed, y->parsed.port))
 				continue;
-			if ((error = add_warning(b, err, "'%s' and '%s' both bind port %d on the same "
+			if ((error = add_warning(b, f->err, "'%s' and '%s' both bind port %d on the same "
 					"address: Kestrel fails to start (address already in use)",
-					text.ptr + (uintptr_t)x->url, text.ptr + (uintptr_t)y->url,
+					f->text.ptr + (uintptr_t)x->url, f->text.ptr + (uintptr_t)y->url,
 					(int)x->parsed.port)) < 0)
-				goto done;
+				return error;
 			break;
 		}
 	}
-	b->text = nr_buf_detach(&text, NULL);
-	if (b->text == NULL) {
+	return 0;
+}
+
+/* The bindings: endpoints, else the host's addresses, else Kestrel's default address. */
+static int bind_all(from_env *f)
+{
+	nr_bindings *b = f->b;
+	bool use_endpoints;
+	size_t i;
+	int error;
+
+	if ((error = host_addresses(f)) < 0 || (error = choose_strategy(f, &use_endpoints)) < 0)
+		return error;
+	if (use_endpoints) {
+		if ((error = bind_endpoints(f)) < 0)
+			return error;
+	} else {
+		for (i = 0; i < f->addrs.count; i++)
+			if ((error = add_binding(b, &f->text, f->addrs.text.ptr + f->addrs.items[i].off,
+					f->addrs.items[i].len, f->addrs.items[i].variable, f->o, f->err)) < 0)
+				return error;
+	}
+	if (b->count == 0) {
+		/* Kestrel's DefaultAddressStrategy: Constants.DefaultServerAddress. */
+		static const char dflt[] = "http://localhost:5000";
+		b->source = NR_URLS_SOURCE_DEFAULT;
+		if ((error = add_binding(b, &f->text, dflt, sizeof(dflt) - 1, NULL, f->o, f->err)) < 0)
+			return error;
+	}
+	return f->text.oom ? nr__error_oom(f->err) : warn_conflicts(f);
+}
+
+int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
+	const nr_urls_options *opts, nr_error *err)
+{
+	static const nr_urls_options defaults = NR_URLS_OPTIONS_INIT;
+	from_env f;
+	size_t i;
+	int error = 0;
+
+	nr__error_reset(err);
+	NR_ASSERT_ARG(out, err);
+	*out = NULL;
+	memset(&f, 0, sizeof(f));
+	f.o = opts ? opts : &defaults;
+	f.err = err;
+	if ((error = nr__check_version(err, "nr_urls_options", f.o->version,
+	    NR_URLS_OPTIONS_VERSION)) < 0)
+		return error;
+	f.order[0] = RANK_UNPREFIXED;
+	f.order[1] = f.o->host == NR_URLS_HOST_GENERIC ? RANK_ASPNETCORE : RANK_DOTNET;
+	f.order[2] = f.o->host == NR_URLS_HOST_GENERIC ? RANK_DOTNET : RANK_ASPNETCORE;
+	if ((error = collect_env(&f, envp)) < 0)
+		goto done;
+	if ((f.b = nr__calloc(1, sizeof(*f.b))) == NULL) {
 		error = nr__error_oom(err);
 		goto done;
 	}
-	for (i = 0; i < b->count; i++)
-		b->items[i].url = b->text + (size_t)(uintptr_t)b->items[i].url;
-	*out = b;
-	b = NULL;
+	if ((error = choose_values(&f)) < 0 || (error = bind_all(&f)) < 0)
+		goto done;
+	if ((f.b->text = nr_buf_detach(&f.text, NULL)) == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	for (i = 0; i < f.b->count; i++)
+		f.b->items[i].url = f.b->text + (size_t)(uintptr_t)f.b->items[i].url;
+	*out = f.b;
+	f.b = NULL;
 done:
-	nr_buf_dispose(&text);
-	nr_buf_dispose(&joined);
-	nr_buf_dispose(&addrs.text);
-	free(addrs.items);
-	free(eps);
-	nr_bindings_free(b);
+	nr_buf_dispose(&f.text);
+	nr_buf_dispose(&f.addrs.text);
+	free(f.addrs.items);
+	free(f.eps);
+	nr_bindings_free(f.b);
 	return error;
 }
 
