@@ -178,6 +178,58 @@ static int rewrite_entry(rewriter *w, const nr_url *u, const char *url, size_t u
 	return w->out.oom ? nr__error_oom(err) : 0;
 }
 
+/* One HTTP(S)_PORTS entry (untrimmed, @p n bytes at @p p): read as Kestrel does, as
+ * "http[s]://" + "*:" + the trimmed entry, and rewritten in place keeping its spaces. */
+static int rewrite_port(rewriter *w, nr_urls_key key, const char *p, size_t n, nr_buf *url,
+	nr_error *err)
+{
+	const char *prefix = key == NR_URLS_KEY_HTTPS_PORTS ? "https://*:" : "http://*:";
+	const char *e = p;
+	size_t en = n, lead;
+	nr_url u;
+	int error;
+
+	nr__urls_trim(&e, &en);
+	if (en == 0) {
+		nr_buf_put(&w->out, p, n);   /* out of memory: w->out.oom, checked at the end */
+		return 0;
+	}
+	lead = (size_t)(e - p);
+	nr_buf_truncate(url, 0);
+	nr_buf_puts(url, prefix);
+	nr_buf_put(url, e, en);
+	if (url->oom)
+		return nr__error_oom(err);
+	if ((error = nr__url_parse(&u, url->ptr, url->size, w->name, err)) < 0)
+		return error;
+	nr_buf_put(&w->out, p, lead);
+	if ((error = rewrite_entry(w, &u, url->ptr, url->size, e, en, strlen(prefix), err)) < 0)
+		return error;
+	nr_buf_put(&w->out, e + en, n - lead - en);
+	return 0;
+}
+
+/* Refuse a port the rewrite makes bound twice on one address; a value that binds a port
+ * twice already fails before and after, and is left alone. */
+static int check_conflicts(const rewriter *w, nr_error *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < w->nbound; i++) {
+		for (k = i + 1; k < w->nbound; k++) {
+			const struct bound *x = &w->bound[i], *y = &w->bound[k];
+			if (!nr__binds_conflict(&x->u, x->port, &y->u, y->port) ||
+			    nr__binds_conflict(&x->u, x->u.port, &y->u, y->u.port))
+				continue;
+			return nr__error_set(err, NR_ECONFLICT, w->name, 0, 0, "the new value binds "
+				"port %d twice on the same address ('%.*s' and '%.*s'): Kestrel would fail "
+				"to start (address already in use)", (int)x->port, (int)x->len, x->text,
+				(int)y->len, y->text);
+		}
+	}
+	return 0;
+}
+
 int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *value,
 	size_t len, const nr_portmap *map, unsigned int threshold, unsigned int flags,
 	nr_error *err)
@@ -186,7 +238,6 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 	nr_buf url = NR_BUF_INIT;
 	nr_urls_key key;
 	const char *p, *end;
-	size_t i;
 	int error = 0;
 
 	nr__error_reset(err);
@@ -223,30 +274,8 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 				    (error = rewrite_entry(&w, &u, p, n, p, n, 0, err)) < 0)
 					goto done;
 			}
-		} else {
-			const char *e = p;
-			size_t en = n, lead;
-			const char *prefix = key == NR_URLS_KEY_HTTPS_PORTS ? "https://*:" : "http://*:";
-			nr__urls_trim(&e, &en);
-			if (en == 0) {
-				nr_buf_put(&w.out, p, n);
-			} else {
-				lead = (size_t)(e - p);
-				nr_buf_truncate(&url, 0);
-				nr_buf_puts(&url, prefix);
-				nr_buf_put(&url, e, en);
-				if (url.oom) {
-					error = nr__error_oom(err);
-					goto done;
-				}
-				if ((error = nr__url_parse(&u, url.ptr, url.size, name, err)) < 0)
-					goto done;
-				nr_buf_put(&w.out, p, lead);
-				if ((error = rewrite_entry(&w, &u, url.ptr, url.size, e, en,
-						strlen(prefix), err)) < 0)
-					goto done;
-				nr_buf_put(&w.out, e + en, n - lead - en);
-			}
+		} else if ((error = rewrite_port(&w, key, p, n, &url, err)) < 0) {
+			goto done;
 		}
 		if (semi == NULL)
 			break;
@@ -258,22 +287,8 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 			"privileged ports without a mapping (below %u): %s", threshold, w.unmapped.ptr);
 		goto done;
 	}
-	for (i = 0; i < w.nbound; i++) {
-		size_t k;
-		for (k = i + 1; k < w.nbound; k++) {
-			const struct bound *x = &w.bound[i], *y = &w.bound[k];
-			/* only conflicts the rewrite makes: a value that binds a port twice already
-			 * fails before and after */
-			if (!nr__binds_conflict(&x->u, x->port, &y->u, y->port) ||
-			    nr__binds_conflict(&x->u, x->u.port, &y->u, y->u.port))
-				continue;
-			error = nr__error_set(err, NR_ECONFLICT, name, 0, 0, "the new value binds port %d "
-				"twice on the same address ('%.*s' and '%.*s'): Kestrel would fail to start "
-				"(address already in use)", (int)x->port, (int)x->len, x->text,
-				(int)y->len, y->text);
-			goto done;
-		}
-	}
+	if ((error = check_conflicts(&w, err)) < 0)
+		goto done;
 	if (w.out.oom || w.unmapped.oom) {
 		error = nr__error_oom(err);
 		goto done;
