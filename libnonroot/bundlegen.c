@@ -120,62 +120,51 @@ static int annotate(json_t *ann, const char *key, json_t *v)
 	return nr__jset(ann, key, v);   /* no two keys that fold alike (jsonload.h) */
 }
 
-/* Build config.json for the rootfs at `rootdir` from the image config text. */
-static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t cfglen,
-	const char *rootdir, const nr_bundle_gen_options *opts, nr_error *err)
+/* process.env, args and cwd from the image config (@p c: its "config" object, or NULL). */
+static int set_process(json_t *proc, json_t *c, const nr_imgconfig *cfg, nr_error *err)
 {
-	json_t *spec = NULL, *img = NULL, *c, *proc, *args, *env, *user, *ann, *v;
-	nr_imgconfig *cfg = NULL;
-	nr_rootfs *rfs = NULL;
-	nr_exec_user eu;
-	json_error_t jerr;
-	const char *spec_user, *key;
+	json_t *env = nr__jget(proc, "env"), *args, *v;
 	size_t k;
-	int error = 0;
+	int error;
 
-	memset(&eu, 0, sizeof(eu));
-	*out = NULL;
-	if ((error = nr_imgconfig_parse(&cfg, cfgtext, cfglen, err)) < 0)
-		return error;
-	if ((spec = json_loads(skeleton, 0, &jerr)) == NULL ||
-	    (img = json_loadb(cfgtext, cfglen, 0, &jerr)) == NULL)
-		goto oom;
-	c = nr__jget(img, "config");
-	if (!json_is_object(c))
-		c = NULL;
-	proc = nr__jget(spec, "process");
-	env = nr__jget(proc, "env");
 	if (json_array_append_new(env, json_string(DEFAULT_PATH)) < 0 ||
 	    json_array_append_new(env, json_string("TERM=xterm")) < 0)
-		goto oom;
+		return nr__error_oom(err);
 	for (k = 0; k < nr_imgconfig_env_count(cfg); k++)
 		if (env_set(env, nr_imgconfig_env_at(cfg, k)) < 0)
-			goto oom;
-	if (c) {
-		json_t *ep = nr__jget(c, "Entrypoint"), *cmd = nr__jget(c, "Cmd");
-		if ((args = json_array()) == NULL)
-			goto oom;
-		if ((error = append_strings(args, ep, "config.Entrypoint", err)) < 0 ||
-		    (error = append_strings(args, cmd, "config.Cmd", err)) < 0) {
-			json_decref(args);
-			goto done;
-		}
-		if (json_array_size(args) > 0) {
-			if (nr__jset_new(proc, "args", args) < 0)
-				goto oom;
-		} else {
-			json_decref(args);
-		}
-		v = nr__jget(c, "WorkingDir");
-		if (json_is_string(v) && *json_string_value(v) &&
-		    nr__jset(proc, "cwd", v) < 0)
-			goto oom;
+			return nr__error_oom(err);
+	if (c == NULL)
+		return 0;
+	if ((args = json_array()) == NULL)
+		return nr__error_oom(err);
+	if ((error = append_strings(args, nr__jget(c, "Entrypoint"), "config.Entrypoint", err)) < 0 ||
+	    (error = append_strings(args, nr__jget(c, "Cmd"), "config.Cmd", err)) < 0) {
+		json_decref(args);
+		return error;
 	}
-	/* User, as runc (and umoci) resolve it against the unpacked passwd and group. */
-	spec_user = nr_imgconfig_user(cfg);
-	if ((error = nr_rootfs_open(&rfs, rootdir, err)) < 0)
-		goto done;
-	if ((error = nr_rootfs_resolve_user(rfs, spec_user, NULL, &eu, err)) < 0)
+	if (json_array_size(args) == 0)
+		json_decref(args);
+	else if (nr__jset_new(proc, "args", args) < 0)
+		return nr__error_oom(err);
+	v = nr__jget(c, "WorkingDir");
+	if (json_is_string(v) && *json_string_value(v) && nr__jset(proc, "cwd", v) < 0)
+		return nr__error_oom(err);
+	return 0;
+}
+
+/* process.user, as runc (and umoci) resolve the config's User against the unpacked passwd
+ * and group; HOME from the user's entry when the image does not set it. */
+static int set_user(json_t *proc, const char *rootdir, const nr_imgconfig *cfg, nr_error *err)
+{
+	json_t *env = nr__jget(proc, "env"), *user;
+	nr_rootfs *rfs = NULL;
+	nr_exec_user eu;
+	size_t k;
+	int error;
+
+	memset(&eu, 0, sizeof(eu));
+	if ((error = nr_rootfs_open(&rfs, rootdir, err)) < 0 ||
+	    (error = nr_rootfs_resolve_user(rfs, nr_imgconfig_user(cfg), NULL, &eu, err)) < 0)
 		goto done;
 	if ((user = json_object()) == NULL ||
 	    nr__jset_new(proc, "user", user) < 0 ||
@@ -198,34 +187,73 @@ static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t c
 		if (r < 0)
 			goto oom;
 	}
-	/* Annotations, as umoci: the image's facts, then its labels. */
-	ann = nr__jget(spec, "annotations");
+	goto done;
+oom:
+	error = nr__error_oom(err);
+done:
+	nr_exec_user_dispose(&eu);
+	nr_rootfs_free(rfs);
+	return error;
+}
+
+/* Annotations, as umoci: the image's facts, then its labels. */
+static int set_annotations(json_t *ann, json_t *img, json_t *c, const nr_imgconfig *cfg)
+{
+	nr_buf ports = NR_BUF_INIT;
+	json_t *labels, *v;
+	const char *key;
+	size_t k;
+	int r;
+
 	if (annotate(ann, "org.opencontainers.image.architecture",
 			nr__jget(img, "architecture")) < 0 ||
 	    annotate(ann, "org.opencontainers.image.author", nr__jget(img, "author")) < 0 ||
 	    annotate(ann, "org.opencontainers.image.created", nr__jget(img, "created")) < 0 ||
 	    annotate(ann, "org.opencontainers.image.os", nr__jget(img, "os")) < 0)
-		goto oom;
-	if (c) {
-		nr_buf ports = NR_BUF_INIT;
-		json_t *labels = nr__jget(c, "Labels");
-		for (k = 0; k < nr_imgconfig_exposed_count(cfg); k++)
-			nr_buf_printf(&ports, "%s%s", k ? "," : "", nr_imgconfig_exposed_at(cfg, k));
-		if (ports.oom || (ports.size && nr__jset_new(ann,
-				"org.opencontainers.image.exposedPorts", json_string(ports.ptr)) < 0)) {
-			nr_buf_dispose(&ports);
-			goto oom;
-		}
-		nr_buf_dispose(&ports);
-		if (annotate(ann, "org.opencontainers.image.stopSignal",
-				nr__jget(c, "StopSignal")) < 0)
-			goto oom;
-		if (json_is_object(labels)) {
-			json_object_foreach(labels, key, v)
-				if (annotate(ann, key, v) < 0)
-					goto oom;
-		}
+		return -1;
+	if (c == NULL)
+		return 0;
+	for (k = 0; k < nr_imgconfig_exposed_count(cfg); k++)
+		nr_buf_printf(&ports, "%s%s", k ? "," : "", nr_imgconfig_exposed_at(cfg, k));
+	r = ports.oom || (ports.size && nr__jset_new(ann, "org.opencontainers.image.exposedPorts",
+		json_string(ports.ptr)) < 0) ? -1 : 0;
+	nr_buf_dispose(&ports);
+	if (r < 0 || annotate(ann, "org.opencontainers.image.stopSignal",
+			nr__jget(c, "StopSignal")) < 0)
+		return -1;
+	labels = nr__jget(c, "Labels");
+	if (json_is_object(labels)) {
+		json_object_foreach(labels, key, v)
+			if (annotate(ann, key, v) < 0)
+				return -1;
 	}
+	return 0;
+}
+
+/* Build config.json for the rootfs at `rootdir` from the image config text. */
+static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t cfglen,
+	const char *rootdir, const nr_bundle_gen_options *opts, nr_error *err)
+{
+	json_t *spec = NULL, *img = NULL, *c, *proc;
+	nr_imgconfig *cfg = NULL;
+	json_error_t jerr;
+	int error = 0;
+
+	*out = NULL;
+	if ((error = nr_imgconfig_parse(&cfg, cfgtext, cfglen, err)) < 0)
+		return error;
+	if ((spec = json_loads(skeleton, 0, &jerr)) == NULL ||
+	    (img = json_loadb(cfgtext, cfglen, 0, &jerr)) == NULL)
+		goto oom;
+	c = nr__jget(img, "config");
+	if (!json_is_object(c))
+		c = NULL;
+	proc = nr__jget(spec, "process");
+	if ((error = set_process(proc, c, cfg, err)) < 0 ||
+	    (error = set_user(proc, rootdir, cfg, err)) < 0)
+		goto done;
+	if (set_annotations(nr__jget(spec, "annotations"), img, c, cfg) < 0)
+		goto oom;
 	if (opts->hostname && nr__jset_new(spec, "hostname", json_string(opts->hostname)) < 0)
 		goto oom;
 	if ((opts->flags & NR_BUNDLE_GEN_READONLY_ROOT) &&
@@ -238,8 +266,6 @@ static int make_config(char **out, size_t *outlen, const char *cfgtext, size_t c
 oom:
 	error = nr__error_oom(err);
 done:
-	nr_exec_user_dispose(&eu);
-	nr_rootfs_free(rfs);
 	nr_imgconfig_free(cfg);
 	json_decref(spec);
 	json_decref(img);
