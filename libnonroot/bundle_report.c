@@ -142,65 +142,39 @@ static void put_change(nr_buf *out, const json_t *c)
 	nr_buf_putc(out, '\n');
 }
 
-int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr_error *err)
+/* The head: the bundle, how many changes and what became of them, the user. */
+static void put_head(nr_buf *b, const nr_bundle_report *r, size_t n)
 {
-	const json_t *doc, *changes, *user, *grants, *caps, *low, *warnings, *gids, *bindings;
-	const char *bundle;
-	nr_buf b = NR_BUF_INIT;
-	size_t i, n, ncaps = 0;
-	bool uniform = true;
+	const json_t *doc = r->doc, *user = nr__jget(doc, "user");
+	const char *bundle = json_string_value(nr__jget(doc, "bundle"));
 
-	nr__error_reset(err);
-	NR_ASSERT_ARG(out, err);
-	*out = NULL;
-	NR_ASSERT_ARG(r, err);
-	doc = r->doc;
-	changes = nr__jget(doc, "changes");
-	user = nr__jget(doc, "user");
-	grants = nr__jget(doc, "grants");
-	caps = nr__jget(grants, "capabilities");
-	low = nr__jget(grants, "low_ports");
-	warnings = nr__jget(doc, "warnings");
-	gids = nr__jget(grants, "additional_gids");
-	bindings = nr__jget(doc, "bindings");
-	bundle = json_string_value(nr__jget(doc, "bundle"));
-	n = json_array_size(changes);
-
-	nr_buf_printf(&b, "bundle %s: %zu change%s", bundle ? bundle : "(in memory)", n,
+	nr_buf_printf(b, "bundle %s: %zu change%s", bundle ? bundle : "(in memory)", n,
 		n == 1 ? "" : "s");
 	if (n == 0)
-		nr_buf_puts(&b, ", already hardened");
+		nr_buf_puts(b, ", already hardened");
 	else if (json_is_true(nr__jget(doc, "dry_run")))
-		nr_buf_puts(&b, ", dry run: config.json not written");
+		nr_buf_puts(b, ", dry run: config.json not written");
 	else if (r->written)
-		nr_buf_puts(&b, ", config.json written");
-	nr_buf_putc(&b, '\n');
+		nr_buf_puts(b, ", config.json written");
+	nr_buf_putc(b, '\n');
 	if (json_string_value(nr__jget(user, "spec"))) {
 		const char *name = json_string_value(nr__jget(user, "name"));
-		nr_buf_printf(&b, "user %s: uid %" JSON_INTEGER_FORMAT ", gid %" JSON_INTEGER_FORMAT,
+		nr_buf_printf(b, "user %s: uid %" JSON_INTEGER_FORMAT ", gid %" JSON_INTEGER_FORMAT,
 			json_string_value(nr__jget(user, "spec")),
 			json_integer_value(nr__jget(user, "uid")),
 			json_integer_value(nr__jget(user, "gid")));
 		if (name)
-			nr_buf_printf(&b, " (%s)", name);
-		nr_buf_putc(&b, '\n');
+			nr_buf_printf(b, " (%s)", name);
+		nr_buf_putc(b, '\n');
 	}
-	if (n > 0)
-		nr_buf_puts(&b, "changed:\n");
-	for (i = 0; i < n; i++)
-		put_change(&b, json_array_get(changes, i));
+}
 
-	nr_buf_puts(&b, "still granted:\n");
-	nr_buf_printf(&b, "  user: uid %" JSON_INTEGER_FORMAT ", gid %" JSON_INTEGER_FORMAT
-		", additional gids: ", json_integer_value(nr__jget(grants, "uid")),
-		json_integer_value(nr__jget(grants, "gid")));
-	if (json_array_size(gids) == 0)
-		nr_buf_puts(&b, "none");
-	for (i = 0; i < json_array_size(gids); i++)
-		nr_buf_printf(&b, "%s%" JSON_INTEGER_FORMAT, i ? ", " : "",
-			json_integer_value(json_array_get(gids, i)));
-	nr_buf_putc(&b, '\n');
-	/* Capabilities: one line when every set holds the same, else one per set. */
+/* Capabilities still granted: one line when every set holds the same, else one per set. */
+static void put_capabilities(nr_buf *b, const json_t *caps)
+{
+	size_t i, ncaps = 0;
+	bool uniform = true;
+
 	for (i = 0; i < NR_ARRAY_SIZE(nr__bundle_cap_sets); i++) {
 		const json_t *s = nr__jget(caps, nr__bundle_cap_sets[i]);
 		ncaps += json_array_size(s);
@@ -208,40 +182,82 @@ int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr
 			uniform = false;
 	}
 	if (ncaps == 0) {
-		nr_buf_puts(&b, "  capabilities: none\n");
+		nr_buf_puts(b, "  capabilities: none\n");
 	} else if (uniform) {
-		nr_buf_puts(&b, "  capabilities: ");
-		put_missing(&b, nr__jget(caps, nr__bundle_cap_sets[0]), NULL);
-		nr_buf_puts(&b, " (in every set)\n");
+		nr_buf_puts(b, "  capabilities: ");
+		put_missing(b, nr__jget(caps, nr__bundle_cap_sets[0]), NULL);
+		nr_buf_puts(b, " (in every set)\n");
 	} else {
 		for (i = 0; i < NR_ARRAY_SIZE(nr__bundle_cap_sets); i++) {
 			const json_t *s = nr__jget(caps, nr__bundle_cap_sets[i]);
-			nr_buf_printf(&b, "  capabilities %s: ", nr__bundle_cap_sets[i]);
+			nr_buf_printf(b, "  capabilities %s: ", nr__bundle_cap_sets[i]);
 			if (json_array_size(s) == 0)
-				nr_buf_puts(&b, "none");
-			put_missing(&b, s, NULL);
-			nr_buf_putc(&b, '\n');
+				nr_buf_puts(b, "none");
+			put_missing(b, s, NULL);
+			nr_buf_putc(b, '\n');
 		}
 	}
-	nr_buf_printf(&b, "  no new privileges: %s\n",
+}
+
+/* What the bundle still grants: user and groups, capabilities, no_new_privileges, low ports,
+ * and the ASP.NET Core bindings when they are not the default. */
+static void put_grants(nr_buf *b, const json_t *doc)
+{
+	const json_t *grants = nr__jget(doc, "grants"), *bindings = nr__jget(doc, "bindings");
+	const json_t *gids = nr__jget(grants, "additional_gids"), *low = nr__jget(grants, "low_ports");
+	size_t i;
+
+	nr_buf_puts(b, "still granted:\n");
+	nr_buf_printf(b, "  user: uid %" JSON_INTEGER_FORMAT ", gid %" JSON_INTEGER_FORMAT
+		", additional gids: ", json_integer_value(nr__jget(grants, "uid")),
+		json_integer_value(nr__jget(grants, "gid")));
+	if (json_array_size(gids) == 0)
+		nr_buf_puts(b, "none");
+	for (i = 0; i < json_array_size(gids); i++)
+		nr_buf_printf(b, "%s%" JSON_INTEGER_FORMAT, i ? ", " : "",
+			json_integer_value(json_array_get(gids, i)));
+	nr_buf_putc(b, '\n');
+	put_capabilities(b, nr__jget(grants, "capabilities"));
+	nr_buf_printf(b, "  no new privileges: %s\n",
 		json_is_true(nr__jget(grants, "no_new_privileges")) ? "yes" : "no");
-	nr_buf_puts(&b, "  ports below 1024: ");
+	nr_buf_puts(b, "  ports below 1024: ");
 	if (json_array_size(low) == 0)
-		nr_buf_puts(&b, "not bindable");
+		nr_buf_puts(b, "not bindable");
 	for (i = 0; i < json_array_size(low); i++)
-		nr_buf_printf(&b, "%s%s", i ? ", " : "bindable through ",
+		nr_buf_printf(b, "%s%s", i ? ", " : "bindable through ",
 			json_string_value(json_array_get(low, i)));
-	nr_buf_putc(&b, '\n');
+	nr_buf_putc(b, '\n');
 	if (json_is_object(bindings) && strcmp("default",
 	    json_string_value(nr__jget(bindings, "effective"))) != 0) {
 		const json_t *list = nr__jget(bindings, "bindings");
-		nr_buf_printf(&b, "  ASP.NET Core bindings (%s):",
+		nr_buf_printf(b, "  ASP.NET Core bindings (%s):",
 			json_string_value(nr__jget(bindings, "effective")));
 		for (i = 0; i < json_array_size(list); i++)
-			nr_buf_printf(&b, " %s", json_string_value(nr__jget(
+			nr_buf_printf(b, " %s", json_string_value(nr__jget(
 				json_array_get(list, i), "url")));
-		nr_buf_putc(&b, '\n');
+		nr_buf_putc(b, '\n');
 	}
+}
+
+int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr_error *err)
+{
+	const json_t *changes, *warnings;
+	nr_buf b = NR_BUF_INIT;
+	size_t i, n;
+
+	nr__error_reset(err);
+	NR_ASSERT_ARG(out, err);
+	*out = NULL;
+	NR_ASSERT_ARG(r, err);
+	changes = nr__jget(r->doc, "changes");
+	warnings = nr__jget(r->doc, "warnings");
+	n = json_array_size(changes);
+	put_head(&b, r, n);
+	if (n > 0)
+		nr_buf_puts(&b, "changed:\n");
+	for (i = 0; i < n; i++)
+		put_change(&b, json_array_get(changes, i));
+	put_grants(&b, r->doc);
 	if (json_array_size(warnings) > 0)
 		nr_buf_puts(&b, "warnings:\n");
 	for (i = 0; i < json_array_size(warnings); i++)
