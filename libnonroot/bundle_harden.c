@@ -284,22 +284,18 @@ done:
 	return error;
 }
 
-/* What the hardened config still grants, and warnings about it. */
-static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *err)
+/* r->doc "grants": the user and groups, the capability sets, no_new_privileges and the ways
+ * to bind a low port; *nbs: whether the process keeps CAP_NET_BIND_SERVICE across exec. */
+static int record_grants(nr_bundle_report *r, const json_t *root, int port, bool *nbs,
+	nr_error *err)
 {
 	const json_t *process = nr__jget(root, "process");
 	const json_t *user = nr__jget(process, "user");
 	const json_t *caps = nr__jget(process, "capabilities");
 	const json_t *gids = nr__jget(user, "additionalGids");
-	const json_t *env = nr__jget(process, "env");
-	const json_t *mounts = nr__jget(root, "mounts");
-	json_t *grants, *capobj, *low, *warnings = nr__jget(r->doc, "warnings");
 	json_int_t uid = json_integer_value(nr__jget(user, "uid"));
-	json_int_t gid = json_integer_value(nr__jget(user, "gid"));
-	int port = port_start(root);
-	bool nbs;
-	size_t i, j;
-	int error;
+	json_t *grants, *capobj, *low;
+	size_t i;
 
 	if ((grants = json_object()) == NULL || nr__jset_new(r->doc, "grants", grants) < 0)
 		return nr__error_oom(err);
@@ -315,14 +311,15 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 	}
 	/* A non-root process keeps a capability across exec only through the ambient set;
 	 * root through permitted/effective. */
-	nbs = nr__bundle_array_has_string(nr__jget(caps, uid == 0 ? "effective" : "ambient"), CAP_NBS);
-	if (nbs && json_array_append_new(low, json_string(CAP_NBS)) < 0)
+	*nbs = nr__bundle_array_has_string(nr__jget(caps, uid == 0 ? "effective" : "ambient"),
+		CAP_NBS);
+	if (*nbs && json_array_append_new(low, json_string(CAP_NBS)) < 0)
 		goto nomem;
 	if (port >= 0 && port < NR_UNPRIVILEGED_PORT_START &&
 	    json_array_append_new(low, json_sprintf(PORT_SYSCTL "=%d", port)) < 0)
 		goto nomem;
 	if (nr__jset_new(grants, "uid", json_integer(uid)) < 0 ||
-	    nr__jset_new(grants, "gid", json_integer(gid)) < 0 ||
+	    nr__jset_new(grants, "gid", json_integer(json_integer_value(nr__jget(user, "gid")))) < 0 ||
 	    nr__jset_new(grants, "additional_gids",
 		json_is_array(gids) ? json_deep_copy(gids) : json_array()) < 0 ||
 	    nr__jset_new(grants, "capabilities", capobj) < 0)
@@ -334,7 +331,22 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 		port >= 0 ? json_integer(port) : json_null()) < 0 ||
 	    nr__jset_new(grants, "low_ports", low) < 0)
 		goto nomem;
-	low = NULL;
+	return 0;
+nomem:
+	json_decref(capobj);
+	json_decref(low);
+	return nr__error_oom(err);
+}
+
+/* Warnings about what the process still is: root, group 0, low ports, no seccomp, HOME. */
+static int warn_process(json_t *warnings, const json_t *root, int port, nr_error *err)
+{
+	const json_t *process = nr__jget(root, "process"), *user = nr__jget(process, "user");
+	const json_t *env = nr__jget(process, "env");
+	json_int_t uid = json_integer_value(nr__jget(user, "uid"));
+	json_int_t gid = json_integer_value(nr__jget(user, "gid"));
+	size_t i;
+	int error;
 
 	if (uid == 0 && (error = add_warning(warnings, err,
 	    "process.user.uid: the process runs as root (uid 0), allowed by allow_root")) < 0)
@@ -343,7 +355,8 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 	    "process.user.gid: the process keeps group 0 (root) and with it every file that "
 	    "is group-writable by root")) < 0)
 		return error;
-	if (nr__bundle_array_has_int(gids, 0) && (error = add_warning(warnings, err,
+	if (nr__bundle_array_has_int(nr__jget(user, "additionalGids"), 0) &&
+	    (error = add_warning(warnings, err,
 	    "process.user.additionalGids: the process keeps supplementary group 0 (root)")) < 0)
 		return error;
 	if (port >= 0 && port < NR_UNPRIVILEGED_PORT_START && (error = add_warning(warnings, err,
@@ -361,28 +374,49 @@ static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *er
 		    "write", uid)) < 0)
 			return error;
 	}
-	if ((error = describe_bindings(r->doc, warnings, env, uid, nbs, port, err)) < 0)
-		return error;
+	return 0;
+}
+
+/* A warning for each bind mount of a host path. */
+static int warn_mounts(json_t *warnings, const json_t *mounts, nr_error *err)
+{
+	size_t i, j;
+	int error;
+
 	for (i = 0; i < json_array_size(mounts); i++) {
 		const json_t *m = json_array_get(mounts, i), *o = nr__jget(m, "options");
 		const char *type = json_string_value(nr__jget(m, "type"));
+		const char *dst = json_string_value(nr__jget(m, "destination"));
+		const char *src = json_string_value(nr__jget(m, "source"));
 		bool bind = type && !strcmp(type, "bind");
 		for (j = 0; j < json_array_size(o); j++) {
 			const char *s = json_string_value(json_array_get(o, j));
 			bind |= s && (!strcmp(s, "bind") || !strcmp(s, "rbind"));
 		}
-		const char *dst = json_string_value(nr__jget(m, "destination"));
-		const char *src = json_string_value(nr__jget(m, "source"));
 		if (bind && (error = add_warning(warnings, err,
 		    "mounts[%zu]: %s is a bind mount of the host's %s", i,
 		    dst ? dst : "?", src ? src : "?")) < 0)
 			return error;
 	}
 	return 0;
-nomem:
-	json_decref(capobj);
-	json_decref(low);
-	return nr__error_oom(err);
+}
+
+/* What the hardened config still grants, and warnings about it. */
+static int describe_grants(nr_bundle_report *r, const json_t *root, nr_error *err)
+{
+	const json_t *process = nr__jget(root, "process");
+	json_t *warnings = nr__jget(r->doc, "warnings");
+	json_int_t uid = json_integer_value(nr__jget(nr__jget(process, "user"), "uid"));
+	int port = port_start(root);
+	bool nbs = false;
+	int error;
+
+	if ((error = record_grants(r, root, port, &nbs, err)) < 0 ||
+	    (error = warn_process(warnings, root, port, err)) < 0 ||
+	    (error = describe_bindings(r->doc, warnings, nr__jget(process, "env"), uid, nbs, port,
+		err)) < 0)
+		return error;
+	return warn_mounts(warnings, nr__jget(root, "mounts"), err);
 }
 
 static int report_new(nr_bundle_report **out, const nr_bundle *b,
