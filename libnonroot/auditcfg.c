@@ -423,6 +423,68 @@ static int ylines(yline **out, size_t *nout, const char *text, size_t len, const
 	return 0;
 }
 
+/* One line of a block: "- item" appended to the array @p val, or "KEY: value" set in the
+ * object @p val. */
+static int yblock_line(json_t *val, bool seq, const yline *l, const char *source,
+	nr_error *err)
+{
+	const char *mk, *mv;
+	size_t mkn, mvn;
+	char mkey[64];
+	json_t *item;
+
+	if (seq) {
+		const char *s = l->s + 1;
+		size_t sn = l->n - 1;
+		if (l->s[0] != '-' || (l->n > 1 && l->s[1] != ' '))
+			return cfg_error(err, source, l->no, "expected '- item'");
+		trim(&s, &sn);
+		item = yscalar(s, sn, source, l->no, err);
+		if (item == NULL || json_array_append_new(val, item) < 0)
+			return item ? nr__error_oom(err) : NR_EINVALID;
+		return 0;
+	}
+	if (!ykey(l, &mk, &mkn, &mv, &mvn) || mvn == 0 || mkn >= sizeof(mkey))
+		return cfg_error(err, source, l->no, "expected 'KEY: value'");
+	memcpy(mkey, mk, mkn);
+	mkey[mkn] = '\0';
+	if (json_object_get(val, mkey))
+		return cfg_error(err, source, l->no, "'%s' is given twice", mkey);
+	item = yscalar(mv, mvn, source, l->no, err);
+	if (item == NULL || json_object_set_new(val, mkey, item) < 0)
+		return item ? nr__error_oom(err) : NR_EINVALID;
+	return 0;
+}
+
+/* The block under a key: lines l[*i]... indented alike; a sequence when the first is "- ".
+ * *i ends at the first line that is not indented. */
+static int yblock(json_t **out, const yline *l, size_t n, size_t *i, const char *source,
+	nr_error *err)
+{
+	size_t ind = l[*i].indent, first = *i;
+	bool seq = l[first].n >= 1 && l[first].s[0] == '-' &&
+		(l[first].n == 1 || l[first].s[1] == ' ');
+	json_t *val = seq ? json_array() : json_object();
+	int error;
+
+	*out = NULL;
+	if (val == NULL)
+		return nr__error_oom(err);
+	for (; *i < n && l[*i].indent > 0; (*i)++) {
+		if (l[*i].indent != ind)
+			error = cfg_error(err, source, l[*i].no, "inconsistent indentation "
+				"(nested blocks are not supported)");
+		else
+			error = yblock_line(val, seq, &l[*i], source, err);
+		if (error < 0) {
+			json_decref(val);
+			return error;
+		}
+	}
+	*out = val;
+	return 0;
+}
+
 /*
  * The YAML subset (docs/audit-config.md): a top-level mapping whose values are a scalar, a
  * flow sequence "[a, b]", a block sequence ("- item" lines) or a block mapping of scalars
@@ -471,62 +533,9 @@ static int yaml_to_json(json_t **out, const char *text, size_t len, const char *
 			}
 			i++;
 		} else if (i + 1 < n && l[i + 1].indent > 0) {
-			size_t ind = l[i + 1].indent, first = i + 1;
-			bool seq = l[first].n >= 1 && l[first].s[0] == '-' &&
-				(l[first].n == 1 || l[first].s[1] == ' ');
-			val = seq ? json_array() : json_object();
-			if (val == NULL) {
-				error = nr__error_oom(err);
+			i++;
+			if ((error = yblock(&val, l, n, &i, source, err)) < 0)
 				goto done;
-			}
-			for (i = first; i < n && l[i].indent > 0; i++) {
-				json_t *item;
-				if (l[i].indent != ind) {
-					json_decref(val);
-					error = cfg_error(err, source, l[i].no, "inconsistent indentation "
-						"(nested blocks are not supported)");
-					goto done;
-				}
-				if (seq) {
-					const char *s = l[i].s + 1;
-					size_t sn = l[i].n - 1;
-					if (l[i].s[0] != '-' || (l[i].n > 1 && l[i].s[1] != ' ')) {
-						json_decref(val);
-						error = cfg_error(err, source, l[i].no, "expected '- item'");
-						goto done;
-					}
-					trim(&s, &sn);
-					item = yscalar(s, sn, source, l[i].no, err);
-					if (item == NULL || json_array_append_new(val, item) < 0) {
-						json_decref(val);
-						error = item ? nr__error_oom(err) : NR_EINVALID;
-						goto done;
-					}
-				} else {
-					const char *mk, *mv;
-					size_t mkn, mvn;
-					char mkey[64];
-					if (!ykey(&l[i], &mk, &mkn, &mv, &mvn) || mvn == 0 ||
-					    mkn >= sizeof(mkey)) {
-						json_decref(val);
-						error = cfg_error(err, source, l[i].no, "expected 'KEY: value'");
-						goto done;
-					}
-					memcpy(mkey, mk, mkn);
-					mkey[mkn] = '\0';
-					if (json_object_get(val, mkey)) {
-						json_decref(val);
-						error = cfg_error(err, source, l[i].no, "'%s' is given twice", mkey);
-						goto done;
-					}
-					item = yscalar(mv, mvn, source, l[i].no, err);
-					if (item == NULL || json_object_set_new(val, mkey, item) < 0) {
-						json_decref(val);
-						error = item ? nr__error_oom(err) : NR_EINVALID;
-						goto done;
-					}
-				}
-			}
 		} else {
 			val = json_null();
 			i++;
