@@ -559,23 +559,14 @@ static int __attribute__((noinline, cold)) ctrl_error(const char *s, size_t len,
 		at + 1, q);
 }
 
-static inline __attribute__((always_inline)) int url_parse(nr_url *u, const char *s,
+/* address.IndexOf("://"), with a fast path for http:// and https://; control characters
+ * are looked for on the way (the scheme here, the authority in scan_authority()). Sets
+ * u->flags and u->scheme.len. */
+static inline __attribute__((always_inline)) int url_scheme(nr_url *u, const char *s,
 	size_t len, const char *source, nr_error *err)
 {
-	size_t se, ps, pe, i, first_colon = SIZE_MAX, last_colon = SIZE_MAX;
-	bool unixp = false, pipe = false, specified = false;
+	size_t i;
 
-	u->scheme.off = 0;
-	u->host.off = u->host.len = 0;
-	u->port_text.off = u->port_text.len = 0;
-	u->port = 0;
-	u->kind = NR_URL_HOST;
-	u->family = 0;
-	memset(u->addr, 0, sizeof(u->addr));
-	if (s == NULL)
-		s = "", len = 0;
-	/* address.IndexOf("://"), with a fast path for http:// and https://; control characters
-	 * are looked for on the way (the scheme here, the authority in scan_authority()). */
 	u->flags = 0;
 	if (len >= 8 && (u->flags = scheme_flags(s, 4)) != 0 && memcmp(s + 4, "://", 3) == 0) {
 		i = 4;
@@ -600,6 +591,70 @@ static inline __attribute__((always_inline)) int url_parse(nr_url *u, const char
 		u->flags = scheme_flags(s, i);
 	}
 	u->scheme.len = i;
+	return 0;
+}
+
+/* The text after the authority's last ':' (up to @p ps) as BindingAddress.Parse reads it:
+ * int.TryParse; @return true when it is the port (host, port and port_text set), false
+ * when Kestrel falls back to the whole authority as the host (NR_URL_PORT_FALLBACK). */
+static inline __attribute__((always_inline)) bool url_port(nr_url *u, const char *s,
+	size_t se, size_t ps, size_t last_colon, uint32_t fast_port, bool fast_ok)
+{
+	size_t pstart = last_colon + 1, pn = ps - pstart, tok = 0, toklen = pn, k;
+	uint32_t v = 0;
+	int32_t port;
+	bool specified;
+
+	if (fast_ok) {
+		k = pn;
+		v = fast_port;
+	} else {
+		for (k = 0; k < pn; k++) {
+			unsigned d = (unsigned)(unsigned char)s[pstart + k] - '0';
+			if (d > 9)
+				break;
+			v = v * 10 + d;
+		}
+	}
+	if (k == pn && pn > 0 && pn <= 9) {
+		port = (int32_t)v;   /* the common case: plain digits */
+		specified = true;
+	} else {
+		specified = nr__dotnet_int_parse(s + pstart, pn, &port, &tok, &toklen);
+	}
+	if (specified) {
+		u->host.off = se;
+		u->host.len = last_colon - se;
+		u->port = port;
+		u->port_text.off = pstart + tok;
+		u->port_text.len = toklen;
+	} else {
+		u->flags |= NR_URL_PORT_FALLBACK;
+		u->port_text.off = pstart;
+		u->port_text.len = pn;
+	}
+	return specified;
+}
+
+static inline __attribute__((always_inline)) int url_parse(nr_url *u, const char *s,
+	size_t len, const char *source, nr_error *err)
+{
+	size_t se, ps, pe, i, first_colon = SIZE_MAX, last_colon = SIZE_MAX;
+	bool unixp = false, pipe = false, specified = false;
+	int error;
+
+	u->scheme.off = 0;
+	u->host.off = u->host.len = 0;
+	u->port_text.off = u->port_text.len = 0;
+	u->port = 0;
+	u->kind = NR_URL_HOST;
+	u->family = 0;
+	memset(u->addr, 0, sizeof(u->addr));
+	if (s == NULL)
+		s = "", len = 0;
+	if ((error = url_scheme(u, s, len, source, err)) < 0)
+		return error;
+	i = u->scheme.len;
 	se = i + 3;
 	if (len - se >= 6 && s[se + 4] == ':' && s[se + 5] == '/') {
 		unixp = memcmp(s + se, "unix", 4) == 0;
@@ -624,39 +679,8 @@ static inline __attribute__((always_inline)) int url_parse(nr_url *u, const char
 		pe = ps;
 		/* .NET 10 skips a candidate when the authority ends in ']' ("[::1]"); .NET 8 tries
 		 * "1]" as a number and falls back: the same result, but not a port fallback. */
-		if (last_colon != SIZE_MAX && s[ps - 1] != ']') {
-			size_t pstart = last_colon + 1, pn = ps - pstart, tok = 0, toklen = pn, k;
-			uint32_t v = 0;
-			int32_t port;
-			if (fast_ok) {
-				k = pn;
-				v = fast_port;
-			} else {
-				for (k = 0; k < pn; k++) {
-					unsigned d = (unsigned)(unsigned char)s[pstart + k] - '0';
-					if (d > 9)
-						break;
-					v = v * 10 + d;
-				}
-			}
-			if (k == pn && pn > 0 && pn <= 9) {
-				port = (int32_t)v;   /* the common case: plain digits */
-				specified = true;
-			} else {
-				specified = nr__dotnet_int_parse(s + pstart, pn, &port, &tok, &toklen);
-			}
-			if (specified) {
-				u->host.off = se;
-				u->host.len = last_colon - se;
-				u->port = port;
-				u->port_text.off = pstart + tok;
-				u->port_text.len = toklen;
-			} else {
-				u->flags |= NR_URL_PORT_FALLBACK;
-				u->port_text.off = pstart;
-				u->port_text.len = pn;
-			}
-		}
+		if (last_colon != SIZE_MAX && s[ps - 1] != ']')
+			specified = url_port(u, s, se, ps, last_colon, fast_port, fast_ok);
 		if (!specified) {
 			u->flags |= NR_URL_PORT_DEFAULTED;
 			u->port = (u->flags & NR_URL_HTTP) ? 80 : (u->flags & NR_URL_HTTPS) ? 443 : 0;
