@@ -43,96 +43,98 @@ static bool member_path_ok(const char *p)
 	return ok;
 }
 
-int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
+/* No entry carries img->tag: NR_ENOTFOUND listing the tags there are. */
+static int no_such_tag(const nr_image *img, const json_t *arr, nr_error *err)
 {
-	char *text = NULL;
-	size_t len, k, j;
-	json_t *arr, *entry = NULL, *cfgj = NULL, *diffs, *layers;
-	const char *cpath;
-	manifest *m;
-	char cdigest[NR_DIGEST_SIZE];
+	nr__taglist tl = { .n = 0 };
+	char *hint;
+	size_t k, j;
 	int error;
 
-	if ((error = nr__file_read_at(&text, &len, img->dirfd, "manifest.json", O_NOFOLLOW,
-			NR_JSON_BLOB_MAX, "manifest.json", err)) < 0)
-		return error;
-	error = nr__json_load(&arr, text, len, "manifest.json", "invalid JSON: ", err);
-	free(text);
-	if (error < 0)
-		return error;
-	img->docker = arr;
-	if (!json_is_array(arr) || json_array_size(arr) == 0)
-		return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
-			"not a non-empty JSON array");
+	for (k = 0; k < json_array_size(arr); k++) {
+		json_t *tags = nr__jget(json_array_get(arr, k), "RepoTags"), *t;
+		json_array_foreach(tags, j, t)
+			nr__taglist_add(&tl, json_string_value(t));
+	}
+	if ((hint = nr__taglist_str(&tl)) == NULL)
+		return nr__error_oom(err);
+	error = nr__error_set(err, NR_ENOTFOUND, "manifest.json", 0, 0,
+		"no image tagged %s in the archive%s", img->tag, hint);
+	free(hint);
+	return error;
+}
+
+/* The entry of manifest.json (arr) the reference names: ":@N", ":[NAME:]TAG" (a RepoTag, or
+ * its end after a '/'), or the only one. *entry borrowed, img->docker_entry its index. */
+static int select_entry(nr_image *img, json_t *arr, json_t **entry, nr_error *err)
+{
+	size_t k, j;
+
+	*entry = NULL;
 	if (img->tag && img->tag[0] == '@') {
 		uint64_t idx;
 		if (nr_parse_u64(img->tag + 1, strlen(img->tag + 1), SIZE_MAX, &idx) < 0 ||
-		    (entry = json_array_get(arr, (size_t)idx)) == NULL)
+		    (*entry = json_array_get(arr, (size_t)idx)) == NULL)
 			return nr__error_set(err, NR_ENOTFOUND, "manifest.json", 0, 0,
 				"no image %s in the archive", img->tag);
 		img->docker_entry = (size_t)idx;
-	} else if (img->tag) {
-		for (k = 0; k < json_array_size(arr) && !entry; k++) {
-			json_t *tags = nr__jget(json_array_get(arr, k), "RepoTags"), *t;
-			json_array_foreach(tags, j, t) {
-				const char *s = json_string_value(t);
-				size_t sn = s ? strlen(s) : 0, tn = strlen(img->tag);
-				if (s && (strcmp(s, img->tag) == 0 || (sn > tn &&
-				    s[sn - tn - 1] == '/' && strcmp(s + sn - tn, img->tag) == 0))) {
-					entry = json_array_get(arr, k);
-					img->docker_entry = k;
-					break;
-				}
-			}
-		}
-		if (entry == NULL) {
-			nr__taglist tl = { .n = 0 };
-			char *hint;
-			for (k = 0; k < json_array_size(arr); k++) {
-				json_t *tags = nr__jget(json_array_get(arr, k), "RepoTags"), *t;
-				json_array_foreach(tags, j, t)
-					nr__taglist_add(&tl, json_string_value(t));
-			}
-			if ((hint = nr__taglist_str(&tl)) == NULL)
-				return nr__error_oom(err);
-			error = nr__error_set(err, NR_ENOTFOUND, "manifest.json", 0, 0,
-				"no image tagged %s in the archive%s", img->tag, hint);
-			free(hint);
-			return error;
-		}
-	} else {
+		return 0;
+	}
+	if (img->tag == NULL) {
 		if (json_array_size(arr) > 1)
 			return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
 				"the archive holds %zu images: name one with :NAME:TAG or :@N",
 				json_array_size(arr));
-		entry = json_array_get(arr, 0);
+		*entry = json_array_get(arr, 0);
 		img->docker_entry = 0;
+		return 0;
 	}
-	cpath = nr__jstr(entry, "Config");
-	layers = nr__jget(entry, "Layers");
-	if (cpath == NULL || !json_is_array(layers))
+	for (k = 0; k < json_array_size(arr) && !*entry; k++) {
+		json_t *tags = nr__jget(json_array_get(arr, k), "RepoTags"), *t;
+		json_array_foreach(tags, j, t) {
+			const char *s = json_string_value(t);
+			size_t sn = s ? strlen(s) : 0, tn = strlen(img->tag);
+			if (s && (strcmp(s, img->tag) == 0 || (sn > tn &&
+			    s[sn - tn - 1] == '/' && strcmp(s + sn - tn, img->tag) == 0))) {
+				*entry = json_array_get(arr, k);
+				img->docker_entry = k;
+				break;
+			}
+		}
+	}
+	return *entry ? 0 : no_such_tag(img, arr, err);
+}
+
+/* The entry's Config (*cpath) and Layers (*layers), all plain paths inside the archive. */
+static int entry_paths(const nr_image *img, const json_t *entry, const char **cpath,
+	json_t **layers, nr_error *err)
+{
+	json_t *l;
+	size_t j;
+
+	*cpath = nr__jstr(entry, "Config");
+	*layers = nr__jget(entry, "Layers");
+	if (*cpath == NULL || !json_is_array(*layers))
 		return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
 			"entry %zu lacks Config or Layers", img->docker_entry);
-	if (!member_path_ok(cpath))
+	if (!member_path_ok(*cpath))
 		return nr__error_set(err, NR_EESCAPE, "manifest.json", 0, 0,
-			"Config path %.100s is not a plain path inside the archive", cpath);
-	json_array_foreach(layers, j, cfgj) {
-		const char *lp = json_string_value(cfgj);
+			"Config path %.100s is not a plain path inside the archive", *cpath);
+	json_array_foreach(*layers, j, l) {
+		const char *lp = json_string_value(l);
 		if (lp == NULL || !member_path_ok(lp))
 			return nr__error_set(err, NR_EESCAPE, "manifest.json", 0, 0,
 				"Layers[%zu] is not a plain path inside the archive", j);
 	}
-	cfgj = NULL;
-	if (nr__array_grow((void **)&img->m, &img->am, 1, sizeof(*m)) < 0)
-		return nr__error_oom(err);
-	m = &img->m[0];
-	memset(m, 0, sizeof(*m));
-	img->nm = 1;
-	m->parent = SIZE_MAX;
-	if ((m->media_type = nr__strdup(MT_DOCKER_MANIFEST)) == NULL ||
-	    (m->config_mt = nr__strdup(MT_DOCKER_CONFIG)) == NULL ||
-	    (m->config_relpath = nr__strdup(cpath)) == NULL)
-		return nr__error_oom(err);
+	return 0;
+}
+
+/* m's config from member cpath: verified when its name is its digest, else hashed. */
+static int read_config(nr_image *img, manifest *m, const char *cpath, nr_error *err)
+{
+	char cdigest[NR_DIGEST_SIZE];
+	int error;
+
 	if (digest_from_member(cpath, cdigest)) {
 		error = nr__blob_read(&m->config, &m->config_len, img->dirfd, cpath, cdigest,
 			UINT64_MAX, NR_JSON_BLOB_MAX, err);
@@ -147,33 +149,75 @@ int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
 	if ((m->config_digest = nr__strdup(cdigest)) == NULL)
 		return nr__error_oom(err);
 	m->config_size = m->config_len;
-	if ((error = nr__json_parse(&cfgj, m->config, m->config_len, cpath, err)) < 0)
-		return error;
-	diffs = nr__jget(nr__jget(cfgj, "rootfs"), "diff_ids");
-	if (!json_is_array(diffs) || json_array_size(diffs) != json_array_size(layers)) {
-		json_decref(cfgj);
+	return 0;
+}
+
+/* m's layers: the member files of `layers`, each named by its diff_id in config cfgj. */
+static int add_layers(nr_image *img, manifest *m, const char *cpath, const json_t *layers,
+	const json_t *cfgj, nr_error *err)
+{
+	const json_t *diffs = nr__jget(nr__jget(cfgj, "rootfs"), "diff_ids");
+	size_t j;
+
+	if (!json_is_array(diffs) || json_array_size(diffs) != json_array_size(layers))
 		return nr__error_set(err, NR_EINVALID, cpath, 0, 0,
 			"rootfs.diff_ids does not list one id per layer of manifest.json");
-	}
 	for (j = 0; j < json_array_size(layers); j++) {
 		const char *lp = json_string_value(json_array_get(layers, j));
 		const char *did = json_string_value(json_array_get(diffs, j));
 		struct stat st;
-		if (lp == NULL || did == NULL || nr__digest_check(did, NULL, cpath, err) < 0) {
-			json_decref(cfgj);
+		if (lp == NULL || did == NULL || nr__digest_check(did, NULL, cpath, err) < 0)
 			return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
 				"layer %zu: bad path or diff_id", j);
-		}
-		if (fstatat(img->dirfd, lp, &st, 0) < 0) {
-			json_decref(cfgj);
+		if (fstatat(img->dirfd, lp, &st, 0) < 0)
 			return nr__error_set(err, NR_ENOTFOUND, lp, 0, 0,
 				"layer listed in manifest.json is missing from the archive");
-		}
 		/* docker save stores layers uncompressed: the file's digest is its diff_id */
-		if (nr__add_layer(m, MT_DOCKER_LAYER, did, (uint64_t)st.st_size, lp, NULL) < 0) {
-			json_decref(cfgj);
+		if (nr__add_layer(m, MT_DOCKER_LAYER, did, (uint64_t)st.st_size, lp, NULL) < 0)
 			return nr__error_oom(err);
-		}
+	}
+	return 0;
+}
+
+int nr__open_docker(nr_image *img, const char *platform, nr_error *err)
+{
+	char *text = NULL;
+	size_t len;
+	json_t *arr, *entry, *cfgj = NULL, *layers;
+	const char *cpath;
+	manifest *m;
+	int error;
+
+	if ((error = nr__file_read_at(&text, &len, img->dirfd, "manifest.json", O_NOFOLLOW,
+			NR_JSON_BLOB_MAX, "manifest.json", err)) < 0)
+		return error;
+	error = nr__json_load(&arr, text, len, "manifest.json", "invalid JSON: ", err);
+	free(text);
+	if (error < 0)
+		return error;
+	img->docker = arr;
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return nr__error_set(err, NR_EINVALID, "manifest.json", 0, 0,
+			"not a non-empty JSON array");
+	if ((error = select_entry(img, arr, &entry, err)) < 0 ||
+	    (error = entry_paths(img, entry, &cpath, &layers, err)) < 0)
+		return error;
+	if (nr__array_grow((void **)&img->m, &img->am, 1, sizeof(*m)) < 0)
+		return nr__error_oom(err);
+	m = &img->m[0];
+	memset(m, 0, sizeof(*m));
+	img->nm = 1;
+	m->parent = SIZE_MAX;
+	if ((m->media_type = nr__strdup(MT_DOCKER_MANIFEST)) == NULL ||
+	    (m->config_mt = nr__strdup(MT_DOCKER_CONFIG)) == NULL ||
+	    (m->config_relpath = nr__strdup(cpath)) == NULL)
+		return nr__error_oom(err);
+	if ((error = read_config(img, m, cpath, err)) < 0 ||
+	    (error = nr__json_parse(&cfgj, m->config, m->config_len, cpath, err)) < 0)
+		return error;
+	if ((error = add_layers(img, m, cpath, layers, cfgj, err)) < 0) {
+		json_decref(cfgj);
+		return error;
 	}
 	m->platform = nr__platform_string(nr__jstr(cfgj, "os"), nr__jstr(cfgj, "architecture"),
 		nr__jstr(cfgj, "variant"));

@@ -131,31 +131,11 @@ static int archive_fail(struct archive *a, const char *what, nr_error *err)
 		msg ? msg : "libarchive error");
 }
 
-int nr__newlayer_write(const nr__layer_entry *entries, size_t n, int64_t mtime, int gzip,
-	nr__layer_sink sink, void *ctx, nr__layer_result *res, nr_error *err)
+/* The entries are valid: paths, types, data. */
+static int check_entries(const nr__layer_entry *entries, size_t n, nr_error *err)
 {
-	const nr__layer_entry **sorted = NULL;
-	struct archive *a = NULL;
-	struct archive_entry *ae = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
-	writer w;
 	size_t i;
-	int error = 0;
-	bool opened = false, non_ascii = false;
-
-	NR_ASSERT_ARG(sink, err);
-	NR_ASSERT_ARG(res, err);
-	if (n > 0 && entries == NULL)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: entries is NULL");
-	if (mtime < 0)
-		return nr__error_set(err, NR_EARG, NULL, 0, 0, "new layer: negative mtime");
-	memset(res, 0, sizeof(*res));
-	memset(&w, 0, sizeof(w));
-	w.gzip = gzip != 0;
-	w.sink = sink;
-	w.ctx = ctx;
-	w.err = err;
+	int error;
 
 	for (i = 0; i < n; i++) {
 		if ((error = check_path(entries[i].path, err)) < 0)
@@ -167,45 +147,56 @@ int nr__newlayer_write(const nr__layer_entry *entries, size_t n, int64_t mtime, 
 			return nr__error_set(err, NR_EARG, entries[i].path, 0, 0,
 				"new layer: file without data");
 	}
-	if (n > 0 && (sorted = nr__calloc(n, sizeof(*sorted))) == NULL)
+	return 0;
+}
+
+/* *sorted (caller frees, also on failure): the entries in path order, no path twice. */
+static int sort_entries(const nr__layer_entry ***sorted, const nr__layer_entry *entries,
+	size_t n, nr_error *err)
+{
+	size_t i;
+
+	if (n > 0 && (*sorted = nr__calloc(n, sizeof(**sorted))) == NULL)
 		return nr__error_oom(err);
 	for (i = 0; i < n; i++)
-		sorted[i] = &entries[i];
+		(*sorted)[i] = &entries[i];
 	if (n > 1)
-		qsort(sorted, n, sizeof(*sorted), cmp_entry);
+		qsort(*sorted, n, sizeof(**sorted), cmp_entry);
 	for (i = 1; i < n; i++) {
-		if (strcmp(sorted[i - 1]->path, sorted[i]->path) == 0) {
-			error = nr__error_set(err, NR_EINVALID, sorted[i]->path, 0, 0,
-				"new layer: duplicate entry '%s'", sorted[i]->path);
-			goto done;
-		}
+		if (strcmp((*sorted)[i - 1]->path, (*sorted)[i]->path) == 0)
+			return nr__error_set(err, NR_EINVALID, (*sorted)[i]->path, 0, 0,
+				"new layer: duplicate entry '%s'", (*sorted)[i]->path);
 	}
+	return 0;
+}
 
-	if ((w.tar_md = EVP_MD_CTX_new()) == NULL || (w.blob_md = EVP_MD_CTX_new()) == NULL) {
-		error = nr__error_oom(err);
-		goto done;
-	}
-	if (EVP_DigestInit_ex(w.tar_md, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestInit_ex(w.blob_md, EVP_sha256(), NULL) != 1) {
-		error = nr__error_set(err, NR_ERROR, NULL, 0, 0, "sha256 init failed");
-		goto done;
-	}
-	if (w.gzip) {
+/* The writer's two sha256 contexts (tar stream, blob) and, with w->gzip, its deflate stream. */
+static int writer_init(writer *w, nr_error *err)
+{
+	if ((w->tar_md = EVP_MD_CTX_new()) == NULL || (w->blob_md = EVP_MD_CTX_new()) == NULL)
+		return nr__error_oom(err);
+	if (EVP_DigestInit_ex(w->tar_md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex(w->blob_md, EVP_sha256(), NULL) != 1)
+		return nr__error_set(err, NR_ERROR, NULL, 0, 0, "sha256 init failed");
+	if (w->gzip) {
 		/* windowBits 15 + 16: gzip wrapper with a default header (no name, mtime 0). */
-		int zr = deflateInit2(&w.z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
+		int zr = deflateInit2(&w->z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
 			Z_DEFAULT_STRATEGY);
-		if (zr != Z_OK) {
-			error = zr == Z_MEM_ERROR ? nr__error_oom(err)
+		if (zr != Z_OK)
+			return zr == Z_MEM_ERROR ? nr__error_oom(err)
 				: nr__error_set(err, NR_ERROR, NULL, 0, 0, "gzip: deflateInit2 failed");
-			goto done;
-		}
-		w.zinit = true;
+		w->zinit = true;
 	}
+	return 0;
+}
 
-	if ((a = archive_write_new()) == NULL || (ae = archive_entry_new()) == NULL) {
-		error = nr__error_oom(err);
-		goto done;
-	}
+/* Set archive a up as a restricted pax writer into w. */
+static int open_tar(struct archive *a, const nr__layer_entry **sorted, size_t n, writer *w,
+	nr_error *err)
+{
+	bool non_ascii = false;
+	size_t i;
+
 	/* A non-ASCII path ("home/élève"): libarchive would convert it from the locale's charset,
 	 * which fails in the C locale; hdrcharset=BINARY writes the bytes as given (UTF-8 by
 	 * image convention). Only then, so that ASCII-only layers stay plain ustar. */
@@ -217,15 +208,19 @@ int nr__newlayer_write(const nr__layer_entry *entries, size_t n, int64_t mtime, 
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    (non_ascii && archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY") !=
 	     ARCHIVE_OK) ||
-	    archive_write_add_filter_none(a) != ARCHIVE_OK) {
-		error = archive_fail(a, "format", err);
-		goto done;
-	}
-	if (archive_write_open2(a, &w, NULL, on_write, NULL, NULL) != ARCHIVE_OK) {
-		error = w.error < 0 ? w.error : archive_fail(a, "open", err);
-		goto done;
-	}
-	opened = true;
+	    archive_write_add_filter_none(a) != ARCHIVE_OK)
+		return archive_fail(a, "format", err);
+	if (archive_write_open2(a, w, NULL, on_write, NULL, NULL) != ARCHIVE_OK)
+		return w->error < 0 ? w->error : archive_fail(a, "open", err);
+	return 0;
+}
+
+/* Write the sorted entries into the open archive a (entry ae reused). */
+static int write_entries(struct archive *a, struct archive_entry *ae,
+	const nr__layer_entry **sorted, size_t n, int64_t mtime, writer *w, nr_error *err)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++) {
 		const nr__layer_entry *e = sorted[i];
 
@@ -243,35 +238,80 @@ int nr__newlayer_write(const nr__layer_entry *entries, size_t n, int64_t mtime, 
 			archive_entry_set_perm(ae, e->mode & 07777);
 			archive_entry_set_size(ae, (la_int64_t)e->len);
 		}
-		if (archive_write_header(a, ae) != ARCHIVE_OK) {
-			error = w.error < 0 ? w.error : archive_fail(a, e->path, err);
-			goto done;
-		}
+		if (archive_write_header(a, ae) != ARCHIVE_OK)
+			return w->error < 0 ? w->error : archive_fail(a, e->path, err);
 		if (e->type == NR__LAYER_FILE && e->len > 0 &&
-		    archive_write_data(a, e->data, e->len) != (la_ssize_t)e->len) {
-			error = w.error < 0 ? w.error : archive_fail(a, e->path, err);
-			goto done;
-		}
+		    archive_write_data(a, e->data, e->len) != (la_ssize_t)e->len)
+			return w->error < 0 ? w->error : archive_fail(a, e->path, err);
 	}
+	return 0;
+}
+
+/* After the archive is closed: the gzip trailer, then the digests and sizes into res. */
+static int writer_finish(writer *w, nr__layer_result *res, nr_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	int error;
+
+	if (w->gzip && (error = deflate_emit(w, NULL, 0, Z_FINISH)) < 0)
+		return error;
+	if (EVP_DigestFinal_ex(w->tar_md, md, &mdlen) != 1 || mdlen != 32)
+		goto md_fail;
+	nr__md_to_digest(md, res->diff_id);
+	if (EVP_DigestFinal_ex(w->blob_md, md, &mdlen) != 1 || mdlen != 32)
+		goto md_fail;
+	nr__md_to_digest(md, res->digest);
+	res->size = w->size;
+	res->tar_size = w->tar_size;
+	return 0;
+md_fail:
+	return nr__error_set(err, NR_ERROR, NULL, 0, 0, "sha256 final failed");
+}
+
+int nr__newlayer_write(const nr__layer_entry *entries, size_t n, int64_t mtime, int gzip,
+	nr__layer_sink sink, void *ctx, nr__layer_result *res, nr_error *err)
+{
+	const nr__layer_entry **sorted = NULL;
+	struct archive *a = NULL;
+	struct archive_entry *ae = NULL;
+	writer w;
+	int error = 0;
+	bool opened = false;
+
+	NR_ASSERT_ARG(sink, err);
+	NR_ASSERT_ARG(res, err);
+	if (n > 0 && entries == NULL)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "invalid argument: entries is NULL");
+	if (mtime < 0)
+		return nr__error_set(err, NR_EARG, NULL, 0, 0, "new layer: negative mtime");
+	memset(res, 0, sizeof(*res));
+	memset(&w, 0, sizeof(w));
+	w.gzip = gzip != 0;
+	w.sink = sink;
+	w.ctx = ctx;
+	w.err = err;
+
+	if ((error = check_entries(entries, n, err)) < 0)
+		return error;
+	if ((error = sort_entries(&sorted, entries, n, err)) < 0 ||
+	    (error = writer_init(&w, err)) < 0)
+		goto done;
+	if ((a = archive_write_new()) == NULL || (ae = archive_entry_new()) == NULL) {
+		error = nr__error_oom(err);
+		goto done;
+	}
+	if ((error = open_tar(a, sorted, n, &w, err)) < 0)
+		goto done;
+	opened = true;
+	if ((error = write_entries(a, ae, sorted, n, mtime, &w, err)) < 0)
+		goto done;
 	opened = false;
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		error = w.error < 0 ? w.error : archive_fail(a, "close", err);
 		goto done;
 	}
-	if (w.gzip && (error = deflate_emit(&w, NULL, 0, Z_FINISH)) < 0)
-		goto done;
-	if (EVP_DigestFinal_ex(w.tar_md, md, &mdlen) != 1 || mdlen != 32)
-		goto md_fail;
-	nr__md_to_digest(md, res->diff_id);
-	if (EVP_DigestFinal_ex(w.blob_md, md, &mdlen) != 1 || mdlen != 32)
-		goto md_fail;
-	nr__md_to_digest(md, res->digest);
-	res->size = w.size;
-	res->tar_size = w.tar_size;
-	error = 0;
-	goto done;
-md_fail:
-	error = nr__error_set(err, NR_ERROR, NULL, 0, 0, "sha256 final failed");
+	error = writer_finish(&w, res, err);
 done:
 	if (a) {
 		if (opened)
