@@ -37,6 +37,38 @@ static la_ssize_t raw_read(struct archive *a, void *data, const void **buf)
 	return r;
 }
 
+/* Write the plain stream of layer `digest` (archive a, reading from io) to fd out (file
+ * `name`); *got its sha256. */
+static int write_plain(struct archive *a, rawio *io, int out, const char *name,
+	const char *digest, char got[NR_DIGEST_SIZE], nr_error *err)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hl = 0;
+	char buf[65536];
+	la_ssize_t n;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return nr__error_oom(err);
+	}
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		int rc;
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		if ((rc = nr__write_all(out, buf, (size_t)n)) < 0) {
+			EVP_MD_CTX_free(md);
+			return nr__error_errno(err, -rc, name, "write");
+		}
+	}
+	EVP_DigestFinal_ex(md, h, &hl);
+	EVP_MD_CTX_free(md);
+	if (n < 0)
+		return io->error ? io->error : nr__error_set(err, NR_EINVALID, digest, 0, 0,
+			"cannot decompress layer: %s", archive_error_string(a));
+	nr__md_to_digest(h, got);
+	return 0;
+}
+
 /* Write layer l uncompressed as "<diffid hex>.tar" in dfd; check it hashes to want_diff. */
 static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char *want_diff,
 	char name[80], nr_error *err)
@@ -84,35 +116,8 @@ static int write_docker_layer(nr_image *img, int dfd, const layer *l, const char
 			"cannot decompress layer: %s", archive_error_string(a));
 		goto done;
 	}
-	{
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
-		unsigned char h[EVP_MAX_MD_SIZE];
-		unsigned int hl = 0;
-		char buf[65536];
-		la_ssize_t n;
-		if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-			EVP_MD_CTX_free(md);
-			error = nr__error_oom(err);
-			goto done;
-		}
-		while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
-			int rc;
-			EVP_DigestUpdate(md, buf, (size_t)n);
-			if ((rc = nr__write_all(out, buf, (size_t)n)) < 0) {
-				EVP_MD_CTX_free(md);
-				error = nr__error_errno(err, -rc, name, "write");
-				goto done;
-			}
-		}
-		EVP_DigestFinal_ex(md, h, &hl);
-		EVP_MD_CTX_free(md);
-		if (n < 0) {
-			error = io->error ? io->error : nr__error_set(err, NR_EINVALID, l->digest, 0,
-				0, "cannot decompress layer: %s", archive_error_string(a));
-			goto done;
-		}
-		nr__md_to_digest(h, got);
-	}
+	if ((error = write_plain(a, io, out, name, l->digest, got, err)) < 0)
+		goto done;
 	if ((error = nr__blob_stream_finish(io->bs, err)) < 0)
 		goto done;
 	if (strcmp(got, want_diff) != 0) {

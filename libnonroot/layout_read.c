@@ -19,16 +19,83 @@ bool nr__is_manifest_mt(const char *mt)
 	return mt && (strcmp(mt, MT_OCI_MANIFEST) == 0 || strcmp(mt, MT_DOCKER_MANIFEST) == 0);
 }
 
+/* Manifest mj (`digest`, descriptor media type mt) is one we read: media types agree,
+ * schemaVersion 2. */
+static int check_manifest(const json_t *mj, const char *mt, const char *digest, nr_error *err)
+{
+	if (nr__jstr(mj, "mediaType") && mt && strcmp(nr__jstr(mj, "mediaType"), mt) != 0)
+		return nr__error_set(err, NR_EINVALID, digest, 0, 0,
+			"manifest mediaType %s differs from its descriptor's %s",
+			nr__jstr(mj, "mediaType"), mt);
+	if (json_integer_value(nr__jget(mj, "schemaVersion")) != 2)
+		return nr__error_set(err, NR_EUNSUPPORTED, digest, 0, 0,
+			"manifest schemaVersion is not 2 (schema1 manifests are not supported)");
+	return 0;
+}
+
+/* m's config blob (m->config_digest, m->config_size): its path, and its bytes, verified. */
+static int read_config(nr_image *img, manifest *m, nr_error *err)
+{
+	char cpath[96];
+	int error;
+
+	if ((error = nr__blob_path(m->config_digest, cpath, err)) < 0)
+		return error;
+	if ((m->config_relpath = nr__strdup(cpath)) == NULL ||
+	    (m->old_config = nr__strdup(cpath)) == NULL)
+		return nr__error_oom(err);
+	return nr__blob_read(&m->config, &m->config_len, img->dirfd, cpath, m->config_digest,
+		m->config_size, NR_JSON_BLOB_MAX, err);
+}
+
+/* m's layers from the manifest's layers array (manifest `digest`). */
+static int add_layers(manifest *m, const json_t *layers, const char *digest, nr_error *err)
+{
+	json_t *l;
+	size_t j;
+	int error;
+
+	json_array_foreach(layers, j, l) {
+		const char *lmt, *ld;
+		uint64_t ls;
+		char lpath[96];
+		if ((error = nr__desc_fields(l, &lmt, &ld, &ls, digest, err)) < 0)
+			return error;
+		if ((error = nr__blob_path(ld, lpath, err)) < 0)
+			return error;
+		if (nr__add_layer(m, lmt, ld, ls, lpath, l) < 0)
+			return nr__error_oom(err);
+	}
+	return 0;
+}
+
+/* m's platform: from its descriptor d, else from its config. */
+static int set_platform(manifest *m, const json_t *d, nr_error *err)
+{
+	const json_t *plat = nr__jget(d, "platform");
+
+	if (json_is_object(plat)) {
+		m->platform = nr__platform_string(nr__jstr(plat, "os"),
+			nr__jstr(plat, "architecture"), nr__jstr(plat, "variant"));
+	} else {
+		json_t *c = NULL;
+		if (nr__json_parse(&c, m->config, m->config_len, m->config_digest, err) < 0)
+			return NR_EINVALID;
+		m->platform = nr__platform_string(nr__jstr(c, "os"), nr__jstr(c, "architecture"),
+			nr__jstr(c, "variant"));
+		json_decref(c);
+	}
+	return m->platform ? 0 : nr__error_oom(err);
+}
+
 /* Load manifest `digest` (from descriptor d in parent `parent`) into the model. */
 static int load_manifest(nr_image *img, json_t *d, size_t parent, size_t pos,
 	const char *platform_filter, nr_error *err)
 {
 	const char *mt, *digest, *cmt, *cdigest;
 	uint64_t size, csize;
-	json_t *mj = NULL, *cfg, *layers, *l, *plat;
+	json_t *mj = NULL, *cfg, *layers;
 	manifest *m = NULL;
-	char cpath[96], *platform = NULL;
-	size_t j;
 	int error;
 
 	if ((error = nr__desc_fields(d, &mt, &digest, &size, "index.json", err)) < 0)
@@ -37,17 +104,8 @@ static int load_manifest(nr_image *img, json_t *d, size_t parent, size_t pos,
 		return error;
 	if (mt == NULL)
 		mt = nr__jstr(mj, "mediaType");
-	if (nr__jstr(mj, "mediaType") && mt && strcmp(nr__jstr(mj, "mediaType"), mt) != 0) {
-		error = nr__error_set(err, NR_EINVALID, digest, 0, 0,
-			"manifest mediaType %s differs from its descriptor's %s",
-			nr__jstr(mj, "mediaType"), mt);
+	if ((error = check_manifest(mj, mt, digest, err)) < 0)
 		goto done;
-	}
-	if (json_integer_value(nr__jget(mj, "schemaVersion")) != 2) {
-		error = nr__error_set(err, NR_EUNSUPPORTED, digest, 0, 0,
-			"manifest schemaVersion is not 2 (schema1 manifests are not supported)");
-		goto done;
-	}
 	cfg = nr__jget(mj, "config");
 	layers = nr__jget(mj, "layers");
 	if ((error = nr__desc_fields(cfg, &cmt, &cdigest, &csize, digest, err)) < 0)
@@ -72,44 +130,12 @@ static int load_manifest(nr_image *img, json_t *d, size_t parent, size_t pos,
 		goto oom;
 	m->size = size;
 	m->config_size = csize;
-	if ((error = nr__blob_path(cdigest, cpath, err)) < 0)
+	if ((error = read_config(img, m, err)) < 0 ||
+	    (error = add_layers(m, layers, digest, err)) < 0 ||
+	    (error = set_platform(m, d, err)) < 0)
 		goto done;
-	if ((m->config_relpath = nr__strdup(cpath)) == NULL ||
-	    (m->old_config = nr__strdup(cpath)) == NULL)
-		goto oom;
-	if ((error = nr__blob_read(&m->config, &m->config_len, img->dirfd, cpath, cdigest, csize,
-			NR_JSON_BLOB_MAX, err)) < 0)
-		goto done;
-	json_array_foreach(layers, j, l) {
-		const char *lmt, *ld;
-		uint64_t ls;
-		char lpath[96];
-		if ((error = nr__desc_fields(l, &lmt, &ld, &ls, digest, err)) < 0)
-			goto done;
-		if ((error = nr__blob_path(ld, lpath, err)) < 0)
-			goto done;
-		if (nr__add_layer(m, lmt, ld, ls, lpath, l) < 0)
-			goto oom;
-	}
-	plat = nr__jget(d, "platform");
-	if (json_is_object(plat)) {
-		platform = nr__platform_string(nr__jstr(plat, "os"), nr__jstr(plat, "architecture"),
-			nr__jstr(plat, "variant"));
-	} else {
-		json_t *c = NULL;
-		if (nr__json_parse(&c, m->config, m->config_len, cdigest, err) < 0) {
-			error = NR_EINVALID;
-			goto done;
-		}
-		platform = nr__platform_string(nr__jstr(c, "os"), nr__jstr(c, "architecture"),
-			nr__jstr(c, "variant"));
-		json_decref(c);
-	}
-	if (platform == NULL)
-		goto oom;
-	m->platform = platform;
 	nr__refresh_pub(m);
-	if (platform_filter && !nr__platform_matches(platform_filter, platform)) {
+	if (platform_filter && !nr__platform_matches(platform_filter, m->platform)) {
 		nr__manifest_dispose(m);
 		img->nm--;
 	}
