@@ -399,6 +399,57 @@ int nr__write_json_at(int dfd, const char *name, const json_t *j, nr_error *err)
 	return error;
 }
 
+/* The blobs of the tops (and what they name) copied into layout dfd, made durable, and the
+ * oci-layout file when it is missing. */
+static int write_blobs(nr_image *img, int dfd, json_t **tops, size_t ntops, nr_error *err)
+{
+	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	size_t k;
+	int bfd, error;
+
+	if ((error = nr__mkdirs_at(dfd, "blobs/sha256", err)) < 0)
+		return error;
+	for (k = 0; k < ntops; k++)
+		if ((error = copy_closure(img, dfd, tops[k], 0, err)) < 0)
+			return error;
+	/* the new blobs' directory entries are durable before index.json names them */
+	bfd = openat(dfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd >= 0) {
+		fsync(bfd);
+		close(bfd);
+	}
+	if (faccessat(dfd, "oci-layout", F_OK, 0) != 0)
+		return nr__file_write_atomic_at(dfd, "oci-layout", layout, sizeof(layout) - 1,
+			0644, "oci-layout", err);
+	return 0;
+}
+
+/* The tops added to index idx under `tag` (which moves to them), or under their own names
+ * (NULL; into a new destination, `same` false, whose entries of those names they replace). */
+static int add_tops(json_t *idx, bool same, const char *tag, json_t **tops, size_t ntops,
+	nr_error *err)
+{
+	json_t *mans = nr__jget(idx, "manifests");
+	size_t k;
+
+	if (!json_is_array(mans))
+		return nr__error_set(err, NR_EINVALID, "index.json", 0, 0,
+			"field manifests is not an array");
+	if (tag)
+		drop_tag(mans, tag);
+	else
+		for (k = 0; k < ntops; k++)
+			if (ref_name(tops[k]) && !same)
+				drop_tag(mans, ref_name(tops[k]));
+	for (k = 0; k < ntops; k++) {
+		json_t *d = json_deep_copy(tops[k]);
+		if (d == NULL || (tag && set_ref_name(d, tag) < 0) ||
+		    json_array_append_new(mans, d) < 0)
+			return nr__error_oom(err);
+	}
+	return 0;
+}
+
 /*
  * Write the image into layout `dfd`.
  *   same: dfd holds the source's index.json (in place, or a clone of an unpacked archive):
@@ -409,86 +460,30 @@ int nr__write_json_at(int dfd, const char *name, const json_t *j, nr_error *err)
 int nr__write_layout(nr_image *img, int dfd, bool same, const char *tag, json_t *new_index,
 	json_t **tops, size_t ntops, nr_error *err)
 {
-	json_t *idx = NULL, *mans;
-	size_t k;
-	int error = 0;
+	json_t *idx = NULL;
+	int error;
 
-	if ((error = nr__mkdirs_at(dfd, "blobs/sha256", err)) < 0)
+	if ((error = write_blobs(img, dfd, tops, ntops, err)) < 0)
 		return error;
-	for (k = 0; k < ntops; k++)
-		if ((error = copy_closure(img, dfd, tops[k], 0, err)) < 0)
-			return error;
-	{
-		/* the new blobs' directory entries are durable before index.json names them */
-		int bfd = openat(dfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			O_CLOEXEC);
-		if (bfd >= 0) {
-			fsync(bfd);
-			close(bfd);
-		}
-	}
-	if (faccessat(dfd, "oci-layout", F_OK, 0) != 0) {
-		static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-		if ((error = nr__file_write_atomic_at(dfd, "oci-layout", layout, sizeof(layout) - 1,
-				0644, "oci-layout", err)) < 0)
-			return error;
-	}
-	if (same) {
-		/* In place: the index as it is now (read under the caller's lock), not as it was
-		 * when the image was opened, so a concurrent writer's entries are kept. */
-		json_t *cur = NULL;
-		if ((error = read_index(dfd, &cur, err)) < 0)
-			return error;
-		if (cur == NULL)
-			return nr__error_set(err, NR_ECONFLICT, "index.json", 0, 0,
-				"the layout's index.json disappeared while the image was being patched");
-		if (tag == NULL) {
-			error = merge_index(img, cur, new_index, err);
-			if (error < 0) {
-				json_decref(cur);
-				return error;
-			}
-		}
-		idx = cur;
-	}
-	if (!(same && tag == NULL)) {
-		if (same) {
-			/* idx: the current index */
-		} else {
-			/* An existing index.json is kept and added to, never silently replaced:
-			 * one that cannot be read (too big, not a regular file) is an error. */
-			if ((error = read_index(dfd, &idx, err)) < 0)
-				return error;
-			if (idx == NULL) {
-				idx = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2,
-					"mediaType", MT_OCI_INDEX, "manifests");
-			}
-		}
-		if (idx == NULL)
-			return nr__error_oom(err);
-		mans = nr__jget(idx, "manifests");
-		if (!json_is_array(mans)) {
-			json_decref(idx);
-			return nr__error_set(err, NR_EINVALID, "index.json", 0, 0,
-				"field manifests is not an array");
-		}
-		if (tag)
-			drop_tag(mans, tag);
-		else
-			for (k = 0; k < ntops; k++)
-				if (ref_name(tops[k]) && !same)
-					drop_tag(mans, ref_name(tops[k]));
-		for (k = 0; k < ntops; k++) {
-			json_t *d = json_deep_copy(tops[k]);
-			if (d == NULL || (tag && set_ref_name(d, tag) < 0) ||
-			    json_array_append_new(mans, d) < 0) {
-				json_decref(idx);
-				return nr__error_oom(err);
-			}
-		}
-	}
+	/* In place: the index as it is now (read under the caller's lock), not as it was when
+	 * the image was opened, so a concurrent writer's entries are kept. Else an existing
+	 * index.json is kept and added to, never silently replaced: one that cannot be read
+	 * (too big, not a regular file) is an error. */
+	if ((error = read_index(dfd, &idx, err)) < 0)
+		return error;
+	if (same && idx == NULL)
+		return nr__error_set(err, NR_ECONFLICT, "index.json", 0, 0,
+			"the layout's index.json disappeared while the image was being patched");
+	if (idx == NULL && (idx = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2,
+	    "mediaType", MT_OCI_INDEX, "manifests")) == NULL)
+		return nr__error_oom(err);
+	if (same && tag == NULL)
+		error = merge_index(img, idx, new_index, err);
+	else
+		error = add_tops(idx, same, tag, tops, ntops, err);
 	/* index.json last: until it is replaced, the old image is what readers see */
-	error = nr__write_json_at(dfd, "index.json", idx, err);
+	if (error == 0)
+		error = nr__write_json_at(dfd, "index.json", idx, err);
 	json_decref(idx);
 	return error;
 }
