@@ -400,42 +400,85 @@ static int copy_fd(int in, int outfd, off_t size, const char *from, const char *
 	return 0;
 }
 
+/* The directory of `to` (slash: its last '/', or NULL) under tofd, made when missing, opened
+ * without following symlinks. @return the fd or a negative NR_E* code. */
+static int open_target_dir(int tofd, const char *to, const char *slash, nr_error *err)
+{
+	char dir[4096];
+
+	if (slash == NULL)
+		return nr__dir_open_at(tofd, "", false, 0, err);
+	if ((size_t)(slash - to) >= sizeof(dir))
+		return nr__error_set(err, NR_EINVALID, to, 0, 0, "path too long");
+	memcpy(dir, to, (size_t)(slash - to));
+	dir[slash - to] = '\0';
+	return nr__dir_open_at(tofd, dir, true, 0755, err);
+}
+
+/* The source, read through a symlink (its content is verified, never its name): a regular
+ * file, *st its status. @return the fd or a negative NR_E* code. */
+static int open_source(int fromfd, const char *from, struct stat *st, nr_error *err)
+{
+	int in = openat(fromfd, from, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), error;
+
+	if (in < 0)
+		return nr__error_errno(err, errno, from, "open");
+	if (fstat(in, st) < 0)
+		error = nr__error_errno(err, errno, from, "stat");
+	else if (!S_ISREG(st->st_mode))
+		error = nr__error_set(err, NR_EINVALID, from, 0, 0, "not a regular file");
+	else
+		return in;
+	close(in);
+	return error;
+}
+
+/* A hard link to open file `in` under a new temp name (tmp, tracked) in dfd; *linked stays
+ * false when none could be made (the caller copies instead). */
+static int link_temp(int in, int dfd, const char *leaf, char *tmp, size_t tmpsize, bool *linked,
+	nr_error *err)
+{
+	char proc[64];
+	int tries;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", in);
+	for (tries = 0; tries < 16 && !*linked; tries++) {
+		if (nr__temp_name(tmp, tmpsize, leaf) < 0)
+			break;
+		nr__temp_lock();
+		if (linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW) == 0 ||
+		    linkat(in, "", dfd, tmp, AT_EMPTY_PATH) == 0) {
+			if (nr__temp_track_at(dfd, tmp) < 0) {
+				unlinkat(dfd, tmp, 0);
+				nr__temp_unlock();
+				return nr__error_oom(err);
+			}
+			*linked = true;
+		}
+		nr__temp_unlock();
+		if (!*linked && errno != EEXIST)
+			break;
+	}
+	return 0;
+}
+
 int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to,
 	const char *digest, nr_error *err)
 {
-	char tmp[320], got[NR_DIGEST_SIZE], proc[64];
+	char tmp[320], got[NR_DIGEST_SIZE];
 	const char *slash = strrchr(to, '/'), *leaf = slash ? slash + 1 : to;
 	struct stat st;
-	int in = -1, outfd = -1, dfd = -1, error = 0;
+	int in = -1, outfd = -1, dfd, error = 0;
 	bool have_tmp = false, linked = false;
 
-	if (slash) {
-		char dir[4096];
-		if ((size_t)(slash - to) >= sizeof(dir))
-			return nr__error_set(err, NR_EINVALID, to, 0, 0, "path too long");
-		memcpy(dir, to, (size_t)(slash - to));
-		dir[slash - to] = '\0';
-		dfd = nr__dir_open_at(tofd, dir, true, 0755, err);
-	} else {
-		dfd = nr__dir_open_at(tofd, "", false, 0, err);
-	}
-	if (dfd < 0)
+	if ((dfd = open_target_dir(tofd, to, slash, err)) < 0)
 		return dfd;
 	/* Content-addressed: an existing target is reused only when it is what its name says. */
 	if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
 	    (digest == NULL || existing_matches(dfd, leaf, digest)))
 		goto done;
-	/* The source is read through a symlink (its content is verified, never its name). */
-	if ((in = openat(fromfd, from, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
-		error = nr__error_errno(err, errno, from, "open");
-		goto done;
-	}
-	if (fstat(in, &st) < 0) {
-		error = nr__error_errno(err, errno, from, "stat");
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error = nr__error_set(err, NR_EINVALID, from, 0, 0, "not a regular file");
+	if ((in = open_source(fromfd, from, &st, err)) < 0) {
+		error = in;
 		goto done;
 	}
 	/*
@@ -445,28 +488,9 @@ int nr__file_copy_at(int fromfd, const char *from, int tofd, const char *to,
 	 */
 	if (st.st_uid == geteuid() && (st.st_mode & 022) == 0 &&
 	    (digest == NULL || ((error = nr__fd_digest(in, got, from, err)) == 0 &&
-	     strcmp(got, digest) == 0))) {
-		int tries;
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", in);
-		for (tries = 0; tries < 16 && !linked; tries++) {
-			if (nr__temp_name(tmp, sizeof(tmp), leaf) < 0)
-				break;
-			nr__temp_lock();
-			if (linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW) == 0 ||
-			    linkat(in, "", dfd, tmp, AT_EMPTY_PATH) == 0) {
-				if (nr__temp_track_at(dfd, tmp) < 0) {
-					unlinkat(dfd, tmp, 0);
-					nr__temp_unlock();
-					error = nr__error_oom(err);
-					goto done;
-				}
-				linked = have_tmp = true;
-			}
-			nr__temp_unlock();
-			if (!linked && errno != EEXIST)
-				break;
-		}
-	}
+	     strcmp(got, digest) == 0)))
+		error = link_temp(in, dfd, leaf, tmp, sizeof(tmp), &linked, err);
+	have_tmp = linked;
 	if (error < 0)
 		goto done;
 	if (!linked) {
@@ -505,8 +529,7 @@ done:
 		unlinkat(dfd, tmp, 0);
 		nr__temp_untrack_at(tmp);
 	}
-	if (dfd >= 0)
-		close(dfd);
+	close(dfd);
 	return error;
 }
 
