@@ -3,7 +3,8 @@
 # content, symlink target, hard links, mtime), for an image with whiteouts and one with an
 # opaque directory; a layer that plants etc -> / (and ../ names, absolute names, a link to
 # ../../..) and then writes through it leaves nothing outside the target; a layer that does
-# not match its digest fails and leaves no directory behind; a non-empty target is refused.
+# not match its digest fails and leaves no directory behind, and so does one whose plain stream
+# does not match the config's diff_id; a non-empty target is refused.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 T=$E2E_TMP
@@ -60,6 +61,39 @@ e2e_expect_contains "$out" "sha256:"
 mkdir "$T/nr-bad2"
 rc=0; "$NONROOT" unpack "oci:$T/bad:opaque" "$T/nr-bad2" 2>/dev/null || rc=$?
 [ "$rc" = 2 ] && [ -d "$T/nr-bad2" ] && [ -z "$(ls -A "$T/nr-bad2")" ]
+
+e2e_step "a layer that does not hash to the config's diff_id: error naming it, no directory left"
+cp -r "$T/img" "$T/baddiff"
+layer=$(python3 - "$T/baddiff" opaque <<'PY'
+import hashlib, json, os, sys
+lay, tag = sys.argv[1], sys.argv[2]
+def blob(d):
+    return os.path.join(lay, "blobs", *d.split(":"))
+def put(data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    with open(blob(d), "wb") as f:
+        f.write(data)
+    return d, len(data)
+with open(os.path.join(lay, "index.json")) as f:
+    idx = json.load(f)
+m = next(x for x in idx["manifests"]
+         if x.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag)
+man = json.load(open(blob(m["digest"])))
+cfg = json.load(open(blob(man["config"]["digest"])))
+cfg["rootfs"]["diff_ids"][1] = "sha256:" + "0" * 64
+man["config"]["digest"], man["config"]["size"] = put(json.dumps(cfg).encode())
+m["digest"], m["size"] = put(json.dumps(man).encode())
+with open(os.path.join(lay, "index.json"), "w") as f:
+    json.dump(idx, f)
+print(man["layers"][1]["digest"])
+PY
+)
+rc=0; out=$("$NONROOT" unpack "oci:$T/baddiff:opaque" "$T/nr-baddiff" 2>&1) || rc=$?
+echo "$out"
+[ "$rc" = 2 ]
+e2e_expect_contains "$out" "$layer"
+e2e_expect_contains "$out" "diff_id is sha256:0000"
+[ ! -e "$T/nr-baddiff" ]
 
 e2e_step "a non-empty target is refused"
 rc=0; out=$("$NONROOT" unpack "oci:$T/img:opaque" "$T/nr-opaque" 2>&1) || rc=$?
