@@ -50,6 +50,48 @@ bool nr__reg_tag_ok(const char *t, size_t n)
 	return true;
 }
 
+/* The registry host (s up to its first '/' when that names a host; else docker.io) into
+ * out->host; *name: where the repository name starts. */
+static int parse_host(nr__reg_ref *out, const char *s, const char **name, nr_error *err)
+{
+	const char *slash = strchr(s, '/');
+	size_t hn, i;
+
+	if (slash && (memchr(s, '.', (size_t)(slash - s)) || memchr(s, ':', (size_t)(slash - s)) ||
+	    (slash - s == 9 && strncmp(s, "localhost", 9) == 0))) {
+		hn = (size_t)(slash - s);
+		*name = slash + 1;
+		for (i = 0; i < hn; i++)
+			if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' ||
+			      s[i] == ':' || s[i] == '[' || s[i] == ']'))
+				return nr__error_set(err, NR_EINVALID, s, 0, 0,
+					"invalid registry host in reference");
+		out->host = nr__strndup(s, hn);
+	} else {
+		*name = s;
+		out->host = nr__strdup("docker.io");
+	}
+	return out->host ? 0 : nr__error_oom(err);
+}
+
+/* out->repo from [name, end): "library/" before a one-component Docker Hub name. */
+static int set_repo(nr__reg_ref *out, const char *name, const char *end)
+{
+	if (strcmp(out->host, "docker.io") == 0 && memchr(name, '/', (size_t)(end - name)) == NULL) {
+		char *r = nr__malloc((size_t)(end - name) + 9);
+		if (r == NULL)
+			return NR_ENOMEM;
+		memcpy(r, "library/", 8);
+		memcpy(r + 8, name, (size_t)(end - name));
+		r[end - name + 8] = '\0';
+		out->repo = r;
+	} else if ((out->repo = nr__strndup(name, (size_t)(end - name))) == NULL) {
+		return NR_ENOMEM;
+	}
+	return 0;
+}
+
 /*
  * As the docker reference grammar (distribution/reference) reads it: the first component is
  * the registry when it has a '.' or ':' or is "localhost", else the registry is docker.io and a
@@ -58,8 +100,9 @@ bool nr__reg_tag_ok(const char *t, size_t n)
  */
 int nr__reg_ref_parse(nr__reg_ref *out, const char *s, nr_error *err)
 {
-	const char *slash, *at, *name, *colon, *end;
-	size_t hn, i;
+	const char *at, *name, *colon, *end;
+	size_t i;
+	int error;
 
 	memset(out, 0, sizeof(*out));
 	if (strncmp(s, "//", 2) == 0)
@@ -68,30 +111,13 @@ int nr__reg_ref_parse(nr__reg_ref *out, const char *s, nr_error *err)
 	if (*s == '\0')
 		return nr__error_set(err, NR_EINVALID, "docker://", 0, 0,
 			"reference has no repository: docker://HOST[:PORT]/REPO[:TAG|@DIGEST]");
-	slash = strchr(s, '/');
-	if (slash && (memchr(s, '.', (size_t)(slash - s)) || memchr(s, ':', (size_t)(slash - s)) ||
-	    (slash - s == 9 && strncmp(s, "localhost", 9) == 0))) {
-		hn = (size_t)(slash - s);
-		name = slash + 1;
-		for (i = 0; i < hn; i++)
-			if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' ||
-			      s[i] == ':' || s[i] == '[' || s[i] == ']'))
-				return nr__error_set(err, NR_EINVALID, s, 0, 0,
-					"invalid registry host in reference");
-		if ((out->host = nr__strndup(s, hn)) == NULL)
-			goto oom;
-	} else {
-		name = s;
-		if ((out->host = nr__strdup("docker.io")) == NULL)
-			goto oom;
-	}
+	if ((error = parse_host(out, s, &name, err)) < 0)
+		return error;
 	at = strchr(name, '@');
 	if (at) {
 		if ((out->digest = nr__strdup(at + 1)) == NULL)
 			goto oom;
-		int error = nr__digest_check(out->digest, NULL, s, err);
-		if (error < 0) {
+		if ((error = nr__digest_check(out->digest, NULL, s, err)) < 0) {
 			/* the code is the check's: an unsupported algorithm (sha512) is not malformed */
 			nr__reg_ref_dispose(out);
 			return error;
@@ -127,17 +153,8 @@ int nr__reg_ref_parse(nr__reg_ref *out, const char *s, nr_error *err)
 			return nr__error_set(err, NR_EINVALID, s, 0, 0,
 				"invalid repository name (lowercase letters, digits, '.', '_', '-', '/')");
 		}
-	if (strcmp(out->host, "docker.io") == 0 && memchr(name, '/', (size_t)(end - name)) == NULL) {
-		char *r = nr__malloc((size_t)(end - name) + 9);
-		if (r == NULL)
-			goto oom;
-		memcpy(r, "library/", 8);
-		memcpy(r + 8, name, (size_t)(end - name));
-		r[end - name + 8] = '\0';
-		out->repo = r;
-	} else if ((out->repo = nr__strndup(name, (size_t)(end - name))) == NULL) {
+	if (set_repo(out, name, end) < 0)
 		goto oom;
-	}
 	if (out->tag == NULL && out->digest == NULL && (out->tag = nr__strdup("latest")) == NULL)
 		goto oom;
 	return 0;
@@ -275,18 +292,12 @@ done:
 	return error;
 }
 
-int nr__open_registry(nr_image *img, const char *platform, nr_error *err)
+/* The private layout the registry image is kept in: img->unpack, img->dirfd. */
+static int make_private_layout(nr_image *img, nr_error *err)
 {
-	char *body = NULL, *mt = NULL, digest[NR_DIGEST_SIZE];
-	const char *ref = img->rref.digest ? img->rref.digest : img->rref.tag;
-	size_t len, k, nindex = 0;
-	json_t *top = NULL, *idx = NULL, *e;
-	int error;
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	int error;
 
-	if ((error = nr__registry_new(&img->reg, img->rref.host, img->rref.repo, &img->reg_conf,
-			false, NULL, err)) < 0)
-		return error;
 	if ((error = nr__mkdtemp(&img->unpack, img->tmpdir, "registry", err)) < 0)
 		return error;
 	if ((img->dirfd = open(img->unpack, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -294,6 +305,55 @@ int nr__open_registry(nr_image *img, const char *platform, nr_error *err)
 	if ((error = nr__mkdirs_at(img->dirfd, "blobs/sha256", err)) < 0 ||
 	    (error = nr__file_write_atomic_at(img->dirfd, "oci-layout", layout,
 			sizeof(layout) - 1, 0644, "oci-layout", err)) < 0)
+		return error;
+	return 0;
+}
+
+/* What the top (an index, or one manifest: body, len, digest) references. */
+static int fetch_top(nr_image *img, json_t *top, const char *mt, const char *digest,
+	const char *body, size_t len, nr_error *err)
+{
+	size_t k, nindex = 0;
+	json_t *e, *d;
+	int error;
+
+	if (!nr__is_index_mt(mt)) {
+		d = json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest,
+			"size", (json_int_t)len);
+		if (d == NULL)
+			return nr__error_oom(err);
+		error = fetch_manifest(img, d, true, body, len, err);
+		json_decref(d);
+		return error;
+	}
+	json_array_foreach(nr__jget(top, "manifests"), k, e) {
+		const char *emt = nr__jstr(e, "mediaType");
+		bool want = !is_attestation(e) && (emt == NULL || nr__is_manifest_mt(emt));
+		if (emt && nr__is_index_mt(emt)) {
+			/* nested indexes: followed like layout_read.c does */
+			if ((error = fetch_index(img, e, 0, &nindex, err)) < 0)
+				return error;
+			continue;
+		}
+		/* other platforms' configs are still needed by layout_read.c */
+		if ((error = fetch_manifest(img, e, want, NULL, 0, err)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+int nr__open_registry(nr_image *img, const char *platform, nr_error *err)
+{
+	char *body = NULL, *mt = NULL, digest[NR_DIGEST_SIZE];
+	const char *ref = img->rref.digest ? img->rref.digest : img->rref.tag;
+	size_t len;
+	json_t *top = NULL, *idx = NULL;
+	int error;
+
+	if ((error = nr__registry_new(&img->reg, img->rref.host, img->rref.repo, &img->reg_conf,
+			false, NULL, err)) < 0)
+		return error;
+	if ((error = make_private_layout(img, err)) < 0)
 		return error;
 	if ((error = nr__registry_get_manifest(img->reg, ref, &body, &len, &mt, digest, err)) < 0)
 		return error;
@@ -315,37 +375,9 @@ int nr__open_registry(nr_image *img, const char *platform, nr_error *err)
 			goto done;
 		}
 	}
-	if ((error = store(img, digest, body, len, err)) < 0)
+	if ((error = store(img, digest, body, len, err)) < 0 ||
+	    (error = fetch_top(img, top, mt, digest, body, len, err)) < 0)
 		goto done;
-	if (nr__is_index_mt(mt)) {
-		json_array_foreach(nr__jget(top, "manifests"), k, e) {
-			const char *emt = nr__jstr(e, "mediaType");
-			json_t *plat = nr__jget(e, "platform");
-			bool want = !is_attestation(e) && (emt == NULL || nr__is_manifest_mt(emt));
-			if (emt && nr__is_index_mt(emt)) {
-				/* nested indexes: followed like layout_read.c does */
-				if ((error = fetch_index(img, e, 0, &nindex, err)) < 0)
-					goto done;
-				continue;
-			}
-			/* other platforms' configs are still needed by layout_read.c */
-			(void)plat;
-			(void)platform;
-			if ((error = fetch_manifest(img, e, want, NULL, 0, err)) < 0)
-				goto done;
-		}
-	} else {
-		json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest,
-			"size", (json_int_t)len);
-		if (d == NULL) {
-			error = nr__error_oom(err);
-			goto done;
-		}
-		error = fetch_manifest(img, d, true, body, len, err);
-		json_decref(d);
-		if (error < 0)
-			goto done;
-	}
 	idx = json_pack("{s:i, s:s, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType",
 		MT_OCI_INDEX, "manifests", "mediaType", mt, "digest", digest, "size", (json_int_t)len);
 	if (idx == NULL) {

@@ -109,12 +109,66 @@ static size_t workers_for(size_t n)
 	return w < n ? w : n;
 }
 
+/* The cache, unless it is not this user's alone (cli warns about it). */
+static nr__scancache *open_cache(void)
+{
+	nr__scancache *c = NULL;
+	char *dir = nr__scancache_dir();
+
+	if (dir && nr__scancache_open(&c, dir, NULL) < 0)
+		c = NULL;
+	free(dir);
+	return c;
+}
+
+/* Start up to nw workers; d->threaded stays true only when one started. *started: how many. */
+static void start_workers(driver *d, pthread_t *tid, size_t nw, size_t *started)
+{
+	size_t k;
+
+	*started = 0;
+	d->threaded = nw > 1;
+	if (!d->threaded)
+		return;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->plock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	for (k = 0; k < nw; k++) {
+		if (pthread_create(&tid[k], NULL, worker, d) != 0)
+			break;
+		(*started)++;
+	}
+	if (*started == 0) {
+		d->threaded = false;
+		pthread_mutex_destroy(&d->lock);
+		pthread_mutex_destroy(&d->plock);
+		pthread_cond_destroy(&d->cond);
+	}
+}
+
+static void stop_workers(driver *d, pthread_t *tid, size_t started)
+{
+	size_t k;
+
+	if (!d->threaded)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stop = true;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	for (k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->plock);
+	pthread_cond_destroy(&d->cond);
+}
+
 int nr__lscan_run(const nr__layer_ref *layers, size_t n, const nr__lscan_opts *o,
 	nr__lscan_apply apply, void *ctx, nr_error *err)
 {
 	driver d;
 	pthread_t tid[MAX_WORKERS];
-	size_t nw = workers_for(n), started = 0, i, k;
+	size_t nw = workers_for(n), started = 0, i;
 	int error = 0;
 
 	memset(&d, 0, sizeof(d));
@@ -127,30 +181,8 @@ int nr__lscan_run(const nr__layer_ref *layers, size_t n, const nr__lscan_opts *o
 		return 0;
 	if ((d.jobs = nr__calloc(n, sizeof(*d.jobs))) == NULL)
 		return nr__error_oom(err);
-	{
-		/* A cache that is not this user's alone is not used (cli warns about it). */
-		char *dir = nr__scancache_dir();
-		if (dir && nr__scancache_open(&d.cache, dir, NULL) < 0)
-			d.cache = NULL;
-		free(dir);
-	}
-	d.threaded = nw > 1;
-	if (d.threaded) {
-		pthread_mutex_init(&d.lock, NULL);
-		pthread_mutex_init(&d.plock, NULL);
-		pthread_cond_init(&d.cond, NULL);
-		for (k = 0; k < nw; k++) {
-			if (pthread_create(&tid[k], NULL, worker, &d) != 0)
-				break;
-			started++;
-		}
-		if (started == 0) {
-			d.threaded = false;
-			pthread_mutex_destroy(&d.lock);
-			pthread_mutex_destroy(&d.plock);
-			pthread_cond_destroy(&d.cond);
-		}
-	}
+	d.cache = open_cache();
+	start_workers(&d, tid, nw, &started);
 	for (i = 0; i < n; i++) {
 		job *j = &d.jobs[i];
 
@@ -180,17 +212,7 @@ int nr__lscan_run(const nr__layer_ref *layers, size_t n, const nr__lscan_opts *o
 			pthread_mutex_unlock(&d.lock);
 		}
 	}
-	if (d.threaded) {
-		pthread_mutex_lock(&d.lock);
-		d.stop = true;
-		pthread_cond_broadcast(&d.cond);
-		pthread_mutex_unlock(&d.lock);
-		for (k = 0; k < started; k++)
-			pthread_join(tid[k], NULL);
-		pthread_mutex_destroy(&d.lock);
-		pthread_mutex_destroy(&d.plock);
-		pthread_cond_destroy(&d.cond);
-	}
+	stop_workers(&d, tid, started);
 	for (i = 0; i < n; i++)
 		nr__lrec_free(d.jobs[i].rec);
 	free(d.jobs);
