@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -272,25 +271,6 @@ int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err)
 	if (*out == NULL)
 		return nr__error_oom(err);
 	return 0;
-}
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP || flag == FTW_D)
-		rmdir(p);
-	else
-		unlink(p);
-	return 0;
-}
-
-void nr__rmtree(const char *path)
-{
-	if (path) {
-		nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-		nr__temp_untrack_dir(path);
-	}
 }
 
 int nr__mkdirs_at(int dirfd, const char *rel, nr_error *err)

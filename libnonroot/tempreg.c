@@ -24,6 +24,7 @@
 
 #include "internal.h"
 #include "fileio.h"
+#include "image_internal.h"   /* nr__rmtree */
 
 typedef struct tempent {
 	char *path;   /* a directory tree (dirfd -1) or a file name relative to dirfd */
@@ -137,6 +138,15 @@ static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw
 	else
 		unlink(p);
 	return 0;
+}
+
+/* A temp directory tree removed (no symlink followed) and dropped from the list. */
+void nr__rmtree(const char *path)
+{
+	if (path) {
+		nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		nr__temp_untrack_dir(path);
+	}
 }
 
 size_t nr__temp_remove_all(void)
