@@ -1,6 +1,7 @@
 /*
  * audit_internal.h: the audit's rule evaluation over plain facts, so that it can be tested
- * without an image. Not installed.
+ * without an image, and what audit.c, audit_eval.c, audit_ports.c and audit_setid.c share.
+ * Not installed.
  */
 #ifndef NR_AUDIT_INTERNAL_H
 #define NR_AUDIT_INTERNAL_H
@@ -72,5 +73,45 @@ int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err);
 /* The capabilities in a security.capability value in libcap's text form ("cap_net_raw=ep",
  * "cap_chown,cap_kill=eip cap_sys_admin=i"), or why not ("undecodable, 3 bytes"). */
 void nr__caps_text(char *out, size_t size, const char *caps, size_t len);
+
+/* ---- the audit object and the rules' evaluation, shared by audit.c, audit_eval.c,
+ * audit_ports.c and audit_setid.c ---- */
+
+/* What one manifest ran as, and its effective bindings. */
+typedef struct nr__audit_platform {
+	char *platform;
+	char *user;
+	nr_bindings *bindings;   /* the effective bindings; NULL when Kestrel would refuse them */
+	nr_error bindings_err;   /* why, then */
+} nr__audit_platform;
+
+struct nr_audit {
+	nr_finding *f;
+	size_t n, alloc;
+	nr__audit_platform *p;
+	size_t np, ap;
+	int max;
+	size_t suppressed;
+	json_t *occ;   /* "id\nplatform\nlocation" -> findings so far (a hashed map: linear adds) */
+};
+
+/* The rules' evaluation of one manifest's facts into a. */
+typedef struct nr__audit_ctx {
+	nr_audit *a;
+	const nr__audit_facts *f;
+	nr_error *err;
+} nr__audit_ctx;
+
+/* Append a finding of rule id (its fingerprint too); fix NULL: the rule's help. */
+int nr__audit_add(nr__audit_ctx *e, const char *id, nr_level level, const char *location,
+	const char *fix, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* audit_ports.c: the ASP.NET Core variables against the effective bindings `all` (NULL:
+ * Kestrel refuses the environment, allerr says why), ExposedPorts and the health check
+ * (NR004-NR007, NR010); program arguments and server configuration files (NR012, NR013). */
+int nr__audit_check_ports(nr__audit_ctx *e, nr_imgconfig *cfg, const nr_bindings *all,
+	const nr_error *allerr, int runs_root);
+int nr__audit_check_server_ports(nr__audit_ctx *e, nr_imgconfig *cfg, int runs_root);
+/* audit_setid.c: set-id files (NR008) and file capabilities (NR015). */
+int nr__audit_check_setid(nr__audit_ctx *e);
 
 #endif
