@@ -166,6 +166,15 @@ static int write_layer(nr__patch_ctx *c, nr__patch_plan *p, int64_t mtime, nr_im
 
 #define FIXED_PATHS 8
 
+/* What one manifest's scan looks at, and what it found. */
+typedef struct scan {
+	const char *paths[64];
+	size_t npaths;
+	nr_buf homerel;
+	nr_scan_request req;
+	nr_scan_result *res;
+} scan;
+
 /* Append the home directory (relative) and each of its parents to paths. */
 static int home_paths(const char **paths, size_t *npaths, size_t max, nr_buf *homerel,
 	const char *home, nr_error *err)
@@ -200,24 +209,165 @@ static void free_paths(const char **paths, size_t *npaths, const nr_buf *homerel
 	*npaths = FIXED_PATHS;
 }
 
+/* Scan manifest i for the account files, nologin, the home and each of its parents. */
+static int scan_first(scan *sc, nr_image *img, size_t i, const char *home,
+	const nr_patch_options *opts, nr_error *err)
+{
+	int error;
+
+	sc->paths[sc->npaths++] = "etc/passwd";
+	sc->paths[sc->npaths++] = "etc/group";
+	sc->paths[sc->npaths++] = "etc/shadow";
+	sc->paths[sc->npaths++] = "etc/gshadow";
+	sc->paths[sc->npaths++] = "sbin/nologin";
+	sc->paths[sc->npaths++] = "etc";
+	/* Where sbin/nologin usually points (merged /usr, busybox): asked for up front so that
+	 * following the link does not cost a second pass over the layers. */
+	sc->paths[sc->npaths++] = "usr/sbin/nologin";
+	sc->paths[sc->npaths++] = "bin/busybox";
+	if ((error = home_paths(sc->paths, &sc->npaths, NR_ARRAY_SIZE(sc->paths), &sc->homerel,
+	    home, err)) < 0)
+		return error;
+	sc->req.paths = sc->paths;
+	sc->req.npaths = sc->npaths;
+	sc->req.progress = opts->progress;
+	sc->req.payload = opts->payload;
+	return nr_image_scan(img, i, &sc->req, &sc->res, err);
+}
+
+/* Scan again for another home (a reused user keeps its own). */
+static int scan_home(scan *sc, nr_image *img, size_t i, const char *home, nr_error *err)
+{
+	int error;
+
+	nr_scan_result_free(sc->res);
+	sc->res = NULL;
+	free_paths(sc->paths, &sc->npaths, &sc->homerel);
+	if ((error = home_paths(sc->paths, &sc->npaths, NR_ARRAY_SIZE(sc->paths), &sc->homerel,
+	    home, err)) < 0)
+		return error;
+	sc->req.npaths = sc->npaths;
+	return nr_image_scan(img, i, &sc->req, &sc->res, err);
+}
+
+static void scan_dispose(scan *sc)
+{
+	free_paths(sc->paths, &sc->npaths, &sc->homerel);
+	nr_buf_dispose(&sc->homerel);
+	nr_scan_result_free(sc->res);
+}
+
+/* The new layer's time: the settings', else the config's `created`, and never before the
+ * last history entry. */
+static int layer_mtime(const nr__patch_settings *s, nr_imgconfig *cfg, int64_t *mtime,
+	nr_error *err)
+{
+	const char *last;
+	int64_t lt;
+	int error;
+
+	*mtime = s->mtime;
+	if (*mtime < 0 && (error = nr__patch_mtime(mtime, nr_imgconfig_string(cfg, "created"),
+	    err)) < 0)
+		return error;
+	last = nr__imgconfig_last_created(cfg);
+	if (last && nr__parse_time(last, &lt) == 0 && lt > *mtime)
+		*mtime = lt;
+	return 0;
+}
+
+/* The account files, the home and, for an image without /etc (FROM scratch), /etc itself. */
+static int plan_files(nr__patch_ctx *c, scan *sc, nr__patch_plan *p, int64_t mtime,
+	const char **home, char *homebuf, size_t homesz)
+{
+	const nr__patch_settings *s = c->s;
+	const char *shell = s->shell;
+	const nr_scan_entry *etc;
+	size_t k;
+	int error;
+
+	if (shell == NULL) {
+		const nr_scan_entry *nl = nr_scan_result_get(sc->res, "sbin/nologin");
+		shell = nl && nl->type == NR_ENTRY_REGULAR ? "/sbin/nologin" : "/bin/false";
+	}
+	if ((error = nr__patch_plan_accounts(c, sc->res, p, shell, home, homebuf, homesz,
+	    mtime)) < 0)
+		return error;
+	if (!s->no_home) {
+		if (strcmp(*home, s->home) != 0 &&
+		    (error = scan_home(sc, c->img, c->i, *home, c->err)) < 0)
+			return error;
+		if ((error = nr__patch_plan_home(c, sc->res, p, *home)) < 0)
+			return error;
+	}
+	etc = nr_scan_result_get(sc->res, "etc");
+	for (k = 0; k < p->nfiles; k++) {
+		if (strncmp(p->files[k].path, "etc/", 4) != 0 || (etc && etc->type != NR_ENTRY_NONE))
+			continue;
+		if ((error = nr__patch_plan_add(p, "etc", NR__LAYER_DIR, NULL, 0, 0755, 0, 0,
+		    c->err)) < 0)
+			return error;
+		return nr__patch_change(c, "directory", "etc", NULL, "0755 0:0",
+			"the image has no /etc");
+	}
+	return 0;
+}
+
+/* The new layer (when the plan has entries) and the new config, into the image unless this
+ * is a dry run. */
+static int apply(nr__patch_ctx *c, nr__patch_plan *p, nr_imgconfig *cfg, const char *home,
+	int64_t mtime, bool cfg_changed)
+{
+	const nr__patch_settings *s = c->s;
+	nr_buf by = NR_BUF_INIT;
+	char comment[256], *json = NULL;
+	size_t jlen;
+	int error = 0;
+
+	if (p->nfiles > 0) {
+		nr_buf_printf(&by, "nonroot patch --user %s --uid %u --gid %u --home %s "
+			"--port-map %s%s", s->user, (unsigned)s->uid, (unsigned)s->gid, home,
+			s->portdesc, s->mode == NR_PATCH_COMPAT ? " --mode compat" : "");
+		snprintf(comment, sizeof(comment), "libnonroot %s", nr_version());
+		if (by.oom)
+			error = nr__error_oom(c->err);
+		else
+			error = write_layer(c, p, mtime, cfg, by.ptr, comment);
+		nr_buf_dispose(&by);
+		if (error < 0)
+			return error;
+		cfg_changed = true;
+	}
+	if (cfg_changed && !s->dry_run) {
+		if ((error = nr_imgconfig_serialize(&json, &jlen, cfg, c->err)) == 0)
+			error = nr_image_set_config(c->img, c->i, json, jlen, c->err);
+		free(json);
+		if (error < 0)
+			return error;
+	}
+	if (!s->dry_run)
+		nr__patch_report_set_config(c->r, c->i, nr_image_config_descriptor(c->img, c->i));
+	return 0;
+}
+
 static int patch_one(nr_image *img, size_t i, const nr__patch_settings *gs, nr_patch_report *r,
 	const nr_patch_options *opts, nr_error *err)
 {
 	nr__patch_settings *s = NULL;
-	nr_scan_request req = NR_SCAN_REQUEST_INIT;
-	nr_scan_result *res = NULL;
 	nr_imgconfig *cfg = NULL;
-	const char *paths[64], *cjson, *shell, *home;
-	char homebuf[4096], comment[256], *json = NULL;
-	nr_buf homerel = NR_BUF_INIT, by = NR_BUF_INIT;
-	size_t npaths = 0, clen, jlen, k;
+	const char *cjson, *home;
+	char homebuf[4096];
+	size_t clen;
 	int64_t mtime;
 	nr__patch_plan p;
+	scan sc;
 	bool cfg_changed = false;
 	nr__patch_ctx c;
 	int error;
 
 	memset(&p, 0, sizeof(p));
+	memset(&sc, 0, sizeof(sc));
+	sc.req = (nr_scan_request)NR_SCAN_REQUEST_INIT;
 	if ((s = nr__malloc(sizeof(*s))) == NULL)
 		return nr__error_oom(err);
 	*s = *gs;   /* per manifest: the user may be the image's own */
@@ -235,113 +385,125 @@ static int patch_one(nr_image *img, size_t i, const nr__patch_settings *gs, nr_p
 		free(s);
 		return error;
 	}
-
-	/* What to look at: the account files, nologin, the home and each of its parents. */
-	paths[npaths++] = "etc/passwd";
-	paths[npaths++] = "etc/group";
-	paths[npaths++] = "etc/shadow";
-	paths[npaths++] = "etc/gshadow";
-	paths[npaths++] = "sbin/nologin";
-	paths[npaths++] = "etc";
-	/* Where sbin/nologin usually points (merged /usr, busybox): asked for up front so that
-	 * following the link does not cost a second pass over the layers. */
-	paths[npaths++] = "usr/sbin/nologin";
-	paths[npaths++] = "bin/busybox";
-	if ((error = home_paths(paths, &npaths, NR_ARRAY_SIZE(paths), &homerel, s->home, err)) < 0)
-		goto done;
-	req.paths = paths;
-	req.npaths = npaths;
-	req.progress = opts->progress;
-	req.payload = opts->payload;
-	if ((error = nr_image_scan(img, i, &req, &res, err)) < 0)
-		goto done;
-	if ((error = nr__patch_choose_user(&c, res, cfg, s)) < 0)
+	if ((error = scan_first(&sc, img, i, s->home, opts, err)) < 0 ||
+	    (error = nr__patch_choose_user(&c, sc.res, cfg, s)) < 0)
 		goto done;
 	if (s->kept && !s->existing && s->no_entry)
 		s->no_home = 1;
 	nr__patch_report_set_ids(r, s->uid, s->gid);
-
-	mtime = s->mtime;
-	if (mtime < 0 && (error = nr__patch_mtime(&mtime, nr_imgconfig_string(cfg, "created"),
-	    err)) < 0)
-		goto done;
-	{
-		/* The new history entry never goes back in time: not before the last one. */
-		const char *last = nr__imgconfig_last_created(cfg);
-		int64_t lt;
-		if (last && nr__parse_time(last, &lt) == 0 && lt > mtime)
-			mtime = lt;
-	}
-	shell = s->shell;
-	if (shell == NULL) {
-		const nr_scan_entry *nl = nr_scan_result_get(res, "sbin/nologin");
-		shell = nl && nl->type == NR_ENTRY_REGULAR ? "/sbin/nologin" : "/bin/false";
-	}
-	if ((error = nr__patch_plan_accounts(&c, res, &p, shell, &home, homebuf, sizeof(homebuf), mtime)) < 0)
-		goto done;
-	if (!s->no_home) {
-		/* A reused user keeps its own home: scan again if it is not the one we looked at. */
-		if (strcmp(home, s->home) != 0) {
-			nr_scan_result_free(res);
-			res = NULL;
-			free_paths(paths, &npaths, &homerel);
-			if ((error = home_paths(paths, &npaths, NR_ARRAY_SIZE(paths), &homerel, home,
-			    err)) < 0)
-				goto done;
-			req.npaths = npaths;
-			if ((error = nr_image_scan(img, i, &req, &res, err)) < 0)
-				goto done;
-		}
-		if ((error = nr__patch_plan_home(&c, res, &p, home)) < 0)
-			goto done;
-	}
-	/* An image without /etc (FROM scratch): define the directory the new files go in. */
-	for (k = 0; k < p.nfiles; k++) {
-		const nr_scan_entry *etc = nr_scan_result_get(res, "etc");
-		if (strncmp(p.files[k].path, "etc/", 4) != 0 || (etc && etc->type != NR_ENTRY_NONE))
-			continue;
-		if ((error = nr__patch_plan_add(&p, "etc", NR__LAYER_DIR, NULL, 0, 0755, 0, 0, err)) < 0 ||
-		    (error = nr__patch_change(&c, "directory", "etc", NULL, "0755 0:0",
-			"the image has no /etc")) < 0)
-			goto done;
-		break;
-	}
-	if ((error = nr__patch_report_bindings(r, i, c.platform, cfg, 0, err)) < 0 ||
+	if ((error = layer_mtime(s, cfg, &mtime, err)) < 0 ||
+	    (error = plan_files(&c, &sc, &p, mtime, &home, homebuf, sizeof(homebuf))) < 0 ||
+	    (error = nr__patch_report_bindings(r, i, c.platform, cfg, 0, err)) < 0 ||
 	    (error = nr__patch_plan_config(&c, cfg, &cfg_changed)) < 0 ||
-	    (error = nr__patch_report_bindings(r, i, c.platform, cfg, 1, err)) < 0)
+	    (error = nr__patch_report_bindings(r, i, c.platform, cfg, 1, err)) < 0 ||
+	    (error = apply(&c, &p, cfg, home, mtime, cfg_changed)) < 0)
 		goto done;
-
-	if (p.nfiles > 0) {
-		nr_buf_printf(&by, "nonroot patch --user %s --uid %u --gid %u --home %s "
-			"--port-map %s%s", s->user, (unsigned)s->uid, (unsigned)s->gid, home,
-			s->portdesc, s->mode == NR_PATCH_COMPAT ? " --mode compat" : "");
-		snprintf(comment, sizeof(comment), "libnonroot %s", nr_version());
-		if (by.oom) {
-			error = nr__error_oom(err);
-			goto done;
-		}
-		if ((error = write_layer(&c, &p, mtime, cfg, by.ptr, comment)) < 0)
-			goto done;
-		cfg_changed = true;
-	}
-	if (cfg_changed && !s->dry_run) {
-		if ((error = nr_imgconfig_serialize(&json, &jlen, cfg, err)) < 0 ||
-		    (error = nr_image_set_config(img, i, json, jlen, err)) < 0)
-			goto done;
-	}
-	if (!s->dry_run)
-		nr__patch_report_set_config(r, i, nr_image_config_descriptor(img, i));
 	error = 0;
 done:
-	free_paths(paths, &npaths, &homerel);
-	nr_buf_dispose(&homerel);
-	nr_buf_dispose(&by);
+	scan_dispose(&sc);
 	nr__patch_plan_dispose(&p);
-	nr_scan_result_free(res);
 	nr_imgconfig_free(cfg);
-	free(json);
 	free(s);
 	return error;
+}
+
+/* The home (opts->home: absolute, clean, without ':' or control characters; else
+ * /home/USER in homebuf) and the shell into s. */
+static int settings_paths(nr__patch_settings *s, const nr_patch_options *opts, char *homebuf,
+	size_t homesz, nr_error *err)
+{
+	if (opts->home) {
+		size_t n = strlen(opts->home);
+		if (opts->home[0] != '/' || nr_span_has_ctrl(opts->home, n) || strchr(opts->home, ':'))
+			return nr__error_set(err, NR_EINVALID, "home", 0, 0,
+				"patch: the home must be an absolute path without ':' or control "
+				"characters: '%s'", opts->home);
+		if (strstr(opts->home, "//") || strstr(opts->home, "/./") ||
+		    strstr(opts->home, "/../") || (n > 1 && (!strcmp(opts->home + n - 1, "/") ||
+		     !strcmp(opts->home + n - 2, "/.") || !strcmp(opts->home + n - 3, "/.."))))
+			return nr__error_set(err, NR_EINVALID, "home", 0, 0,
+				"patch: the home must be a clean path (no '.', '..', empty components "
+				"or trailing '/'): '%s'", opts->home);
+		s->home = opts->home;
+	} else {
+		snprintf(homebuf, homesz, "/home/%s", s->user);
+		s->home = homebuf;
+	}
+	s->no_home = opts->no_home;
+	if (opts->shell && (opts->shell[0] != '/' || strchr(opts->shell, ':') ||
+	    nr_span_has_ctrl(opts->shell, strlen(opts->shell))))
+		return nr__error_set(err, NR_EINVALID, "shell", 0, 0,
+			"patch: the shell must be an absolute path without ':' or control characters: "
+			"'%s'", opts->shell);
+	s->shell = opts->shell;
+	return 0;
+}
+
+/* The port map into s (every target unprivileged), with its "FROM:TO,..." description. */
+static int settings_ports(nr__patch_settings *s, const nr_patch_options *opts, nr_error *err)
+{
+	size_t k;
+
+	if (opts->ports)
+		s->ports = *opts->ports;
+	else
+		nr_portmap_default(&s->ports);
+	for (k = 0; k < s->ports.count; k++) {
+		size_t used = strlen(s->portdesc);
+		if (s->ports.entries[k].to < s->threshold)
+			return nr__error_set(err, NR_EINVALID, "port-map", 0, 0,
+				"patch: port map %u:%u: port %u is privileged (below the threshold %u): "
+				"a non-root user cannot bind it; map onto a port >= %u",
+				(unsigned)s->ports.entries[k].from, (unsigned)s->ports.entries[k].to,
+				(unsigned)s->ports.entries[k].to, s->threshold, s->threshold);
+		s->from[k] = s->ports.entries[k].from;
+		s->to[k] = s->ports.entries[k].to;
+		snprintf(s->portdesc + used, sizeof(s->portdesc) - used, "%s%u:%u", k ? "," : "",
+			(unsigned)s->from[k], (unsigned)s->to[k]);
+	}
+	return 0;
+}
+
+/* The options checked into s (zeroed by the caller). */
+static int settings_from(nr__patch_settings *s, const nr_patch_options *opts, char *homebuf,
+	size_t homesz, nr_error *err)
+{
+	int error;
+
+	s->user = opts->user ? opts->user : DEFAULT_USER;
+	if ((error = nr_name_check(s->user, strlen(s->user), err)) < 0)
+		return error;
+	if (opts->uid < -1 || opts->uid > 2147483647 || opts->gid < -1 || opts->gid > 2147483647)
+		return nr__error_set(err, NR_ERANGE, "uid", 0, 0,
+			"patch: uid and gid must be 0..2147483647");
+	s->user_given = opts->user != NULL;
+	s->uid_given = opts->uid >= 0;
+	s->gid_given = opts->gid >= 0;
+	s->home_given = opts->home != NULL;
+	if (opts->version >= 2) {
+		s->new_user = opts->new_user != 0;
+		s->no_entry = opts->no_passwd_entry != 0;
+		s->threshold = opts->threshold;
+	}
+	if (s->threshold == 0)
+		s->threshold = NR_UNPRIVILEGED_PORT_START;
+	s->uid = opts->uid < 0 ? DEFAULT_ID : (uint32_t)opts->uid;
+	s->gid = opts->gid < 0 ? s->uid : (uint32_t)opts->gid;
+	if (s->uid == 0 || s->gid == 0)
+		return nr__error_set(err, NR_EINVALID, s->uid == 0 ? "uid" : "gid", 0, 0,
+			"patch: refusing uid/gid 0: the point is not to run as root");
+	if ((error = settings_paths(s, opts, homebuf, homesz, err)) < 0 ||
+	    (error = settings_ports(s, opts, err)) < 0)
+		return error;
+	if (opts->mode != NR_PATCH_NONROOT && opts->mode != NR_PATCH_COMPAT)
+		return nr__error_set(err, NR_EARG, "mode", 0, 0, "patch: unknown mode %d",
+			(int)opts->mode);
+	s->mode = opts->mode;
+	s->dry_run = opts->dry_run;
+	s->mtime = opts->mtime;
+	if (s->mtime < 0 && (error = nr__source_date_epoch(&s->mtime, err)) < 0)
+		return error;
+	return 0;
 }
 
 int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report **out,
@@ -351,7 +513,7 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 	nr_patch_report *r = NULL;
 	nr__patch_settings s;
 	char homebuf[4096];
-	size_t i, n, k;
+	size_t i, n;
 	int error;
 
 	nr__error_reset(err);
@@ -364,80 +526,8 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 	    NR_PATCH_OPTIONS_VERSION)) < 0)
 		return error;
 	memset(&s, 0, sizeof(s));
-	s.user = opts->user ? opts->user : DEFAULT_USER;
-	if ((error = nr_name_check(s.user, strlen(s.user), err)) < 0)
+	if ((error = settings_from(&s, opts, homebuf, sizeof(homebuf), err)) < 0)
 		return error;
-	if (opts->uid < -1 || opts->uid > 2147483647 || opts->gid < -1 || opts->gid > 2147483647)
-		return nr__error_set(err, NR_ERANGE, "uid", 0, 0,
-			"patch: uid and gid must be 0..2147483647");
-	s.user_given = opts->user != NULL;
-	s.uid_given = opts->uid >= 0;
-	s.gid_given = opts->gid >= 0;
-	s.home_given = opts->home != NULL;
-	if (opts->version >= 2) {
-		s.new_user = opts->new_user != 0;
-		s.no_entry = opts->no_passwd_entry != 0;
-		s.threshold = opts->threshold;
-	}
-	if (s.threshold == 0)
-		s.threshold = NR_UNPRIVILEGED_PORT_START;
-	s.uid = opts->uid < 0 ? DEFAULT_ID : (uint32_t)opts->uid;
-	s.gid = opts->gid < 0 ? s.uid : (uint32_t)opts->gid;
-	if (s.uid == 0 || s.gid == 0)
-		return nr__error_set(err, NR_EINVALID, s.uid == 0 ? "uid" : "gid", 0, 0,
-			"patch: refusing uid/gid 0: the point is not to run as root");
-	if (opts->home) {
-		if (opts->home[0] != '/' || nr_span_has_ctrl(opts->home, strlen(opts->home)) ||
-		    strchr(opts->home, ':'))
-			return nr__error_set(err, NR_EINVALID, "home", 0, 0,
-				"patch: the home must be an absolute path without ':' or control "
-				"characters: '%s'", opts->home);
-		if (strstr(opts->home, "//") || strstr(opts->home, "/./") ||
-		    strstr(opts->home, "/../") || (strlen(opts->home) > 1 &&
-		    (!strcmp(opts->home + strlen(opts->home) - 1, "/") ||
-		     !strcmp(opts->home + strlen(opts->home) - 2, "/.") ||
-		     !strcmp(opts->home + strlen(opts->home) - 3, "/.."))))
-			return nr__error_set(err, NR_EINVALID, "home", 0, 0,
-				"patch: the home must be a clean path (no '.', '..', empty components "
-				"or trailing '/'): '%s'", opts->home);
-		s.home = opts->home;
-	} else {
-		snprintf(homebuf, sizeof(homebuf), "/home/%s", s.user);
-		s.home = homebuf;
-	}
-	s.no_home = opts->no_home;
-	if (opts->shell && (opts->shell[0] != '/' || strchr(opts->shell, ':') ||
-	    nr_span_has_ctrl(opts->shell, strlen(opts->shell))))
-		return nr__error_set(err, NR_EINVALID, "shell", 0, 0,
-			"patch: the shell must be an absolute path without ':' or control characters: "
-			"'%s'", opts->shell);
-	s.shell = opts->shell;
-	if (opts->ports)
-		s.ports = *opts->ports;
-	else
-		nr_portmap_default(&s.ports);
-	for (k = 0; k < s.ports.count; k++) {
-		size_t used = strlen(s.portdesc);
-		if (s.ports.entries[k].to < s.threshold)
-			return nr__error_set(err, NR_EINVALID, "port-map", 0, 0,
-				"patch: port map %u:%u: port %u is privileged (below the threshold %u): "
-				"a non-root user cannot bind it; map onto a port >= %u",
-				(unsigned)s.ports.entries[k].from, (unsigned)s.ports.entries[k].to,
-				(unsigned)s.ports.entries[k].to, s.threshold, s.threshold);
-		s.from[k] = s.ports.entries[k].from;
-		s.to[k] = s.ports.entries[k].to;
-		snprintf(s.portdesc + used, sizeof(s.portdesc) - used, "%s%u:%u", k ? "," : "",
-			(unsigned)s.from[k], (unsigned)s.to[k]);
-	}
-	if (opts->mode != NR_PATCH_NONROOT && opts->mode != NR_PATCH_COMPAT)
-		return nr__error_set(err, NR_EARG, "mode", 0, 0, "patch: unknown mode %d",
-			(int)opts->mode);
-	s.mode = opts->mode;
-	s.dry_run = opts->dry_run;
-	s.mtime = opts->mtime;
-	if (s.mtime < 0 && (error = nr__source_date_epoch(&s.mtime, err)) < 0)
-		return error;
-
 	if ((n = nr_image_count(img)) == 0)
 		return nr__error_set(err, NR_EINVALID, NULL, 0, 0, "patch: the image has no manifest");
 	if ((r = nr__patch_report_new(s.uid, s.gid, s.dry_run)) == NULL)
@@ -451,4 +541,3 @@ int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report 
 	*out = r;
 	return 0;
 }
-
