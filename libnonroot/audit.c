@@ -261,67 +261,46 @@ static int image_lookup(void *ctx_, const char *path, int *type, uint64_t *uid, 
 	return 0;
 }
 
-static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_audit *a,
+/* The paths audit_one scans for: the account files, likely homes (so that the home check
+ * rarely needs a second pass: /home/app, the patched images', and /home/NAME for a User given
+ * by name) and the server configuration files. Returns how many (at most max). */
+static size_t scan_paths(const char **paths, size_t max, char *guess, size_t guesssz,
+	const char *config, size_t config_len)
+{
+	nr_imgconfig *cfg = NULL;
+	size_t n = 0, k;
+
+	paths[n++] = "etc/passwd";
+	paths[n++] = "etc/group";
+	paths[n++] = "home/app";
+	if (nr_imgconfig_parse(&cfg, config, config_len, NULL) == 0) {
+		const char *u = nr_imgconfig_user(cfg);
+		size_t len = strcspn(u, ":");
+		uint64_t v;
+		if (len > 0 && len < 128 && nr_parse_u64(u, len, UINT64_MAX, &v) == NR_EINVALID &&
+		    !memchr(u, '/', len)) {
+			snprintf(guess, guesssz, "home/%.*s", (int)len, u);
+			paths[n++] = guess;
+		}
+	}
+	nr_imgconfig_free(cfg);
+	for (k = 0; nr__server_config_paths[k] && n < max; k++)
+		paths[n++] = nr__server_config_paths[k];
+	return n;
+}
+
+/* The set-id and file-capability entries of res as facts (*out: free it). */
+static int setid_facts(const nr_scan_result *res, nr__audit_setid **out, size_t *n,
 	nr_error *err)
 {
-	const char *paths[16] = { "etc/passwd", "etc/group", "home/app", NULL };
-	nr__audit_file files[12];
-	char guess[160];
-	nr_scan_request req = NR_SCAN_REQUEST_INIT;
-	nr_scan_result *res = NULL;
-	nr__audit_facts f;
 	nr__audit_setid *setid = NULL;
-	const nr_scan_entry *pw, *gr;
 	const nr__scan_caps *caps;
-	lookup_ctx lc;
-	size_t k, ns;
-	int error;
+	size_t k, ns = nr_scan_result_setid_count(res);
 
-	memset(&f, 0, sizeof(f));
-	f.manifest = i;
-	f.platform = nr_image_platform(img, i);
-	if ((f.config = nr_image_config(img, i, &f.config_len)) == NULL)
-		return nr__error_set(err, NR_EINVALID, f.platform, 0, 0, "audit: no config");
-	/* Likely homes, so that the home check rarely needs a second pass: /home/app (the
-	 * patched images) and /home/NAME for a User given by name. */
-	req.npaths = 3;
-	{
-		nr_imgconfig *cfg = NULL;
-		if (nr_imgconfig_parse(&cfg, f.config, f.config_len, NULL) == 0) {
-			const char *u = nr_imgconfig_user(cfg);
-			size_t n = strcspn(u, ":");
-			uint64_t v;
-			if (n > 0 && n < 128 && nr_parse_u64(u, n, UINT64_MAX, &v) == NR_EINVALID &&
-			    !memchr(u, '/', n)) {
-				snprintf(guess, sizeof(guess), "home/%.*s", (int)n, u);
-				paths[req.npaths++] = guess;
-			}
-		}
-		nr_imgconfig_free(cfg);
-	}
-	for (k = 0; nr__server_config_paths[k] && req.npaths < NR_ARRAY_SIZE(paths); k++)
-		paths[req.npaths++] = nr__server_config_paths[k];
-	req.paths = paths;
-	req.flags = NR_SCAN_SETID | NR_SCAN_CAPS;
-	req.progress = opts->progress;
-	req.payload = opts->payload;
-	if ((error = nr_image_scan(img, i, &req, &res, err)) < 0)
-		return error;
-	pw = nr_scan_result_get(res, "etc/passwd");
-	gr = nr_scan_result_get(res, "etc/group");
-	if (pw && pw->type == NR_ENTRY_REGULAR && pw->content) {
-		f.passwd = pw->content;
-		f.passwd_len = pw->content_len;
-	}
-	if (gr && gr->type == NR_ENTRY_REGULAR && gr->content) {
-		f.group = gr->content;
-		f.group_len = gr->content_len;
-	}
-	ns = nr_scan_result_setid_count(res);
-	if (ns > 0 && (setid = nr__calloc(ns, sizeof(*setid))) == NULL) {
-		error = nr__error_oom(err);
-		goto done;
-	}
+	*out = NULL;
+	*n = 0;
+	if (ns > 0 && (setid = nr__calloc(ns, sizeof(*setid))) == NULL)
+		return nr__error_oom(err);
 	for (k = 0; k < ns; k++) {
 		const nr_scan_entry *s = nr_scan_result_setid(res, k);
 		setid[k].path = s->path;
@@ -333,18 +312,69 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 			setid[k].caps_len = caps->len;
 		}
 	}
-	f.setid = setid;
-	f.nsetid = ns;
-	for (k = 0; nr__server_config_paths[k] && f.nfiles < NR_ARRAY_SIZE(files); k++) {
+	*out = setid;
+	*n = ns;
+	return 0;
+}
+
+/* The account and server configuration files of res into f (files: max entries). */
+static void file_facts(const nr_scan_result *res, nr__audit_facts *f, nr__audit_file *files,
+	size_t max)
+{
+	const nr_scan_entry *pw = nr_scan_result_get(res, "etc/passwd");
+	const nr_scan_entry *gr = nr_scan_result_get(res, "etc/group");
+	size_t k;
+
+	if (pw && pw->type == NR_ENTRY_REGULAR && pw->content) {
+		f->passwd = pw->content;
+		f->passwd_len = pw->content_len;
+	}
+	if (gr && gr->type == NR_ENTRY_REGULAR && gr->content) {
+		f->group = gr->content;
+		f->group_len = gr->content_len;
+	}
+	for (k = 0; nr__server_config_paths[k] && f->nfiles < max; k++) {
 		const nr_scan_entry *c = nr_scan_result_get(res, nr__server_config_paths[k]);
 		if (c && c->type == NR_ENTRY_REGULAR && c->content) {
-			files[f.nfiles].path = nr__server_config_paths[k];
-			files[f.nfiles].content = c->content;
-			files[f.nfiles].len = c->content_len;
-			f.nfiles++;
+			files[f->nfiles].path = nr__server_config_paths[k];
+			files[f->nfiles].content = c->content;
+			files[f->nfiles].len = c->content_len;
+			f->nfiles++;
 		}
 	}
-	f.files = files;
+	f->files = files;
+}
+
+static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_audit *a,
+	nr_error *err)
+{
+	const char *paths[16];
+	nr__audit_file files[12];
+	char guess[160];
+	nr_scan_request req = NR_SCAN_REQUEST_INIT;
+	nr_scan_result *res = NULL;
+	nr__audit_facts f;
+	nr__audit_setid *setid = NULL;
+	lookup_ctx lc;
+	int error;
+
+	memset(&f, 0, sizeof(f));
+	f.manifest = i;
+	f.platform = nr_image_platform(img, i);
+	if ((f.config = nr_image_config(img, i, &f.config_len)) == NULL)
+		return nr__error_set(err, NR_EINVALID, f.platform, 0, 0, "audit: no config");
+	req.npaths = scan_paths(paths, NR_ARRAY_SIZE(paths), guess, sizeof(guess), f.config,
+		f.config_len);
+	req.paths = paths;
+	req.flags = NR_SCAN_SETID | NR_SCAN_CAPS;
+	req.progress = opts->progress;
+	req.payload = opts->payload;
+	if ((error = nr_image_scan(img, i, &req, &res, err)) < 0)
+		return error;
+	file_facts(res, &f, files, NR_ARRAY_SIZE(files));
+	if ((error = setid_facts(res, &setid, &f.nsetid, err)) < 0)
+		goto done;
+	f.setid = setid;
 	lc.img = img;
 	lc.i = i;
 	lc.opts = opts;

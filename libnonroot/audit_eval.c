@@ -72,6 +72,68 @@ static bool spec_numeric(const char *spec)
 	return true;
 }
 
+/* NR014: a non-root user with gid 0 as its primary or a supplementary group. */
+static int check_root_group(nr__audit_ctx *e, const char *spec, const nr_exec_user *eu)
+{
+	char fix[256];
+	bool sup0 = false;
+	size_t k;
+
+	for (k = 0; k < eu->n_additional_gids; k++)
+		sup0 = sup0 || eu->additional_gids[k] == 0;
+	if (eu->gid != 0 && !sup0)
+		return 0;
+	snprintf(fix, sizeof(fix), "set User to \"%u:GID\" with a GID other than 0%s",
+		(unsigned)eu->uid, sup0 ? " and take the user out of group 0" : "");
+	return nr__audit_add(e, "NR014", NR_LEVEL_WARNING, "config.User", fix,
+		"User '%s' (uid %u) runs with gid 0 (root's group) as its %s group",
+		spec, (unsigned)eu->uid, eu->gid == 0 ? "primary" : "supplementary");
+}
+
+/* NR011: a user without passwd entry; NR009: a named user whose home is missing, not a
+ * directory or not its own. */
+static int check_home(nr__audit_ctx *e, const char *spec, const nr_exec_user *eu)
+{
+	const nr__audit_facts *f = e->f;
+	nr_buf rel = NR_BUF_INIT;
+	char fix[256];
+	int type = 0, error;
+	uint64_t huid = 0, hgid = 0;
+
+	if (eu->name == NULL) {
+		snprintf(fix, sizeof(fix), "add the user: nonroot patch IMAGE --uid %u",
+			(unsigned)eu->uid);
+		return nr__audit_add(e, "NR011", NR_LEVEL_NOTE, "config.User", fix,
+		    "User '%s' (uid %u) has no passwd entry: it runs with gid %u, HOME=%s and no name",
+		    spec, (unsigned)eu->uid, (unsigned)eu->gid, eu->home);
+	}
+	if (!f->lookup || !eu->home || strcmp(eu->home, "/") == 0 || !*eu->home)
+		return 0;
+	snprintf(fix, sizeof(fix), "create %s owned by %u:%u, mode 0755 (nonroot patch does)",
+		eu->home, (unsigned)eu->uid, (unsigned)eu->gid);
+	if ((error = nr__path_relative(&rel, eu->home, e->err)) < 0 ||
+	    (error = f->lookup(f->lookup_ctx, rel.ptr, &type, &huid, &hgid, e->err)) < 0)
+		goto done;
+	if (type == NR_ENTRY_NONE)
+		error = nr__audit_add(e, "NR009", NR_LEVEL_WARNING, rel.ptr, fix,
+			"the home %s of user %s (%u) does not exist", eu->home, eu->name,
+			(unsigned)eu->uid);
+	else if (type != NR_ENTRY_DIRECTORY)
+		error = nr__audit_add(e, "NR009", NR_LEVEL_WARNING, rel.ptr, fix,
+			"the home %s of user %s (%u) is not a directory", eu->home, eu->name,
+			(unsigned)eu->uid);
+	else if (huid != eu->uid)
+		error = nr__audit_add(e, "NR009", NR_LEVEL_WARNING, rel.ptr, fix,
+			"the home %s is owned by %llu:%llu, not by user %s (%u)", eu->home,
+			(unsigned long long)huid, (unsigned long long)hgid, eu->name,
+			(unsigned)eu->uid);
+done:
+	nr_buf_dispose(&rel);
+	return error;
+}
+
+/* The user rules: NR002 (unresolvable), NR001 (root), NR014, NR003 (not numeric), NR011 and
+ * NR009 (check_home). *runs_root: 1, 0, or -1 when unknown. */
 static int check_user(nr__audit_ctx *e, nr_imgconfig *cfg, int *runs_root)
 {
 	const nr__audit_facts *f = e->f;
@@ -117,20 +179,8 @@ static int check_user(nr__audit_ctx *e, nr_imgconfig *cfg, int *runs_root)
 				"User '%s' runs as root (uid 0)", spec);
 		goto done;
 	}
-	{
-		bool sup0 = false;
-		size_t k;
-		for (k = 0; k < eu.n_additional_gids; k++)
-			sup0 = sup0 || eu.additional_gids[k] == 0;
-		if (eu.gid == 0 || sup0) {
-			snprintf(fix, sizeof(fix), "set User to \"%u:GID\" with a GID other than 0%s",
-				(unsigned)eu.uid, sup0 ? " and take the user out of group 0" : "");
-			if ((error = nr__audit_add(e, "NR014", NR_LEVEL_WARNING, "config.User", fix,
-			    "User '%s' (uid %u) runs with gid 0 (root's group) as its %s group",
-			    spec, (unsigned)eu.uid, eu.gid == 0 ? "primary" : "supplementary")) < 0)
-				goto done;
-		}
-	}
+	if ((error = check_root_group(e, spec, &eu)) < 0)
+		goto done;
 	if (!spec_numeric(spec)) {
 		snprintf(fix, sizeof(fix), "set User to \"%u:%u\"", (unsigned)eu.uid, (unsigned)eu.gid);
 		if ((error = nr__audit_add(e, "NR003", NR_LEVEL_WARNING, "config.User", fix,
@@ -139,47 +189,13 @@ static int check_user(nr__audit_ctx *e, nr_imgconfig *cfg, int *runs_root)
 		    "non-root\")", spec, spec)) < 0)
 			goto done;
 	}
-	if (eu.name == NULL) {
-		snprintf(fix, sizeof(fix), "add the user: nonroot patch IMAGE --uid %u",
-			(unsigned)eu.uid);
-		if ((error = nr__audit_add(e, "NR011", NR_LEVEL_NOTE, "config.User", fix,
-		    "User '%s' (uid %u) has no passwd entry: it runs with gid %u, HOME=%s and no name",
-		    spec, (unsigned)eu.uid, (unsigned)eu.gid, eu.home)) < 0)
-			goto done;
-	} else if (f->lookup && eu.home && strcmp(eu.home, "/") != 0 && *eu.home) {
-		nr_buf rel = NR_BUF_INIT;
-		int type = 0;
-		uint64_t huid = 0, hgid = 0;
-
-		snprintf(fix, sizeof(fix), "create %s owned by %u:%u, mode 0755 (nonroot patch does)",
-			eu.home, (unsigned)eu.uid, (unsigned)eu.gid);
-		if ((error = nr__path_relative(&rel, eu.home, e->err)) < 0 ||
-		    (error = f->lookup(f->lookup_ctx, rel.ptr, &type, &huid, &hgid, e->err)) < 0) {
-			nr_buf_dispose(&rel);
-			goto done;
-		}
-		if (type == NR_ENTRY_NONE)
-			error = nr__audit_add(e, "NR009", NR_LEVEL_WARNING, rel.ptr, fix,
-				"the home %s of user %s (%u) does not exist", eu.home, eu.name,
-				(unsigned)eu.uid);
-		else if (type != NR_ENTRY_DIRECTORY)
-			error = nr__audit_add(e, "NR009", NR_LEVEL_WARNING, rel.ptr, fix,
-				"the home %s of user %s (%u) is not a directory", eu.home, eu.name,
-				(unsigned)eu.uid);
-		else if (huid != eu.uid)
-			error = nr__audit_add(e, "NR009", NR_LEVEL_WARNING, rel.ptr, fix,
-				"the home %s is owned by %llu:%llu, not by user %s (%u)", eu.home,
-				(unsigned long long)huid, (unsigned long long)hgid, eu.name,
-				(unsigned)eu.uid);
-		nr_buf_dispose(&rel);
-	}
+	error = check_home(e, spec, &eu);
 done:
 	nr_exec_user_dispose(&eu);
 	nr_passwd_free(pw);
 	nr_group_free(gr);
 	return error;
 }
-
 
 int nr__audit_eval(nr_audit *a, const nr__audit_facts *f, nr_error *err)
 {

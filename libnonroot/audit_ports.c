@@ -92,27 +92,58 @@ static void explain(nr_buf *why, const nr_bindings *all, const char *name, nr_ur
 	}
 }
 
-/* Privileged ports of one variable (and its port fallbacks), judged against the image's
- * effective bindings `all`. */
+/* NR005: variable name=value asks for privileged ports (the list, nprivileged of them):
+ * an error when they are effective and the user is not root, a note when they are not. */
+static int report_privileged(nr__audit_ctx *e, const nr_bindings *all, const char *name,
+	const char *value, const char *loc, const char *ports, size_t nprivileged, int runs_root)
+{
+	const nr__audit_facts *f = e->f;
+	nr_buf why = NR_BUF_INIT;
+	nr_urls_key key = nr_urls_key_of(name, strlen(name));
+	nr_portmap map;
+	char *nv = NULL, fix[512];
+	bool effective = binds_from(all, name);
+	nr_level level;
+	int error;
+
+	explain(&why, all, name, key, effective);
+	level = !effective ? NR_LEVEL_NOTE : runs_root == 1 ? NR_LEVEL_WARNING : NR_LEVEL_ERROR;
+	nr_portmap_default(&map);
+	if (nr_urls_rewrite(&nv, NULL, name, value, strlen(value), &map, f->threshold, 0, NULL) > 0)
+		snprintf(fix, sizeof(fix), "use unprivileged ports: %s=%s (nonroot patch does this)",
+			name, nv);
+	else
+		snprintf(fix, sizeof(fix), "use ports >= %u (nonroot patch --port-map FROM:TO)",
+			f->threshold);
+	if (why.oom)
+		error = nr__error_oom(e->err);
+	else if (level == NR_LEVEL_NOTE)
+		error = nr__audit_add(e, "NR005", level, loc, fix, "%s=%s asks for privileged "
+			"port%s %s, but %s", name, value, nprivileged > 1 ? "s" : "", ports, why.ptr);
+	else
+		error = nr__audit_add(e, "NR005", level, loc, fix, "%s=%s makes Kestrel bind "
+			"privileged port%s %s: a non-root user without CAP_NET_BIND_SERVICE gets "
+			"\"Permission denied\" (%s)%s", name, value, nprivileged > 1 ? "s" : "", ports,
+			why.ptr, runs_root == 1 ? "; it works only because the image runs as root" : "");
+	free(nv);
+	nr_buf_dispose(&why);
+	return error;
+}
+
+/* Privileged ports of one variable (and its port fallbacks, NR007), judged against the
+ * image's effective bindings `all`; NR010 when Kestrel refuses the variable. */
 static int check_variable(nr__audit_ctx *e, const nr_bindings *all, const char *name,
 	const char *value, int runs_root)
 {
-	const nr__audit_facts *f = e->f;
-	nr_buf kv = NR_BUF_INIT, ports = NR_BUF_INIT, why = NR_BUF_INIT, loc = NR_BUF_INIT;
+	nr_buf kv = NR_BUF_INIT, ports = NR_BUF_INIT, loc = NR_BUF_INIT;
 	nr_bindings *b = NULL;
 	nr_error berr = NR_ERROR_INIT;
 	nr_urls_options uo = NR_URLS_OPTIONS_INIT;
 	const char *envp[2];
-	nr_urls_key key = nr_urls_key_of(name, strlen(name));
-	nr_portmap map;
-	char *nv = NULL;
-	char fix[512];
 	size_t k, nprivileged = 0;
-	bool effective;
 	int error = 0;
-	nr_level level;
 
-	uo.threshold = f->threshold;
+	uo.threshold = e->f->threshold;
 	nr_buf_printf(&kv, "%s=%s", name, value);
 	nr_buf_printf(&loc, "config.Env.%s", name);
 	if (kv.oom || loc.oom) {
@@ -122,12 +153,11 @@ static int check_variable(nr__audit_ctx *e, const nr_bindings *all, const char *
 	envp[0] = kv.ptr;
 	envp[1] = NULL;
 	if (nr_bindings_from_env(&b, envp, &uo, &berr) < 0) {
-		if (berr.code == NR_ENOMEM) {
+		if (berr.code == NR_ENOMEM)
 			error = nr__error_oom(e->err);
-			goto done;
-		}
-		error = nr__audit_add(e, "NR010", NR_LEVEL_ERROR, loc.ptr, NULL, "%s=%s: %s", name, value,
-			berr.message);
+		else
+			error = nr__audit_add(e, "NR010", NR_LEVEL_ERROR, loc.ptr, NULL, "%s=%s: %s",
+				name, value, berr.message);
 		goto done;
 	}
 	for (k = 0; k < nr_bindings_count(b); k++) {
@@ -148,35 +178,15 @@ static int check_variable(nr__audit_ctx *e, const nr_bindings *all, const char *
 	}
 	if (nprivileged == 0 || all == NULL)
 		goto done;
-
-	effective = binds_from(all, name);
-	explain(&why, all, name, key, effective);
-	level = !effective ? NR_LEVEL_NOTE : runs_root == 1 ? NR_LEVEL_WARNING : NR_LEVEL_ERROR;
-	nr_portmap_default(&map);
-	if (nr_urls_rewrite(&nv, NULL, name, value, strlen(value), &map, f->threshold, 0, NULL) > 0)
-		snprintf(fix, sizeof(fix), "use unprivileged ports: %s=%s (nonroot patch does this)",
-			name, nv);
-	else
-		snprintf(fix, sizeof(fix), "use ports >= %u (nonroot patch --port-map FROM:TO)",
-			f->threshold);
-	if (why.oom || ports.oom) {
+	if (ports.oom)
 		error = nr__error_oom(e->err);
-		goto done;
-	}
-	if (level == NR_LEVEL_NOTE)
-		error = nr__audit_add(e, "NR005", level, loc.ptr, fix, "%s=%s asks for privileged port%s %s, "
-			"but %s", name, value, nprivileged > 1 ? "s" : "", ports.ptr, why.ptr);
 	else
-		error = nr__audit_add(e, "NR005", level, loc.ptr, fix, "%s=%s makes Kestrel bind privileged "
-			"port%s %s: a non-root user without CAP_NET_BIND_SERVICE gets \"Permission "
-			"denied\" (%s)%s", name, value, nprivileged > 1 ? "s" : "", ports.ptr, why.ptr,
-			runs_root == 1 ? "; it works only because the image runs as root" : "");
+		error = report_privileged(e, all, name, value, loc.ptr, ports.ptr, nprivileged,
+			runs_root);
 done:
-	free(nv);
 	nr_bindings_free(b);
 	nr_buf_dispose(&kv);
 	nr_buf_dispose(&ports);
-	nr_buf_dispose(&why);
 	nr_buf_dispose(&loc);
 	return error;
 }
