@@ -287,237 +287,267 @@ static void warn_other_platforms(const char *ref, const nr_image_open_options *o
 	nr_image_free(whole);
 }
 
-int nr_cmd_patch(int argc, char **argv)
-{
-	enum { O_TAG = 256, O_USER, O_UID, O_GID, O_HOME, O_SHELL, O_PORTMAP, O_NOHOME, O_DRY,
-		O_FORMAT, O_MODE, O_PLATFORM, O_VERIFY, O_NEWUSER, O_NOENTRY, O_THRESHOLD,
-		O_DIGESTFILE };
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "tag", required_argument, NULL, O_TAG },
-		{ "user", required_argument, NULL, O_USER },
-		{ "uid", required_argument, NULL, O_UID },
-		{ "gid", required_argument, NULL, O_GID },
-		{ "home", required_argument, NULL, O_HOME },
-		{ "shell", required_argument, NULL, O_SHELL },
-		{ "port-map", required_argument, NULL, O_PORTMAP },
-		{ "no-home", no_argument, NULL, O_NOHOME },
-		{ "dry-run", no_argument, NULL, O_DRY },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "mode", required_argument, NULL, O_MODE },
-		{ "platform", required_argument, NULL, O_PLATFORM },
-		{ "verify", no_argument, NULL, O_VERIFY },
-		{ "digestfile", required_argument, NULL, O_DIGESTFILE },
-		{ "runtime", required_argument, NULL, VERIFY_O_RUNTIME },
-		{ "timeout", required_argument, NULL, VERIFY_O_TIMEOUT },
-		{ "port", required_argument, NULL, VERIFY_O_PORT },
-		{ "http", no_argument, NULL, VERIFY_O_HTTP },
-		{ "new-user", no_argument, NULL, O_NEWUSER },
-		{ "no-passwd-entry", no_argument, NULL, O_NOENTRY },
-		{ "threshold", required_argument, NULL, O_THRESHOLD },
-		CLI_CACHE_LONGOPTS,
-		CLI_REGISTRY_LONGOPTS,
-		CLI_FLEET_LONGOPTS,
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	nr_patch_options po = NR_PATCH_OPTIONS_INIT;
-	nr_image_open_options oo = NR_IMAGE_OPEN_OPTIONS_INIT;
-	nr_image_write_options wo = NR_IMAGE_WRITE_OPTIONS_INIT;
-	nr_error err = NR_ERROR_INIT;
-	nr_portmap map;
-	nr_image *img = NULL;
-	nr_patch_report *rep = NULL;
-	cli_fleet fleet = { NULL, 0, 0 };
-	nr_audit_options ao = NR_AUDIT_OPTIONS_INIT;
-	nr_audit *audit = NULL;
-	cli_progress prog;
-	const char *dest = NULL, *ref, *written = NULL, *digestfile = NULL;
-	unsigned long v;
-	int c, json = 0, verify = 0, rc = NR_EXIT_USAGE, have_map = 0, quiet = 0;
-	size_t k;
-	verify_opts vo;
+enum { O_TAG = 256, O_USER, O_UID, O_GID, O_HOME, O_SHELL, O_PORTMAP, O_NOHOME, O_DRY,
+	O_FORMAT, O_MODE, O_PLATFORM, O_VERIFY, O_NEWUSER, O_NOENTRY, O_THRESHOLD, O_DIGESTFILE };
 
-	memset(&vo, 0, sizeof(vo));
-	cli_cache_default();
-	while ((c = getopt_long(argc, argv, "o:hqj:", longopts, NULL)) != -1) {
-		switch (c) {
-		case CLI_O_FROM: fleet.from = optarg; break;
-		case 'j':
-			if (cli_parse_uint("--jobs", optarg, 256, &v) < 0)
-				return NR_EXIT_USAGE;
-			if (v == 0)
-				return cli_usage_error("patch", "--jobs: at least 1");
-			fleet.jobs = v;
-			break;
-		case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, optarg); break;
-		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
-			if (cli_registry_option("patch", c, optarg, &oo) != 0)
-				return NR_EXIT_USAGE;
-			break;
-		case 'o': dest = optarg; break;
-		case 'q': quiet = 1; break;
-		case O_TAG: wo.tag = optarg; break;
-		case O_DIGESTFILE: digestfile = optarg; break;
-		case O_USER: po.user = optarg; break;
-		case O_UID:
-			if (cli_parse_uint("--uid", optarg, 2147483647ul, &v) < 0)
-				return NR_EXIT_USAGE;
-			po.uid = (int64_t)v;
-			break;
-		case O_GID:
-			if (cli_parse_uint("--gid", optarg, 2147483647ul, &v) < 0)
-				return NR_EXIT_USAGE;
-			po.gid = (int64_t)v;
-			break;
-		case O_HOME: po.home = optarg; break;
-		case O_SHELL: po.shell = optarg; break;
-		case O_PORTMAP:
-			if (nr_portmap_parse(&map, optarg, strlen(optarg), &err) < 0)
-				return cli_fail("--port-map", &err);
-			po.ports = &map;
-			have_map = 1;
-			break;
-		case O_NOHOME: po.no_home = 1; break;
-		case O_DRY: po.dry_run = 1; break;
-		case O_FORMAT:
-			if (!strcmp(optarg, "json"))
-				json = 1;
-			else if (!strcmp(optarg, "text"))
-				json = 0;
-			else
-				return cli_usage_error("patch", "--format: '%s' is not text or json", optarg);
-			break;
-		case O_MODE:
-			if (!strcmp(optarg, "non-root") || !strcmp(optarg, "nonroot"))
-				po.mode = NR_PATCH_NONROOT;
-			else if (!strcmp(optarg, "compat"))
-				po.mode = NR_PATCH_COMPAT;
-			else
-				return cli_usage_error("patch", "--mode: '%s' is not non-root or compat",
-					optarg);
-			break;
-		case O_PLATFORM: oo.platform = optarg; break;
-		case O_VERIFY: verify = 1; break;
-		case VERIFY_O_RUNTIME: case VERIFY_O_TIMEOUT: case VERIFY_O_PORT: case VERIFY_O_HTTP:
-			if ((rc = cli_verify_parse(&vo, c, optarg, "patch")) != 0)
-				return rc;
-			break;
-		case O_NEWUSER: po.new_user = 1; break;
-		case O_NOENTRY: po.no_passwd_entry = 1; break;
-		case O_THRESHOLD:
-			if (cli_parse_uint("--threshold", optarg, 65535, &v) < 0)
-				return NR_EXIT_USAGE;
-			if (v == 0)
-				return cli_usage_error("patch", "--threshold: must be 1..65535");
-			po.threshold = (unsigned)v;
-			ao.threshold = (unsigned)v;
-			break;
-		case 'h': usage(stdout); return NR_EXIT_OK;
-		default: return cli_usage_error("patch", "invalid option");
-		}
+static const struct option longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "tag", required_argument, NULL, O_TAG },
+	{ "user", required_argument, NULL, O_USER },
+	{ "uid", required_argument, NULL, O_UID },
+	{ "gid", required_argument, NULL, O_GID },
+	{ "home", required_argument, NULL, O_HOME },
+	{ "shell", required_argument, NULL, O_SHELL },
+	{ "port-map", required_argument, NULL, O_PORTMAP },
+	{ "no-home", no_argument, NULL, O_NOHOME },
+	{ "dry-run", no_argument, NULL, O_DRY },
+	{ "format", required_argument, NULL, O_FORMAT },
+	{ "mode", required_argument, NULL, O_MODE },
+	{ "platform", required_argument, NULL, O_PLATFORM },
+	{ "verify", no_argument, NULL, O_VERIFY },
+	{ "digestfile", required_argument, NULL, O_DIGESTFILE },
+	{ "runtime", required_argument, NULL, VERIFY_O_RUNTIME },
+	{ "timeout", required_argument, NULL, VERIFY_O_TIMEOUT },
+	{ "port", required_argument, NULL, VERIFY_O_PORT },
+	{ "http", no_argument, NULL, VERIFY_O_HTTP },
+	{ "new-user", no_argument, NULL, O_NEWUSER },
+	{ "no-passwd-entry", no_argument, NULL, O_NOENTRY },
+	{ "threshold", required_argument, NULL, O_THRESHOLD },
+	CLI_CACHE_LONGOPTS,
+	CLI_REGISTRY_LONGOPTS,
+	CLI_FLEET_LONGOPTS,
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* The command line of nonroot patch. */
+typedef struct patch_args {
+	nr_patch_options po;
+	nr_image_open_options oo;
+	nr_image_write_options wo;
+	nr_audit_options ao;
+	nr_portmap map;
+	cli_fleet fleet;
+	verify_opts vo;
+	const char *dest, *digestfile;
+	int json, verify, have_map, quiet;
+} patch_args;
+
+#define CONTINUE (-1)   /* parse_option(), check_options(): go on */
+
+/* The ids and the threshold: CONTINUE or an exit status. */
+static int parse_number(patch_args *pa, int c, const char *arg)
+{
+	unsigned long v;
+
+	switch (c) {
+	case 'j':
+		if (cli_parse_uint("--jobs", arg, 256, &v) < 0)
+			return NR_EXIT_USAGE;
+		if (v == 0)
+			return cli_usage_error("patch", "--jobs: at least 1");
+		pa->fleet.jobs = v;
+		break;
+	case O_UID:
+		if (cli_parse_uint("--uid", arg, 2147483647ul, &v) < 0)
+			return NR_EXIT_USAGE;
+		pa->po.uid = (int64_t)v;
+		break;
+	case O_GID:
+		if (cli_parse_uint("--gid", arg, 2147483647ul, &v) < 0)
+			return NR_EXIT_USAGE;
+		pa->po.gid = (int64_t)v;
+		break;
+	case O_THRESHOLD:
+		if (cli_parse_uint("--threshold", arg, 65535, &v) < 0)
+			return NR_EXIT_USAGE;
+		if (v == 0)
+			return cli_usage_error("patch", "--threshold: must be 1..65535");
+		pa->po.threshold = (unsigned)v;
+		pa->ao.threshold = (unsigned)v;
+		break;
 	}
-	cli_cache_check();
-	if (optind >= argc && fleet.from == NULL)
+	return CONTINUE;
+}
+
+/* One option: CONTINUE or an exit status (NR_EXIT_OK after --help). */
+static int parse_option(patch_args *pa, int c, char *arg)
+{
+	nr_error err = NR_ERROR_INIT;
+
+	switch (c) {
+	case CLI_O_FROM: pa->fleet.from = arg; break;
+	case 'j': case O_UID: case O_GID: case O_THRESHOLD: return parse_number(pa, c, arg);
+	case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, arg); break;
+	case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
+		if (cli_registry_option("patch", c, arg, &pa->oo) != 0)
+			return NR_EXIT_USAGE;
+		break;
+	case 'o': pa->dest = arg; break;
+	case 'q': pa->quiet = 1; break;
+	case O_TAG: pa->wo.tag = arg; break;
+	case O_DIGESTFILE: pa->digestfile = arg; break;
+	case O_USER: pa->po.user = arg; break;
+	case O_HOME: pa->po.home = arg; break;
+	case O_SHELL: pa->po.shell = arg; break;
+	case O_PORTMAP:
+		if (nr_portmap_parse(&pa->map, arg, strlen(arg), &err) < 0)
+			return cli_fail("--port-map", &err);
+		pa->po.ports = &pa->map;
+		pa->have_map = 1;
+		break;
+	case O_NOHOME: pa->po.no_home = 1; break;
+	case O_DRY: pa->po.dry_run = 1; break;
+	case O_FORMAT:
+		if (!strcmp(arg, "json"))
+			pa->json = 1;
+		else if (!strcmp(arg, "text"))
+			pa->json = 0;
+		else
+			return cli_usage_error("patch", "--format: '%s' is not text or json", arg);
+		break;
+	case O_MODE:
+		if (!strcmp(arg, "non-root") || !strcmp(arg, "nonroot"))
+			pa->po.mode = NR_PATCH_NONROOT;
+		else if (!strcmp(arg, "compat"))
+			pa->po.mode = NR_PATCH_COMPAT;
+		else
+			return cli_usage_error("patch", "--mode: '%s' is not non-root or compat", arg);
+		break;
+	case O_PLATFORM: pa->oo.platform = arg; break;
+	case O_VERIFY: pa->verify = 1; break;
+	case VERIFY_O_RUNTIME: case VERIFY_O_TIMEOUT: case VERIFY_O_PORT: case VERIFY_O_HTTP: {
+		int rc = cli_verify_parse(&pa->vo, c, arg, "patch");
+		return rc != 0 ? rc : CONTINUE;
+	}
+	case O_NEWUSER: pa->po.new_user = 1; break;
+	case O_NOENTRY: pa->po.no_passwd_entry = 1; break;
+	case 'h': usage(stdout); return NR_EXIT_OK;
+	default: return cli_usage_error("patch", "invalid option");
+	}
+	return CONTINUE;
+}
+
+/* The options that go (or do not go) together, checked before any work: CONTINUE or an
+ * exit status. */
+static int check_options(patch_args *pa, int nargs)
+{
+	const nr_patch_options *po = &pa->po;
+	unsigned threshold = po->threshold ? po->threshold : NR_UNPRIVILEGED_PORT_START;
+	size_t k;
+
+	if (nargs <= 0 && pa->fleet.from == NULL)
 		return cli_usage_error("patch", "missing IMAGE");
-	if ((optind < argc - 1 || fleet.from) && dest)
+	if ((nargs > 1 || pa->fleet.from) && pa->dest)
 		return cli_usage_error("patch", "-o takes one IMAGE (several images are patched "
 			"in place, or with --tag)");
-	if ((vo.runtime || vo.timeout > 0 || vo.nports || vo.http) && !verify)
+	if ((pa->vo.runtime || pa->vo.timeout > 0 || pa->vo.nports || pa->vo.http) && !pa->verify)
 		return cli_usage_error("patch", "--runtime, --timeout, --port and --http go with --verify");
-	if (verify && po.dry_run)
+	if (pa->verify && po->dry_run)
 		return cli_usage_error("patch", "--verify needs an image: not with --dry-run");
-	if (verify && wo.tag)
+	if (pa->verify && pa->wo.tag)
 		return cli_usage_error("patch", "--verify: give the tag in -o DEST instead of --tag");
 	/* A port map onto a privileged port can never make the image run as non-root. */
-	if (!have_map)
-		nr_portmap_default(&map);
-	for (k = 0; k < map.count; k++)
-		if (map.entries[k].to < (po.threshold ? po.threshold : NR_UNPRIVILEGED_PORT_START))
+	if (!pa->have_map)
+		nr_portmap_default(&pa->map);
+	for (k = 0; k < pa->map.count; k++)
+		if (pa->map.entries[k].to < threshold)
 			return cli_usage_error("patch", "--port-map %u:%u: port %u is privileged "
 				"(below the threshold %u, see --threshold): a non-root user cannot bind "
-				"it; map onto a port >= %u", (unsigned)map.entries[k].from,
-				(unsigned)map.entries[k].to, (unsigned)map.entries[k].to,
-				po.threshold ? po.threshold : NR_UNPRIVILEGED_PORT_START,
-				po.threshold ? po.threshold : NR_UNPRIVILEGED_PORT_START);
-	if (digestfile && (po.dry_run || optind < argc - 1 || fleet.from))
+				"it; map onto a port >= %u", (unsigned)pa->map.entries[k].from,
+				(unsigned)pa->map.entries[k].to, (unsigned)pa->map.entries[k].to,
+				threshold, threshold);
+	if (pa->digestfile && (po->dry_run || nargs > 1 || pa->fleet.from))
 		return cli_usage_error("patch", "--digestfile takes one IMAGE and writes it (not with "
 			"--dry-run)");
-	if (digestfile && dest && strncmp(dest, "docker-archive:", 15) == 0)
+	if (pa->digestfile && pa->dest && strncmp(pa->dest, "docker-archive:", 15) == 0)
 		return cli_usage_error("patch", "--digestfile: a docker-archive stores no manifest "
 			"digest");
-	fleet.json = json;
-	if ((rc = cli_fleet_run("patch", &fleet, argc - optind, argv + optind, &ref)) !=
-	    CLI_FLEET_ONE)
-		return rc;
-	rc = NR_EXIT_USAGE;
+	return CONTINUE;
+}
+
+/* Open ref, check the destination, patch, write: CONTINUE or an exit status; *written is
+ * where the result went (NULL: nowhere). */
+static int patch_write(patch_args *pa, const char *ref, nr_image **img, nr_patch_report **rep,
+	const char **written)
+{
+	nr_error err = NR_ERROR_INIT;
+	cli_progress prog;
 
 	cli_progress_init(&prog, "patch");
-	po.progress = cli_progress_cb;
-	po.payload = &prog;
-	if (nr_image_open(&img, ref, &oo, &err) < 0) {
-		rc = cli_fail(ref, &err);
-		goto done;
-	}
-	if (digestfile && !dest && nr_image_transport_of(img) == NR_TRANSPORT_DOCKER_ARCHIVE) {
-		rc = cli_usage_error("patch", "--digestfile: a docker-archive stores no manifest "
+	pa->po.progress = cli_progress_cb;
+	pa->po.payload = &prog;
+	if (nr_image_open(img, ref, &pa->oo, &err) < 0)
+		return cli_fail(ref, &err);
+	if (pa->digestfile && !pa->dest &&
+	    nr_image_transport_of(*img) == NR_TRANSPORT_DOCKER_ARCHIVE)
+		return cli_usage_error("patch", "--digestfile: a docker-archive stores no manifest "
 			"digest");
-		goto done;
-	}
 	/* The destination and tags are checked before any work, by the same code the write
 	 * uses: a dry run validates exactly what the real run would. */
-	if (nr_image_write_check(img, dest, &wo, &err) < 0) {
-		rc = err.code == NR_EARG ? cli_usage_error("patch", "%s%s%s", *err.source ?
-			err.source : "", *err.source ? ": " : "", err.message) : cli_fail(dest ? dest
-			: ref, &err);
-		goto done;
-	}
-	if (nr_image_patch(img, &po, &rep, &err) < 0) {
+	if (nr_image_write_check(*img, pa->dest, &pa->wo, &err) < 0)
+		return err.code == NR_EARG ? cli_usage_error("patch", "%s%s%s", *err.source ?
+			err.source : "", *err.source ? ": " : "", err.message) : cli_fail(pa->dest ?
+			pa->dest : ref, &err);
+	if (nr_image_patch(*img, &pa->po, rep, &err) < 0) {
 		cli_progress_done(&prog);
-		rc = cli_fail(ref, &err);
-		goto done;
+		return cli_fail(ref, &err);
 	}
 	cli_progress_done(&prog);
 	/* --digestfile: written even when unchanged, for the digest of what is there */
-	if (!po.dry_run && (nr_patch_report_changed(rep) || dest || wo.tag || digestfile)) {
-		if (nr_image_write(img, dest, &wo, &err) < 0 ||
-		    nr_patch_report_set_written(rep, img, &err) < 0) {
-			rc = cli_fail(dest ? dest : ref, &err);
-			goto done;
-		}
-		written = dest ? dest : ref;
+	if (!pa->po.dry_run && (nr_patch_report_changed(*rep) || pa->dest || pa->wo.tag ||
+	    pa->digestfile)) {
+		if (nr_image_write(*img, pa->dest, &pa->wo, &err) < 0 ||
+		    nr_patch_report_set_written(*rep, *img, &err) < 0)
+			return cli_fail(pa->dest ? pa->dest : ref, &err);
+		*written = pa->dest ? pa->dest : ref;
 	}
-	if (written && !dest && oo.platform)
-		warn_other_platforms(ref, &oo, img);
-	if (digestfile && (rc = write_digestfile(digestfile, img, written)) != NR_EXIT_OK)
+	return CONTINUE;
+}
+
+/* Patch one image: open, patch, write, audit the result, print, and --verify. */
+static int patch_image(patch_args *pa, const char *ref)
+{
+	nr_error err = NR_ERROR_INIT;
+	nr_image *img = NULL;
+	nr_patch_report *rep = NULL;
+	nr_audit *audit = NULL;
+	const char *written = NULL;
+	int rc;
+
+	if ((rc = patch_write(pa, ref, &img, &rep, &written)) != CONTINUE)
+		goto done;
+	if (written && !pa->dest && pa->oo.platform)
+		warn_other_platforms(ref, &pa->oo, img);
+	if (pa->digestfile && (rc = write_digestfile(pa->digestfile, img, written)) != NR_EXIT_OK)
 		goto done;
 	/* Audit the result (the patched image in memory, as written): 0 only when clean at
 	 * error level. A dry run has no result to audit. */
-	if (!po.dry_run && nr_image_audit(img, &ao, &audit, &err) < 0) {
+	if (!pa->po.dry_run && nr_image_audit(img, &pa->ao, &audit, &err) < 0) {
 		rc = cli_fail(written ? written : ref, &err);
 		goto done;
 	}
-	if (json) {
+	if (pa->json) {
 		if ((rc = print_json(ref, rep, written, audit)) != NR_EXIT_OK)
 			goto done;
 	} else {
-		print_text(ref, rep, po.dry_run, written, quiet);
-		print_remaining_text(ref, audit, po.mode == NR_PATCH_COMPAT, quiet);
+		print_text(ref, rep, pa->po.dry_run, written, pa->quiet);
+		print_remaining_text(ref, audit, pa->po.mode == NR_PATCH_COMPAT, pa->quiet);
 	}
 	rc = audit && remaining_count(audit) ? NR_EXIT_FINDINGS : NR_EXIT_OK;
-	if (verify) {
+	if (pa->verify) {
 		/* the proof by running, on what was written (or the unchanged image); its report
 		 * goes to stderr in JSON mode so that stdout stays one JSON document. The worse of
 		 * the audit's and the proof's status is the patch's. */
 		int vrc;
 		nr_image_free(img);
 		img = NULL;
-		vo.platform = oo.platform;
-		vo.open = &oo;
-		vo.out = json ? stderr : stdout;
-		vo.quiet = quiet;
-		vrc = cli_verify_image(written ? written : ref, &vo);
+		pa->vo.platform = pa->oo.platform;
+		pa->vo.open = &pa->oo;
+		pa->vo.out = pa->json ? stderr : stdout;
+		pa->vo.quiet = pa->quiet;
+		vrc = cli_verify_image(written ? written : ref, &pa->vo);
 		if (vrc > rc)
 			rc = vrc;
 	}
@@ -526,4 +556,33 @@ done:
 	nr_patch_report_free(rep);
 	nr_image_free(img);
 	return rc;
+}
+
+int nr_cmd_patch(int argc, char **argv)
+{
+	nr_patch_options po_init = NR_PATCH_OPTIONS_INIT;
+	nr_image_open_options oo_init = NR_IMAGE_OPEN_OPTIONS_INIT;
+	nr_image_write_options wo_init = NR_IMAGE_WRITE_OPTIONS_INIT;
+	nr_audit_options ao_init = NR_AUDIT_OPTIONS_INIT;
+	patch_args pa;
+	const char *ref;
+	int c, rc;
+
+	memset(&pa, 0, sizeof(pa));
+	pa.po = po_init;
+	pa.oo = oo_init;
+	pa.wo = wo_init;
+	pa.ao = ao_init;
+	cli_cache_default();
+	while ((c = getopt_long(argc, argv, "o:hqj:", longopts, NULL)) != -1)
+		if ((rc = parse_option(&pa, c, optarg)) != CONTINUE)
+			return rc;
+	cli_cache_check();
+	if ((rc = check_options(&pa, argc - optind)) != CONTINUE)
+		return rc;
+	pa.fleet.json = pa.json;
+	if ((rc = cli_fleet_run("patch", &pa.fleet, argc - optind, argv + optind, &ref)) !=
+	    CLI_FLEET_ONE)
+		return rc;
+	return patch_image(&pa, ref);
 }
