@@ -294,189 +294,223 @@ static int load_baseline(nr_audit_config *cfg, const char *path)
 	return rc < 0 ? cli_fail("audit: --baseline", &err) : 0;
 }
 
-int nr_cmd_audit(int argc, char **argv)
+enum { O_FORMAT = 256, O_FAILON, O_PLATFORM, O_THRESHOLD, O_CONFIG, O_NOCONFIG, O_IGNORE,
+	O_LEVEL, O_ALLOW_SETID, O_BASELINE };
+
+static const struct option longopts[] = {
+	{ "format", required_argument, NULL, O_FORMAT },
+	{ "fail-on", required_argument, NULL, O_FAILON },
+	{ "platform", required_argument, NULL, O_PLATFORM },
+	{ "threshold", required_argument, NULL, O_THRESHOLD },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "no-config", no_argument, NULL, O_NOCONFIG },
+	{ "ignore", required_argument, NULL, O_IGNORE },
+	{ "level", required_argument, NULL, O_LEVEL },
+	{ "allow-setid", required_argument, NULL, O_ALLOW_SETID },
+	{ "baseline", required_argument, NULL, O_BASELINE },
+	CLI_CACHE_LONGOPTS,
+	CLI_REGISTRY_LONGOPTS,
+	CLI_FLEET_LONGOPTS,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* The command line of nonroot audit. */
+typedef struct audit_args {
+	nr_image_open_options oo;
+	nr_audit_options ao;
+	cli_fleet fleet;
+	nr_audit_config *cfg;
+	const char *config, *baseline;
+	int fmt, fail_on, quiet, no_config;
+} audit_args;
+
+#define CONTINUE (-1)   /* parse_option(), check_options(): go on */
+
+/* --level ID=LEVEL: CONTINUE or an exit status. */
+static int parse_level(audit_args *aa, const char *arg)
 {
-	enum { O_FORMAT = 256, O_FAILON, O_PLATFORM, O_THRESHOLD, O_CONFIG, O_NOCONFIG, O_IGNORE,
-		O_LEVEL, O_ALLOW_SETID, O_BASELINE };
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "fail-on", required_argument, NULL, O_FAILON },
-		{ "platform", required_argument, NULL, O_PLATFORM },
-		{ "threshold", required_argument, NULL, O_THRESHOLD },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ "no-config", no_argument, NULL, O_NOCONFIG },
-		{ "ignore", required_argument, NULL, O_IGNORE },
-		{ "level", required_argument, NULL, O_LEVEL },
-		{ "allow-setid", required_argument, NULL, O_ALLOW_SETID },
-		{ "baseline", required_argument, NULL, O_BASELINE },
-		CLI_CACHE_LONGOPTS,
-		CLI_REGISTRY_LONGOPTS,
-		CLI_FLEET_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	nr_image_open_options oo = NR_IMAGE_OPEN_OPTIONS_INIT;
-	nr_audit_options ao = NR_AUDIT_OPTIONS_INIT;
+	nr_error err = NR_ERROR_INIT;
+	const char *eq = strchr(arg, '=');
+	char id[16];
+	int lv = -1, k;
+
+	for (k = NR_LEVEL_NONE; eq && k <= NR_LEVEL_ERROR; k++)
+		if (!strcmp(eq + 1, nr_level_name(k)))
+			lv = k;
+	if (eq == NULL || lv < 0 || (size_t)(eq - arg) >= sizeof(id))
+		return cli_usage_error("audit", "--level: '%s' is not ID=LEVEL (LEVEL: error, "
+			"warning, note or none)", arg);
+	memcpy(id, arg, (size_t)(eq - arg));
+	id[eq - arg] = '\0';
+	if (nr_audit_config_set_level(aa->cfg, id, lv, &err) < 0)
+		return cli_usage_error("audit", "--level: %s", err.message);
+	return CONTINUE;
+}
+
+/* --format and --fail-on: CONTINUE or an exit status. */
+static int parse_choice(audit_args *aa, int c, const char *arg)
+{
+	if (c == O_FORMAT) {
+		if (!strcmp(arg, "text"))
+			aa->fmt = FMT_TEXT;
+		else if (!strcmp(arg, "json"))
+			aa->fmt = FMT_JSON;
+		else if (!strcmp(arg, "sarif"))
+			aa->fmt = FMT_SARIF;
+		else
+			return cli_usage_error("audit", "--format: '%s' is not text, json or sarif",
+				arg);
+		return CONTINUE;
+	}
+	if (!strcmp(arg, "error"))
+		aa->fail_on = NR_LEVEL_ERROR;
+	else if (!strcmp(arg, "warning"))
+		aa->fail_on = NR_LEVEL_WARNING;
+	else if (!strcmp(arg, "note"))
+		aa->fail_on = NR_LEVEL_NOTE;
+	else if (!strcmp(arg, "never"))
+		aa->fail_on = NR_LEVEL_ERROR + 1;
+	else
+		return cli_usage_error("audit", "--fail-on: '%s' is not error, warning, note or never",
+			arg);
+	return CONTINUE;
+}
+
+/* One option: CONTINUE or an exit status (NR_EXIT_OK after --help). */
+static int parse_option(audit_args *aa, int c, char *arg)
+{
+	nr_error err = NR_ERROR_INIT;
+	unsigned long v;
+
+	switch (c) {
+	case CLI_O_FROM: aa->fleet.from = arg; break;
+	case 'j':
+		if (cli_parse_uint("--jobs", arg, 256, &v) < 0)
+			return NR_EXIT_USAGE;
+		if (v == 0)
+			return cli_usage_error("audit", "--jobs: at least 1");
+		aa->fleet.jobs = v;
+		break;
+	case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, arg); break;
+	case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
+		if (cli_registry_option("audit", c, arg, &aa->oo) != 0)
+			return NR_EXIT_USAGE;
+		break;
+	case O_FORMAT: case O_FAILON: return parse_choice(aa, c, arg);
+	case O_PLATFORM: aa->oo.platform = arg; break;
+	case O_THRESHOLD:
+		if (cli_parse_uint("--threshold", arg, 65536, &v) < 0)
+			return NR_EXIT_USAGE;
+		aa->ao.threshold = (unsigned)v;
+		break;
+	case 'q': aa->quiet = 1; break;
+	case O_CONFIG: aa->config = arg; break;
+	case O_NOCONFIG: aa->no_config = 1; break;
+	case O_BASELINE: aa->baseline = arg; break;
+	case O_IGNORE:
+		if (nr_audit_config_ignore(aa->cfg, arg, &err) < 0)
+			return cli_usage_error("audit", "--ignore: %s", err.message);
+		break;
+	case O_ALLOW_SETID:
+		if (nr_audit_config_allow_setid(aa->cfg, arg, &err) < 0)
+			return cli_usage_error("audit", "--allow-setid: %s", err.message);
+		break;
+	case O_LEVEL: return parse_level(aa, arg);
+	case 'h': usage(stdout); return NR_EXIT_OK;
+	default: return cli_usage_error("audit", "invalid option");
+	}
+	return CONTINUE;
+}
+
+/* The options that go (or do not go) together, and the configuration files, read once
+ * before the fleet forks its workers (every image gets the same config): CONTINUE or an
+ * exit status. */
+static int check_options(audit_args *aa, int nargs)
+{
+	if (nargs <= 0 && aa->fleet.from == NULL)
+		return cli_usage_error("audit", "missing IMAGE");
+	if (aa->config && aa->no_config)
+		return cli_usage_error("audit", "--config and --no-config exclude each other");
+	if ((nargs > 1 || aa->fleet.from) && aa->fmt == FMT_SARIF)
+		return cli_usage_error("audit", "--format sarif takes one IMAGE");
+	if ((!aa->no_config && load_config(aa->cfg, aa->config, aa->config != NULL) != 0) ||
+	    (aa->baseline && load_baseline(aa->cfg, aa->baseline) != 0))
+		return NR_EXIT_USAGE;
+	return CONTINUE;
+}
+
+/* Audit one image and print its findings. */
+static int audit_image(audit_args *aa, const char *ref)
+{
 	nr_error err = NR_ERROR_INIT;
 	nr_image *img = NULL;
 	nr_audit *a = NULL;
-	cli_fleet fleet = { NULL, 0, 0 };
-	nr_audit_config *cfg = NULL;
 	cli_progress prog;
-	const char *ref, *config = NULL, *baseline = NULL;
-	unsigned long v;
-	int c, fmt = FMT_TEXT, fail_on = NR_LEVEL_ERROR, rc = NR_EXIT_USAGE, quiet = 0;
-	int no_config = 0;
-
-	cli_cache_default();
-	if (nr_audit_config_new(&cfg, &err) < 0)
-		return cli_fail("audit", &err);
-	while ((c = getopt_long(argc, argv, "hqj:", longopts, NULL)) != -1) {
-		switch (c) {
-		case CLI_O_FROM: fleet.from = optarg; break;
-		case 'j':
-			if (cli_parse_uint("--jobs", optarg, 256, &v) < 0)
-				goto done;
-			if (v == 0) {
-				rc = cli_usage_error("audit", "--jobs: at least 1");
-				goto done;
-			}
-			fleet.jobs = v;
-			break;
-		case CLI_O_CACHE: case CLI_O_NOCACHE: cli_cache_option(c, optarg); break;
-		case CLI_O_CREDS: case CLI_O_AUTHFILE: case CLI_O_TLSVERIFY: case CLI_O_CERTDIR:
-			if (cli_registry_option("audit", c, optarg, &oo) != 0)
-				goto done;
-			break;
-		case O_FORMAT:
-			if (!strcmp(optarg, "text"))
-				fmt = FMT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				fmt = FMT_JSON;
-			else if (!strcmp(optarg, "sarif"))
-				fmt = FMT_SARIF;
-			else {
-				rc = cli_usage_error("audit", "--format: '%s' is not text, json or sarif",
-					optarg);
-				goto done;
-			}
-			break;
-		case O_FAILON:
-			if (!strcmp(optarg, "error"))
-				fail_on = NR_LEVEL_ERROR;
-			else if (!strcmp(optarg, "warning"))
-				fail_on = NR_LEVEL_WARNING;
-			else if (!strcmp(optarg, "note"))
-				fail_on = NR_LEVEL_NOTE;
-			else if (!strcmp(optarg, "never"))
-				fail_on = NR_LEVEL_ERROR + 1;
-			else {
-				rc = cli_usage_error("audit",
-					"--fail-on: '%s' is not error, warning, note or never", optarg);
-				goto done;
-			}
-			break;
-		case O_PLATFORM: oo.platform = optarg; break;
-		case O_THRESHOLD:
-			if (cli_parse_uint("--threshold", optarg, 65536, &v) < 0)
-				goto done;
-			ao.threshold = (unsigned)v;
-			break;
-		case 'q': quiet = 1; break;
-		case O_CONFIG: config = optarg; break;
-		case O_NOCONFIG: no_config = 1; break;
-		case O_BASELINE: baseline = optarg; break;
-		case O_IGNORE:
-			if (nr_audit_config_ignore(cfg, optarg, &err) < 0) {
-				rc = cli_usage_error("audit", "--ignore: %s", err.message);
-				goto done;
-			}
-			break;
-		case O_ALLOW_SETID:
-			if (nr_audit_config_allow_setid(cfg, optarg, &err) < 0) {
-				rc = cli_usage_error("audit", "--allow-setid: %s", err.message);
-				goto done;
-			}
-			break;
-		case O_LEVEL: {
-			const char *eq = strchr(optarg, '=');
-			char id[16];
-			int lv = -1, k;
-			for (k = NR_LEVEL_NONE; eq && k <= NR_LEVEL_ERROR; k++)
-				if (!strcmp(eq + 1, nr_level_name(k)))
-					lv = k;
-			if (eq == NULL || lv < 0 || (size_t)(eq - optarg) >= sizeof(id)) {
-				rc = cli_usage_error("audit", "--level: '%s' is not ID=LEVEL (LEVEL: error, "
-					"warning, note or none)", optarg);
-				goto done;
-			}
-			memcpy(id, optarg, (size_t)(eq - optarg));
-			id[eq - optarg] = '\0';
-			if (nr_audit_config_set_level(cfg, id, lv, &err) < 0) {
-				rc = cli_usage_error("audit", "--level: %s", err.message);
-				goto done;
-			}
-			break;
-		}
-		case 'h': usage(stdout); rc = NR_EXIT_OK; goto done;
-		default: rc = cli_usage_error("audit", "invalid option"); goto done;
-		}
-	}
-	cli_cache_check();
-	if (optind >= argc && fleet.from == NULL) {
-		rc = cli_usage_error("audit", "missing IMAGE");
-		goto done;
-	}
-	if (config && no_config) {
-		rc = cli_usage_error("audit", "--config and --no-config exclude each other");
-		goto done;
-	}
-	fleet.json = fmt == FMT_JSON;
-	if ((optind < argc - 1 || fleet.from) && fmt == FMT_SARIF) {
-		rc = cli_usage_error("audit", "--format sarif takes one IMAGE");
-		goto done;
-	}
-	/* read once, before the fleet forks its workers: every image gets the same config */
-	if ((!no_config && load_config(cfg, config, config != NULL) != 0) ||
-	    (baseline && load_baseline(cfg, baseline) != 0)) {
-		rc = NR_EXIT_USAGE;
-		goto done;
-	}
-	if ((rc = cli_fleet_run("audit", &fleet, argc - optind, argv + optind, &ref)) !=
-	    CLI_FLEET_ONE)
-		goto done;
-	rc = NR_EXIT_USAGE;
+	int rc;
 
 	cli_progress_init(&prog, "audit");
-	ao.progress = cli_progress_cb;
-	ao.payload = &prog;
-	if (nr_image_open(&img, ref, &oo, &err) < 0) {
+	aa->ao.progress = cli_progress_cb;
+	aa->ao.payload = &prog;
+	if (nr_image_open(&img, ref, &aa->oo, &err) < 0) {
 		rc = cli_fail(ref, &err);
 		goto done;
 	}
-	if (nr_image_audit(img, &ao, &a, &err) < 0) {
+	if (nr_image_audit(img, &aa->ao, &a, &err) < 0) {
 		cli_progress_done(&prog);
 		rc = cli_fail(ref, &err);
 		goto done;
 	}
 	cli_progress_done(&prog);
-	if (nr_audit_apply(a, cfg, &err) < 0) {
+	if (nr_audit_apply(a, aa->cfg, &err) < 0) {
 		rc = cli_fail(ref, &err);
 		goto done;
 	}
-	rc = nr_audit_max_level(a) >= fail_on ? NR_EXIT_FINDINGS : NR_EXIT_OK;
-	if (fmt == FMT_JSON) {
+	rc = nr_audit_max_level(a) >= aa->fail_on ? NR_EXIT_FINDINGS : NR_EXIT_OK;
+	if (aa->fmt == FMT_JSON) {
 		if (print_json(ref, a) != NR_EXIT_OK)
 			rc = NR_EXIT_USAGE;
-	} else if (fmt == FMT_SARIF) {
-		print_sarif(ref, a, rc, baseline != NULL);
+	} else if (aa->fmt == FMT_SARIF) {
+		print_sarif(ref, a, rc, aa->baseline != NULL);
 	} else {
-		print_text(ref, a, quiet);
+		print_text(ref, a, aa->quiet);
 	}
 done:
-	nr_audit_config_free(cfg);
 	nr_audit_free(a);
 	nr_image_free(img);
+	return rc;
+}
+
+int nr_cmd_audit(int argc, char **argv)
+{
+	nr_image_open_options oo_init = NR_IMAGE_OPEN_OPTIONS_INIT;
+	nr_audit_options ao_init = NR_AUDIT_OPTIONS_INIT;
+	nr_error err = NR_ERROR_INIT;
+	audit_args aa;
+	const char *ref;
+	int c, rc;
+
+	memset(&aa, 0, sizeof(aa));
+	aa.oo = oo_init;
+	aa.ao = ao_init;
+	aa.fmt = FMT_TEXT;
+	aa.fail_on = NR_LEVEL_ERROR;
+	cli_cache_default();
+	if (nr_audit_config_new(&aa.cfg, &err) < 0)
+		return cli_fail("audit", &err);
+	while ((c = getopt_long(argc, argv, "hqj:", longopts, NULL)) != -1)
+		if ((rc = parse_option(&aa, c, optarg)) != CONTINUE)
+			goto done;
+	cli_cache_check();
+	aa.fleet.json = aa.fmt == FMT_JSON;
+	if ((rc = check_options(&aa, argc - optind)) != CONTINUE)
+		goto done;
+	if ((rc = cli_fleet_run("audit", &aa.fleet, argc - optind, argv + optind, &ref)) !=
+	    CLI_FLEET_ONE)
+		goto done;
+	rc = audit_image(&aa, ref);
+done:
+	nr_audit_config_free(aa.cfg);
 	return rc;
 }
