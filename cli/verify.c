@@ -474,49 +474,552 @@ static void json_kv_str(FILE *out, const char *key, const char *v, bool comma)
 
 /* ---- the run ---------------------------------------------------------------------------- */
 
-int cli_verify_image(const char *ref, const verify_opts *o)
+/* One verification: what it runs, where, and what it saw. */
+typedef struct run {
+	const char *ref;
+	const verify_opts *o;
+	FILE *out;
+	char runtime[PATH_MAX], runtime_base[64];
+	char tmpl[PATH_MAX], bundle[PATH_MAX + 16], pidfile[PATH_MAX + 16];
+	char outlog[PATH_MAX + 16], errlog[PATH_MAX + 16], id[96], listening[512];
+	char *out_tail, *err_tail;
+	const char *user, *platform;
+	nr_image *img;
+	nr_imgconfig *cfg;
+	expected exp[VERIFY_MAX_PORTS];
+	size_t nexp;
+	double timeout;
+	observation ob;
+	report rep;
+	bool dir_made, launched, bundle_failed;
+	pid_t child;
+	int expected_uid;
+} run;
+
+#define CONTINUE (-1)   /* a step went well: go on */
+#define STOPPED (-2)    /* a signal arrived */
+
+/* Open the image (one platform), read its User and the ports it should listen on. */
+static int open_image(run *v)
 {
 	nr_image_open_options oo = NR_IMAGE_OPEN_OPTIONS_INIT;
+	nr_error err = NR_ERROR_INIT;
+	const char *cfgtext;
+	size_t cfglen;
+
+	if (v->o->open)
+		oo = *v->o->open;
+	oo.platform = v->o->platform;
+	if (nr_image_open(&v->img, v->ref, &oo, &err) < 0)
+		return cli_fail(v->ref, &err);
+	if (nr_image_count(v->img) != 1)
+		return cli_failf("%s: the image has %zu platforms: pick one with --platform", v->ref,
+			nr_image_count(v->img));
+	v->platform = nr_image_platform(v->img, 0);
+	cfgtext = nr_image_config(v->img, 0, &cfglen);
+	if (nr_imgconfig_parse(&v->cfg, cfgtext, cfglen, &err) < 0)
+		return cli_fail(v->ref, &err);
+	v->user = nr_imgconfig_user(v->cfg);
+	expected_ports(v->cfg, v->o, v->exp, &v->nexp);
+	return CONTINUE;
+}
+
+/* The private directory and the hardened bundle in it; a User the runtime would refuse sets
+ * bundle_failed (a finding, not an error). Then the uid the runtime will use:
+ * process.user.uid of the generated bundle. */
+static int make_bundle(run *v)
+{
 	nr_bundle_gen_options bo = NR_BUNDLE_GEN_OPTIONS_INIT;
 	nr_unpack_options uo = NR_UNPACK_OPTIONS_INIT;
 	nr_error err = NR_ERROR_INIT;
-	nr_image *img = NULL;
-	nr_imgconfig *cfg = NULL;
-	struct sigaction sa, old_int, old_term, old_hup;
-	char runtime[PATH_MAX], tmpl[PATH_MAX], bundle[PATH_MAX + 16], pidfile[PATH_MAX + 16];
-	char outlog[PATH_MAX + 16], errlog[PATH_MAX + 16], id[96], listening[512];
-	char *out_tail = NULL, *err_tail = NULL, runtime_base[64];
-	const char *rt = o->runtime ? o->runtime : "runc", *tmpdir = getenv("TMPDIR"), *base;
-	const char *user = "", *platform = NULL, *cfgtext;
-	expected exp[VERIFY_MAX_PORTS];
-	size_t nexp = 0, k, cfglen;
-	double timeout = o->timeout > 0 ? o->timeout : 10.0, deadline;
-	observation ob;
-	report rep;
-	bool dir_made = false, launched = false, all_listen = false, bundle_failed = false;
-	pid_t child = -1;
-	int rc = NR_EXIT_USAGE, expected_uid = -1, sig = 0;
-	FILE *out = o->out ? o->out : stdout;
+	const char *tmpdir = getenv("TMPDIR");
+	nr_rootfs *rfs = NULL;
+	nr_exec_user eu;
+	char rootfs[PATH_MAX + 32];
 
-	memset(&ob, 0, sizeof(ob));
-	memset(&rep, 0, sizeof(rep));
-	if (find_runtime(rt, runtime, sizeof(runtime)) < 0)
+	snprintf(v->tmpl, sizeof(v->tmpl), "%s/nonroot-verify.XXXXXX",
+		tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if (mkdtemp(v->tmpl) == NULL)
+		return cli_failf("verify: mkdtemp %s: %s", v->tmpl, strerror(errno));
+	v->dir_made = true;
+	snprintf(v->bundle, sizeof(v->bundle), "%s/bundle", v->tmpl);
+	snprintf(v->pidfile, sizeof(v->pidfile), "%s/init.pid", v->tmpl);
+	snprintf(v->outlog, sizeof(v->outlog), "%s/stdout", v->tmpl);
+	snprintf(v->errlog, sizeof(v->errlog), "%s/stderr", v->tmpl);
+	snprintf(v->id, sizeof(v->id), "nonroot-verify-%d-%s", (int)getpid(),
+		strrchr(v->tmpl, '.') + 1);
+	bo.flags = NR_BUNDLE_GEN_ALLOW_ROOT;
+	bo.unpack = &uo;
+	bo.hostname = "nonroot-verify";
+	if (nr_image_bundle(v->img, 0, v->bundle, &bo, &err) < 0) {
+		if (err.code != NR_ENOTFOUND && err.code != NR_ERANGE)
+			return cli_fail(v->ref, &err);
+		/* the runtime would refuse it the same way: the image cannot start */
+		v->bundle_failed = true;
+		reason(&v->rep, "config User '%s' does not resolve: %s", v->user, err.message);
+		return CONTINUE;
+	}
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", v->bundle);
+	if (nr_rootfs_open(&rfs, rootfs, NULL) == 0 &&
+	    nr_rootfs_resolve_user(rfs, v->user, NULL, &eu, NULL) == 0) {
+		v->expected_uid = (int)eu.uid;
+		nr_exec_user_dispose(&eu);
+	}
+	nr_rootfs_free(rfs);
+	return CONTINUE;
+}
+
+/* Start `RUNTIME run` in its own process group, stdout and stderr into the private
+ * directory. */
+static int launch(run *v)
+{
+	int ofd = open(v->outlog, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int efd = open(v->errlog, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (ofd < 0 || efd < 0) {
+		int rc = cli_failf("verify: %s: %s", v->tmpl, strerror(errno));
+		if (ofd >= 0)
+			close(ofd);
+		if (efd >= 0)
+			close(efd);
+		return rc;
+	}
+	v->ob.start = now_s();
+	v->child = fork();
+	if (v->child == 0) {
+		int nfd = open("/dev/null", O_RDONLY);
+		char *argv[] = { v->runtime, "run", "--bundle", v->bundle, "--pid-file", v->pidfile,
+			v->id, NULL };
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		setpgid(0, 0);   /* a terminal's ^C reaches nonroot only: it cleans up */
+		if (nfd >= 0)
+			dup2(nfd, 0);
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(v->runtime, argv);
+		dprintf(2, "nonroot: exec %s: %s\n", v->runtime, strerror(errno));
+		_exit(127);
+	}
+	close(ofd);
+	close(efd);
+	if (v->child < 0)
+		return cli_failf("verify: fork: %s", strerror(errno));
+	v->launched = true;
+	return CONTINUE;
+}
+
+/* Poll every 20 ms until every expected port is listened on, the container exits or the
+ * timeout; STOPPED on a signal. */
+static int watch(run *v)
+{
+	observation *ob = &v->ob;
+	double deadline = ob->start + v->timeout;
+	size_t k;
+	bool all_listen;
+
+	for (;;) {
+		int st;
+		pid_t r;
+		double t = now_s();
+
+		if (stop_signal)
+			return STOPPED;
+		if (!ob->started) {
+			size_t len;
+			char *p = read_small(v->pidfile, 64, &len);
+			long pid = p ? strtol(p, NULL, 10) : 0;
+			free(p);
+			if (pid > 0) {
+				ob->started = true;
+				ob->pid = (pid_t)pid;
+			}
+		}
+		if (ob->started)
+			observe(ob, v->runtime_base);
+		r = waitpid(v->child, &st, WNOHANG);
+		if (r == v->child) {
+			v->child = -1;
+			ob->exited = true;
+			ob->elapsed = now_s() - ob->start;
+			ob->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+			break;
+		}
+		all_listen = ob->have_status && v->nexp > 0;
+		for (k = 0; k < v->nexp && all_listen; k++)
+			if (!listens_on(ob, v->exp[k].port))
+				all_listen = false;
+		if (all_listen)
+			break;
+		/* something listens but not everything expected: give it 2 s more, not the whole
+		 * timeout */
+		if (t >= deadline || (ob->first_listen > 0 && v->nexp > 0 &&
+		    t >= ob->first_listen + 2.0 && t - ob->start > 2.0))
+			break;
+		sleep_ms(20);
+	}
+	if (!ob->exited)
+		ob->elapsed = now_s() - ob->start;
+	if (v->o->http && ob->started && !ob->exited) {
+		for (k = 0; k < v->nexp; k++)
+			if (listens_on(ob, v->exp[k].port))
+				http_get(ob->pid, v->exp[k].port, v->rep.http[k], sizeof(v->rep.http[k]));
+	}
+	return CONTINUE;
+}
+
+/* The reasons about the process: how it ended, its uid, capabilities and NoNewPrivs. */
+static void judge_process(run *v)
+{
+	const observation *ob = &v->ob;
+	char line[512], h[17];
+
+	if (ob->exited) {
+		last_line(v->err_tail && *v->err_tail ? v->err_tail : v->out_tail ? v->out_tail : "",
+			line, sizeof(line));
+		if (ob->exit_code >= 0)
+			reason(&v->rep, "exited %d after %.1f s%s%s", ob->exit_code, ob->elapsed,
+				*line ? ": " : "", line);
+		else
+			reason(&v->rep, "killed by signal %d after %.1f s%s%s", -ob->exit_code,
+				ob->elapsed, *line ? ": " : "", line);
+	}
+	if (ob->have_status) {
+		if (ob->st.uid[0] == 0 || ob->st.uid[1] == 0)
+			reason(&v->rep, "runs as uid 0%s", *v->user ? "" : " (config User is empty)");
+		else if (v->expected_uid >= 0 && (ob->st.uid[0] != (uint32_t)v->expected_uid ||
+				ob->st.uid[1] != (uint32_t)v->expected_uid))
+			reason(&v->rep, "runs as uid %u, config User '%s' is uid %d", ob->st.uid[1],
+				v->user, v->expected_uid);
+		if (ob->st.cap_eff || ob->st.cap_prm || ob->st.cap_amb) {
+			caps_hex(ob->st.cap_eff, h);
+			reason(&v->rep, "has capabilities (CapEff %s)", h);
+		}
+		if (ob->st.no_new_privs != 1)
+			reason(&v->rep, "NoNewPrivs is not set");
+	} else if (!ob->exited) {
+		reason(&v->rep, "the process was never observed");
+	}
+}
+
+/* The reasons about the ports: an expected one not listened on, a privileged one, a failed
+ * GET /. */
+static void judge_ports(run *v)
+{
+	const observation *ob = &v->ob;
+	size_t k;
+
+	ports_text(ob, v->listening, sizeof(v->listening));
+	if (!ob->exited || v->rep.nreasons == 0) {
+		for (k = 0; k < v->nexp; k++) {
+			if (listens_on(ob, v->exp[k].port))
+				continue;
+			if (*v->listening)
+				reason(&v->rep, "listens on %s, expected %u", v->listening,
+					v->exp[k].port);
+			else
+				reason(&v->rep, "no process listens on %u after %.0f s", v->exp[k].port,
+					ob->elapsed < v->timeout ? ob->elapsed : v->timeout);
+			break;
+		}
+	}
+	for (k = 0; k < ob->nlisten; k++)
+		if (ob->listen[k].port < NR_UNPRIVILEGED_PORT_START) {
+			reason(&v->rep, "listens on privileged port %u", ob->listen[k].port);
+			break;
+		}
+	for (k = 0; k < v->nexp; k++)
+		if (v->o->http && v->rep.http[k][0] == '!')
+			reason(&v->rep, "GET / on %u: %s", v->exp[k].port, v->rep.http[k] + 2);
+}
+
+/* The verdict: NR_EXIT_OK, NR_EXIT_FINDINGS, or NR_EXIT_USAGE when the runtime never created
+ * the container (it cannot run; said on stderr, no report). */
+static int verdict(run *v)
+{
+	char line[512];
+
+	if (!v->ob.started) {
+		v->err_tail = read_tail(v->errlog, TAIL_MAX);
+		if (v->err_tail) {
+			last_line(v->err_tail, line, sizeof(line));
+			fprintf(stderr, "nonroot: verify: %s could not start the container: %s\n",
+				v->runtime_base, *line ? line : "(no message)");
+		}
+		return NR_EXIT_USAGE;
+	}
+	v->err_tail = read_tail(v->errlog, TAIL_MAX);
+	v->out_tail = read_tail(v->outlog, TAIL_MAX);
+	judge_process(v);
+	judge_ports(v);
+	return v->rep.nreasons ? NR_EXIT_FINDINGS : NR_EXIT_OK;
+}
+
+/* The JSON report's "process": its status, or null. */
+static void json_process(FILE *out, const observation *ob)
+{
+	char h[17];
+
+	if (!ob->have_status) {
+		fprintf(out, "null");
+		return;
+	}
+	fprintf(out, "{\"pid\":%d", (int)ob->pid);
+	json_kv_str(out, "name", ob->st.name, true);
+	fprintf(out, ",\"uid\":[%u,%u,%u,%u],\"gid\":[%u,%u,%u,%u]", ob->st.uid[0], ob->st.uid[1],
+		ob->st.uid[2], ob->st.uid[3], ob->st.gid[0], ob->st.gid[1], ob->st.gid[2],
+		ob->st.gid[3]);
+	caps_hex(ob->st.cap_eff, h);
+	json_kv_str(out, "cap_eff", h, true);
+	caps_hex(ob->st.cap_prm, h);
+	json_kv_str(out, "cap_prm", h, true);
+	caps_hex(ob->st.cap_inh, h);
+	json_kv_str(out, "cap_inh", h, true);
+	caps_hex(ob->st.cap_bnd, h);
+	json_kv_str(out, "cap_bnd", h, true);
+	caps_hex(ob->st.cap_amb, h);
+	json_kv_str(out, "cap_amb", h, true);
+	fprintf(out, ",\"no_new_privs\":%s}", ob->st.no_new_privs == 1 ? "true" : "false");
+}
+
+/* The JSON report's lists: expected ports, process, listening sockets, GET / results. */
+static void json_lists(const run *v)
+{
+	FILE *out = v->out;
+	const observation *ob = &v->ob;
+	size_t k;
+
+	fprintf(out, ",\"expected_ports\":[");
+	for (k = 0; k < v->nexp; k++) {
+		fprintf(out, "%s{\"port\":%u", k ? "," : "", v->exp[k].port);
+		json_kv_str(out, "from", v->exp[k].from, true);
+		fprintf(out, "}");
+	}
+	fprintf(out, "],\"process\":");
+	json_process(out, ob);
+	fprintf(out, ",\"listening\":[");
+	for (k = 0; k < ob->nlisten; k++) {
+		fprintf(out, "%s{\"port\":%u,\"family\":\"tcp%s\"", k ? "," : "", ob->listen[k].port,
+			ob->listen[k].family == 6 ? "6" : "");
+		json_kv_str(out, "address", ob->listen[k].addr, true);
+		fprintf(out, ",\"uid\":%u}", ob->listen[k].uid);
+	}
+	fprintf(out, "],\"http\":[");
+	for (k = 0; k < v->nexp && v->o->http; k++) {
+		if (!v->rep.http[k][0])
+			continue;
+		fprintf(out, "%s{\"port\":%u", k ? "," : "", v->exp[k].port);
+		json_kv_str(out, v->rep.http[k][0] == '!' ? "error" : "status",
+			v->rep.http[k][0] == '!' ? v->rep.http[k] + 2 : v->rep.http[k], true);
+		fprintf(out, "}");
+	}
+	fprintf(out, "]");
+}
+
+static void print_json(const run *v, int rc)
+{
+	FILE *out = v->out;
+	size_t k;
+
+	fprintf(out, "{");
+	json_kv_str(out, "image", v->ref, false);
+	json_kv_str(out, "platform", v->platform, true);
+	json_kv_str(out, "runtime", v->runtime, true);
+	json_kv_str(out, "verdict", rc == 0 ? "pass" : "fail", true);
+	fprintf(out, ",\"reasons\":[");
+	for (k = 0; k < v->rep.nreasons; k++) {
+		if (k)
+			fputc(',', out);
+		cli_json_string(out, v->rep.reasons[k]);
+	}
+	fprintf(out, "]");
+	json_kv_str(out, "config_user", v->user, true);
+	if (v->expected_uid >= 0)
+		fprintf(out, ",\"expected_uid\":%d", v->expected_uid);
+	else
+		fprintf(out, ",\"expected_uid\":null");
+	json_lists(v);
+	fprintf(out, ",\"exited\":%s", v->ob.exited ? "true" : "false");
+	if (v->ob.exited)
+		fprintf(out, ",\"exit_status\":%d", v->ob.exit_code);
+	else
+		fprintf(out, ",\"exit_status\":null");
+	fprintf(out, ",\"elapsed_s\":%.2f", v->ob.elapsed);
+	json_kv_str(out, "stdout_tail", v->out_tail ? v->out_tail : "", true);
+	json_kv_str(out, "stderr_tail", v->err_tail ? v->err_tail : "", true);
+	fprintf(out, "}\n");
+}
+
+/* The text report's verdict: PASS with what was seen, or each FAIL reason. */
+static void print_verdict(const run *v, int rc)
+{
+	FILE *out = v->out;
+	size_t k;
+
+	if (rc == 0) {
+		fprintf(out, "  PASS: runs as uid %u without capabilities", v->ob.st.uid[1]);
+		if (v->nexp) {
+			fprintf(out, " and listens on ");
+			for (k = 0; k < v->nexp; k++)
+				fprintf(out, "%s%u", k ? ", " : "", v->exp[k].port);
+		}
+		fprintf(out, " (%.1f s)\n", v->ob.elapsed);
+		return;
+	}
+	for (k = 0; k < v->rep.nreasons; k++)
+		fprintf(out, "  FAIL: %s\n", v->rep.reasons[k]);
+	if (v->err_tail && *v->err_tail) {
+		char line[512];
+		last_line(v->err_tail, line, sizeof(line));
+		fprintf(out, "  stderr    %s\n", line);
+	}
+}
+
+static void print_text(const run *v, int rc)
+{
+	FILE *out = v->out;
+	const observation *ob = &v->ob;
+	const char *user = v->user;
+	char h[17];
+	size_t k;
+
+	fprintf(out, "%s (%s): verify with %s, User %s%s%s\n", v->ref, v->platform ? v->platform
+		: "?", v->runtime_base, *user ? "'" : "", *user ? user : "not set", *user ? "'" : "");
+	if (ob->have_status) {
+		caps_hex(ob->st.cap_eff, h);
+		fprintf(out, "  process   pid %d (%s) uid %u gid %u, CapEff %s, NoNewPrivs %d\n",
+			(int)ob->pid, ob->st.name, ob->st.uid[1], ob->st.gid[1], h, ob->st.no_new_privs);
+	}
+	fprintf(out, "  expected  ");
+	for (k = 0; k < v->nexp; k++)
+		fprintf(out, "%s%u (%s)", k ? ", " : "", v->exp[k].port, v->exp[k].from);
+	fprintf(out, "%s\n", v->nexp ? "" : "no port (no URL variables, ExposedPorts or --port)");
+	if (!v->bundle_failed)
+		fprintf(out, "  listens   %s\n", *v->listening ? v->listening : "nothing");
+	for (k = 0; k < v->nexp && v->o->http; k++)
+		if (v->rep.http[k][0])
+			fprintf(out, "  GET /     %u: %s\n", v->exp[k].port, v->rep.http[k][0] == '!' ?
+				v->rep.http[k] + 2 : v->rep.http[k]);
+	if (ob->exited)
+		fprintf(out, "  exited    status %d after %.1f s\n", ob->exit_code, ob->elapsed);
+	print_verdict(v, rc);
+}
+
+/* The report: JSON, the reasons only (-q) or text. */
+static void print_report(run *v, int rc)
+{
+	size_t k;
+
+	if (!v->out_tail)
+		v->out_tail = read_tail(v->outlog, TAIL_MAX);
+	if (!v->err_tail)
+		v->err_tail = read_tail(v->errlog, TAIL_MAX);
+	ports_text(&v->ob, v->listening, sizeof(v->listening));
+	if (v->o->json) {
+		print_json(v, rc);
+	} else if (v->o->quiet) {
+		/* -q: the verdict's reasons only, one line each, naming the image */
+		for (k = 0; rc != 0 && k < v->rep.nreasons; k++)
+			fprintf(v->out, "%s: FAIL: %s\n", v->ref, v->rep.reasons[k]);
+	} else {
+		print_text(v, rc);
+	}
+}
+
+/* The steps, each stopping the run on failure: an exit status, or STOPPED. */
+static int verify_steps(run *v)
+{
+	int rc;
+
+	if ((rc = open_image(v)) != CONTINUE || (rc = make_bundle(v)) != CONTINUE)
+		return rc;
+	if (v->bundle_failed) {
+		rc = NR_EXIT_FINDINGS;
+	} else {
+		if (stop_signal)
+			return STOPPED;
+		if ((rc = launch(v)) != CONTINUE || (rc = watch(v)) != CONTINUE)
+			return rc;
+		if ((rc = verdict(v)) == NR_EXIT_USAGE)
+			return rc;
+	}
+	print_report(v, rc);
+	return rc;
+}
+
+/* Always: `RUNTIME kill ID KILL`, wait, `RUNTIME delete -f ID`, remove the private
+ * directory. */
+static void cleanup(run *v)
+{
+	char *kill_argv[] = { v->runtime, "kill", v->id, "KILL", NULL };
+	char *del_argv[] = { v->runtime, "delete", "-f", v->id, NULL };
+	int st;
+	double end;
+
+	if (v->launched) {
+		if (v->child > 0) {
+			(void)run_quiet(kill_argv, 10);
+			for (end = now_s() + 5; waitpid(v->child, &st, WNOHANG) == 0 && now_s() < end; )
+				sleep_ms(10);
+		}
+		(void)run_quiet(del_argv, 20);
+		if (v->child > 0 && waitpid(v->child, &st, WNOHANG) == 0) {
+			kill(-v->child, SIGKILL);
+			waitpid(v->child, &st, 0);
+		}
+	}
+	if (v->dir_made)
+		rm_rf(v->tmpl);
+	free(v->out_tail);
+	free(v->err_tail);
+	nr_imgconfig_free(v->cfg);
+	nr_image_free(v->img);
+}
+
+/* The runtime (runtime and its base name); an exit status when it is missing or this is not
+ * root, else CONTINUE. */
+static int find_runtime_root(run *v)
+{
+	const char *rt = v->o->runtime ? v->o->runtime : "runc", *base;
+	size_t bl;
+
+	if (find_runtime(rt, v->runtime, sizeof(v->runtime)) < 0)
 		return cli_failf("verify: runtime '%s' not found%s (install runc, or give --runtime "
 			"PATH)", rt, strchr(rt, '/') ? " or not executable" : " on PATH");
-	base = strrchr(runtime, '/');
-	base = base ? base + 1 : runtime;
-	{
-		size_t bl = strlen(base);
-		if (bl >= sizeof(runtime_base))
-			bl = sizeof(runtime_base) - 1;
-		memcpy(runtime_base, base, bl);
-		runtime_base[bl] = '\0';
-	}
+	base = strrchr(v->runtime, '/');
+	base = base ? base + 1 : v->runtime;
+	bl = strlen(base);
+	if (bl >= sizeof(v->runtime_base))
+		bl = sizeof(v->runtime_base) - 1;
+	memcpy(v->runtime_base, base, bl);
+	v->runtime_base[bl] = '\0';
 	if (geteuid() != 0)
 		return cli_failf("verify: needs root: %s runs the container as root here; rootless "
 			"mode (a user namespace mapping the image's uid) is not supported, see "
-			"docs/verify.md", runtime_base);
+			"docs/verify.md", v->runtime_base);
+	return CONTINUE;
+}
 
+int cli_verify_image(const char *ref, const verify_opts *o)
+{
+	struct sigaction sa, old_int, old_term, old_hup;
+	run *v;
+	int rc, sig;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return cli_failf("verify: %s", strerror(ENOMEM));
+	v->ref = ref;
+	v->o = o;
+	v->out = o->out ? o->out : stdout;
+	v->user = "";
+	v->timeout = o->timeout > 0 ? o->timeout : 10.0;
+	v->child = -1;
+	v->expected_uid = -1;
+	if ((rc = find_runtime_root(v)) != CONTINUE) {
+		free(v);
+		return rc;
+	}
 	/* signals: remembered, handled at the next poll (cleanup first, then re-raised) */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -525,376 +1028,11 @@ int cli_verify_image(const char *ref, const verify_opts *o)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
-
-	if (o->open)
-		oo = *o->open;
-	oo.platform = o->platform;
-	if (nr_image_open(&img, ref, &oo, &err) < 0) {
-		rc = cli_fail(ref, &err);
-		goto done;
-	}
-	if (nr_image_count(img) != 1) {
-		rc = cli_failf("%s: the image has %zu platforms: pick one with --platform", ref,
-			nr_image_count(img));
-		goto done;
-	}
-	platform = nr_image_platform(img, 0);
-	cfgtext = nr_image_config(img, 0, &cfglen);
-	if (nr_imgconfig_parse(&cfg, cfgtext, cfglen, &err) < 0) {
-		rc = cli_fail(ref, &err);
-		goto done;
-	}
-	user = nr_imgconfig_user(cfg);
-	expected_ports(cfg, o, exp, &nexp);
-
-	snprintf(tmpl, sizeof(tmpl), "%s/nonroot-verify.XXXXXX",
-		tmpdir && *tmpdir ? tmpdir : "/tmp");
-	if (mkdtemp(tmpl) == NULL) {
-		rc = cli_failf("verify: mkdtemp %s: %s", tmpl, strerror(errno));
-		goto done;
-	}
-	dir_made = true;
-	snprintf(bundle, sizeof(bundle), "%s/bundle", tmpl);
-	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", tmpl);
-	snprintf(outlog, sizeof(outlog), "%s/stdout", tmpl);
-	snprintf(errlog, sizeof(errlog), "%s/stderr", tmpl);
-	snprintf(id, sizeof(id), "nonroot-verify-%d-%s", (int)getpid(), strrchr(tmpl, '.') + 1);
-
-	bo.flags = NR_BUNDLE_GEN_ALLOW_ROOT;
-	bo.unpack = &uo;
-	bo.hostname = "nonroot-verify";
-	if (nr_image_bundle(img, 0, bundle, &bo, &err) < 0) {
-		if (err.code == NR_ENOTFOUND || err.code == NR_ERANGE) {
-			/* the runtime would refuse it the same way: the image cannot start */
-			bundle_failed = true;
-			reason(&rep, "config User '%s' does not resolve: %s", user, err.message);
-			rc = NR_EXIT_FINDINGS;
-			goto report;
-		}
-		rc = cli_fail(ref, &err);
-		goto done;
-	}
-	{
-		/* the uid the runtime will use: process.user.uid of the generated bundle */
-		nr_rootfs *rfs = NULL;
-		nr_exec_user eu;
-		char rootfs[PATH_MAX + 32];
-		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
-		if (nr_rootfs_open(&rfs, rootfs, NULL) == 0 &&
-		    nr_rootfs_resolve_user(rfs, user, NULL, &eu, NULL) == 0) {
-			expected_uid = (int)eu.uid;
-			nr_exec_user_dispose(&eu);
-		}
-		nr_rootfs_free(rfs);
-	}
-	if (stop_signal)
-		goto stop;
-
-	/* start the container */
-	{
-		int ofd = open(outlog, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		int efd = open(errlog, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (ofd < 0 || efd < 0) {
-			rc = cli_failf("verify: %s: %s", tmpl, strerror(errno));
-			if (ofd >= 0)
-				close(ofd);
-			if (efd >= 0)
-				close(efd);
-			goto done;
-		}
-		ob.start = now_s();
-		child = fork();
-		if (child == 0) {
-			int nfd = open("/dev/null", O_RDONLY);
-			char *argv[] = { runtime, "run", "--bundle", bundle, "--pid-file", pidfile, id,
-				NULL };
-			signal(SIGINT, SIG_DFL);
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGHUP, SIG_DFL);
-			setpgid(0, 0);   /* a terminal's ^C reaches nonroot only: it cleans up */
-			if (nfd >= 0)
-				dup2(nfd, 0);
-			dup2(ofd, 1);
-			dup2(efd, 2);
-			execv(runtime, argv);
-			dprintf(2, "nonroot: exec %s: %s\n", runtime, strerror(errno));
-			_exit(127);
-		}
-		close(ofd);
-		close(efd);
-		if (child < 0) {
-			rc = cli_failf("verify: fork: %s", strerror(errno));
-			goto done;
-		}
-		launched = true;
-	}
-
-	/* watch */
-	deadline = ob.start + timeout;
-	for (;;) {
-		int st;
-		pid_t r;
-		double t = now_s();
-
-		if (stop_signal)
-			goto stop;
-		if (!ob.started) {
-			size_t len;
-			char *p = read_small(pidfile, 64, &len);
-			long v = p ? strtol(p, NULL, 10) : 0;
-			free(p);
-			if (v > 0) {
-				ob.started = true;
-				ob.pid = (pid_t)v;
-			}
-		}
-		if (ob.started)
-			observe(&ob, runtime_base);
-		r = waitpid(child, &st, WNOHANG);
-		if (r == child) {
-			child = -1;
-			ob.exited = true;
-			ob.elapsed = now_s() - ob.start;
-			ob.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-			break;
-		}
-		all_listen = ob.have_status && nexp > 0;
-		for (k = 0; k < nexp && all_listen; k++)
-			if (!listens_on(&ob, exp[k].port))
-				all_listen = false;
-		if (all_listen)
-			break;
-		/* something listens but not everything expected: give it 2 s more, not the whole
-		 * timeout */
-		if (t >= deadline || (ob.first_listen > 0 && nexp > 0 && t >= ob.first_listen + 2.0 &&
-				t - ob.start > 2.0))
-			break;
-		sleep_ms(20);
-	}
-	if (!ob.exited)
-		ob.elapsed = now_s() - ob.start;
-	if (o->http && ob.started && !ob.exited) {
-		for (k = 0; k < nexp; k++)
-			if (listens_on(&ob, exp[k].port))
-				http_get(ob.pid, exp[k].port, rep.http[k], sizeof(rep.http[k]));
-	}
-
-	/* the verdict */
-	if (!ob.started) {
-		/* the runtime never created the container: it cannot run (exit 2) */
-		err_tail = read_tail(errlog, TAIL_MAX);
-		if (err_tail) {
-			char line[512];
-			last_line(err_tail, line, sizeof(line));
-			fprintf(stderr, "nonroot: verify: %s could not start the container: %s\n",
-				runtime_base, *line ? line : "(no message)");
-		}
+	if ((rc = verify_steps(v)) == STOPPED)
 		rc = NR_EXIT_USAGE;
-		goto done;
-	}
-	err_tail = read_tail(errlog, TAIL_MAX);
-	out_tail = read_tail(outlog, TAIL_MAX);
-	if (ob.exited) {
-		char line[512];
-		last_line(err_tail && *err_tail ? err_tail : out_tail ? out_tail : "", line,
-			sizeof(line));
-		if (ob.exit_code >= 0)
-			reason(&rep, "exited %d after %.1f s%s%s", ob.exit_code, ob.elapsed,
-				*line ? ": " : "", line);
-		else
-			reason(&rep, "killed by signal %d after %.1f s%s%s", -ob.exit_code,
-				ob.elapsed, *line ? ": " : "", line);
-	}
-	if (ob.have_status) {
-		if (ob.st.uid[0] == 0 || ob.st.uid[1] == 0)
-			reason(&rep, "runs as uid 0%s", *user ? "" : " (config User is empty)");
-		else if (expected_uid >= 0 && (ob.st.uid[0] != (uint32_t)expected_uid ||
-				ob.st.uid[1] != (uint32_t)expected_uid))
-			reason(&rep, "runs as uid %u, config User '%s' is uid %d", ob.st.uid[1], user,
-				expected_uid);
-		if (ob.st.cap_eff || ob.st.cap_prm || ob.st.cap_amb) {
-			char h[17];
-			caps_hex(ob.st.cap_eff, h);
-			reason(&rep, "has capabilities (CapEff %s)", h);
-		}
-		if (ob.st.no_new_privs != 1)
-			reason(&rep, "NoNewPrivs is not set");
-	} else if (!ob.exited) {
-		reason(&rep, "the process was never observed");
-	}
-	ports_text(&ob, listening, sizeof(listening));
-	if (!ob.exited || rep.nreasons == 0) {
-		for (k = 0; k < nexp; k++) {
-			if (listens_on(&ob, exp[k].port))
-				continue;
-			if (*listening)
-				reason(&rep, "listens on %s, expected %u", listening, exp[k].port);
-			else
-				reason(&rep, "no process listens on %u after %.0f s", exp[k].port,
-					ob.elapsed < timeout ? ob.elapsed : timeout);
-			break;
-		}
-	}
-	for (k = 0; k < ob.nlisten; k++)
-		if (ob.listen[k].port < NR_UNPRIVILEGED_PORT_START) {
-			reason(&rep, "listens on privileged port %u", ob.listen[k].port);
-			break;
-		}
-	for (k = 0; k < nexp; k++)
-		if (o->http && rep.http[k][0] == '!')
-			reason(&rep, "GET / on %u: %s", exp[k].port, rep.http[k] + 2);
-	rc = rep.nreasons ? NR_EXIT_FINDINGS : NR_EXIT_OK;
-
-report:
-	if (!out_tail)
-		out_tail = read_tail(outlog, TAIL_MAX);
-	if (!err_tail)
-		err_tail = read_tail(errlog, TAIL_MAX);
-	ports_text(&ob, listening, sizeof(listening));
-	if (o->json) {
-		char h[17];
-		fprintf(out, "{");
-		json_kv_str(out, "image", ref, false);
-		json_kv_str(out, "platform", platform, true);
-		json_kv_str(out, "runtime", runtime, true);
-		json_kv_str(out, "verdict", rc == 0 ? "pass" : "fail", true);
-		fprintf(out, ",\"reasons\":[");
-		for (k = 0; k < rep.nreasons; k++) {
-			if (k)
-				fputc(',', out);
-			cli_json_string(out, rep.reasons[k]);
-		}
-		fprintf(out, "]");
-		json_kv_str(out, "config_user", user, true);
-		if (expected_uid >= 0)
-			fprintf(out, ",\"expected_uid\":%d", expected_uid);
-		else
-			fprintf(out, ",\"expected_uid\":null");
-		fprintf(out, ",\"expected_ports\":[");
-		for (k = 0; k < nexp; k++) {
-			fprintf(out, "%s{\"port\":%u", k ? "," : "", exp[k].port);
-			json_kv_str(out, "from", exp[k].from, true);
-			fprintf(out, "}");
-		}
-		fprintf(out, "],\"process\":");
-		if (ob.have_status) {
-			fprintf(out, "{\"pid\":%d", (int)ob.pid);
-			json_kv_str(out, "name", ob.st.name, true);
-			fprintf(out, ",\"uid\":[%u,%u,%u,%u],\"gid\":[%u,%u,%u,%u]", ob.st.uid[0], ob.st.uid[1],
-				ob.st.uid[2], ob.st.uid[3], ob.st.gid[0], ob.st.gid[1], ob.st.gid[2],
-				ob.st.gid[3]);
-			caps_hex(ob.st.cap_eff, h);
-			json_kv_str(out, "cap_eff", h, true);
-			caps_hex(ob.st.cap_prm, h);
-			json_kv_str(out, "cap_prm", h, true);
-			caps_hex(ob.st.cap_inh, h);
-			json_kv_str(out, "cap_inh", h, true);
-			caps_hex(ob.st.cap_bnd, h);
-			json_kv_str(out, "cap_bnd", h, true);
-			caps_hex(ob.st.cap_amb, h);
-			json_kv_str(out, "cap_amb", h, true);
-			fprintf(out, ",\"no_new_privs\":%s}", ob.st.no_new_privs == 1 ? "true" : "false");
-		} else {
-			fprintf(out, "null");
-		}
-		fprintf(out, ",\"listening\":[");
-		for (k = 0; k < ob.nlisten; k++) {
-			fprintf(out, "%s{\"port\":%u,\"family\":\"tcp%s\"", k ? "," : "", ob.listen[k].port,
-				ob.listen[k].family == 6 ? "6" : "");
-			json_kv_str(out, "address", ob.listen[k].addr, true);
-			fprintf(out, ",\"uid\":%u}", ob.listen[k].uid);
-		}
-		fprintf(out, "],\"http\":[");
-		for (k = 0; k < nexp && o->http; k++) {
-			if (!rep.http[k][0])
-				continue;
-			fprintf(out, "%s{\"port\":%u", k ? "," : "", exp[k].port);
-			json_kv_str(out, rep.http[k][0] == '!' ? "error" : "status",
-				rep.http[k][0] == '!' ? rep.http[k] + 2 : rep.http[k], true);
-			fprintf(out, "}");
-		}
-		fprintf(out, "],\"exited\":%s", ob.exited ? "true" : "false");
-		if (ob.exited)
-			fprintf(out, ",\"exit_status\":%d", ob.exit_code);
-		else
-			fprintf(out, ",\"exit_status\":null");
-		fprintf(out, ",\"elapsed_s\":%.2f", ob.elapsed);
-		json_kv_str(out, "stdout_tail", out_tail ? out_tail : "", true);
-		json_kv_str(out, "stderr_tail", err_tail ? err_tail : "", true);
-		fprintf(out, "}\n");
-	} else if (o->quiet) {
-		/* -q: the verdict's reasons only, one line each, naming the image */
-		for (k = 0; rc != 0 && k < rep.nreasons; k++)
-			fprintf(out, "%s: FAIL: %s\n", ref, rep.reasons[k]);
-	} else {
-		char h[17];
-		fprintf(out, "%s (%s): verify with %s, User %s%s%s\n", ref, platform ? platform : "?",
-			runtime_base, *user ? "'" : "", *user ? user : "not set", *user ? "'" : "");
-		if (ob.have_status) {
-			caps_hex(ob.st.cap_eff, h);
-			fprintf(out, "  process   pid %d (%s) uid %u gid %u, CapEff %s, NoNewPrivs %d\n",
-				(int)ob.pid, ob.st.name, ob.st.uid[1], ob.st.gid[1], h, ob.st.no_new_privs);
-		}
-		fprintf(out, "  expected  ");
-		for (k = 0; k < nexp; k++)
-			fprintf(out, "%s%u (%s)", k ? ", " : "", exp[k].port, exp[k].from);
-		fprintf(out, "%s\n", nexp ? "" : "no port (no URL variables, ExposedPorts or --port)");
-		if (!bundle_failed)
-			fprintf(out, "  listens   %s\n", *listening ? listening : "nothing");
-		for (k = 0; k < nexp && o->http; k++)
-			if (rep.http[k][0])
-				fprintf(out, "  GET /     %u: %s\n", exp[k].port, rep.http[k][0] == '!' ?
-					rep.http[k] + 2 : rep.http[k]);
-		if (ob.exited)
-			fprintf(out, "  exited    status %d after %.1f s\n", ob.exit_code, ob.elapsed);
-		if (rc == 0) {
-			fprintf(out, "  PASS: runs as uid %u without capabilities", ob.st.uid[1]);
-			if (nexp) {
-				fprintf(out, " and listens on ");
-				for (k = 0; k < nexp; k++)
-					fprintf(out, "%s%u", k ? ", " : "", exp[k].port);
-			}
-			fprintf(out, " (%.1f s)\n", ob.elapsed);
-		} else {
-			for (k = 0; k < rep.nreasons; k++)
-				fprintf(out, "  FAIL: %s\n", rep.reasons[k]);
-			if (err_tail && *err_tail) {
-				char line[512];
-				last_line(err_tail, line, sizeof(line));
-				fprintf(out, "  stderr    %s\n", line);
-			}
-		}
-	}
-	goto done;
-
-stop:
+	cleanup(v);
+	free(v);
 	sig = stop_signal;
-	rc = NR_EXIT_USAGE;
-done:
-	if (launched) {
-		char *kill_argv[] = { runtime, "kill", id, "KILL", NULL };
-		char *del_argv[] = { runtime, "delete", "-f", id, NULL };
-		int st;
-		double end;
-		if (child > 0) {
-			(void)run_quiet(kill_argv, 10);
-			for (end = now_s() + 5; waitpid(child, &st, WNOHANG) == 0 && now_s() < end; )
-				sleep_ms(10);
-		}
-		(void)run_quiet(del_argv, 20);
-		if (child > 0 && waitpid(child, &st, WNOHANG) == 0) {
-			kill(-child, SIGKILL);
-			waitpid(child, &st, 0);
-		}
-	}
-	if (dir_made)
-		rm_rf(tmpl);
-	free(out_tail);
-	free(err_tail);
-	nr_imgconfig_free(cfg);
-	nr_image_free(img);
-	if (!sig && stop_signal)
-		sig = stop_signal;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
