@@ -156,119 +156,159 @@ static void print_one(const worker *w, size_t k, const cli_fleet *f)
 static char **volatile worker_refs;
 static void *volatile worker_table;
 
+/* One run over several images. */
+typedef struct fleet_run {
+	char **refs;
+	size_t n, cap, next, printed, running;
+	worker *w;
+	long jobs;
+} fleet_run;
+
+/* The references (arguments, then --from) and a worker with its temporary files for each:
+ * NR_EXIT_OK or an exit status. */
+static int prepare(fleet_run *fr, const char *cmd, const cli_fleet *f, int nargs, char **args)
+{
+	size_t k;
+	int i;
+
+	for (i = 0; i < nargs; i++)
+		if (add_ref(&fr->refs, &fr->n, &fr->cap, args[i]) < 0)
+			return cli_failf("out of memory");
+	if (f->from && read_from(cmd, f->from, &fr->refs, &fr->n, &fr->cap) < 0)
+		return NR_EXIT_USAGE;
+	if (fr->n == 0)
+		return cli_usage_error(cmd, "missing IMAGE (none in --from %s)", f->from);
+	if ((fr->w = calloc(fr->n, sizeof(*fr->w))) == NULL)
+		return cli_failf("out of memory");
+	for (k = 0; k < fr->n; k++) {
+		fr->w[k].ref = fr->refs[k];
+		if ((fr->w[k].out = tmpfile()) == NULL || (fr->w[k].err = tmpfile()) == NULL)
+			return cli_failf("temporary file: %s", strerror(errno));
+	}
+	return NR_EXIT_OK;
+}
+
+/* Fork workers up to jobs: NR_EXIT_OK in the parent, CLI_FLEET_ONE in a worker (*ref set),
+ * or an exit status. */
+static int start_workers(fleet_run *fr, const char **ref)
+{
+	while (fr->running < (size_t)fr->jobs && fr->next < fr->n) {
+		pid_t pid;
+		/* nothing buffered may be inherited (the worker would print it again) */
+		fflush(stdout);
+		fflush(stderr);
+		pid = fork();
+		if (pid < 0) {
+			if (fr->running > 0)
+				break;   /* wait for one and try again */
+			return cli_failf("fork: %s", strerror(errno));
+		}
+		if (pid == 0) {
+			/* the worker: its output to the temp files, then one image */
+			if (dup2(fileno(fr->w[fr->next].out), 1) < 0 ||
+			    dup2(fileno(fr->w[fr->next].err), 2) < 0)
+				_exit(NR_EXIT_USAGE);
+			*ref = fr->refs[fr->next];
+			/* the signal thread is not copied by fork: one for this worker */
+			cli_interrupt_setup();
+			/* refs and w stay allocated: the worker exits after this image */
+			worker_refs = fr->refs;
+			worker_table = fr->w;
+			return CLI_FLEET_ONE;
+		}
+		fr->w[fr->next].pid = pid;
+		fr->w[fr->next].state = 1;
+		fr->running++;
+		fr->next++;
+	}
+	return NR_EXIT_OK;
+}
+
+#define INTERRUPTED (-2)   /* reap_one(): wait() was interrupted (EINTR) */
+
+/* Wait for one worker and record its status: NR_EXIT_OK, INTERRUPTED or an exit status. */
+static int reap_one(fleet_run *fr)
+{
+	int status;
+	size_t k;
+	pid_t pid = wait(&status);
+
+	if (pid < 0) {
+		if (errno == EINTR)
+			return INTERRUPTED;
+		return cli_failf("wait: %s", strerror(errno));
+	}
+	for (k = 0; k < fr->next; k++)
+		if (fr->w[k].pid == pid && fr->w[k].state == 1) {
+			fr->w[k].state = 2;
+			fr->w[k].rc = WIFEXITED(status) ? WEXITSTATUS(status) : NR_EXIT_USAGE;
+			if (!WIFEXITED(status))
+				fprintf(fr->w[k].err, "nonroot: %s: worker killed by signal %d\n",
+					fr->w[k].ref, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			fr->running--;
+			break;
+		}
+	return NR_EXIT_OK;
+}
+
+/* Stop the workers still running, close the temporary files, free. */
+static void finish(fleet_run *fr)
+{
+	size_t k;
+
+	fflush(stdout);
+	for (k = 0; fr->w && k < fr->n; k++) {
+		if (fr->w[k].state == 1) {
+			kill(fr->w[k].pid, SIGTERM);
+			waitpid(fr->w[k].pid, NULL, 0);
+		}
+		if (fr->w[k].out)
+			fclose(fr->w[k].out);
+		if (fr->w[k].err)
+			fclose(fr->w[k].err);
+	}
+	free(fr->w);
+	for (k = 0; k < fr->n; k++)
+		free(fr->refs[k]);
+	free(fr->refs);
+}
+
 int cli_fleet_run(const char *cmd, const cli_fleet *f, int nargs, char **args, const char **ref)
 {
-	char **refs = NULL;
-	size_t n = 0, cap = 0, k, next = 0, printed = 0, running = 0;
-	worker *w = NULL;
-	long jobs = f->jobs ? (long)f->jobs : default_jobs();
-	int worst = NR_EXIT_OK, i;
+	fleet_run fr;
+	int worst = NR_EXIT_OK, rc;
 
 	if (nargs == 1 && f->from == NULL) {
 		*ref = args[0];
 		return CLI_FLEET_ONE;
 	}
-	for (i = 0; i < nargs; i++)
-		if (add_ref(&refs, &n, &cap, args[i]) < 0)
-			goto oom;
-	if (f->from && read_from(cmd, f->from, &refs, &n, &cap) < 0) {
-		worst = NR_EXIT_USAGE;
+	memset(&fr, 0, sizeof(fr));
+	fr.jobs = f->jobs ? (long)f->jobs : default_jobs();
+	if ((worst = prepare(&fr, cmd, f, nargs, args)) != NR_EXIT_OK)
 		goto done;
-	}
-	if (n == 0) {
-		worst = cli_usage_error(cmd, "missing IMAGE (none in --from %s)", f->from);
-		goto done;
-	}
-	if ((w = calloc(n, sizeof(*w))) == NULL)
-		goto oom;
-	for (k = 0; k < n; k++) {
-		w[k].ref = refs[k];
-		if ((w[k].out = tmpfile()) == NULL || (w[k].err = tmpfile()) == NULL) {
-			worst = cli_failf("temporary file: %s", strerror(errno));
-			goto done;
-		}
-	}
 	fflush(stdout);
 	fflush(stderr);
 	if (f->json)
 		fputs("{\"images\":[", stdout);
-	while (printed < n) {
-		while (running < (size_t)jobs && next < n) {
-			pid_t pid;
-			/* nothing buffered may be inherited (the worker would print it again) */
-			fflush(stdout);
-			fflush(stderr);
-			pid = fork();
-			if (pid < 0) {
-				if (running > 0)
-					break;   /* wait for one and try again */
-				worst = cli_failf("fork: %s", strerror(errno));
-				goto done;
-			}
-			if (pid == 0) {
-				/* the worker: its output to the temp files, then one image */
-				if (dup2(fileno(w[next].out), 1) < 0 || dup2(fileno(w[next].err), 2) < 0)
-					_exit(NR_EXIT_USAGE);
-				*ref = refs[next];
-				/* the signal thread is not copied by fork: one for this worker */
-				cli_interrupt_setup();
-				/* refs and w stay allocated: the worker exits after this image */
-				worker_refs = refs;
-				worker_table = w;
-				return CLI_FLEET_ONE;
-			}
-			w[next].pid = pid;
-			w[next].state = 1;
-			running++;
-			next++;
+	while (fr.printed < fr.n) {
+		if ((rc = start_workers(&fr, ref)) == CLI_FLEET_ONE)
+			return rc;
+		if (rc != NR_EXIT_OK || ((rc = reap_one(&fr)) != NR_EXIT_OK && rc != INTERRUPTED)) {
+			worst = rc;
+			goto done;
 		}
-		{
-			int status;
-			pid_t pid = wait(&status);
-			if (pid < 0) {
-				if (errno == EINTR)
-					continue;
-				worst = cli_failf("wait: %s", strerror(errno));
-				goto done;
-			}
-			for (k = 0; k < next; k++)
-				if (w[k].pid == pid && w[k].state == 1) {
-					w[k].state = 2;
-					w[k].rc = WIFEXITED(status) ? WEXITSTATUS(status) : NR_EXIT_USAGE;
-					if (!WIFEXITED(status))
-						fprintf(w[k].err, "nonroot: %s: worker killed by signal %d\n",
-							w[k].ref, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-					running--;
-					break;
-				}
-		}
-		while (printed < n && w[printed].state == 2) {
-			print_one(&w[printed], printed, f);
-			if (w[printed].rc > worst)
-				worst = w[printed].rc;
-			printed++;
+		if (rc == INTERRUPTED)
+			continue;
+		while (fr.printed < fr.n && fr.w[fr.printed].state == 2) {
+			print_one(&fr.w[fr.printed], fr.printed, f);
+			if (fr.w[fr.printed].rc > worst)
+				worst = fr.w[fr.printed].rc;
+			fr.printed++;
 		}
 	}
 	if (f->json)
 		fputs("]}\n", stdout);
-	goto done;
-oom:
-	worst = cli_failf("out of memory");
 done:
-	fflush(stdout);
-	for (k = 0; w && k < n; k++) {
-		if (w[k].state == 1) {
-			kill(w[k].pid, SIGTERM);
-			waitpid(w[k].pid, NULL, 0);
-		}
-		if (w[k].out)
-			fclose(w[k].out);
-		if (w[k].err)
-			fclose(w[k].err);
-	}
-	free(w);
-	for (k = 0; k < n; k++)
-		free(refs[k]);
-	free(refs);
+	finish(&fr);
 	return worst;
 }
