@@ -1,11 +1,14 @@
 /*
  * rootfs_internal.h: the confined resolution of rootfs.c for other library files
- * (unpack.c). Not installed.
+ * (unpack.c, rootfs_accounts.c). Not installed.
  */
 #ifndef NR_ROOTFS_INTERNAL_H
 #define NR_ROOTFS_INTERNAL_H
 
 #include "internal.h"
+
+/* The root directory's path as opened (borrowed), for messages. */
+const char *nr__rootfs_path(const nr_rootfs *rfs);
 
 /* The root directory's fd (borrowed). */
 int nr__rootfs_fd(const nr_rootfs *rfs);
