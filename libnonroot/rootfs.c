@@ -129,6 +129,33 @@ int nr_rootfs_uses_openat2(const nr_rootfs *rfs)
 
 /* ---- the O_NOFOLLOW walk ----------------------------------------------------------------- */
 
+/* A symlink met on the walk (fd: its O_PATH fd, closed here): its target spliced in front
+ * of the rest *p of the path (*rest reallocated, *p pointing into it); *absolute when the
+ * target is (the walk restarts at the root). @return 0 or -errno. */
+static int splice_link(int fd, char **rest, char **p, size_t *links, bool *absolute)
+{
+	char target[PATH_MAX], *nrest;
+	ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+	size_t tl, rl = strlen(*p);
+
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (++*links > MAX_SYMLINKS)
+		return -ELOOP;
+	tl = (size_t)n;
+	target[tl] = '\0';
+	if ((nrest = nr__malloc(tl + rl + 2)) == NULL)
+		return -ENOMEM;
+	memcpy(nrest, target, tl);
+	nrest[tl] = '/';
+	memcpy(nrest + tl + 1, *p, rl + 1);
+	free(*rest);
+	*rest = *p = nrest;
+	*absolute = target[0] == '/';
+	return 0;
+}
+
 /*
  * Open the directory `path` inside the root by walking it one component at a time: each
  * component is opened with O_PATH|O_NOFOLLOW relative to the previous one; a symlink is read
@@ -181,30 +208,10 @@ static int walk_dir(const nr_rootfs *rfs, const char *path)
 			goto done;
 		}
 		if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX], *nrest;
-			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
-			size_t tl, rl = strlen(p);
-			close(fd);
-			if (n < 0) {
-				rc = -errno;
+			bool absolute;
+			if ((rc = splice_link(fd, &rest, &p, &links, &absolute)) < 0)
 				goto done;
-			}
-			if (++links > MAX_SYMLINKS) {
-				rc = -ELOOP;
-				goto done;
-			}
-			tl = (size_t)n;
-			target[tl] = '\0';
-			if ((nrest = nr__malloc(tl + rl + 2)) == NULL) {
-				rc = -ENOMEM;
-				goto done;
-			}
-			memcpy(nrest, target, tl);
-			nrest[tl] = '/';
-			memcpy(nrest + tl + 1, p, rl + 1);
-			free(rest);
-			rest = p = nrest;
-			if (target[0] == '/') {
+			if (absolute) {
 				while (depth > 0)
 					close(stack[depth--]);
 			}
@@ -259,6 +266,37 @@ int nr__rootfs_open_dir(const nr_rootfs *rfs, const char *path)
 	return open_dir(rfs, path);
 }
 
+/* The symlink b in directory fd (closed here), *cur its path (the directory's part ends at
+ * slash, NULL: none): *cur becomes the target, absolute from the root, relative from the
+ * link's directory joined as text (the kernel, or the walk, then resolves ".." physically,
+ * inside the root). @return 0 or -errno. */
+static int next_link(int fd, const char *b, char **cur, const char *slash, size_t *links)
+{
+	char *next, target[PATH_MAX];
+	size_t dl = slash ? (size_t)(slash - *cur) : 0, tl;
+	ssize_t n = readlinkat(fd, b, target, sizeof(target) - 1);
+
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (++*links > MAX_SYMLINKS)
+		return -ELOOP;
+	tl = (size_t)n;
+	target[tl] = '\0';
+	if ((next = nr__malloc(dl + tl + 2)) == NULL)
+		return -ENOMEM;
+	if (target[0] == '/') {
+		memcpy(next, target, tl + 1);
+	} else {
+		memcpy(next, *cur, dl);
+		next[dl] = '/';
+		memcpy(next + dl + 1, target, tl + 1);
+	}
+	free(*cur);
+	*cur = next;
+	return 0;
+}
+
 /*
  * Resolve `path` to (directory fd, last component) with every symlink, the last one too,
  * followed inside the root. *base points into *buf (owned by the caller). The last
@@ -277,10 +315,9 @@ static int resolve_last(const nr_rootfs *rfs, const char *path, int *dirfd, char
 	if ((cur = nr__strdup(path)) == NULL)
 		return -ENOMEM;
 	for (;;) {
-		char *slash, *b, target[PATH_MAX];
+		char *slash, *b;
 		size_t len = strlen(cur);
 		struct stat st;
-		ssize_t n;
 		int fd;
 
 		while (len > 0 && cur[len - 1] == '/')
@@ -308,35 +345,8 @@ static int resolve_last(const nr_rootfs *rfs, const char *path, int *dirfd, char
 			}
 			*exists = false;
 		} else if (S_ISLNK(st.st_mode)) {
-			char *next;
-			size_t dl = slash ? (size_t)(slash - cur) : 0, tl;
-			n = readlinkat(fd, b, target, sizeof(target) - 1);
-			close(fd);
-			if (n < 0) {
-				rc = -errno;
+			if ((rc = next_link(fd, b, &cur, slash, &links)) < 0)
 				goto fail;
-			}
-			if (++links > MAX_SYMLINKS) {
-				rc = -ELOOP;
-				goto fail;
-			}
-			tl = (size_t)n;
-			target[tl] = '\0';
-			/* Absolute: from the root. Relative: from the link's directory, joined as text;
-			 * the kernel (or the walk) then resolves ".." physically, inside the root. */
-			if ((next = nr__malloc(dl + tl + 2)) == NULL) {
-				rc = -ENOMEM;
-				goto fail;
-			}
-			if (target[0] == '/') {
-				memcpy(next, target, tl + 1);
-			} else {
-				memcpy(next, cur, dl);
-				next[dl] = '/';
-				memcpy(next + dl + 1, target, tl + 1);
-			}
-			free(cur);
-			cur = next;
 			continue;
 		} else {
 			*exists = true;
@@ -433,11 +443,28 @@ int nr_rootfs_exists(const nr_rootfs *rfs, const char *path, nr_error *err)
 	return exists ? 1 : 0;
 }
 
+/* The directory comp just made in fd (closed here) gets its owner and mode. */
+static int own_new_dir(int fd, const char *comp, const char *path, unsigned mode, uint32_t uid,
+	uint32_t gid, nr_error *err)
+{
+	int dirfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
+
+	close(fd);
+	if (dirfd < 0)
+		return nr__error_errno(err, errno, path, "open");
+	if (fchown(dirfd, uid, gid) < 0)
+		rc = nr__error_errno(err, errno, path, "chown");
+	else if (fchmod(dirfd, (mode_t)mode & 07777) < 0)
+		rc = nr__error_errno(err, errno, path, "chmod");
+	close(dirfd);
+	return rc;
+}
+
 int nr_rootfs_mkdir(nr_rootfs *rfs, const char *path, unsigned mode, uint32_t uid,
 	uint32_t gid, nr_error *err)
 {
 	char *work = NULL, *p;
-	int dirfd = -1, rc = 0, fd;
+	int rc = 0, fd;
 
 	nr__error_reset(err);
 	NR_ASSERT_ARG(rfs, err);
@@ -492,20 +519,7 @@ int nr_rootfs_mkdir(nr_rootfs *rfs, const char *path, unsigned mode, uint32_t ui
 				goto done;
 			}
 		} else if (last) {
-			dirfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			close(fd);
-			if (dirfd < 0) {
-				rc = nr__error_errno(err, errno, path, "open");
-				goto done;
-			}
-			if (fchown(dirfd, uid, gid) < 0) {
-				rc = nr__error_errno(err, errno, path, "chown");
-				goto done;
-			}
-			if (fchmod(dirfd, (mode_t)mode & 07777) < 0) {
-				rc = nr__error_errno(err, errno, path, "chmod");
-				goto done;
-			}
+			rc = own_new_dir(fd, comp, path, mode, uid, gid, err);
 			goto done;
 		}
 		close(fd);
@@ -513,8 +527,6 @@ int nr_rootfs_mkdir(nr_rootfs *rfs, const char *path, unsigned mode, uint32_t ui
 			*end = '/';
 	}
 done:
-	if (dirfd >= 0)
-		close(dirfd);
 	free(work);
 	return rc;
 }
