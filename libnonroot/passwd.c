@@ -254,23 +254,16 @@ static int check_field(const char *val, const char *what, nr_error *err)
 	return 0;
 }
 
-int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err)
+/* A new entry: a valid name and fields, usable ids, a name and uid not taken (nor the name
+ * by a line runc and Docker would read as that user). */
+static int check_new_entry(const nr_passwd *pw, const nr_pwent *ent, const char *passwd,
+	const char *gecos, const char *dir, const char *shell, nr_error *err)
 {
-	const char *passwd, *gecos, *dir, *shell;
 	const nr_pwent *old;
-	nr_buf b = NR_BUF_INIT;
-	char *text = NULL, *storage = NULL, why[64];
-	size_t len, at, k, i;
-	pw_scan sc;
+	size_t gl;
+	nr__go_line g;
 	int error;
 
-	nr__error_reset(err);
-	NR_ASSERT_ARG(pw, err);
-	NR_ASSERT_ARG(ent, err);
-	passwd = ent->passwd ? ent->passwd : "x";
-	gecos = ent->gecos ? ent->gecos : "";
-	dir = ent->dir ? ent->dir : "";
-	shell = ent->shell ? ent->shell : "";
 	if ((error = nr__check_new_name(ent->name, "name", err)) < 0)
 		return error;
 	if ((error = check_field(passwd, "passwd", err)) < 0 ||
@@ -287,19 +280,35 @@ int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err)
 	if ((old = nr_passwd_find_name(pw, ent->name)) != NULL)
 		return nr__error_set(err, NR_EEXISTS, pw->a.source, old->line, 0,
 			"user '%s' exists already (uid %u)", old->name, old->uid);
-	{
-		size_t gl;
-		nr__go_line g;
-		if (nr__passwd_go_hidden_name(pw, ent->name, &gl, &g))
-			return nr__error_set(err, NR_EEXISTS, pw->a.source, gl, 0,
-				"runc and Docker read this line as user '%s' with uid %lld, but it is not a "
-				"valid passwd entry: refused (fix or remove the line)", ent->name,
-				(long long)g.id);
-	}
+	if (nr__passwd_go_hidden_name(pw, ent->name, &gl, &g))
+		return nr__error_set(err, NR_EEXISTS, pw->a.source, gl, 0,
+			"runc and Docker read this line as user '%s' with uid %lld, but it is not a "
+			"valid passwd entry: refused (fix or remove the line)", ent->name,
+			(long long)g.id);
 	if ((old = nr_passwd_find_uid(pw, ent->uid)) != NULL)
 		return nr__error_set(err, NR_ECONFLICT, pw->a.source, old->line, 0,
 			"uid %u is already used by user '%s'", old->uid, old->name);
+	return 0;
+}
 
+int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err)
+{
+	const char *passwd, *gecos, *dir, *shell;
+	nr_buf b = NR_BUF_INIT;
+	char *text = NULL, *storage = NULL, why[64];
+	size_t len, at, k, i;
+	pw_scan sc;
+	int error;
+
+	nr__error_reset(err);
+	NR_ASSERT_ARG(pw, err);
+	NR_ASSERT_ARG(ent, err);
+	passwd = ent->passwd ? ent->passwd : "x";
+	gecos = ent->gecos ? ent->gecos : "";
+	dir = ent->dir ? ent->dir : "";
+	shell = ent->shell ? ent->shell : "";
+	if ((error = check_new_entry(pw, ent, passwd, gecos, dir, shell, err)) < 0)
+		return error;
 	nr_buf_printf(&b, "%s:%s:%u:%u:%s:%s:%s", ent->name, passwd, ent->uid, ent->gid, gecos,
 		dir, shell);
 	if (b.oom || (text = nr_buf_detach(&b, &len)) == NULL) {
