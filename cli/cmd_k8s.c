@@ -320,6 +320,43 @@ static int same_result(const struct k8s_result *a, const struct k8s_result *b)
 	return 1;
 }
 
+/* Each platform's User and ports into res[i] (n of them), which must agree: NR_EXIT_OK or
+ * an exit status. Errors name the platform when there is a choice of them (several, or
+ * --platform). */
+static int read_platforms(nr_image *img, struct k8s_result *res, size_t n, const char *ref,
+	const char *what, int platform_given)
+{
+	nr_error err = NR_ERROR_INIT;
+	nr_imgconfig *cfg = NULL;
+	size_t i;
+	int rc = NR_EXIT_OK;
+
+	for (i = 0; i < n && rc == NR_EXIT_OK; i++) {
+		const char *platform = n > 1 || platform_given ? nr_image_platform(img, i) : NULL;
+		size_t len;
+		const char *json = nr_image_config(img, i, &len);
+
+		if (json == NULL || nr_imgconfig_parse(&cfg, json, len, &err) < 0) {
+			nr_imgconfig_free(cfg);
+			return cli_fail(what, &err);
+		}
+		snprintf(res[i].user, sizeof(res[i].user), "%s", nr_imgconfig_user(cfg));
+		if (check_user(&res[i], ref, platform) != 0)
+			rc = NR_EXIT_FINDINGS;
+		else if (find_ports(&res[i], cfg, &err) < 0)
+			rc = cli_fail(what, &err);
+		nr_imgconfig_free(cfg);
+		cfg = NULL;
+		if (rc != NR_EXIT_OK)
+			break;
+		name_ports(&res[i]);
+		if (i > 0 && !same_result(&res[0], &res[i]))
+			rc = cli_failf("%s: platforms %s and %s differ (User or ports); pick one with "
+				"--platform", what, nr_image_platform(img, 0), nr_image_platform(img, i));
+	}
+	return rc;
+}
+
 int nr_cmd_k8s(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -335,7 +372,6 @@ int nr_cmd_k8s(int argc, char **argv)
 	struct k8s_result *res = NULL;
 	nr_error err = NR_ERROR_INIT;
 	nr_image *img = NULL;
-	nr_imgconfig *cfg = NULL;
 	size_t i, n;
 	int c, rc = NR_EXIT_OK, any_privileged = 0, quiet = 0;
 	char what[4200];
@@ -380,34 +416,8 @@ int nr_cmd_k8s(int argc, char **argv)
 		return cli_failf("%s: %s", what, n == 0 ? "the image has no manifest" :
 			"out of memory");
 	}
-	for (i = 0; i < n; i++) {
-		/* Errors name the platform when there is a choice of them. */
-		const char *platform = n > 1 || oopts.platform ? nr_image_platform(img, i) : NULL;
-		size_t len;
-		const char *json = nr_image_config(img, i, &len);
-
-		if (json == NULL || nr_imgconfig_parse(&cfg, json, len, &err) < 0) {
-			rc = cli_fail(what, &err);
-			goto done;
-		}
-		snprintf(res[i].user, sizeof(res[i].user), "%s", nr_imgconfig_user(cfg));
-		if (check_user(&res[i], ref, platform) != 0) {
-			rc = NR_EXIT_FINDINGS;
-			goto done;
-		}
-		if (find_ports(&res[i], cfg, &err) < 0) {
-			rc = cli_fail(what, &err);
-			goto done;
-		}
-		name_ports(&res[i]);
-		nr_imgconfig_free(cfg);
-		cfg = NULL;
-		if (i > 0 && !same_result(&res[0], &res[i])) {
-			rc = cli_failf("%s: platforms %s and %s differ (User or ports); pick one with "
-				"--platform", what, nr_image_platform(img, 0), nr_image_platform(img, i));
-			goto done;
-		}
-	}
+	if ((rc = read_platforms(img, res, n, ref, what, oopts.platform != NULL)) != NR_EXIT_OK)
+		goto done;
 	print_fragment(&res[0], ref, n > 1 ? "every platform" : nr_image_platform(img, 0),
 		container, quiet);
 	for (i = 0; i < res[0].nports; i++)
@@ -419,7 +429,6 @@ int nr_cmd_k8s(int argc, char **argv)
 		rc = NR_EXIT_FINDINGS;
 	}
 done:
-	nr_imgconfig_free(cfg);
 	nr_image_free(img);
 	free(res);
 	return rc;
