@@ -44,6 +44,27 @@ static void usage(FILE *f)
 		"conflicting input (the file and line are named), or an I/O error.\n");
 }
 
+/* What passwd add did, on one line. */
+static void print_added(const char *name, const char *root, const nr_adduser_result *res)
+{
+	if (res->existed) {
+		printf("user %s exists already (uid %u, gid %u)%s\n", name, res->uid, res->gid,
+			res->home_created ? "; created its home" : "");
+		return;
+	}
+	printf("added user %s (uid %u, gid %u) in %s: etc/passwd", name, res->uid, res->gid,
+		root);
+	if (res->group_created)
+		printf(", etc/group (new group %s)", name);
+	if (res->shadow_updated)
+		printf(", etc/shadow");
+	if (res->gshadow_updated)
+		printf(", etc/gshadow");
+	if (res->home_created)
+		printf("; created the home directory");
+	printf("\n");
+}
+
 static int cmd_add(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -110,24 +131,8 @@ static int cmd_add(int argc, char **argv)
 	nr_rootfs_free(rfs);
 	if (rc < 0)
 		return cli_fail("passwd add", &err);
-	if (quiet)
-		return NR_EXIT_OK;
-	if (res.existed) {
-		printf("user %s exists already (uid %u, gid %u)%s\n", o.name, res.uid, res.gid,
-			res.home_created ? "; created its home" : "");
-		return NR_EXIT_OK;
-	}
-	printf("added user %s (uid %u, gid %u) in %s: etc/passwd", o.name, res.uid, res.gid,
-		root);
-	if (res.group_created)
-		printf(", etc/group (new group %s)", o.name);
-	if (res.shadow_updated)
-		printf(", etc/shadow");
-	if (res.gshadow_updated)
-		printf(", etc/gshadow");
-	if (res.home_created)
-		printf("; created the home directory");
-	printf("\n");
+	if (!quiet)
+		print_added(o.name, root, &res);
 	return NR_EXIT_OK;
 }
 
