@@ -153,6 +153,35 @@ done:
 	return rc;
 }
 
+/* SPEC against host files (--passwd, optional --group): 0, an error code (< 0, in err), or
+ * NR_EXIT_USAGE when a file cannot be read (said on stderr). */
+static int resolve_files(const char *spec, const char *pwfile, const char *grfile,
+	nr_exec_user *u, nr_error *err)
+{
+	char *pwbuf = NULL, *grbuf = NULL;
+	size_t pwlen = 0, grlen = 0;
+	nr_passwd *pw = NULL;
+	nr_group *gr = NULL;
+	int rc;
+
+	if (read_host_file("--passwd", pwfile, &pwbuf, &pwlen) != 0)
+		return NR_EXIT_USAGE;
+	if (grfile && read_host_file("--group", grfile, &grbuf, &grlen) != 0) {
+		free(pwbuf);
+		return NR_EXIT_USAGE;
+	}
+	rc = nr_passwd_parse(&pw, pwbuf, pwlen, pwfile, err);
+	if (rc == 0 && grfile)
+		rc = nr_group_parse(&gr, grbuf, grlen, grfile, err);
+	if (rc == 0)
+		rc = nr_userspec_resolve(u, spec, pw, gr, NULL, err);
+	nr_group_free(gr);
+	nr_passwd_free(pw);
+	free(pwbuf);
+	free(grbuf);
+	return rc;
+}
+
 static int cmd_resolve(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -216,26 +245,8 @@ static int cmd_resolve(int argc, char **argv)
 		if (rc == -1 && err.code == 0)
 			return cli_failf("user resolve: %s: no image for platform %s", image,
 				platform ? platform : "(any)");
-	} else {
-		char *pwbuf = NULL, *grbuf = NULL;
-		size_t pwlen = 0, grlen = 0;
-		nr_passwd *pw = NULL;
-		nr_group *gr = NULL;
-		if (read_host_file("--passwd", pwfile, &pwbuf, &pwlen) != 0)
-			return NR_EXIT_USAGE;
-		if (grfile && read_host_file("--group", grfile, &grbuf, &grlen) != 0) {
-			free(pwbuf);
-			return NR_EXIT_USAGE;
-		}
-		rc = nr_passwd_parse(&pw, pwbuf, pwlen, pwfile, &err);
-		if (rc == 0 && grfile)
-			rc = nr_group_parse(&gr, grbuf, grlen, grfile, &err);
-		if (rc == 0)
-			rc = nr_userspec_resolve(&u, spec, pw, gr, NULL, &err);
-		nr_group_free(gr);
-		nr_passwd_free(pw);
-		free(pwbuf);
-		free(grbuf);
+	} else if ((rc = resolve_files(spec, pwfile, grfile, &u, &err)) > 0) {
+		return rc;
 	}
 	if (rc < 0)
 		return cli_fail("user resolve", &err);
