@@ -48,6 +48,20 @@ static void usage(FILE *f)
 		"Exit status: 0 unpacked, 2 usage or input error.\n");
 }
 
+/* The image's filesystem into dir: a plain tree, or (bundle) a runtime bundle made with
+ * bundle_flags. */
+static int unpack_to(nr_image *img, const char *dir, nr_unpack_options *uo, int bundle,
+	unsigned bundle_flags, nr_error *err)
+{
+	nr_bundle_gen_options bo = NR_BUNDLE_GEN_OPTIONS_INIT;
+
+	if (!bundle)
+		return nr_image_unpack(img, 0, dir, uo, err);
+	bo.unpack = uo;
+	bo.flags |= bundle_flags;
+	return nr_image_bundle(img, 0, dir, &bo, err);
+}
+
 int nr_cmd_unpack(int argc, char **argv)
 {
 	enum { O_BUNDLE = 256, O_PLATFORM, O_ROOTLESS, O_ALLOW_ROOT, O_READONLY };
@@ -106,19 +120,8 @@ int nr_cmd_unpack(int argc, char **argv)
 	cli_progress_init(&prog, "unpack");
 	uo.progress = cli_progress_cb;
 	uo.payload = &prog;
-	if (bundle) {
-		nr_bundle_gen_options bo = NR_BUNDLE_GEN_OPTIONS_INIT;
-		bo.unpack = &uo;
-		if (allow_root)
-			bo.flags |= NR_BUNDLE_GEN_ALLOW_ROOT;
-		if (readonly)
-			bo.flags |= NR_BUNDLE_GEN_READONLY_ROOT;
-		if (nr_image_bundle(img, 0, dir, &bo, &err) < 0) {
-			cli_progress_done(&prog);
-			rc = cli_fail(dir, &err);
-			goto done;
-		}
-	} else if (nr_image_unpack(img, 0, dir, &uo, &err) < 0) {
+	if (unpack_to(img, dir, &uo, bundle, (allow_root ? NR_BUNDLE_GEN_ALLOW_ROOT : 0) |
+	    (readonly ? NR_BUNDLE_GEN_READONLY_ROOT : 0), &err) < 0) {
 		cli_progress_done(&prog);
 		rc = cli_fail(dir, &err);
 		goto done;
