@@ -11,8 +11,8 @@
 #include "audit_internal.h"
 #include "patch_internal.h"
 
-int nr__audit_add(nr__audit_ctx *e, const char *id, nr_level level, const char *location, const char *fix,
-	const char *fmt, ...)
+int nr__audit_add(nr__audit_ctx *e, const char *id, nr_level level, const char *location,
+	const char *fix, const char *fmt, ...)
 {
 	nr_audit *a = e->a;
 	nr_finding *f;

@@ -266,8 +266,8 @@ int nr__audit_check_ports(nr__audit_ctx *e, nr_imgconfig *cfg, const nr_bindings
 			else
 				snprintf(fix, sizeof(fix), "probe the unprivileged port the server "
 					"listens on");
-			if ((error = nr__audit_add(e, "NR006", NR_LEVEL_WARNING, "config.Healthcheck", fix,
-			    "the health check probes privileged port %u: %s", (unsigned)ports[j],
+			if ((error = nr__audit_add(e, "NR006", NR_LEVEL_WARNING, "config.Healthcheck",
+			    fix, "the health check probes privileged port %u: %s", (unsigned)ports[j],
 			    hc)) < 0)
 				goto done;
 		}
@@ -297,18 +297,18 @@ static int port_found(void *ctx_, size_t where, const char *text, unsigned port)
 		snprintf(fix, sizeof(fix), "change '%s' to a port >= %u (e.g. %u) and expose it; "
 			"nonroot patch cannot rewrite program arguments", text, pc->e->f->threshold,
 			port + 8000 < 65536 ? port + 8000 : 8080);
-		return nr__audit_add(pc->e, "NR012", level, loc, fix, "%s argument '%s' makes the server listen "
-			"on privileged port %u: a non-root user without CAP_NET_BIND_SERVICE gets "
-			"\"Permission denied\"%s", pc->field, text, port, pc->runs_root == 1
-			? "; it works only because the image runs as root" : "");
+		return nr__audit_add(pc->e, "NR012", level, loc, fix, "%s argument '%s' makes the "
+			"server listen on privileged port %u: a non-root user without "
+			"CAP_NET_BIND_SERVICE gets \"Permission denied\"%s", pc->field, text, port,
+			pc->runs_root == 1 ? "; it works only because the image runs as root" : "");
 	}
 	snprintf(loc, sizeof(loc), "%s:%zu", pc->path, where);
 	snprintf(fix, sizeof(fix), "listen on a port >= %u (e.g. %u) in /%s (a new layer); "
 		"nonroot patch cannot edit server configurations", pc->e->f->threshold,
 		port + 8000 < 65536 ? port + 8000 : 8080, pc->path);
-	return nr__audit_add(pc->e, "NR013", level, loc, fix, "/%s:%zu: '%s' listens on privileged port %u: "
-		"a non-root server gets \"Permission denied\"%s", pc->path, where, text, port,
-		pc->runs_root == 1 ? "; it works only because the image runs as root" : "");
+	return nr__audit_add(pc->e, "NR013", level, loc, fix, "/%s:%zu: '%s' listens on "
+		"privileged port %u: a non-root server gets \"Permission denied\"%s", pc->path, where,
+		text, port, pc->runs_root == 1 ? "; it works only because the image runs as root" : "");
 }
 
 int nr__audit_check_server_ports(nr__audit_ctx *e, nr_imgconfig *cfg, int runs_root)
