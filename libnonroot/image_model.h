@@ -147,8 +147,6 @@ int nr__ref_parse(const char *ref, int *transport, char **path, char **tag, nr_e
 
 /* ---- layout_read.c --------------------------------------------------------------------------- */
 
-bool nr__is_index_mt(const char *mt);
-bool nr__is_manifest_mt(const char *mt);
 int nr__open_layout(nr_image *img, const char *platform, nr_error *err);
 
 /* ---- docker_read.c --------------------------------------------------------------------------- */

@@ -9,16 +9,6 @@
 #include "image_model.h"
 #include "fileio.h"
 
-bool nr__is_index_mt(const char *mt)
-{
-	return mt && (strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0);
-}
-
-bool nr__is_manifest_mt(const char *mt)
-{
-	return mt && (strcmp(mt, MT_OCI_MANIFEST) == 0 || strcmp(mt, MT_DOCKER_MANIFEST) == 0);
-}
-
 /* Manifest mj (`digest`, descriptor media type mt) is one we read: media types agree,
  * schemaVersion 2. */
 static int check_manifest(const json_t *mj, const char *mt, const char *digest, nr_error *err)

@@ -1,5 +1,6 @@
 /*
- * mediatype.c: the table of layer media types (OCI and Docker, with their OCI equivalents).
+ * mediatype.c: the table of layer media types (OCI and Docker, with their OCI equivalents) and
+ * which media types are image indexes and image manifests.
  */
 #include <string.h>
 
@@ -51,4 +52,14 @@ const char *nr__newlayer_media_type(int docker, int gzip)
 	if (docker)
 		return gzip ? MT_DOCKER_LAYER_GZIP : MT_DOCKER_LAYER;
 	return gzip ? MT_OCI_LAYER_GZIP : MT_OCI_LAYER;
+}
+
+bool nr__is_index_mt(const char *mt)
+{
+	return mt && (strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0);
+}
+
+bool nr__is_manifest_mt(const char *mt)
+{
+	return mt && (strcmp(mt, MT_OCI_MANIFEST) == 0 || strcmp(mt, MT_DOCKER_MANIFEST) == 0);
 }

@@ -20,6 +20,12 @@
 #define ANN_REF_NAME "org.opencontainers.image.ref.name"
 #define ANN_IMAGE_NAME "io.containerd.image.name"
 
+/* An image index (OCI index or Docker manifest list)? */
+bool nr__is_index_mt(const char *mt);
+
+/* An image manifest (OCI or Docker schema2)? */
+bool nr__is_manifest_mt(const char *mt);
+
 /* Is this a layer media type we can read? */
 bool nr__layer_media_type_ok(const char *mt);
 
