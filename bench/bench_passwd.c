@@ -1,7 +1,7 @@
 /*
  * bench_passwd: parse an N-entry passwd file with nr_passwd_parse() and with glibc's
  * fgetpwent() over the same bytes (fmemopen), best of R rounds each; print MB/s and the ratio.
- * Also checks that the libnonroot parse is lossless (nr_passwd_write() gives the same bytes).
+ * Also checks that the libnonroot parse is lossless (nr_passwd_serialize() gives the same bytes).
  * Usage: bench_passwd [ENTRIES (100000)] [ROUNDS (5)]
  */
 #include <pwd.h>
@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 			best_nr = t;
 		count_nr = nr_passwd_count(pw);
 		if (r == 0) {
-			if (nr_passwd_write(pw, &out, &olen, &err) < 0 || olen != len ||
+			if (nr_passwd_serialize(&out, &olen, pw, &err) < 0 || olen != len ||
 			    memcmp(out, buf, len) != 0) {
 				fprintf(stderr, "bench_passwd: round trip is not lossless\n");
 				return 1;

@@ -74,7 +74,7 @@ static void print_file_group(const nr_audit *a, size_t i, int quiet, const char 
 	bool caps = !strcmp(id, "NR015");
 
 	for (k = 0; k < n; k++) {
-		const nr_finding *f = nr_audit_finding(a, k);
+		const nr_finding *f = nr_audit_at(a, k);
 		if (f->manifest != i || strcmp(f->id, id) != 0)
 			continue;
 		count++;
@@ -85,12 +85,12 @@ static void print_file_group(const nr_audit *a, size_t i, int quiet, const char 
 	if (count == 0)
 		return;
 	if (quiet)
-		printf("%s: ", nr_audit_platform(a, i));
+		printf("%s: ", nr_audit_platform_at(a, i));
 	else
 		printf("  ");
 	printf("%s %-7s %zu %s:", id, nr_level_name(level), count, count > 1 ? nouns : noun);
 	for (k = 0; k < n; k++) {
-		const nr_finding *f = nr_audit_finding(a, k);
+		const nr_finding *f = nr_audit_at(a, k);
 		if (f->manifest == i && !strcmp(f->id, id)) {
 			const char *c = caps ? strstr(f->message, " has file capabilities ") : NULL;
 			const char *m = c ? strstr(c, " (mode ") : NULL;
@@ -113,7 +113,7 @@ static void print_file_group(const nr_audit *a, size_t i, int quiet, const char 
 	printf("%s\n", inbase == count ? " [baseline]" : "");
 	if (!quiet)
 		printf("          fix: %s Or accept them: allow-setid in .nonroot.yaml "
-			"(--allow-setid PATH).\n", nr_audit_rule_find(id)->help);
+			"(--allow-setid PATH).\n", nr_audit_rule_get(id)->help);
 }
 
 static void print_text(const char *ref, const nr_audit *a, int quiet)
@@ -126,19 +126,19 @@ static void print_text(const char *ref, const nr_audit *a, int quiet)
 
 		if (!quiet) {
 			cli_put_safe(stdout, ref);
-			printf(" (%s): User %s", nr_audit_platform(a, i), *u ? "'" : "");
+			printf(" (%s): User %s", nr_audit_platform_at(a, i), *u ? "'" : "");
 			cli_put_safe(stdout, *u ? u : "not set");
 			printf("%s\n", *u ? "'" : "");
 		}
 		for (k = 0; k < n; k++) {
-			const nr_finding *f = nr_audit_finding(a, k);
+			const nr_finding *f = nr_audit_at(a, k);
 			if (f->manifest != i)
 				continue;
 			count++;
 			if (!strcmp(f->id, "NR008") || !strcmp(f->id, "NR015"))
 				continue;
 			if (quiet)
-				printf("%s: ", nr_audit_platform(a, i));
+				printf("%s: ", nr_audit_platform_at(a, i));
 			else
 				fputs("  ", stdout);
 			printf("%s %-7s ", f->id, nr_level_name(f->level));
@@ -213,7 +213,7 @@ static void print_sarif(const char *ref, const nr_audit *a, int exit_code, int b
 	cli_json_string(stdout, ref);
 	printf("},\"description\":{\"text\":\"the audited image\"}}],\"results\":[");
 	for (k = 0; k < n; k++) {
-		const nr_finding *f = nr_audit_finding(a, k);
+		const nr_finding *f = nr_audit_at(a, k);
 		int config = strncmp(f->location, "config.", 7) == 0;
 		size_t idx;
 		for (idx = 0; idx < nr && strcmp(nr_audit_rule_at(idx)->id, f->id) != 0; idx++)
@@ -457,7 +457,7 @@ static int audit_image(audit_args *aa, const char *ref)
 		rc = cli_fail(ref, &err);
 		goto done;
 	}
-	if (nr_image_audit(img, &aa->ao, &a, &err) < 0) {
+	if (nr_image_audit(&a, img, &aa->ao, &err) < 0) {
 		cli_progress_done(&prog);
 		rc = cli_fail(ref, &err);
 		goto done;

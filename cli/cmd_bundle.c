@@ -101,10 +101,10 @@ static int harden(int argc, char **argv)
 		return cli_usage_error("bundle", "unexpected argument '%s'", argv[optind + 1]);
 
 	snprintf(what, sizeof(what), "bundle harden %s", argv[optind]);
-	error = nr_bundle_harden_dir(argv[optind], &opts, &report, &err);
+	error = nr_bundle_harden_dir(&report, argv[optind], &opts, &err);
 	if (error == 0)
-		error = json ? nr_bundle_report_json(&text, NULL, report, &err) :
-			nr_bundle_report_text(&text, NULL, report, &err);
+		error = json ? nr_bundle_report_to_json(&text, NULL, report, &err) :
+			nr_bundle_report_to_text(&text, NULL, report, &err);
 	nr_bundle_report_free(report);
 	if (error < 0)
 		return cli_fail(what, &err);

@@ -166,7 +166,7 @@ static int find_ports(struct k8s_result *r, const nr_imgconfig *cfg, nr_error *e
 	used = (size_t)snprintf(r->bindings, sizeof(r->bindings), "%s:",
 		nr_urls_source_name(nr_bindings_source(bs)));
 	for (i = 0; i < nr_bindings_count(bs) && used < sizeof(r->bindings); i++) {
-		const nr_binding *b = nr_bindings_get(bs, i);
+		const nr_binding *b = nr_bindings_at(bs, i);
 		used += (size_t)snprintf(r->bindings + used, sizeof(r->bindings) - used, " %s%s%s%s",
 			b->url, b->variable ? " (" : "", b->variable ? b->variable : "",
 			b->variable ? ")" : "");
@@ -174,7 +174,7 @@ static int find_ports(struct k8s_result *r, const nr_imgconfig *cfg, nr_error *e
 	if (nr_bindings_source(bs) != NR_URLS_SOURCE_DEFAULT) {
 		r->port_source_env = 1;
 		for (i = 0; i < nr_bindings_count(bs); i++) {
-			const nr_binding *b = nr_bindings_get(bs, i);
+			const nr_binding *b = nr_bindings_at(bs, i);
 			const nr_url *u = &b->parsed;
 			if (u->kind == NR_URL_UNIX || u->kind == NR_URL_PIPE) {
 				add_note(r, "%s is not a TCP port: no containerPort", b->url);
@@ -194,13 +194,13 @@ static int find_ports(struct k8s_result *r, const nr_imgconfig *cfg, nr_error *e
 				break;
 		}
 		for (i = 0; i < nr_bindings_warning_count(bs); i++)
-			add_note(r, "%s", nr_bindings_warning(bs, i));
+			add_note(r, "%s", nr_bindings_warning_at(bs, i));
 	} else {
 		for (i = 0; i < nr_imgconfig_exposed_count(cfg); i++) {
 			const char *key = nr_imgconfig_exposed_at(cfg, i), *proto = NULL;
 			uint16_t port;
 			nr_error perr = NR_ERROR_INIT;
-			if (nr_imgconfig_parse_port_key(key, &port, &proto, &perr) < 0 || port == 0) {
+			if (nr_imgconfig_parse_port_key(&port, &proto, key, &perr) < 0 || port == 0) {
 				add_note(r, "ExposedPorts \"%s\" is not a single port: skipped", key);
 				continue;
 			}
@@ -332,9 +332,9 @@ static int read_platforms(nr_image *img, struct k8s_result *res, size_t n, const
 	int rc = NR_EXIT_OK;
 
 	for (i = 0; i < n && rc == NR_EXIT_OK; i++) {
-		const char *platform = n > 1 || platform_given ? nr_image_platform(img, i) : NULL;
+		const char *platform = n > 1 || platform_given ? nr_image_platform_at(img, i) : NULL;
 		size_t len;
-		const char *json = nr_image_config(img, i, &len);
+		const char *json = nr_image_config(&len, img, i);
 
 		if (json == NULL || nr_imgconfig_parse(&cfg, json, len, &err) < 0) {
 			nr_imgconfig_free(cfg);
@@ -352,7 +352,7 @@ static int read_platforms(nr_image *img, struct k8s_result *res, size_t n, const
 		name_ports(&res[i]);
 		if (i > 0 && !same_result(&res[0], &res[i]))
 			rc = cli_failf("%s: platforms %s and %s differ (User or ports); pick one with "
-				"--platform", what, nr_image_platform(img, 0), nr_image_platform(img, i));
+				"--platform", what, nr_image_platform_at(img, 0), nr_image_platform_at(img, i));
 	}
 	return rc;
 }
@@ -418,7 +418,7 @@ int nr_cmd_k8s(int argc, char **argv)
 	}
 	if ((rc = read_platforms(img, res, n, ref, what, oopts.platform != NULL)) != NR_EXIT_OK)
 		goto done;
-	print_fragment(&res[0], ref, n > 1 ? "every platform" : nr_image_platform(img, 0),
+	print_fragment(&res[0], ref, n > 1 ? "every platform" : nr_image_platform_at(img, 0),
 		container, quiet);
 	for (i = 0; i < res[0].nports; i++)
 		any_privileged |= res[0].ports[i].privileged;

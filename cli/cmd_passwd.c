@@ -127,7 +127,7 @@ static int cmd_add(int argc, char **argv)
 		return cli_usage_error("passwd add", "--user NAME is required");
 	if (nr_rootfs_open(&rfs, root, &err) < 0)
 		return cli_fail("passwd add: --root", &err);
-	rc = nr_rootfs_add_user(rfs, &o, &res, &err);
+	rc = nr_rootfs_add_user(&res, rfs, &o, &err);
 	nr_rootfs_free(rfs);
 	if (rc < 0)
 		return cli_fail("passwd add", &err);

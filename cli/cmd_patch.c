@@ -98,7 +98,7 @@ static void print_text(const char *ref, const nr_patch_report *r, int dry_run,
 	const char *platform = NULL;
 
 	for (k = 0; k < n; k++) {
-		const nr_patch_change *c = nr_patch_report_change(r, k);
+		const nr_patch_change *c = nr_patch_report_at(r, k);
 
 		if (quiet) {
 			if (!strcmp(c->what, "warning"))
@@ -164,7 +164,7 @@ static size_t remaining_count(const nr_audit *a)
 	size_t k, n = 0;
 
 	for (k = 0; k < nr_audit_count(a); k++)
-		if (nr_audit_finding(a, k)->level >= NR_LEVEL_ERROR)
+		if (nr_audit_at(a, k)->level >= NR_LEVEL_ERROR)
 			n++;
 	return n;
 }
@@ -182,7 +182,7 @@ static void print_remaining_text(const char *ref, const nr_audit *a, int compat,
 	printf("NOT DONE: %zu error-level finding%s remain%s in the result (the image still "
 		"cannot run as non-root):\n", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
 	for (k = 0; k < nr_audit_count(a); k++) {
-		const nr_finding *f = nr_audit_finding(a, k);
+		const nr_finding *f = nr_audit_at(a, k);
 		if (f->level < NR_LEVEL_ERROR)
 			continue;
 		printf("  %s %s %s: %s\n          fix: %s\n", f->platform, f->id, f->location,
@@ -221,7 +221,7 @@ static void print_remaining_json(const nr_audit *a)
 	}
 	printf(",\"clean\":%s,\"remaining\":[", remaining_count(a) ? "false" : "true");
 	for (k = 0; k < nr_audit_count(a); k++) {
-		const nr_finding *f = nr_audit_finding(a, k);
+		const nr_finding *f = nr_audit_at(a, k);
 		if (f->level < NR_LEVEL_ERROR)
 			continue;
 		if (!first)
@@ -233,7 +233,7 @@ static void print_remaining_json(const nr_audit *a)
 	for (k = 0; k < nr_audit_count(a); k++) {
 		if (k)
 			putchar(',');
-		json_finding(nr_audit_finding(a, k));
+		json_finding(nr_audit_at(a, k));
 	}
 	putchar(']');
 }
@@ -266,14 +266,14 @@ static void warn_other_platforms(const char *ref, const nr_image_open_options *o
 	nr_image_open_options all = *oo;
 	nr_image *whole = NULL;
 	nr_error err = NR_ERROR_INIT;
-	const char *done = nr_image_platform(img, 0), *p;
+	const char *done = nr_image_platform_at(img, 0), *p;
 	size_t i, n = 0;
 
 	all.platform = NULL;
 	if (done == NULL || nr_image_open(&whole, ref, &all, &err) < 0)
 		return;
 	for (i = 0; i < nr_image_count(whole); i++) {
-		p = nr_image_platform(whole, i);
+		p = nr_image_platform_at(whole, i);
 		if (p == NULL || strcmp(p, done) == 0)
 			continue;
 		if (n++ == 0)
@@ -490,7 +490,7 @@ static int patch_write(patch_args *pa, const char *ref, nr_image **img, nr_patch
 		return err.code == NR_EARG ? cli_usage_error("patch", "%s%s%s", *err.source ?
 			err.source : "", *err.source ? ": " : "", err.message) : cli_fail(pa->dest ?
 			pa->dest : ref, &err);
-	if (nr_image_patch(*img, &pa->po, rep, &err) < 0) {
+	if (nr_image_patch(rep, *img, &pa->po, &err) < 0) {
 		cli_progress_done(&prog);
 		return cli_fail(ref, &err);
 	}
@@ -524,7 +524,7 @@ static int patch_image(patch_args *pa, const char *ref)
 		goto done;
 	/* Audit the result (the patched image in memory, as written): 0 only when clean at
 	 * error level. A dry run has no result to audit. */
-	if (!pa->po.dry_run && nr_image_audit(img, &pa->ao, &audit, &err) < 0) {
+	if (!pa->po.dry_run && nr_image_audit(&audit, img, &pa->ao, &err) < 0) {
 		rc = cli_fail(written ? written : ref, &err);
 		goto done;
 	}

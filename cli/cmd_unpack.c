@@ -128,7 +128,7 @@ int nr_cmd_unpack(int argc, char **argv)
 	}
 	cli_progress_done(&prog);
 	if (!quiet)
-		printf("unpacked %s (%s) to %s%s\n", ref, nr_image_platform(img, 0), dir,
+		printf("unpacked %s (%s) to %s%s\n", ref, nr_image_platform_at(img, 0), dir,
 			bundle ? " (runtime bundle: rootfs, config.json)" : "");
 	rc = NR_EXIT_OK;
 done:

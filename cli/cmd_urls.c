@@ -67,21 +67,21 @@ static void print_text(const nr_bindings *b, unsigned threshold, int quiet)
 
 	if (quiet) {
 		for (i = 0, n = nr_bindings_warning_count(b); i < n; i++)
-			printf("warning: %s\n", nr_bindings_warning(b, i));
+			printf("warning: %s\n", nr_bindings_warning_at(b, i));
 		for (i = 0, n = nr_bindings_count(b); i < n; i++)
-			if (nr_bindings_get(b, i)->privileged)
-				printf("%s\tport %d\tprivileged (below %u)\n", nr_bindings_get(b, i)->url,
-					(int)nr_bindings_get(b, i)->parsed.port, threshold);
+			if (nr_bindings_at(b, i)->privileged)
+				printf("%s\tport %d\tprivileged (below %u)\n", nr_bindings_at(b, i)->url,
+					(int)nr_bindings_at(b, i)->parsed.port, threshold);
 		return;
 	}
 	if (src == NR_URLS_SOURCE_URLS) {
-		name = nr_bindings_variable(b, NR_URLS_KEY_URLS, &value);
+		name = nr_bindings_variable(&value, b, NR_URLS_KEY_URLS);
 		printf("effective: urls (%s=%s)\n", name, value);
 	} else if (src == NR_URLS_SOURCE_PORTS) {
 		printf("effective: http_ports");
-		if ((name = nr_bindings_variable(b, NR_URLS_KEY_HTTP_PORTS, &value)) != NULL)
+		if ((name = nr_bindings_variable(&value, b, NR_URLS_KEY_HTTP_PORTS)) != NULL)
 			printf(" (%s=%s)", name, value);
-		if ((name = nr_bindings_variable(b, NR_URLS_KEY_HTTPS_PORTS, &value)) != NULL)
+		if ((name = nr_bindings_variable(&value, b, NR_URLS_KEY_HTTPS_PORTS)) != NULL)
 			printf(" (%s=%s)", name, value);
 		putchar('\n');
 	} else if (src == NR_URLS_SOURCE_ENDPOINTS) {
@@ -90,9 +90,9 @@ static void print_text(const nr_bindings *b, unsigned threshold, int quiet)
 		printf("effective: default (nothing set)\n");
 	}
 	for (i = 0, n = nr_bindings_warning_count(b); i < n; i++)
-		printf("warning: %s\n", nr_bindings_warning(b, i));
+		printf("warning: %s\n", nr_bindings_warning_at(b, i));
 	for (i = 0, n = nr_bindings_count(b); i < n; i++) {
-		const nr_binding *x = nr_bindings_get(b, i);
+		const nr_binding *x = nr_bindings_at(b, i);
 		const nr_url *u = &x->parsed;
 		printf("%s\t%s", x->url, nr_url_kind_name(u->kind));
 		if (u->kind != NR_URL_UNIX && u->kind != NR_URL_PIPE)

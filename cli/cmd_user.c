@@ -123,7 +123,7 @@ static int resolve_image(const char *spec, const char *ref, const char *platform
 		rc = -1;
 		goto done;
 	}
-	rc = nr_image_read_file(img, 0, "/etc/passwd", &buf, &len, &tmp);
+	rc = nr_image_read_file(&buf, &len, img, 0, "/etc/passwd", &tmp);
 	if (rc == 0)
 		rc = nr_passwd_parse(&pw, buf, len, "/etc/passwd", err);
 	else if (rc == NR_ENOTFOUND)
@@ -135,7 +135,7 @@ static int resolve_image(const char *spec, const char *ref, const char *platform
 	if (rc < 0)
 		goto done;
 	nr_error_clear(&tmp);
-	rc = nr_image_read_file(img, 0, "/etc/group", &buf, &len, &tmp);
+	rc = nr_image_read_file(&buf, &len, img, 0, "/etc/group", &tmp);
 	if (rc == 0)
 		rc = nr_group_parse(&gr, buf, len, "/etc/group", err);
 	else if (rc == NR_ENOTFOUND)
@@ -238,7 +238,7 @@ static int cmd_resolve(int argc, char **argv)
 		nr_rootfs *rfs = NULL;
 		if (nr_rootfs_open(&rfs, root, &err) < 0)
 			return cli_fail("user resolve: --root", &err);
-		rc = nr_rootfs_resolve_user(rfs, spec, NULL, &u, &err);
+		rc = nr_rootfs_resolve_user(&u, rfs, spec, NULL, &err);
 		nr_rootfs_free(rfs);
 	} else if (image) {
 		rc = resolve_image(spec, image, platform, &reg, &u, &err);

@@ -247,7 +247,7 @@ static void expected_ports(const nr_imgconfig *cfg, const verify_opts *o, expect
 		if (nr_bindings_from_env(&b, envp, NULL, NULL) == 0 &&
 		    nr_bindings_source(b) != NR_URLS_SOURCE_DEFAULT) {
 			for (k = 0; k < nr_bindings_count(b); k++) {
-				const nr_binding *bd = nr_bindings_get(b, k);
+				const nr_binding *bd = nr_bindings_at(b, k);
 				char from[96];
 				if (bd->parsed.kind == NR_URL_UNIX || bd->parsed.kind == NR_URL_PIPE ||
 				    bd->parsed.port <= 0 || bd->parsed.port > 65535)
@@ -266,7 +266,7 @@ static void expected_ports(const nr_imgconfig *cfg, const verify_opts *o, expect
 		uint16_t port;
 		const char *proto = NULL, *key = nr_imgconfig_exposed_at(cfg, k);
 		char from[96];
-		if (nr_imgconfig_parse_port_key(key, &port, &proto, NULL) == 0 &&
+		if (nr_imgconfig_parse_port_key(&port, &proto, key, NULL) == 0 &&
 		    strcmp(proto, "tcp") == 0) {
 			snprintf(from, sizeof(from), "ExposedPorts %s", key);
 			add_expected(e, n, port, from);
@@ -515,8 +515,8 @@ static int open_image(run *v)
 	if (nr_image_count(v->img) != 1)
 		return cli_failf("%s: the image has %zu platforms: pick one with --platform", v->ref,
 			nr_image_count(v->img));
-	v->platform = nr_image_platform(v->img, 0);
-	cfgtext = nr_image_config(v->img, 0, &cfglen);
+	v->platform = nr_image_platform_at(v->img, 0);
+	cfgtext = nr_image_config(&cfglen, v->img, 0);
 	if (nr_imgconfig_parse(&v->cfg, cfgtext, cfglen, &err) < 0)
 		return cli_fail(v->ref, &err);
 	v->user = nr_imgconfig_user(v->cfg);
@@ -561,7 +561,7 @@ static int make_bundle(run *v)
 	}
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", v->bundle);
 	if (nr_rootfs_open(&rfs, rootfs, NULL) == 0 &&
-	    nr_rootfs_resolve_user(rfs, v->user, NULL, &eu, NULL) == 0) {
+	    nr_rootfs_resolve_user(&eu, rfs, v->user, NULL, NULL) == 0) {
 		v->expected_uid = (int)eu.uid;
 		nr_exec_user_dispose(&eu);
 	}

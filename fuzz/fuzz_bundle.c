@@ -12,7 +12,7 @@ static char *dump(const nr_bundle *b, size_t *len)
 	nr_error err = NR_ERROR_INIT;
 	char *out = NULL;
 
-	FUZZ_ASSERT(nr_bundle_dump(&out, len, b, &err) == 0, "dump: %s", err.message);
+	FUZZ_ASSERT(nr_bundle_serialize(&out, len, b, &err) == 0, "dump: %s", err.message);
 	FUZZ_ASSERT(strlen(out) == *len, "dump length");
 	return out;
 }
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		before = dump(b, &lb);
 		nr_error_clear(&err);
-		rc = nr_bundle_harden(b, &opts, &rep, &err);
+		rc = nr_bundle_harden(&rep, b, &opts, &err);
 		fuzz_check_error(rc, &err);
 		after = dump(b, &la);
 		if (rc < 0) {
@@ -58,9 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			nr_bundle *b2 = NULL;
 			nr_bundle_report *rep2 = NULL;
-			FUZZ_ASSERT(nr_bundle_report_json(&text, &lt, rep, &err) == 0, "report json");
+			FUZZ_ASSERT(nr_bundle_report_to_json(&text, &lt, rep, &err) == 0, "report json");
 			nr_free(text);
-			FUZZ_ASSERT(nr_bundle_report_text(&text, &lt, rep, &err) == 0, "report text");
+			FUZZ_ASSERT(nr_bundle_report_to_text(&text, &lt, rep, &err) == 0, "report text");
 			nr_free(text);
 			if (nr_bundle_report_changes(rep) == 0)
 				FUZZ_ASSERT(la == lb && memcmp(before, after, la) == 0,
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(nr_bundle_parse(&b2, after, la, NULL, &err) == 0,
 				"hardened document does not parse: %s", err.message);
 			nr_error_clear(&err);
-			rc = nr_bundle_harden(b2, &opts, &rep2, &err);
+			rc = nr_bundle_harden(&rep2, b2, &opts, &err);
 			FUZZ_ASSERT(rc == 0, "second harden failed: %s", err.message);
 			FUZZ_ASSERT(nr_bundle_report_changes(rep2) == 0,
 				"second harden changed %zu fields", nr_bundle_report_changes(rep2));

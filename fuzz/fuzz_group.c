@@ -22,13 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(gr == NULL, "object on failure");
 		return 0;
 	}
-	FUZZ_ASSERT(nr_group_write(gr, &out, &len, &err) == 0, "write");
+	FUZZ_ASSERT(nr_group_serialize(&out, &len, gr, &err) == 0, "write");
 	FUZZ_ASSERT(len == size && memcmp(out, data, size) == 0, "not lossless");
 	nr_free(out);
 
 	n = nr_group_count(gr);
 	for (i = 0; i < n; i++) {
-		const nr_grent *e = nr_group_entry(gr, i), *f;
+		const nr_grent *e = nr_group_at(gr, i), *f;
 		FUZZ_ASSERT(e && e->name[0], "entry %zu", i);
 		FUZZ_ASSERT(!strpbrk(e->name, ":\n") && !strpbrk(e->passwd, ":\n"), "separator in field");
 		FUZZ_ASSERT(e->members != NULL && e->members[e->nmembers] == NULL, "members array");
@@ -40,13 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f = nr_group_find_gid(gr, e->gid);
 		FUZZ_ASSERT(f && f->gid == e->gid && f->line <= e->line, "find_gid");
 	}
-	rc = nr_group_check(gr, NULL, &problems, &nprob, &err);
+	rc = nr_group_check(&problems, &nprob, gr, NULL, &err);
 	FUZZ_ASSERT(rc >= 0 && (size_t)rc == nprob, "check");
 	nr_free(problems);
-	if (nr_group_next_free_gid(gr, 999, 100, &gid, &err) == 0)
+	if (nr_group_next_free_gid(&gid, gr, 999, 100, &err) == 0)
 		FUZZ_ASSERT(nr_group_find_gid(gr, gid) == NULL, "free gid taken");
 
-	if (n > 0 && (first = strdup(nr_group_entry(gr, 0)->name)) == NULL)
+	if (n > 0 && (first = strdup(nr_group_at(gr, 0)->name)) == NULL)
 		abort();
 	memset(&ent, 0, sizeof(ent));
 	ent.name = "app";
@@ -64,11 +64,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = nr_group_add_member(gr, first, "app", &err);
 		fuzz_check_error(rc, &err);
 	}
-	FUZZ_ASSERT(nr_group_write(gr, &out, &len, &err) == 0, "write after add");
+	FUZZ_ASSERT(nr_group_serialize(&out, &len, gr, &err) == 0, "write after add");
 	FUZZ_ASSERT(nr_group_parse(&gr2, out, len, NULL, &err) == 0, "reparse: %s", err.message);
 	FUZZ_ASSERT(nr_group_count(gr2) == nr_group_count(gr), "reparsed count %zu != %zu",
 		nr_group_count(gr2), nr_group_count(gr));
-	FUZZ_ASSERT(nr_group_write(gr2, &out2, &len2, &err) == 0, "write 2");
+	FUZZ_ASSERT(nr_group_serialize(&out2, &len2, gr2, &err) == 0, "write 2");
 	FUZZ_ASSERT(len2 == len && memcmp(out, out2, len) == 0, "not a fixed point");
 	if (first && rc == 0) {
 		const nr_grent *g = nr_group_find_name(gr2, first);

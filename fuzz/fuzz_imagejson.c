@@ -194,11 +194,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_error(rc, &err);
 	if (rc == 0) {
 		err = (nr_error)NR_ERROR_INIT;
-		rc = nr_image_audit(img, NULL, &a, &err);
+		rc = nr_image_audit(&a, img, NULL, &err);
 		fuzz_check_error(rc, &err);
 		if (rc == 0) {
 			for (k = 0; k < nr_audit_count(a); k++) {
-				const nr_finding *f = nr_audit_finding(a, k);
+				const nr_finding *f = nr_audit_at(a, k);
 				FUZZ_ASSERT(f && f->id && f->message && *f->message, "finding %zu", k);
 			}
 		}

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint16_t port;
 		nr_error e2 = NR_ERROR_INIT;
 		FUZZ_ASSERT(k != NULL, "exposed %zu", i);
-		fuzz_check_error(nr_imgconfig_parse_port_key(k, &port, &proto, &e2), &e2);
+		fuzz_check_error(nr_imgconfig_parse_port_key(&port, &proto, k, &e2), &e2);
 	}
 	n = nr_imgconfig_diff_id_count(cfg);
 	for (i = 0; i < n; i++)

@@ -122,8 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(e->layer < nl || e->type == NR_ENTRY_NONE, "layer %zu", e->layer);
 	}
 	for (k = 0; k + 1 < nr_scan_result_setid_count(res); k++)
-		FUZZ_ASSERT(strcmp(nr_scan_result_setid(res, k)->path,
-			nr_scan_result_setid(res, k + 1)->path) <= 0, "set-id list not sorted");
+		FUZZ_ASSERT(strcmp(nr_scan_result_setid_at(res, k)->path,
+			nr_scan_result_setid_at(res, k + 1)->path) <= 0, "set-id list not sorted");
 	nr_scan_result_free(res);
 	return 0;
 }

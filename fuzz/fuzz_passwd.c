@@ -35,13 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(rc == NR_EINVALID || rc == NR_ETOOBIG, "code %d", rc);
 		return 0;
 	}
-	FUZZ_ASSERT(nr_passwd_write(pw, &out, &len, &err) == 0, "write");
+	FUZZ_ASSERT(nr_passwd_serialize(&out, &len, pw, &err) == 0, "write");
 	FUZZ_ASSERT(len == size && memcmp(out, data, size) == 0, "not lossless");
 	nr_free(out);
 
 	n = nr_passwd_count(pw);
 	for (i = 0; i < n; i++) {
-		const nr_pwent *e = nr_passwd_entry(pw, i), *f;
+		const nr_pwent *e = nr_passwd_at(pw, i), *f;
 		FUZZ_ASSERT(e != NULL, "entry %zu", i);
 		FUZZ_ASSERT(e->name[0] != '\0', "empty name");
 		check_field(e->name, "name", 0);
@@ -56,9 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f = nr_passwd_find_uid(pw, e->uid);
 		FUZZ_ASSERT(f && f->uid == e->uid && f->line <= e->line, "find_uid");
 	}
-	FUZZ_ASSERT(nr_passwd_entry(pw, n) == NULL, "out of range");
+	FUZZ_ASSERT(nr_passwd_at(pw, n) == NULL, "out of range");
 
-	rc = nr_passwd_check(pw, NULL, &problems, &nprob, &err);
+	rc = nr_passwd_check(&problems, &nprob, pw, NULL, &err);
 	FUZZ_ASSERT(rc >= 0 && (size_t)rc == nprob, "check %d/%zu", rc, nprob);
 	for (i = 0; i < nprob; i++) {
 		FUZZ_ASSERT(problems[i].code == NR_EINVALID, "problem code");
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	nr_free(problems);
 
-	rc = nr_passwd_next_free_id(pw, NULL, 1000, 60000, &id, &err);
+	rc = nr_passwd_next_free_id(&id, pw, NULL, 1000, 60000, &err);
 	if (rc == 0)
 		FUZZ_ASSERT(nr_passwd_find_uid(pw, id) == NULL, "free id %u is taken", id);
 
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		const nr_pwent *e;
 		FUZZ_ASSERT(nr_passwd_count(pw) == n + 1, "count after add");
-		FUZZ_ASSERT(nr_passwd_write(pw, &out, &len, &err) == 0, "write after add");
+		FUZZ_ASSERT(nr_passwd_serialize(&out, &len, pw, &err) == 0, "write after add");
 		FUZZ_ASSERT(nr_passwd_parse(&pw2, out, len, NULL, &err) == 0, "reparse after add");
 		FUZZ_ASSERT(nr_passwd_count(pw2) == n + 1, "reparsed count %zu, want %zu",
 			nr_passwd_count(pw2), n + 1);
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(e && e->uid == 1654 && e->gid == 1654, "added entry lost");
 		FUZZ_ASSERT(strcmp(e->dir, "/home/app") == 0 && strcmp(e->shell, "/sbin/nologin") == 0,
 			"added entry changed");
-		FUZZ_ASSERT(nr_passwd_write(pw2, &out2, &len2, &err) == 0, "write 2");
+		FUZZ_ASSERT(nr_passwd_serialize(&out2, &len2, pw2, &err) == 0, "write 2");
 		FUZZ_ASSERT(len2 == len && memcmp(out, out2, len) == 0, "not a fixed point");
 		nr_free(out);
 		nr_free(out2);

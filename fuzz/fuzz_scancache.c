@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int mdlen = 0;
 	char *buf = malloc(size + 32), *digest = NULL;
 	nr__lrec *r, *r2 = NULL;
-	nr_buf b1 = NR_BUF_INIT, b2 = NR_BUF_INIT;
+	nr__buf b1 = NR__BUF_INIT, b2 = NR__BUF_INIT;
 
 	if (buf == NULL)
 		return 0;
@@ -99,8 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 done:
 	nr__lrec_free(r);
 	nr__lrec_free(r2);
-	nr_buf_dispose(&b1);
-	nr_buf_dispose(&b2);
+	nr__buf_dispose(&b1);
+	nr__buf_dispose(&b2);
 	free(digest);
 	free(buf);
 	return 0;

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(nr_bindings_count(b) > 0, "no binding at all (the default is one)");
 		(void)nr_urls_source_name(nr_bindings_source(b));
 		for (i = 0; i < nr_bindings_count(b); i++) {
-			const nr_binding *bd = nr_bindings_get(b, i);
+			const nr_binding *bd = nr_bindings_at(b, i);
 			nr_error e2 = NR_ERROR_INIT;
 			nr_url u;
 			FUZZ_ASSERT(bd && bd->url && strlen(bd->url) == bd->url_len, "binding url");
@@ -63,11 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				"binding '%s' parses differently", bd->url);
 			FUZZ_ASSERT(bd->privileged == nr_url_is_privileged(&u, 1024), "privileged");
 		}
-		FUZZ_ASSERT(nr_bindings_get(b, nr_bindings_count(b)) == NULL, "out of range");
+		FUZZ_ASSERT(nr_bindings_at(b, nr_bindings_count(b)) == NULL, "out of range");
 		for (i = 0; i < nr_bindings_warning_count(b); i++)
-			FUZZ_ASSERT(nr_bindings_warning(b, i) != NULL, "warning %zu", i);
+			FUZZ_ASSERT(nr_bindings_warning_at(b, i) != NULL, "warning %zu", i);
 		for (int k = 0; k < 3; k++) {
-			const char *value = NULL, *name = nr_bindings_variable(b, (nr_urls_key)k, &value);
+			const char *value = NULL, *name = nr_bindings_variable(&value,b, (nr_urls_key)k);
 			char *out = NULL;
 			if (name == NULL)
 				continue;

@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < u.n_additional_gids; i++) {
 		int known = 0;
 		for (k = 0; gr && k < nr_group_count(gr); k++)
-			known |= nr_group_entry(gr, k)->gid == u.additional_gids[i];
+			known |= nr_group_at(gr, k)->gid == u.additional_gids[i];
 		for (k = 0; k < opts.n_additional_gids; k++)
 			known |= opts.additional_gids[k] == u.additional_gids[i];
 		FUZZ_ASSERT(known, "additional gid %u is no group's", u.additional_gids[i]);

@@ -22,7 +22,7 @@ int nr__passwd_names(nr__nameset *s, const struct nr_passwd *pw)
 	if (nr__nameset_init(s, n) < 0)
 		return NR_ENOMEM;
 	for (i = 0; i < n; i++)
-		nr__nameset_add(s, nr_passwd_entry(pw, i)->name);
+		nr__nameset_add(s, nr_passwd_at(pw, i)->name);
 	nr__nameset_sort(s);
 	return 0;
 }
@@ -34,7 +34,7 @@ int nr__group_names(nr__nameset *s, const struct nr_group *gr)
 	if (nr__nameset_init(s, n) < 0)
 		return NR_ENOMEM;
 	for (i = 0; i < n; i++)
-		nr__nameset_add(s, nr_group_entry(gr, i)->name);
+		nr__nameset_add(s, nr_group_at(gr, i)->name);
 	nr__nameset_sort(s);
 	return 0;
 }
@@ -56,8 +56,8 @@ static bool nameset_has(const void *ctx, const char *name)
 	return nr__nameset_has(ctx, name);
 }
 
-int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems,
-	size_t *count, nr_error *err)
+int nr_passwd_check(nr_error **problems, size_t *count, const nr_passwd *pw,
+	const nr_group *gr, nr_error *err)
 {
 	gidset gids = { NULL, 0 };
 	size_t i;
@@ -74,15 +74,15 @@ int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems
 	if ((gids.v = nr__calloc(nr_group_count(gr) + 1, sizeof(*gids.v))) == NULL)
 		return nr__error_oom(err);
 	for (i = 0; i < nr_group_count(gr); i++)
-		gids.v[gids.n++] = nr_group_entry(gr, i)->gid;
+		gids.v[gids.n++] = nr_group_at(gr, i)->gid;
 	qsort(gids.v, gids.n, sizeof(*gids.v), cmp_u32);
 	error = nr__passwd_check(pw, gidset_has, &gids, problems, count, err);
 	free(gids.v);
 	return error;
 }
 
-int nr_group_check(const nr_group *gr, const nr_passwd *pw, nr_error **problems,
-	size_t *count, nr_error *err)
+int nr_group_check(nr_error **problems, size_t *count, const nr_group *gr,
+	const nr_passwd *pw, nr_error *err)
 {
 	nr__nameset users = { NULL, 0 };
 	int error;
@@ -102,8 +102,8 @@ int nr_group_check(const nr_group *gr, const nr_passwd *pw, nr_error **problems,
 	return error;
 }
 
-int nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, uint32_t first,
-	uint32_t last, uint32_t *id, nr_error *err)
+int nr_passwd_next_free_id(uint32_t *id, const nr_passwd *pw, const nr_group *gr,
+	uint32_t first, uint32_t last, nr_error *err)
 {
 	size_t npw = nr_passwd_count(pw), ngr = nr_group_count(gr), n = 0, i;
 	uint32_t *used, cand;
@@ -113,9 +113,9 @@ int nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, uint32_t fir
 	if ((used = nr__calloc(npw + ngr + 1, sizeof(*used))) == NULL)
 		return nr__error_oom(err);
 	for (i = 0; i < npw; i++)
-		used[n++] = nr_passwd_entry(pw, i)->uid;
+		used[n++] = nr_passwd_at(pw, i)->uid;
 	for (i = 0; i < ngr; i++)
-		used[n++] = nr_group_entry(gr, i)->gid;
+		used[n++] = nr_group_at(gr, i)->gid;
 	qsort(used, n, sizeof(*used), cmp_u32);
 	for (cand = first;; cand = first <= last ? cand + 1 : cand - 1) {
 		if (cand != UINT32_MAX && bsearch(&cand, used, n, sizeof(*used), cmp_u32) == NULL) {
@@ -131,8 +131,8 @@ int nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, uint32_t fir
 		"no free id in %u-%u", first <= last ? first : last, first <= last ? last : first);
 }
 
-int nr_group_next_free_gid(const nr_group *gr, uint32_t first, uint32_t last, uint32_t *gid,
+int nr_group_next_free_gid(uint32_t *gid, const nr_group *gr, uint32_t first, uint32_t last,
 	nr_error *err)
 {
-	return nr_passwd_next_free_id(NULL, gr, first, last, gid, err);
+	return nr_passwd_next_free_id(gid, NULL, gr, first, last, err);
 }

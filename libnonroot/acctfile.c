@@ -85,7 +85,7 @@ void nr__acct_dispose(nr__acct *a)
 
 int nr__acct_write(const nr__acct *a, char **out, size_t *len, nr_error *err)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t i, total = 0;
 	char *s;
 
@@ -94,15 +94,15 @@ int nr__acct_write(const nr__acct *a, char **out, size_t *len, nr_error *err)
 		*len = 0;
 	for (i = 0; i < a->nlines; i++)
 		total += a->lines[i].len + a->lines[i].eol;
-	if (nr_buf_grow(&b, total) < 0)
+	if (nr__buf_grow(&b, total) < 0)
 		return nr__error_oom(err);
 	for (i = 0; i < a->nlines; i++) {
-		nr_buf_put(&b, a->lines[i].text, a->lines[i].len);
+		nr__buf_put(&b, a->lines[i].text, a->lines[i].len);
 		if (a->lines[i].eol)
-			nr_buf_putc(&b, '\n');
+			nr__buf_putc(&b, '\n');
 	}
-	if (b.oom || (s = nr_buf_detach(&b, len)) == NULL) {
-		nr_buf_dispose(&b);
+	if (b.oom || (s = nr__buf_detach(&b, len)) == NULL) {
+		nr__buf_dispose(&b);
 		return nr__error_oom(err);
 	}
 	*out = s;
@@ -292,24 +292,24 @@ void nr__sort_problems(nr__problems *p)
 int nr__append_list_item(char **out, size_t *outlen, const char *text, size_t len,
 	size_t fields, size_t list_field, bool have, const char *item)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t body = len, i;
 
 	if (body > 0 && text[body - 1] == '\r')
 		body--;
-	nr_buf_put(&b, text, body);
+	nr__buf_put(&b, text, body);
 	if (fields < list_field) {
 		for (i = fields; i < list_field; i++)
-			nr_buf_putc(&b, ':');
+			nr__buf_putc(&b, ':');
 	} else if (have && body > 0 && text[body - 1] != ',') {
-		nr_buf_putc(&b, ',');
+		nr__buf_putc(&b, ',');
 	}
-	nr_buf_puts(&b, item);
+	nr__buf_puts(&b, item);
 	if (body < len)
-		nr_buf_putc(&b, ',');   /* keep "\r" out of the new item: glibc skips a blank item */
-	nr_buf_put(&b, text + body, len - body);
-	if (b.oom || (*out = nr_buf_detach(&b, outlen)) == NULL) {
-		nr_buf_dispose(&b);
+		nr__buf_putc(&b, ',');   /* keep "\r" out of the new item: glibc skips a blank item */
+	nr__buf_put(&b, text + body, len - body);
+	if (b.oom || (*out = nr__buf_detach(&b, outlen)) == NULL) {
+		nr__buf_dispose(&b);
 		return NR_ENOMEM;
 	}
 	return 0;

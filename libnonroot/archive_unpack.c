@@ -116,7 +116,7 @@ done:
 }
 
 /* Every member of the archive: directories made, regular files written, links recorded. */
-static int read_members(nr_image *img, struct archive *a, int rawfd, nr_buf *name,
+static int read_members(nr_image *img, struct archive *a, int rawfd, nr__buf *name,
 	nr_error *err)
 {
 	struct archive_entry *e;
@@ -154,7 +154,7 @@ static int read_members(nr_image *img, struct archive *a, int rawfd, nr_buf *nam
 }
 
 /* Links become hard links inside the unpack dir (chains resolved in a few rounds). */
-static int link_members(nr_image *img, nr_buf *name, nr_buf *target, nr_error *err)
+static int link_members(nr_image *img, nr__buf *name, nr__buf *target, nr_error *err)
 {
 	int error, pass;
 	size_t i;
@@ -171,11 +171,11 @@ static int link_members(nr_image *img, nr_buf *name, nr_buf *target, nr_error *e
 					return nr__error_oom(err);
 			} else {
 				const char *slash = strrchr(mb->name, '/');
-				nr_buf_truncate(name, 0);
+				nr__buf_truncate(name, 0);
 				if (mb->link[0] != '/' && slash)
-					nr_buf_put(name, mb->name, (size_t)(slash - mb->name));
-				nr_buf_putc(name, '/');
-				nr_buf_puts(name, mb->link);
+					nr__buf_put(name, mb->name, (size_t)(slash - mb->name));
+				nr__buf_putc(name, '/');
+				nr__buf_puts(name, mb->link);
 				if (name->oom || nr__path_clean(target, name->ptr, name->size) < 0)
 					return nr__error_oom(err);
 			}
@@ -201,7 +201,7 @@ static int link_members(nr_image *img, nr_buf *name, nr_buf *target, nr_error *e
 int nr__unpack_archive(nr_image *img, nr_error *err)
 {
 	struct archive *a;
-	nr_buf name = NR_BUF_INIT, target = NR_BUF_INIT;
+	nr__buf name = NR__BUF_INIT, target = NR__BUF_INIT;
 	int error = 0, rawfd = -1;
 
 	if ((error = nr__mkdtemp(&img->unpack, img->tmpdir, "archive", err)) < 0)
@@ -223,7 +223,7 @@ int nr__unpack_archive(nr_image *img, nr_error *err)
 	archive_read_free(a);
 	if (rawfd >= 0)
 		close(rawfd);
-	nr_buf_dispose(&name);
-	nr_buf_dispose(&target);
+	nr__buf_dispose(&name);
+	nr__buf_dispose(&target);
 	return error;
 }

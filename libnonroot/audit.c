@@ -98,7 +98,7 @@ const nr_audit_rule *nr_audit_rule_at(size_t k)
 	return k < NR_ARRAY_SIZE(rules) ? &rules[k] : NULL;
 }
 
-const nr_audit_rule *nr_audit_rule_find(const char *id)
+const nr_audit_rule *nr_audit_rule_get(const char *id)
 {
 	size_t k;
 
@@ -123,7 +123,7 @@ size_t nr_audit_platform_count(const nr_audit *a)
 	return a ? a->np : 0;
 }
 
-const char *nr_audit_platform(const nr_audit *a, size_t i)
+const char *nr_audit_platform_at(const nr_audit *a, size_t i)
 {
 	return a && i < a->np ? a->p[i].platform : NULL;
 }
@@ -133,7 +133,7 @@ const char *nr_audit_user(const nr_audit *a, size_t i)
 	return a && i < a->np ? a->p[i].user : NULL;
 }
 
-const nr_bindings *nr_audit_bindings(const nr_audit *a, size_t i, const nr_error **why)
+const nr_bindings *nr_audit_bindings(const nr_error **why, const nr_audit *a, size_t i)
 {
 	if (why)
 		*why = a && i < a->np && a->p[i].bindings == NULL ? &a->p[i].bindings_err : NULL;
@@ -145,7 +145,7 @@ size_t nr_audit_count(const nr_audit *a)
 	return a ? a->n : 0;
 }
 
-const nr_finding *nr_audit_finding(const nr_audit *a, size_t k)
+const nr_finding *nr_audit_at(const nr_audit *a, size_t k)
 {
 	return a && k < a->n ? &a->f[k] : NULL;
 }
@@ -251,7 +251,7 @@ static int image_lookup(void *ctx_, const char *path, int *type, uint64_t *uid, 
 	req.content_max = 1;
 	req.progress = c->opts->progress;
 	req.payload = c->opts->payload;
-	if ((error = nr_image_scan(c->img, c->i, &req, &res, err)) < 0)
+	if ((error = nr_image_scan(&res, c->img, c->i, &req, err)) < 0)
 		return error;
 	en = nr_scan_result_get(res, path);
 	*type = en ? (int)en->type : NR_ENTRY_NONE;
@@ -277,7 +277,7 @@ static size_t scan_paths(const char **paths, size_t max, char *guess, size_t gue
 		const char *u = nr_imgconfig_user(cfg);
 		size_t len = strcspn(u, ":");
 		uint64_t v;
-		if (len > 0 && len < 128 && nr_parse_u64(u, len, UINT64_MAX, &v) == NR_EINVALID &&
+		if (len > 0 && len < 128 && nr__parse_u64(u, len, UINT64_MAX, &v) == NR_EINVALID &&
 		    !memchr(u, '/', len)) {
 			snprintf(guess, guesssz, "home/%.*s", (int)len, u);
 			paths[n++] = guess;
@@ -302,7 +302,7 @@ static int setid_facts(const nr_scan_result *res, nr__audit_setid **out, size_t 
 	if (ns > 0 && (setid = nr__calloc(ns, sizeof(*setid))) == NULL)
 		return nr__error_oom(err);
 	for (k = 0; k < ns; k++) {
-		const nr_scan_entry *s = nr_scan_result_setid(res, k);
+		const nr_scan_entry *s = nr_scan_result_setid_at(res, k);
 		setid[k].path = s->path;
 		setid[k].mode = s->mode;
 		setid[k].uid = s->uid;
@@ -360,8 +360,8 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 
 	memset(&f, 0, sizeof(f));
 	f.manifest = i;
-	f.platform = nr_image_platform(img, i);
-	if ((f.config = nr_image_config(img, i, &f.config_len)) == NULL)
+	f.platform = nr_image_platform_at(img, i);
+	if ((f.config = nr_image_config(&f.config_len, img, i)) == NULL)
 		return nr__error_set(err, NR_EINVALID, f.platform, 0, 0, "audit: no config");
 	req.npaths = scan_paths(paths, NR_ARRAY_SIZE(paths), guess, sizeof(guess), f.config,
 		f.config_len);
@@ -369,7 +369,7 @@ static int audit_one(nr_image *img, size_t i, const nr_audit_options *opts, nr_a
 	req.flags = NR_SCAN_SETID | NR_SCAN_CAPS;
 	req.progress = opts->progress;
 	req.payload = opts->payload;
-	if ((error = nr_image_scan(img, i, &req, &res, err)) < 0)
+	if ((error = nr_image_scan(&res, img, i, &req, err)) < 0)
 		return error;
 	file_facts(res, &f, files, NR_ARRAY_SIZE(files));
 	if ((error = setid_facts(res, &setid, &f.nsetid, err)) < 0)
@@ -389,7 +389,7 @@ done:
 	return error;
 }
 
-int nr_image_audit(nr_image *img, const nr_audit_options *opts, nr_audit **out, nr_error *err)
+int nr_image_audit(nr_audit **out, nr_image *img, const nr_audit_options *opts, nr_error *err)
 {
 	nr_audit_options defaults = NR_AUDIT_OPTIONS_INIT;
 	nr_audit *a;

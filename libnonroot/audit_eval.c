@@ -16,25 +16,25 @@ int nr__audit_add(nr__audit_ctx *e, const char *id, nr_level level, const char *
 {
 	nr_audit *a = e->a;
 	nr_finding *f;
-	nr_buf msg = NR_BUF_INIT;
+	nr__buf msg = NR__BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	nr_buf_vprintf(&msg, fmt, ap);
+	nr__buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (msg.oom || nr__array_grow((void **)&a->f, &a->alloc, a->n + 1, sizeof(*a->f)) < 0) {
-		nr_buf_dispose(&msg);
+		nr__buf_dispose(&msg);
 		return nr__error_oom(e->err);
 	}
 	f = &a->f[a->n];
 	memset(f, 0, sizeof(*f));
-	f->id = nr_audit_rule_find(id)->id;
+	f->id = nr_audit_rule_get(id)->id;
 	f->level = level;
 	f->manifest = e->f->manifest;
 	f->platform = nr__strdup(e->f->platform ? e->f->platform : "");
 	f->location = nr__strdup(location ? location : "");
-	f->fix = nr__strdup(fix ? fix : nr_audit_rule_find(id)->help);
-	f->message = nr_buf_detach(&msg, NULL);
+	f->fix = nr__strdup(fix ? fix : nr_audit_rule_get(id)->help);
+	f->message = nr__buf_detach(&msg, NULL);
 	a->n++;   /* counted first: nr_audit_free frees what was allocated */
 	if (!f->platform || !f->location || !f->fix || !f->message)
 		return nr__error_oom(e->err);
@@ -65,7 +65,7 @@ static bool spec_numeric(const char *spec)
 	while (p) {
 		const char *colon = strchr(p, ':');
 		n = colon ? (size_t)(colon - p) : strlen(p);
-		if (nr_parse_u64(p, n, UINT64_MAX, &v) == NR_EINVALID)
+		if (nr__parse_u64(p, n, UINT64_MAX, &v) == NR_EINVALID)
 			return false;
 		p = colon ? colon + 1 : NULL;
 	}
@@ -95,7 +95,7 @@ static int check_root_group(nr__audit_ctx *e, const char *spec, const nr_exec_us
 static int check_home(nr__audit_ctx *e, const char *spec, const nr_exec_user *eu)
 {
 	const nr__audit_facts *f = e->f;
-	nr_buf rel = NR_BUF_INIT;
+	nr__buf rel = NR__BUF_INIT;
 	char fix[256];
 	int type = 0, error;
 	uint64_t huid = 0, hgid = 0;
@@ -128,7 +128,7 @@ static int check_home(nr__audit_ctx *e, const char *spec, const nr_exec_user *eu
 			(unsigned long long)huid, (unsigned long long)hgid, eu->name,
 			(unsigned)eu->uid);
 done:
-	nr_buf_dispose(&rel);
+	nr__buf_dispose(&rel);
 	return error;
 }
 

@@ -18,7 +18,7 @@ static bool binds_from(const nr_bindings *all, const char *name)
 	size_t k;
 
 	for (k = 0; k < nr_bindings_count(all); k++) {
-		const nr_binding *bd = nr_bindings_get(all, k);
+		const nr_binding *bd = nr_bindings_at(all, k);
 		if (bd->variable && !strcmp(bd->variable, name))
 			return true;
 	}
@@ -26,69 +26,69 @@ static bool binds_from(const nr_bindings *all, const char *name)
 }
 
 /* The variables of the effective bindings, "A and B" (distinct, in order). */
-static void effective_names(nr_buf *out, const nr_bindings *all)
+static void effective_names(nr__buf *out, const nr_bindings *all)
 {
 	size_t k, j, n = nr_bindings_count(all), shown = 0;
 
 	for (k = 0; k < n; k++) {
-		const char *v = nr_bindings_get(all, k)->variable;
+		const char *v = nr_bindings_at(all, k)->variable;
 		bool seen = false;
 		if (v == NULL)
 			continue;
 		for (j = 0; j < k && !seen; j++)
-			seen = nr_bindings_get(all, j)->variable &&
-				!strcmp(nr_bindings_get(all, j)->variable, v);
+			seen = nr_bindings_at(all, j)->variable &&
+				!strcmp(nr_bindings_at(all, j)->variable, v);
 		if (!seen)
-			nr_buf_printf(out, "%s%s", shown++ ? " and " : "", v);
+			nr__buf_printf(out, "%s%s", shown++ ? " and " : "", v);
 	}
 }
 
 /* Why a variable with privileged ports is (or is not) what Kestrel binds: every message is
  * derived from the effective bindings, so audit says what urls, k8s and patch say. */
-static void explain(nr_buf *why, const nr_bindings *all, const char *name, nr_urls_key key,
+static void explain(nr__buf *why, const nr_bindings *all, const char *name, nr_urls_key key,
 	bool effective)
 {
 	nr_urls_source src = nr_bindings_source(all);
-	const char *same = key <= NR_URLS_KEY_HTTPS_PORTS ? nr_bindings_variable(all, key, NULL)
+	const char *same = key <= NR_URLS_KEY_HTTPS_PORTS ? nr_bindings_variable(NULL, all, key)
 		: NULL;
 
 	if (effective) {
 		if (src == NR_URLS_SOURCE_ENDPOINTS) {
-			nr_buf_printf(why, "%s is an effective Kestrel endpoint: endpoints from "
+			nr__buf_printf(why, "%s is an effective Kestrel endpoint: endpoints from "
 				"Kestrel__Endpoints__* override ASPNETCORE_URLS and the PORTS variables", name);
 		} else if (src == NR_URLS_SOURCE_URLS) {
-			const char *hp = nr_bindings_variable(all, NR_URLS_KEY_HTTP_PORTS, NULL);
-			const char *hs = nr_bindings_variable(all, NR_URLS_KEY_HTTPS_PORTS, NULL);
-			nr_buf_printf(why, "%s is the effective urls setting", name);
+			const char *hp = nr_bindings_variable(NULL, all, NR_URLS_KEY_HTTP_PORTS);
+			const char *hs = nr_bindings_variable(NULL, all, NR_URLS_KEY_HTTPS_PORTS);
+			nr__buf_printf(why, "%s is the effective urls setting", name);
 			if (hp || hs)
-				nr_buf_printf(why, " and overrides %s%s%s (Kestrel: \"Overriding "
+				nr__buf_printf(why, " and overrides %s%s%s (Kestrel: \"Overriding "
 					"HTTP_PORTS ...\")", hp ? hp : "", hp && hs ? " and " : "",
 					hs ? hs : "");
 		} else {
-			nr_buf_printf(why, "no URLS variable or Kestrel endpoint is set, so %s applies",
+			nr__buf_printf(why, "no URLS variable or Kestrel endpoint is set, so %s applies",
 				name);
 		}
 		return;
 	}
-	nr_buf_puts(why, "it has no effect: ");
+	nr__buf_puts(why, "it has no effect: ");
 	if (same && strcmp(same, name) != 0) {
-		nr_buf_printf(why, "%s takes precedence", same);
+		nr__buf_printf(why, "%s takes precedence", same);
 		if (src != NR_URLS_SOURCE_ENDPOINTS)
 			return;
-		nr_buf_puts(why, ", and ");
+		nr__buf_puts(why, ", and ");
 	}
 	if (src == NR_URLS_SOURCE_ENDPOINTS) {
-		nr_buf_puts(why, "the Kestrel endpoints (");
+		nr__buf_puts(why, "the Kestrel endpoints (");
 		effective_names(why, all);
-		nr_buf_puts(why, ") take precedence (Kestrel logs \"Overriding address(es) ...\")");
+		nr__buf_puts(why, ") take precedence (Kestrel logs \"Overriding address(es) ...\")");
 	} else if (src == NR_URLS_SOURCE_URLS) {
-		nr_buf_printf(why, "%s takes precedence (Kestrel logs \"Overriding HTTP_PORTS ...\")",
-			nr_bindings_variable(all, NR_URLS_KEY_URLS, NULL));
+		nr__buf_printf(why, "%s takes precedence (Kestrel logs \"Overriding HTTP_PORTS ...\")",
+			nr_bindings_variable(NULL, all, NR_URLS_KEY_URLS));
 	} else if (src == NR_URLS_SOURCE_PORTS) {
-		nr_buf_puts(why, "the effective bindings come from ");
+		nr__buf_puts(why, "the effective bindings come from ");
 		effective_names(why, all);
 	} else {
-		nr_buf_puts(why, "Kestrel binds its default http://localhost:5000");
+		nr__buf_puts(why, "Kestrel binds its default http://localhost:5000");
 	}
 }
 
@@ -98,7 +98,7 @@ static int report_privileged(nr__audit_ctx *e, const nr_bindings *all, const cha
 	const char *value, const char *loc, const char *ports, size_t nprivileged, int runs_root)
 {
 	const nr__audit_facts *f = e->f;
-	nr_buf why = NR_BUF_INIT;
+	nr__buf why = NR__BUF_INIT;
 	nr_urls_key key = nr_urls_key_of(name, strlen(name));
 	nr_portmap map;
 	char *nv = NULL, fix[512];
@@ -126,7 +126,7 @@ static int report_privileged(nr__audit_ctx *e, const nr_bindings *all, const cha
 			"\"Permission denied\" (%s)%s", name, value, nprivileged > 1 ? "s" : "", ports,
 			why.ptr, runs_root == 1 ? "; it works only because the image runs as root" : "");
 	free(nv);
-	nr_buf_dispose(&why);
+	nr__buf_dispose(&why);
 	return error;
 }
 
@@ -135,7 +135,7 @@ static int report_privileged(nr__audit_ctx *e, const nr_bindings *all, const cha
 static int check_variable(nr__audit_ctx *e, const nr_bindings *all, const char *name,
 	const char *value, int runs_root)
 {
-	nr_buf kv = NR_BUF_INIT, ports = NR_BUF_INIT, loc = NR_BUF_INIT;
+	nr__buf kv = NR__BUF_INIT, ports = NR__BUF_INIT, loc = NR__BUF_INIT;
 	nr_bindings *b = NULL;
 	nr_error berr = NR_ERROR_INIT;
 	nr_urls_options uo = NR_URLS_OPTIONS_INIT;
@@ -144,8 +144,8 @@ static int check_variable(nr__audit_ctx *e, const nr_bindings *all, const char *
 	int error = 0;
 
 	uo.threshold = e->f->threshold;
-	nr_buf_printf(&kv, "%s=%s", name, value);
-	nr_buf_printf(&loc, "config.Env.%s", name);
+	nr__buf_printf(&kv, "%s=%s", name, value);
+	nr__buf_printf(&loc, "config.Env.%s", name);
 	if (kv.oom || loc.oom) {
 		error = nr__error_oom(e->err);
 		goto done;
@@ -161,7 +161,7 @@ static int check_variable(nr__audit_ctx *e, const nr_bindings *all, const char *
 		goto done;
 	}
 	for (k = 0; k < nr_bindings_count(b); k++) {
-		const nr_binding *bd = nr_bindings_get(b, k);
+		const nr_binding *bd = nr_bindings_at(b, k);
 		if (bd->parsed.flags & NR_URL_PORT_FALLBACK) {
 			char txt[128];
 			snprintf(txt, sizeof(txt), "%.*s", (int)bd->parsed.port_text.len,
@@ -172,7 +172,7 @@ static int check_variable(nr__audit_ctx *e, const nr_bindings *all, const char *
 				goto done;
 		}
 		if (bd->privileged) {
-			nr_buf_printf(&ports, "%s%d", nprivileged ? ", " : "", (int)bd->parsed.port);
+			nr__buf_printf(&ports, "%s%d", nprivileged ? ", " : "", (int)bd->parsed.port);
 			nprivileged++;
 		}
 	}
@@ -185,9 +185,9 @@ static int check_variable(nr__audit_ctx *e, const nr_bindings *all, const char *
 			runs_root);
 done:
 	nr_bindings_free(b);
-	nr_buf_dispose(&kv);
-	nr_buf_dispose(&ports);
-	nr_buf_dispose(&loc);
+	nr__buf_dispose(&kv);
+	nr__buf_dispose(&ports);
+	nr__buf_dispose(&loc);
 	return error;
 }
 
@@ -235,7 +235,7 @@ int nr__audit_check_ports(nr__audit_ctx *e, nr_imgconfig *cfg, const nr_bindings
 		uint16_t port;
 		int to;
 
-		if (nr_imgconfig_parse_port_key(key, &port, &proto, NULL) < 0 || port == 0 ||
+		if (nr_imgconfig_parse_port_key(&port, &proto, key, NULL) < 0 || port == 0 ||
 		    port >= f->threshold)
 			continue;
 		snprintf(loc, sizeof(loc), "config.ExposedPorts.%s", key);

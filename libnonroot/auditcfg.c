@@ -32,19 +32,19 @@ struct nr_audit_config {
 int nr__audit_fingerprint(char out[NR_FINGERPRINT_SIZE], const char *id, const char *platform,
 	const char *location, size_t occurrence)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	char d[NR_DIGEST_SIZE];
 	int error;
 
 	/* Rule, platform and place in the image: no digest, so a rebuild keeps it. */
-	nr_buf_printf(&b, "nonroot/v1\n%s\n%s\n%s\n%zu", id ? id : "", platform ? platform : "",
+	nr__buf_printf(&b, "nonroot/v1\n%s\n%s\n%s\n%zu", id ? id : "", platform ? platform : "",
 		location ? location : "", occurrence);
 	if (b.oom) {
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 		return NR_ENOMEM;
 	}
 	error = nr__digest_of(b.ptr, b.size, d, NULL);
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 	if (error < 0)
 		return error;
 	memcpy(out, d + 7, 32);   /* 128 bits are plenty to tell findings apart */
@@ -103,8 +103,8 @@ static const nr_audit_rule *rule_of(const char *id, size_t len, const char *sour
 		goto bad;
 	memcpy(buf, id, len);
 	buf[len] = '\0';
-	if (nr_audit_rule_find(buf))
-		return nr_audit_rule_find(buf);
+	if (nr_audit_rule_get(buf))
+		return nr_audit_rule_get(buf);
 bad:
 	nr__error_set(err, NR_EINVALID, source, 0, 0, "unknown rule '%.*s' (the rules are "
 		"NR001..NR%03zu: nonroot audit --help)", (int)(len > 40 ? 40 : len), id,
@@ -225,7 +225,7 @@ typedef struct yline {
 /* One scalar: 'single' ('' for '), "double" (\" \\ \n \t), or plain (trimmed). */
 static json_t *yscalar(const char *s, size_t n, const char *source, size_t line, nr_error *err)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	json_t *j;
 	size_t i;
 
@@ -240,7 +240,7 @@ static json_t *yscalar(const char *s, size_t n, const char *source, size_t line,
 			if (q == '\'' && c == '\'') {
 				if (i + 2 >= n || s[i + 1] != '\'') {
 					cfg_error(err, source, line, "a ' inside a '...' string must be doubled");
-					nr_buf_dispose(&b);
+					nr__buf_dispose(&b);
 					return NULL;
 				}
 				i++;
@@ -250,16 +250,16 @@ static json_t *yscalar(const char *s, size_t n, const char *source, size_t line,
 				if (c == 0) {
 					cfg_error(err, source, line, "unsupported escape in \"...\" (only \\\" "
 						"\\\\ \\n \\t)");
-					nr_buf_dispose(&b);
+					nr__buf_dispose(&b);
 					return NULL;
 				}
 				i++;
 			} else if (q == '"' && c == '"') {
 				cfg_error(err, source, line, "a \" inside \"...\" must be escaped");
-				nr_buf_dispose(&b);
+				nr__buf_dispose(&b);
 				return NULL;
 			}
-			nr_buf_putc(&b, c);
+			nr__buf_putc(&b, c);
 		}
 	} else {
 		if (n > 0 && strchr("[]{}&*!|>%@`", s[0])) {
@@ -267,15 +267,15 @@ static json_t *yscalar(const char *s, size_t n, const char *source, size_t line,
 				"(see docs/audit-config.md)", s[0]);
 			return NULL;
 		}
-		nr_buf_put(&b, s, n);
+		nr__buf_put(&b, s, n);
 	}
 	if (b.oom) {
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 		nr__error_oom(err);
 		return NULL;
 	}
 	j = json_stringn(b.ptr ? b.ptr : "", b.size);
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 	if (j == NULL)
 		cfg_error(err, source, line, "a value is not UTF-8 (or has a NUL)");
 	return j;
@@ -645,14 +645,14 @@ int nr_audit_config_load(nr_audit_config *cfg, const char *text, size_t len,
 int nr__occurrence(json_t **map, const char *id, const char *platform, const char *location,
 	size_t *out)
 {
-	nr_buf k = NR_BUF_INIT;
+	nr__buf k = NR__BUF_INIT;
 	json_t *v;
 	json_int_t n = 0;
 	int error = 0;
 
 	if (*map == NULL && (*map = json_object()) == NULL)
 		return NR_ENOMEM;
-	nr_buf_printf(&k, "%s\n%s\n%s", id ? id : "", platform ? platform : "",
+	nr__buf_printf(&k, "%s\n%s\n%s", id ? id : "", platform ? platform : "",
 		location ? location : "");
 	if (k.oom)
 		return NR_ENOMEM;
@@ -660,7 +660,7 @@ int nr__occurrence(json_t **map, const char *id, const char *platform, const cha
 		n = json_integer_value(v) + 1;
 	if (json_object_set_new_nocheck(*map, k.ptr, json_integer(n)) < 0)
 		error = NR_ENOMEM;
-	nr_buf_dispose(&k);
+	nr__buf_dispose(&k);
 	*out = (size_t)n;
 	return error;
 }

@@ -63,7 +63,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 json_t *nr__json_textn(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	json_t *j;
 	size_t i = 0, k;
 
@@ -71,19 +71,19 @@ json_t *nr__json_textn(const char *s, size_t n)
 		return json_null();
 	while (i < n) {
 		if (p[i] == 0 || (k = utf8_len(p + i, n - i)) == 0) {
-			nr_buf_puts(&b, "\xef\xbf\xbd");   /* U+FFFD (and NUL, which jansson refuses) */
+			nr__buf_puts(&b, "\xef\xbf\xbd");   /* U+FFFD (and NUL, which jansson refuses) */
 			i++;
 			continue;
 		}
-		nr_buf_put(&b, s + i, k);
+		nr__buf_put(&b, s + i, k);
 		i += k;
 	}
 	if (b.oom) {
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 		return NULL;
 	}
 	j = json_stringn(b.ptr ? b.ptr : "", b.size);
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 	return j;
 }
 
@@ -113,7 +113,7 @@ json_t *nr__bindings_json(const nr_bindings *b)
 	    !set(doc, "bindings", list = json_array()))
 		goto nomem;
 	for (k = 0; k < 3; k++) {
-		const char *value, *name = nr_bindings_variable(b, (nr_urls_key)k, &value);
+		const char *value, *name = nr_bindings_variable(&value,b, (nr_urls_key)k);
 		json_t *v;
 		if (name == NULL)
 			continue;
@@ -122,12 +122,12 @@ json_t *nr__bindings_json(const nr_bindings *b)
 			goto nomem;
 	}
 	for (i = 0; i < nr_bindings_warning_count(b); i++) {
-		json_t *w = nr__json_text(nr_bindings_warning(b, i));
+		json_t *w = nr__json_text(nr_bindings_warning_at(b, i));
 		if (w == NULL || json_array_append_new(warn, w) < 0)
 			goto nomem;
 	}
 	for (i = 0; i < nr_bindings_count(b); i++) {
-		const nr_binding *x = nr_bindings_get(b, i);
+		const nr_binding *x = nr_bindings_at(b, i);
 		const nr_url *u = &x->parsed;
 		bool tcp = u->kind != NR_URL_UNIX && u->kind != NR_URL_PIPE;
 		json_t *o = json_object();

@@ -87,7 +87,7 @@ int nr_blob_writer_write(nr_blob_writer *w, const void *data, size_t len, nr_err
 	return 0;
 }
 
-int nr_blob_writer_finish(nr_blob_writer *w, char digest[72], uint64_t *size, nr_error *err)
+int nr_blob_writer_finish(char digest[72], uint64_t *size, nr_blob_writer *w, nr_error *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;

@@ -192,7 +192,7 @@ int nr__blob_read(char **out, size_t *len, int dirfd, const char *relpath, const
 	uint64_t size, size_t max, nr_error *err)
 {
 	nr__blob_stream *s = NULL;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	int error;
 
 	*out = NULL;
@@ -205,7 +205,7 @@ int nr__blob_read(char **out, size_t *len, int dirfd, const char *relpath, const
 		return error;
 	for (;;) {
 		ssize_t r;
-		if ((error = nr_buf_grow(&b, 65536)) < 0) {
+		if ((error = nr__buf_grow(&b, 65536)) < 0) {
 			error = nr__error_oom(err);
 			goto done;
 		}
@@ -226,10 +226,10 @@ int nr__blob_read(char **out, size_t *len, int dirfd, const char *relpath, const
 	}
 	if ((error = nr__blob_stream_finish(s, err)) < 0)
 		goto done;
-	if ((*out = nr_buf_detach(&b, len)) == NULL)
+	if ((*out = nr__buf_detach(&b, len)) == NULL)
 		error = nr__error_oom(err);
 done:
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 	nr__blob_stream_free(s);
 	return error;
 }
@@ -240,7 +240,7 @@ static bool swept;
 
 int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 
 	*out = NULL;
 	if (tmpdir == NULL || *tmpdir == '\0')
@@ -251,23 +251,23 @@ int nr__mkdtemp(char **out, const char *tmpdir, const char *what, nr_error *err)
 	if (!__atomic_exchange_n(&swept, true, __ATOMIC_ACQ_REL))
 		nr__temp_remove_stale_dirs(tmpdir, NULL);
 	/* the pid tells a later run whether we are still alive */
-	if (nr_buf_printf(&b, "%s/nonroot-%s-%ld-XXXXXX", tmpdir, what, (long)getpid()) < 0)
+	if (nr__buf_printf(&b, "%s/nonroot-%s-%ld-XXXXXX", tmpdir, what, (long)getpid()) < 0)
 		return nr__error_oom(err);
 	nr__temp_lock();
 	if (mkdtemp(b.ptr) == NULL) {
 		int e = errno;
 		nr__temp_unlock();
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 		return nr__error_errno(err, e, tmpdir, "create temp directory");
 	}
 	if (nr__temp_track_dir(b.ptr) < 0) {
 		rmdir(b.ptr);
 		nr__temp_unlock();
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 		return nr__error_oom(err);
 	}
 	nr__temp_unlock();
-	*out = nr_buf_detach(&b, NULL);
+	*out = nr__buf_detach(&b, NULL);
 	if (*out == NULL)
 		return nr__error_oom(err);
 	return 0;

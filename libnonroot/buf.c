@@ -6,7 +6,7 @@
 #include "internal.h"
 #include "buf.h"
 
-int nr_buf_grow(nr_buf *b, size_t extra)
+int nr__buf_grow(nr__buf *b, size_t extra)
 {
 	size_t need, n;
 	char *p;
@@ -32,9 +32,9 @@ oom:
 	return NR_ENOMEM;
 }
 
-int nr_buf_put(nr_buf *b, const void *data, size_t len)
+int nr__buf_put(nr__buf *b, const void *data, size_t len)
 {
-	if (nr_buf_grow(b, len) < 0)
+	if (nr__buf_grow(b, len) < 0)
 		return NR_ENOMEM;
 	if (len)
 		memcpy(b->ptr + b->size, data, len);
@@ -43,17 +43,17 @@ int nr_buf_put(nr_buf *b, const void *data, size_t len)
 	return 0;
 }
 
-int nr_buf_puts(nr_buf *b, const char *s)
+int nr__buf_puts(nr__buf *b, const char *s)
 {
-	return nr_buf_put(b, s, strlen(s));
+	return nr__buf_put(b, s, strlen(s));
 }
 
-int nr_buf_putc(nr_buf *b, char c)
+int nr__buf_putc(nr__buf *b, char c)
 {
-	return nr_buf_put(b, &c, 1);
+	return nr__buf_put(b, &c, 1);
 }
 
-int nr_buf_vprintf(nr_buf *b, const char *fmt, va_list ap)
+int nr__buf_vprintf(nr__buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;
 	int n;
@@ -61,7 +61,7 @@ int nr_buf_vprintf(nr_buf *b, const char *fmt, va_list ap)
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
-	if (n < 0 || nr_buf_grow(b, (size_t)n) < 0) {
+	if (n < 0 || nr__buf_grow(b, (size_t)n) < 0) {
 		b->oom = 1;
 		return NR_ENOMEM;
 	}
@@ -70,18 +70,18 @@ int nr_buf_vprintf(nr_buf *b, const char *fmt, va_list ap)
 	return 0;
 }
 
-int nr_buf_printf(nr_buf *b, const char *fmt, ...)
+int nr__buf_printf(nr__buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int error;
 
 	va_start(ap, fmt);
-	error = nr_buf_vprintf(b, fmt, ap);
+	error = nr__buf_vprintf(b, fmt, ap);
 	va_end(ap);
 	return error;
 }
 
-void nr_buf_truncate(nr_buf *b, size_t len)
+void nr__buf_truncate(nr__buf *b, size_t len)
 {
 	if (b->ptr && len < b->size) {
 		b->size = len;
@@ -89,15 +89,15 @@ void nr_buf_truncate(nr_buf *b, size_t len)
 	}
 }
 
-char *nr_buf_detach(nr_buf *b, size_t *len)
+char *nr__buf_detach(nr__buf *b, size_t *len)
 {
 	char *p;
 
 	if (b->oom) {
-		nr_buf_dispose(b);
+		nr__buf_dispose(b);
 		return NULL;
 	}
-	if (b->ptr == NULL && nr_buf_grow(b, 0) < 0)
+	if (b->ptr == NULL && nr__buf_grow(b, 0) < 0)
 		return NULL;
 	if (b->size == 0)
 		b->ptr[0] = '\0';
@@ -109,7 +109,7 @@ char *nr_buf_detach(nr_buf *b, size_t *len)
 	return p;
 }
 
-void nr_buf_dispose(nr_buf *b)
+void nr__buf_dispose(nr__buf *b)
 {
 	free(b->ptr);
 	b->ptr = NULL;

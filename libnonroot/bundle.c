@@ -260,7 +260,7 @@ const char *nr_bundle_root_path(const nr_bundle *b)
 int nr__bundle_dump_json(char **out, size_t *len, const json_t *v, int indent, nr_error *err)
 {
 	size_t flags = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	char *text, *p;
 	int error = 0;
 
@@ -276,31 +276,31 @@ int nr__bundle_dump_json(char **out, size_t *len, const json_t *v, int indent, n
 	if ((text = json_dumps(v, flags)) == NULL)
 		return nr__error_oom(err);
 	if (indent != INDENT_TABS) {
-		nr_buf_puts(&b, text);
+		nr__buf_puts(&b, text);
 	} else {
 		for (p = text; *p; ) {
 			char *nl = strchr(p, '\n');
 			size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p), sp = 0;
 			while (sp < n && p[sp] == ' ') {
-				nr_buf_putc(&b, '\t');
+				nr__buf_putc(&b, '\t');
 				sp++;
 			}
-			nr_buf_put(&b, p + sp, n - sp);
+			nr__buf_put(&b, p + sp, n - sp);
 			p += n;
 		}
 	}
-	nr_buf_putc(&b, '\n');
+	nr__buf_putc(&b, '\n');
 	free(text);
 	if (b.oom) {
 		error = nr__error_oom(err);
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 		return error;
 	}
-	*out = nr_buf_detach(&b, len);
+	*out = nr__buf_detach(&b, len);
 	return *out ? 0 : nr__error_oom(err);
 }
 
-int nr_bundle_dump(char **out, size_t *len, const nr_bundle *b, nr_error *err)
+int nr_bundle_serialize(char **out, size_t *len, const nr_bundle *b, nr_error *err)
 {
 	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
@@ -309,7 +309,7 @@ int nr_bundle_dump(char **out, size_t *len, const nr_bundle *b, nr_error *err)
 	return nr__bundle_dump_json(out, len, b->root, b->indent, err);
 }
 
-int nr_bundle_save(nr_bundle *b, nr_error *err)
+int nr_bundle_write(nr_bundle *b, nr_error *err)
 {
 	char *text = NULL;
 	size_t len;
@@ -335,7 +335,7 @@ int nr_bundle_save(nr_bundle *b, nr_error *err)
 int nr__bundle_resolve_user(nr_exec_user *u, nr_bundle *b, const char *spec, nr_error *err)
 {
 	const char *rootpath = nr_bundle_root_path(b);
-	nr_buf path = NR_BUF_INIT;
+	nr__buf path = NR__BUF_INIT;
 	nr_error local = NR_ERROR_INIT;
 	nr_rootfs *rfs = NULL;
 	int error;
@@ -348,10 +348,10 @@ int nr__bundle_resolve_user(nr_exec_user *u, nr_bundle *b, const char *spec, nr_
 		return nr__error_set(err, NR_EINVALID, CONFIG_NAME, 0, 0,
 			"root.path: needed to resolve user '%s' in the root filesystem", spec);
 	if (rootpath[0] != '/') {
-		nr_buf_puts(&path, b->dir);
-		nr_buf_putc(&path, '/');
+		nr__buf_puts(&path, b->dir);
+		nr__buf_putc(&path, '/');
 	}
-	nr_buf_puts(&path, rootpath);
+	nr__buf_puts(&path, rootpath);
 	if (path.oom) {
 		error = nr__error_oom(err);
 		goto done;
@@ -362,9 +362,9 @@ int nr__bundle_resolve_user(nr_exec_user *u, nr_bundle *b, const char *spec, nr_
 			rootpath, local.message);
 		goto done;
 	}
-	error = nr_rootfs_resolve_user(rfs, spec, NULL, u, err);
+	error = nr_rootfs_resolve_user(u, rfs, spec, NULL, err);
 done:
 	nr_rootfs_free(rfs);
-	nr_buf_dispose(&path);
+	nr__buf_dispose(&path);
 	return error;
 }

@@ -219,7 +219,7 @@ static int port_start(const json_t *root)
 		"linux"), "sysctl"), PORT_SYSCTL));   /* a map key: exact */
 	uint32_t v;
 
-	if (s == NULL || nr_parse_u32(s, strlen(s), 65535, &v) < 0)
+	if (s == NULL || nr__parse_u32(s, strlen(s), 65535, &v) < 0)
 		return -1;
 	return (int)v;
 }
@@ -270,7 +270,7 @@ static int describe_bindings(json_t *doc, json_t *warnings, const json_t *env, j
 		goto done;
 	}
 	for (i = 0; uid != 0 && !nbs && i < nr_bindings_count(b); i++) {
-		const nr_binding *x = nr_bindings_get(b, i);
+		const nr_binding *x = nr_bindings_at(b, i);
 		if (!x->privileged || (port_start >= 0 && x->parsed.port >= port_start))
 			continue;
 		if ((error = add_warning(warnings, err, "process.env: %s (%s) binds port %d below "
@@ -437,8 +437,8 @@ static int report_new(nr_bundle_report **out, const nr_bundle *b,
 	return 0;
 }
 
-int nr_bundle_harden(nr_bundle *b, const nr_bundle_harden_options *opts,
-	nr_bundle_report **report, nr_error *err)
+int nr_bundle_harden(nr_bundle_report **report, nr_bundle *b,
+	const nr_bundle_harden_options *opts, nr_error *err)
 {
 	nr_bundle_harden_options def = NR_BUNDLE_HARDEN_OPTIONS_INIT;
 	nr_bundle_report *r = NULL;
@@ -501,8 +501,8 @@ done:
 	return error;
 }
 
-int nr_bundle_harden_dir(const char *dir, const nr_bundle_harden_options *opts,
-	nr_bundle_report **report, nr_error *err)
+int nr_bundle_harden_dir(nr_bundle_report **report, const char *dir,
+	const nr_bundle_harden_options *opts, nr_error *err)
 {
 	nr_bundle *b = NULL;
 	nr_bundle_report *r = NULL;
@@ -513,10 +513,10 @@ int nr_bundle_harden_dir(const char *dir, const nr_bundle_harden_options *opts,
 		*report = NULL;
 	NR_ASSERT_ARG(dir, err);
 	if ((error = nr_bundle_open(&b, dir, err)) < 0 ||
-	    (error = nr_bundle_harden(b, opts, &r, err)) < 0)
+	    (error = nr_bundle_harden(&r, b, opts, err)) < 0)
 		goto done;
 	if ((opts == NULL || !opts->dry_run) && r->changes > 0) {
-		if ((error = nr_bundle_save(b, err)) < 0)
+		if ((error = nr_bundle_write(b, err)) < 0)
 			goto done;
 		r->written = 1;
 		nr__jset_new(r->doc, "written", json_true());

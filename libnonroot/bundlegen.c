@@ -164,7 +164,7 @@ static int set_user(json_t *proc, const char *rootdir, const nr_imgconfig *cfg, 
 
 	memset(&eu, 0, sizeof(eu));
 	if ((error = nr_rootfs_open(&rfs, rootdir, err)) < 0 ||
-	    (error = nr_rootfs_resolve_user(rfs, nr_imgconfig_user(cfg), NULL, &eu, err)) < 0)
+	    (error = nr_rootfs_resolve_user(&eu, rfs, nr_imgconfig_user(cfg), NULL, err)) < 0)
 		goto done;
 	if ((user = json_object()) == NULL ||
 	    nr__jset_new(proc, "user", user) < 0 ||
@@ -180,10 +180,10 @@ static int set_user(json_t *proc, const char *rootdir, const nr_imgconfig *cfg, 
 				goto oom;
 	}
 	if (!env_has(env, "HOME")) {
-		nr_buf b = NR_BUF_INIT;
-		int r = nr_buf_printf(&b, "HOME=%s", eu.home ? eu.home : "/");
+		nr__buf b = NR__BUF_INIT;
+		int r = nr__buf_printf(&b, "HOME=%s", eu.home ? eu.home : "/");
 		r = r < 0 ? r : json_array_append_new(env, json_string(b.ptr));
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 		if (r < 0)
 			goto oom;
 	}
@@ -199,7 +199,7 @@ done:
 /* Annotations, as umoci: the image's facts, then its labels. */
 static int set_annotations(json_t *ann, json_t *img, json_t *c, const nr_imgconfig *cfg)
 {
-	nr_buf ports = NR_BUF_INIT;
+	nr__buf ports = NR__BUF_INIT;
 	json_t *labels, *v;
 	const char *key;
 	size_t k;
@@ -214,10 +214,10 @@ static int set_annotations(json_t *ann, json_t *img, json_t *c, const nr_imgconf
 	if (c == NULL)
 		return 0;
 	for (k = 0; k < nr_imgconfig_exposed_count(cfg); k++)
-		nr_buf_printf(&ports, "%s%s", k ? "," : "", nr_imgconfig_exposed_at(cfg, k));
+		nr__buf_printf(&ports, "%s%s", k ? "," : "", nr_imgconfig_exposed_at(cfg, k));
 	r = ports.oom || (ports.size && nr__jset_new(ann, "org.opencontainers.image.exposedPorts",
 		json_string(ports.ptr)) < 0) ? -1 : 0;
-	nr_buf_dispose(&ports);
+	nr__buf_dispose(&ports);
 	if (r < 0 || annotate(ann, "org.opencontainers.image.stopSignal",
 			nr__jget(c, "StopSignal")) < 0)
 		return -1;
@@ -275,18 +275,18 @@ done:
 /* Remove what a failed bundle left: the directory when we made it, else its content. */
 static void cleanup(const char *dir, bool created)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 
 	if (created) {
 		nr__rmtree(dir);
 		return;
 	}
-	if (nr_buf_printf(&b, "%s/rootfs", dir) >= 0)
+	if (nr__buf_printf(&b, "%s/rootfs", dir) >= 0)
 		nr__rmtree(b.ptr);
-	nr_buf_truncate(&b, 0);
-	if (nr_buf_printf(&b, "%s/config.json", dir) >= 0)
+	nr__buf_truncate(&b, 0);
+	if (nr__buf_printf(&b, "%s/config.json", dir) >= 0)
 		(void)unlink(b.ptr);
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 }
 
 int nr_image_bundle(nr_image *img, size_t i, const char *dir,
@@ -295,7 +295,7 @@ int nr_image_bundle(nr_image *img, size_t i, const char *dir,
 	static const nr_bundle_gen_options dflt = NR_BUNDLE_GEN_OPTIONS_INIT;
 	nr_bundle_harden_options ho = NR_BUNDLE_HARDEN_OPTIONS_INIT;
 	nr_bundle *b = NULL;
-	nr_buf rootdir = NR_BUF_INIT;
+	nr__buf rootdir = NR__BUF_INIT;
 	char *text = NULL;
 	const char *cfg;
 	size_t cfglen = 0, len = 0;
@@ -313,7 +313,7 @@ int nr_image_bundle(nr_image *img, size_t i, const char *dir,
 	if (opts->flags & ~(NR_BUNDLE_GEN_READONLY_ROOT | NR_BUNDLE_GEN_ALLOW_ROOT))
 		return nr__error_set(err, NR_EARG, NULL, 0, 0,
 			"invalid argument: nr_bundle_gen_options flags %#x", opts->flags);
-	if ((cfg = nr_image_config(img, i, &cfglen)) == NULL)
+	if ((cfg = nr_image_config(&cfglen, img, i)) == NULL)
 		return nr__error_set(err, NR_EARG, NULL, 0, 0, "no manifest %zu (the image has %zu)",
 			i, nr_image_count(img));
 	if (mkdir(dir, 0700) == 0)
@@ -330,7 +330,7 @@ int nr_image_bundle(nr_image *img, size_t i, const char *dir,
 			"holds a bundle already (rootfs or config.json)");
 		goto fail_nocleanup;
 	}
-	if (nr_buf_printf(&rootdir, "%s/rootfs", dir) < 0) {
+	if (nr__buf_printf(&rootdir, "%s/rootfs", dir) < 0) {
 		error = nr__error_oom(err);
 		goto fail;
 	}
@@ -344,8 +344,8 @@ int nr_image_bundle(nr_image *img, size_t i, const char *dir,
 	if ((error = nr_bundle_open(&b, dir, err)) < 0)
 		goto fail;
 	ho.allow_root = (opts->flags & NR_BUNDLE_GEN_ALLOW_ROOT) ? 1 : 0;
-	if ((error = nr_bundle_harden(b, &ho, NULL, err)) < 0 ||
-	    (error = nr_bundle_save(b, err)) < 0)
+	if ((error = nr_bundle_harden(NULL, b, &ho, err)) < 0 ||
+	    (error = nr_bundle_write(b, err)) < 0)
 		goto fail;
 	goto done;
 fail:
@@ -359,6 +359,6 @@ done:
 		close(fd);
 	nr_bundle_free(b);
 	free(text);
-	nr_buf_dispose(&rootdir);
+	nr__buf_dispose(&rootdir);
 	return error;
 }

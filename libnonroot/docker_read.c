@@ -36,10 +36,10 @@ static bool digest_from_member(const char *rel, char out[NR_DIGEST_SIZE])
 /* A member path from manifest.json: relative, clean (no "..", no "//"), not empty. */
 static bool member_path_ok(const char *p)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	bool ok = nr__path_clean(&b, p, strlen(p)) == 0 && b.size > 0 && strcmp(b.ptr, p) == 0;
 
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 	return ok;
 }
 
@@ -73,7 +73,7 @@ static int select_entry(nr_image *img, json_t *arr, json_t **entry, nr_error *er
 	*entry = NULL;
 	if (img->tag && img->tag[0] == '@') {
 		uint64_t idx;
-		if (nr_parse_u64(img->tag + 1, strlen(img->tag + 1), SIZE_MAX, &idx) < 0 ||
+		if (nr__parse_u64(img->tag + 1, strlen(img->tag + 1), SIZE_MAX, &idx) < 0 ||
 		    (*entry = json_array_get(arr, (size_t)idx)) == NULL)
 			return nr__error_set(err, NR_ENOTFOUND, "manifest.json", 0, 0,
 				"no image %s in the archive", img->tag);

@@ -221,13 +221,13 @@ static char *docker_tag(const json_t *old_entry, const char *tag)
 	const char *first = json_string_value(json_array_get(nr__jget(old_entry,
 		"RepoTags"), 0));
 	const char *colon = first ? strrchr(first, ':') : NULL;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 
 	if (strchr(tag, ':') || first == NULL || colon == NULL || strchr(colon, '/'))
-		nr_buf_puts(&b, tag);
+		nr__buf_puts(&b, tag);
 	else
-		nr_buf_printf(&b, "%.*s:%s", (int)(colon - first), first, tag);
-	return nr_buf_detach(&b, NULL);
+		nr__buf_printf(&b, "%.*s:%s", (int)(colon - first), first, tag);
+	return nr__buf_detach(&b, NULL);
 }
 
 /*

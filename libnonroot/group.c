@@ -33,7 +33,7 @@ static int scan(const char *s, size_t len, gr_scan *sc, char *why, size_t whysiz
 {
 	int rc;
 
-	sc->nf = nr_split_fields(s, len, ':', sc->f, sc->l, 4);
+	sc->nf = nr__split_fields(s, len, ':', sc->f, sc->l, 4);
 	if (sc->nf < 3) {
 		snprintf(why, whysize, "expected 4 fields, found %zu", sc->nf);
 		return -1;
@@ -42,7 +42,7 @@ static int scan(const char *s, size_t len, gr_scan *sc, char *why, size_t whysiz
 		snprintf(why, whysize, "empty group name");
 		return -1;
 	}
-	if ((rc = nr_parse_u32(sc->f[2], sc->l[2], UINT32_MAX, &sc->gid)) < 0) {
+	if ((rc = nr__parse_u32(sc->f[2], sc->l[2], UINT32_MAX, &sc->gid)) < 0) {
 		snprintf(why, whysize, "%s gid '%.*s'", rc == NR_ERANGE ? "out of range" : "invalid",
 			(int)(sc->l[2] > 32 ? 32 : sc->l[2]), sc->f[2]);
 		return -1;
@@ -181,7 +181,7 @@ void nr_group_free(nr_group *gr)
 	free(gr);
 }
 
-int nr_group_write(const nr_group *gr, char **out, size_t *len, nr_error *err)
+int nr_group_serialize(char **out, size_t *len, const nr_group *gr, nr_error *err)
 {
 	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
@@ -195,7 +195,7 @@ size_t nr_group_count(const nr_group *gr)
 	return gr ? gr->n : 0;
 }
 
-const nr_grent *nr_group_entry(const nr_group *gr, size_t i)
+const nr_grent *nr_group_at(const nr_group *gr, size_t i)
 {
 	return gr && i < gr->n ? &gr->items[i].pub : NULL;
 }
@@ -265,7 +265,7 @@ int nr_group_add(nr_group *gr, const nr_grent *ent, nr_error *err)
 {
 	const char *passwd;
 	const nr_grent *old;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	char *text = NULL;
 	size_t len, at, k, i;
 	gr_item it;
@@ -297,14 +297,14 @@ int nr_group_add(nr_group *gr, const nr_grent *ent, nr_error *err)
 		return nr__error_set(err, NR_ECONFLICT, gr->a.source, old->line, 0,
 			"gid %u is already used by group '%s'", old->gid, old->name);
 
-	nr_buf_printf(&b, "%s:%s:%u:", ent->name, passwd, ent->gid);
+	nr__buf_printf(&b, "%s:%s:%u:", ent->name, passwd, ent->gid);
 	for (i = 0; i < ent->nmembers; i++) {
 		if (i)
-			nr_buf_putc(&b, ',');
-		nr_buf_puts(&b, ent->members[i]);
+			nr__buf_putc(&b, ',');
+		nr__buf_puts(&b, ent->members[i]);
 	}
-	if (b.oom || (text = nr_buf_detach(&b, &len)) == NULL) {
-		nr_buf_dispose(&b);
+	if (b.oom || (text = nr__buf_detach(&b, &len)) == NULL) {
+		nr__buf_dispose(&b);
 		return nr__error_oom(err);
 	}
 	if (nr__array_grow((void **)&gr->items, &gr->alloc, gr->n + 1, sizeof(*gr->items))) {

@@ -241,7 +241,7 @@ size_t nr_image_count(const nr_image *img)
 	return img ? img->nm : 0;
 }
 
-const char *nr_image_platform(const nr_image *img, size_t i)
+const char *nr_image_platform_at(const nr_image *img, size_t i)
 {
 	return img && i < img->nm ? img->m[i].platform : NULL;
 }
@@ -251,7 +251,7 @@ const char *nr_image_manifest_media_type(const nr_image *img, size_t i)
 	return img && i < img->nm ? img->m[i].media_type : NULL;
 }
 
-const char *nr_image_config(const nr_image *img, size_t i, size_t *len)
+const char *nr_image_config(size_t *len, const nr_image *img, size_t i)
 {
 	if (img == NULL || i >= img->nm)
 		return NULL;
@@ -270,7 +270,7 @@ size_t nr_image_layer_count(const nr_image *img, size_t i)
 	return img && i < img->nm ? img->m[i].nlayers : 0;
 }
 
-const nr_descriptor *nr_image_layer(const nr_image *img, size_t i, size_t j)
+const nr_descriptor *nr_image_layer_at(const nr_image *img, size_t i, size_t j)
 {
 	if (img == NULL || i >= img->nm || j >= img->m[i].nlayers)
 		return NULL;

@@ -131,7 +131,7 @@ typedef struct nr__scan_caps {
 	char *data;
 	size_t len;
 } nr__scan_caps;
-/* For nr_scan_result_setid(res, k): its capabilities, NULL when it has none. Borrowed. */
+/* For nr_scan_result_setid_at(res, k): its capabilities, NULL when it has none. Borrowed. */
 const nr__scan_caps *nr__scan_result_caps(const nr_scan_result *res, size_t k);
 
 int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_request *req,

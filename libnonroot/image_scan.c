@@ -5,7 +5,7 @@
  */
 #include "image_model.h"
 
-int nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req, nr_scan_result **out,
+int nr_image_scan(nr_scan_result **out, nr_image *img, size_t i, const nr_scan_request *req,
 	nr_error *err)
 {
 	nr__layer_ref *refs = NULL;
@@ -79,7 +79,7 @@ done:
 	return error;
 }
 
-int nr_image_read_file(nr_image *img, size_t i, const char *path, char **out, size_t *len,
+int nr_image_read_file(char **out, size_t *len, nr_image *img, size_t i, const char *path,
 	nr_error *err)
 {
 	nr_scan_request req = NR_SCAN_REQUEST_INIT;
@@ -95,9 +95,9 @@ int nr_image_read_file(nr_image *img, size_t i, const char *path, char **out, si
 	NR_ASSERT_ARG(path, err);
 	req.paths = &path;
 	req.npaths = 1;
-	if ((error = nr_image_scan(img, i, &req, &res, err)) < 0)
+	if ((error = nr_image_scan(&res, img, i, &req, err)) < 0)
 		return error;
-	e = nr_scan_result_entry(res, 0);
+	e = nr_scan_result_at(res, 0);
 	if (e->type == NR_ENTRY_NONE)
 		error = nr__error_set(err, NR_ENOTFOUND, path, 0, 0, "no such file in the image%s",
 			e->flags & NR_SCAN_ENTRY_LOOP ? " (too many levels of symbolic links)" : "");

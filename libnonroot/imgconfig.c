@@ -251,7 +251,7 @@ int nr_imgconfig_set_user(nr_imgconfig *cfg, const char *user, nr_error *err)
 	nr__error_reset(err);
 	NR_ASSERT_ARG(cfg, err);
 	NR_ASSERT_ARG(user, err);
-	if (nr_span_has_ctrl(user, strlen(user)))
+	if (nr__span_has_ctrl(user, strlen(user)))
 		return field_error(err, "config.User", "has a control character");
 	if ((c = config_obj_make(cfg)) == NULL ||
 	    nr__jset_new(c, "User", json_string(user)) < 0)
@@ -305,7 +305,7 @@ const char *nr_imgconfig_env_get(const nr_imgconfig *cfg, const char *name)
 int nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const char *value, nr_error *err)
 {
 	json_t *c, *e;
-	nr_buf kv = NR_BUF_INIT;
+	nr__buf kv = NR__BUF_INIT;
 	size_t i, n;
 	const char *s;
 	bool replaced = false, changed = false;
@@ -316,13 +316,13 @@ int nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const char *value,
 	NR_ASSERT_ARG(name, err);
 	NR_ASSERT_ARG(value, err);
 	n = strlen(name);
-	if (n == 0 || strchr(name, '=') || nr_span_has_ctrl(name, n))
+	if (n == 0 || strchr(name, '=') || nr__span_has_ctrl(name, n))
 		return nr__error_set(err, NR_EINVALID, "config.Env", 0, 0,
 			"image config: invalid environment variable name '%s'", name);
 	if (strchr(value, '\n'))
 		return nr__error_set(err, NR_EINVALID, "config.Env", 0, 0,
 			"image config: the value of %s has a newline", name);
-	if (nr_buf_printf(&kv, "%s=%s", name, value) < 0)
+	if (nr__buf_printf(&kv, "%s=%s", name, value) < 0)
 		return nr__error_oom(err);
 	if ((c = config_obj_make(cfg)) == NULL) {
 		error = nr__error_oom(err);
@@ -357,7 +357,7 @@ int nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const char *value,
 	}
 	error = changed ? 1 : 0;
 done:
-	nr_buf_dispose(&kv);
+	nr__buf_dispose(&kv);
 	return error;
 }
 
@@ -379,7 +379,7 @@ const char *nr_imgconfig_exposed_at(const nr_imgconfig *cfg, size_t i)
 	return cfg && i < cfg->nekeys ? cfg->ekeys[i] : NULL;
 }
 
-int nr_imgconfig_parse_port_key(const char *key, uint16_t *port, const char **proto,
+int nr_imgconfig_parse_port_key(uint16_t *port, const char **proto, const char *key,
 	nr_error *err)
 {
 	const char *slash;
@@ -392,7 +392,7 @@ int nr_imgconfig_parse_port_key(const char *key, uint16_t *port, const char **pr
 	NR_ASSERT_ARG(port, err);
 	slash = strchr(key, '/');
 	plen = slash ? (size_t)(slash - key) : strlen(key);
-	if (nr_parse_u32(key, plen, 65535, &p) < 0)
+	if (nr__parse_u32(key, plen, 65535, &p) < 0)
 		return nr__error_set(err, NR_EINVALID, "config.ExposedPorts", 0, 0,
 			"image config: invalid port '%s' in ExposedPorts", key);
 	if (slash) {
@@ -445,7 +445,7 @@ int nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from, const uint
 	if ((copy = json_copy(x)) == NULL)
 		return nr__error_oom(err);
 	json_object_foreach_safe(copy, tmp, k, v) {
-		if (nr_imgconfig_parse_port_key(k, &port, &proto, NULL) < 0)
+		if (nr_imgconfig_parse_port_key(&port, &proto, k, NULL) < 0)
 			continue;   /* left as it is; audit reports it */
 		if (!map_port(from, to, n, port, &np) || np == port)
 			continue;
@@ -497,7 +497,7 @@ int nr_imgconfig_healthcheck(char **out, const nr_imgconfig *cfg, nr_error *err)
 {
 	json_t *t, *w;
 	const char *first;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t i, start = 0;
 
 	nr__error_reset(err);
@@ -516,12 +516,12 @@ int nr_imgconfig_healthcheck(char **out, const nr_imgconfig *cfg, nr_error *err)
 		if (!json_is_string(w))
 			continue;
 		if (b.size > 0)
-			nr_buf_putc(&b, ' ');
-		nr_buf_puts(&b, json_string_value(w));
+			nr__buf_putc(&b, ' ');
+		nr__buf_puts(&b, json_string_value(w));
 	}
 	if (b.oom)
 		return nr__error_oom(err);
-	if ((*out = nr_buf_detach(&b, NULL)) == NULL)
+	if ((*out = nr__buf_detach(&b, NULL)) == NULL)
 		return nr__error_oom(err);
 	return 0;
 }
@@ -533,7 +533,7 @@ int nr_imgconfig_healthcheck(char **out, const nr_imgconfig *cfg, nr_error *err)
 static int rewrite_url_ports(char **out, const char *s, const uint16_t *from, const uint16_t *to,
 	size_t n)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	const char *p = s, *hit, *host, *end, *colon, *portend;
 	int count = 0;
 
@@ -549,7 +549,7 @@ static int rewrite_url_ports(char **out, const char *s, const uint16_t *from, co
 			slen = 8;
 			def = 443;
 		} else {
-			nr_buf_put(&b, p, (size_t)(hit - p) + 4);
+			nr__buf_put(&b, p, (size_t)(hit - p) + 4);
 			p = hit + 4;
 			continue;
 		}
@@ -566,8 +566,8 @@ static int rewrite_url_ports(char **out, const char *s, const uint16_t *from, co
 		}
 		portend = end;
 		if (colon) {
-			if (nr_parse_u32(colon + 1, (size_t)(portend - colon - 1), 65535, &v) < 0) {
-				nr_buf_put(&b, p, (size_t)(end - p));
+			if (nr__parse_u32(colon + 1, (size_t)(portend - colon - 1), 65535, &v) < 0) {
+				nr__buf_put(&b, p, (size_t)(end - p));
 				p = end;
 				continue;
 			}
@@ -576,21 +576,21 @@ static int rewrite_url_ports(char **out, const char *s, const uint16_t *from, co
 			port = def;
 		}
 		if (!map_port(from, to, n, port, &np) || np == port) {
-			nr_buf_put(&b, p, (size_t)(end - p));
+			nr__buf_put(&b, p, (size_t)(end - p));
 			p = end;
 			continue;
 		}
-		nr_buf_put(&b, p, (size_t)((colon ? colon : end) - p));
-		nr_buf_printf(&b, ":%u", (unsigned)np);
+		nr__buf_put(&b, p, (size_t)((colon ? colon : end) - p));
+		nr__buf_printf(&b, ":%u", (unsigned)np);
 		p = end;
 		count++;
 	}
-	nr_buf_puts(&b, p);
+	nr__buf_puts(&b, p);
 	if (b.oom) {
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 		return NR_ENOMEM;
 	}
-	if ((*out = nr_buf_detach(&b, NULL)) == NULL)
+	if ((*out = nr__buf_detach(&b, NULL)) == NULL)
 		return NR_ENOMEM;
 	return count;
 }
@@ -786,7 +786,7 @@ size_t nr__text_url_ports(const char *text, uint16_t *ports, size_t max)
 		}
 		p = end;
 		if (colon) {
-			if (nr_parse_u32(colon + 1, (size_t)(end - colon - 1), 65535, &v) < 0)
+			if (nr__parse_u32(colon + 1, (size_t)(end - colon - 1), 65535, &v) < 0)
 				continue;
 			port = (uint16_t)v;
 		}

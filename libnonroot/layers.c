@@ -388,18 +388,18 @@ static int setid_add(nr__scan *sc, const char *p, size_t n, uint32_t mode, uint6
 
 /* A whiteout entry (base starts with ".wh."): hide what it names in lower layers. */
 static int apply_whiteout(nr__scan *sc, const char *p, size_t n, size_t dn, const char *base,
-	size_t layer, nr_buf *tmp)
+	size_t layer, nr__buf *tmp)
 {
 	if (strcmp(base, ".wh..wh..opq") == 0) {
 		hide(sc, p, dn, true, layer);
 	} else if (strncmp(base, ".wh..wh.", 8) != 0) {
 		/* target = dir + "/" + name without ".wh." */
-		nr_buf_truncate(tmp, 0);
+		nr__buf_truncate(tmp, 0);
 		if (dn > 0) {
-			nr_buf_put(tmp, p, dn);
-			nr_buf_putc(tmp, '/');
+			nr__buf_put(tmp, p, dn);
+			nr__buf_putc(tmp, '/');
 		}
-		nr_buf_put(tmp, base + 4, n - (size_t)(base - p) - 4);
+		nr__buf_put(tmp, base + 4, n - (size_t)(base - p) - 4);
 		if (tmp->oom)
 			return nr__error_oom(sc->err);
 		hide(sc, tmp->ptr, tmp->size, false, layer);
@@ -408,7 +408,7 @@ static int apply_whiteout(nr__scan *sc, const char *p, size_t n, size_t dn, cons
 }
 
 /* Privileged files: set-id bits (when asked) and file capabilities (when asked). */
-static int apply_privileged(nr__scan *sc, const nr__lent *e, size_t layer, nr_buf *tmp)
+static int apply_privileged(nr__scan *sc, const nr__lent *e, size_t layer, nr__buf *tmp)
 {
 	const char *p = e->path, *hl = e->hardlink;
 	size_t n = e->plen;
@@ -456,7 +456,7 @@ static int apply_privileged(nr__scan *sc, const nr__lent *e, size_t layer, nr_bu
 
 /* A hard link at tracked state s: the current state of its target (same inode). */
 static int apply_hardlink(nr__scan *sc, nr__tstate *s, const char *hl, size_t layer,
-	nr_buf *tmp)
+	nr__buf *tmp)
 {
 	nr__tstate *t;
 
@@ -528,7 +528,7 @@ static int apply_state(nr__scan *sc, nr__tstate *s, const nr__lent *e, size_t la
 	return 0;
 }
 
-static int apply_entry(nr__scan *sc, const nr__lent *e, size_t layer, nr_buf *tmp)
+static int apply_entry(nr__scan *sc, const nr__lent *e, size_t layer, nr__buf *tmp)
 {
 	const char *p = e->path;
 	size_t n = e->plen;
@@ -561,7 +561,7 @@ static int apply_entry(nr__scan *sc, const nr__lent *e, size_t layer, nr_buf *tm
 int nr__scan_apply_layer(void *ctx, size_t layer, const nr__lrec *rec)
 {
 	nr__scan *sc = ctx;
-	nr_buf tmp = NR_BUF_INIT;
+	nr__buf tmp = NR__BUF_INIT;
 	size_t k, n = nr__lrec_count(rec);
 	int error = 0;
 
@@ -569,7 +569,7 @@ int nr__scan_apply_layer(void *ctx, size_t layer, const nr__lrec *rec)
 		return nr__error_oom(sc->err);
 	for (k = 0; k < n && error == 0; k++)
 		error = apply_entry(sc, nr__lrec_get(rec, k), layer, &tmp);
-	nr_buf_dispose(&tmp);
+	nr__buf_dispose(&tmp);
 	return error;
 }
 

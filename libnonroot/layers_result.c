@@ -27,13 +27,13 @@ struct nr_scan_result {
  * NULL when absent), 0 when a path must be tracked first (added to sc->need), <0 error.
  */
 static int resolve(nr__scan *sc, const char *path, bool follow_last, nr__tstate **final,
-	nr_buf *resolved, unsigned int *flags, int *links)
+	nr__buf *resolved, unsigned int *flags, int *links)
 {
-	nr_buf cur = NR_BUF_INIT, rest = NR_BUF_INIT, next = NR_BUF_INIT;
+	nr__buf cur = NR__BUF_INIT, rest = NR__BUF_INIT, next = NR__BUF_INIT;
 	int ret = 1;
 
 	*final = NULL;
-	if (nr_buf_puts(&rest, path) < 0 || nr_buf_puts(&cur, "") < 0)
+	if (nr__buf_puts(&rest, path) < 0 || nr__buf_puts(&cur, "") < 0)
 		goto oom;
 	while (rest.size > 0) {
 		const char *slash = memchr(rest.ptr, '/', rest.size);
@@ -43,14 +43,14 @@ static int resolve(nr__scan *sc, const char *path, bool follow_last, nr__tstate 
 		nr__tstate *s;
 
 		if (cur.size > 0)
-			nr_buf_putc(&cur, '/');
-		nr_buf_put(&cur, rest.ptr, cn);
+			nr__buf_putc(&cur, '/');
+		nr__buf_put(&cur, rest.ptr, cn);
 		/* drop the component from rest */
 		if (slash) {
 			memmove(rest.ptr, slash + 1, rest.size - cn - 1);
-			nr_buf_truncate(&rest, rest.size - cn - 1);
+			nr__buf_truncate(&rest, rest.size - cn - 1);
 		} else {
-			nr_buf_truncate(&rest, 0);
+			nr__buf_truncate(&rest, 0);
 		}
 		if (cur.oom || rest.oom)
 			goto oom;
@@ -66,18 +66,18 @@ static int resolve(nr__scan *sc, const char *path, bool follow_last, nr__tstate 
 				goto absent;
 			}
 			/* new path = (link absolute ? "" : parent of cur) + "/" + link + "/" + rest */
-			nr_buf_truncate(&next, 0);
+			nr__buf_truncate(&next, 0);
 			if (s->link[0] != '/')
-				nr_buf_put(&next, cur.ptr, before);
-			nr_buf_putc(&next, '/');
-			nr_buf_puts(&next, s->link);
+				nr__buf_put(&next, cur.ptr, before);
+			nr__buf_putc(&next, '/');
+			nr__buf_puts(&next, s->link);
 			if (rest.size) {
-				nr_buf_putc(&next, '/');
-				nr_buf_put(&next, rest.ptr, rest.size);
+				nr__buf_putc(&next, '/');
+				nr__buf_put(&next, rest.ptr, rest.size);
 			}
 			if (next.oom || nr__path_clean(&rest, next.ptr, next.size) < 0)
 				goto oom;
-			nr_buf_truncate(&cur, 0);
+			nr__buf_truncate(&cur, 0);
 			continue;
 		}
 		if (!last && s->type != NR_ENTRY_DIRECTORY) {
@@ -91,19 +91,19 @@ static int resolve(nr__scan *sc, const char *path, bool follow_last, nr__tstate 
 		/* the root itself */
 		*final = NULL;
 	}
-	if (nr_buf_put(resolved, cur.ptr ? cur.ptr : "", cur.size) < 0)
+	if (nr__buf_put(resolved, cur.ptr ? cur.ptr : "", cur.size) < 0)
 		goto oom;
 	goto done;
 absent:
 	*final = NULL;
-	if (nr_buf_put(resolved, cur.ptr, cur.size) < 0 ||
-	    (rest.size && (nr_buf_putc(resolved, '/') < 0 ||
-	     nr_buf_put(resolved, rest.ptr, rest.size) < 0)))
+	if (nr__buf_put(resolved, cur.ptr, cur.size) < 0 ||
+	    (rest.size && (nr__buf_putc(resolved, '/') < 0 ||
+	     nr__buf_put(resolved, rest.ptr, rest.size) < 0)))
 		goto oom;
 done:
-	nr_buf_dispose(&cur);
-	nr_buf_dispose(&rest);
-	nr_buf_dispose(&next);
+	nr__buf_dispose(&cur);
+	nr__buf_dispose(&rest);
+	nr__buf_dispose(&next);
 	return ret;
 oom:
 	ret = NR_ENOMEM;
@@ -178,7 +178,7 @@ static int cmp_entry(const void *a, const void *b)
 static int want_paths(nr__scan *sc, const nr_scan_request *req, char **want, size_t *nwant,
 	nr_error *err)
 {
-	nr_buf clean = NR_BUF_INIT;
+	nr__buf clean = NR__BUF_INIT;
 	size_t i, k;
 	int error = 0;
 
@@ -205,14 +205,14 @@ static int want_paths(nr__scan *sc, const nr_scan_request *req, char **want, siz
 oom:
 	error = nr__error_oom(err);
 done:
-	nr_buf_dispose(&clean);
+	nr__buf_dispose(&clean);
 	return error;
 }
 
 /* Passes over the layers (read in parallel by scanrun.c, applied here in order) until every
  * hard link target and symlink on the way of a wanted path was tracked. */
 static int run_passes(nr__scan *sc, const nr__layer_ref *layers, size_t nlayers,
-	const nr_scan_request *req, char **want, size_t nwant, nr_buf *resolved, nr_error *err)
+	const nr_scan_request *req, char **want, size_t nwant, nr__buf *resolved, nr_error *err)
 {
 	size_t i, pass;
 	int error;
@@ -241,7 +241,7 @@ static int run_passes(nr__scan *sc, const nr__layer_ref *layers, size_t nlayers,
 			nr__tstate *fin;
 			unsigned int flags = 0;
 			int links = 0;
-			nr_buf_truncate(resolved, 0);
+			nr__buf_truncate(resolved, 0);
 			if (resolve(sc, want[i], true, &fin, resolved, &flags, &links) < 0)
 				return nr__error_oom(err);
 		}
@@ -264,7 +264,7 @@ static int run_passes(nr__scan *sc, const nr__layer_ref *layers, size_t nlayers,
 
 /* The result's entries: one per wanted path, resolved. NR_ENOMEM or 0. */
 static int result_wanted(nr_scan_result *res, nr__scan *sc, char **want, size_t nwant,
-	nr_buf *resolved)
+	nr__buf *resolved)
 {
 	size_t i;
 
@@ -274,7 +274,7 @@ static int result_wanted(nr_scan_result *res, nr__scan *sc, char **want, size_t 
 		int links = 0;
 		nr_scan_entry *e = &res->e[res->ne];
 
-		nr_buf_truncate(resolved, 0);
+		nr__buf_truncate(resolved, 0);
 		if (resolve(sc, want[i], true, &fin, resolved, &flags, &links) < 0)
 			return NR_ENOMEM;
 		if (fin && fin->type == NR_ENTRY_SYMLINK)
@@ -341,7 +341,7 @@ int nr__scan_layers(const nr__layer_ref *layers, size_t nlayers, const nr_scan_r
 {
 	nr__scan sc;
 	nr_scan_result *res = NULL;
-	nr_buf resolved = NR_BUF_INIT;
+	nr__buf resolved = NR__BUF_INIT;
 	char **want = NULL;
 	size_t nwant = 0, i;
 	int error = 0;
@@ -373,18 +373,18 @@ done:
 		free(want[i]);
 	free(want);
 	nr__scan_dispose(&sc);
-	nr_buf_dispose(&resolved);
+	nr__buf_dispose(&resolved);
 	return error;
 }
 
 const nr_scan_entry *nr_scan_result_get(const nr_scan_result *res, const char *path)
 {
-	nr_buf clean = NR_BUF_INIT;
+	nr__buf clean = NR__BUF_INIT;
 	const nr_scan_entry *found = NULL;
 	size_t i;
 
 	if (res == NULL || path == NULL || nr__path_clean(&clean, path, strlen(path)) < 0) {
-		nr_buf_dispose(&clean);
+		nr__buf_dispose(&clean);
 		return NULL;
 	}
 	for (i = 0; i < res->ne; i++)
@@ -392,7 +392,7 @@ const nr_scan_entry *nr_scan_result_get(const nr_scan_result *res, const char *p
 			found = &res->e[i];
 			break;
 		}
-	nr_buf_dispose(&clean);
+	nr__buf_dispose(&clean);
 	return found;
 }
 
@@ -401,7 +401,7 @@ size_t nr_scan_result_count(const nr_scan_result *res)
 	return res ? res->ne : 0;
 }
 
-const nr_scan_entry *nr_scan_result_entry(const nr_scan_result *res, size_t k)
+const nr_scan_entry *nr_scan_result_at(const nr_scan_result *res, size_t k)
 {
 	return res && k < res->ne ? &res->e[k] : NULL;
 }
@@ -411,7 +411,7 @@ size_t nr_scan_result_setid_count(const nr_scan_result *res)
 	return res ? res->nsetid : 0;
 }
 
-const nr_scan_entry *nr_scan_result_setid(const nr_scan_result *res, size_t k)
+const nr_scan_entry *nr_scan_result_setid_at(const nr_scan_result *res, size_t k)
 {
 	return res && k < res->nsetid ? &res->setid[k] : NULL;
 }

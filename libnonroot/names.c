@@ -44,7 +44,7 @@ int nr_name_check_flags(const char *name, size_t len, unsigned flags, nr_error *
 	quote(q, sizeof(q), name, len);
 	if (len == 0)
 		return nr__error_set(err, NR_EINVALID, "name", 0, 0, "invalid name '': empty");
-	if (nr_span_eq(name, len, ".") || nr_span_eq(name, len, ".."))
+	if (nr__span_eq(name, len, ".") || nr__span_eq(name, len, ".."))
 		why = "'.' and '..' are not names";
 	else if (name[0] == '-')
 		why = "must not start with '-'";

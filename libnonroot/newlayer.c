@@ -112,7 +112,7 @@ static int check_path(const char *p, nr_error *err)
 			break;
 		seg = slash + 1;
 	}
-	if (nr_span_has_ctrl(p, strlen(p)))
+	if (nr__span_has_ctrl(p, strlen(p)))
 		goto bad;
 	return 0;
 bad:

@@ -10,7 +10,7 @@
 
 #include "parse.h"
 
-void nr_cursor_init(nr_cursor *c, const char *buf, size_t len)
+void nr__cursor_init(nr__cursor *c, const char *buf, size_t len)
 {
 	c->buf = buf;
 	c->len = buf ? len : 0;
@@ -18,7 +18,7 @@ void nr_cursor_init(nr_cursor *c, const char *buf, size_t len)
 	c->line = 1;
 }
 
-bool nr_cursor_line(nr_cursor *c, const char **line, size_t *linelen, size_t *eol)
+bool nr__cursor_line(nr__cursor *c, const char **line, size_t *linelen, size_t *eol)
 {
 	const char *start, *nl;
 	size_t rest;
@@ -41,7 +41,7 @@ bool nr_cursor_line(nr_cursor *c, const char **line, size_t *linelen, size_t *eo
 	return true;
 }
 
-size_t nr_split_fields(const char *s, size_t len, char sep, const char **fields,
+size_t nr__split_fields(const char *s, size_t len, char sep, const char **fields,
 	size_t *lens, size_t max)
 {
 	size_t n = 0;
@@ -59,7 +59,7 @@ size_t nr_split_fields(const char *s, size_t len, char sep, const char **fields,
 	return n + 1;
 }
 
-int nr_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
+int nr__parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -81,25 +81,25 @@ int nr_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int nr_parse_u32(const char *s, size_t len, uint32_t max, uint32_t *out)
+int nr__parse_u32(const char *s, size_t len, uint32_t max, uint32_t *out)
 {
 	uint64_t v;
 	int error;
 
-	if ((error = nr_parse_u64(s, len, max, &v)) < 0)
+	if ((error = nr__parse_u64(s, len, max, &v)) < 0)
 		return error;
 	*out = (uint32_t)v;
 	return 0;
 }
 
-bool nr_span_eq(const char *s, size_t len, const char *lit)
+bool nr__span_eq(const char *s, size_t len, const char *lit)
 {
 	size_t n = strlen(lit);
 
 	return n == len && memcmp(s, lit, n) == 0;
 }
 
-bool nr_span_has_ctrl(const char *s, size_t len)
+bool nr__span_has_ctrl(const char *s, size_t len)
 {
 	size_t i;
 

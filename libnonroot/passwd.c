@@ -31,7 +31,7 @@ static int scan(const char *s, size_t len, pw_scan *sc, char *why, size_t whysiz
 {
 	int rc;
 
-	sc->nf = nr_split_fields(s, len, ':', sc->f, sc->l, 7);
+	sc->nf = nr__split_fields(s, len, ':', sc->f, sc->l, 7);
 	if (sc->nf < 4) {
 		snprintf(why, whysize, "expected 7 fields, found %zu", nr__count_fields(s, len, ':'));
 		return -1;
@@ -40,12 +40,12 @@ static int scan(const char *s, size_t len, pw_scan *sc, char *why, size_t whysiz
 		snprintf(why, whysize, "empty user name");
 		return -1;
 	}
-	if ((rc = nr_parse_u32(sc->f[2], sc->l[2], UINT32_MAX, &sc->uid)) < 0) {
+	if ((rc = nr__parse_u32(sc->f[2], sc->l[2], UINT32_MAX, &sc->uid)) < 0) {
 		snprintf(why, whysize, "%s uid '%.*s'", rc == NR_ERANGE ? "out of range" : "invalid",
 			(int)(sc->l[2] > 32 ? 32 : sc->l[2]), sc->f[2]);
 		return -1;
 	}
-	if ((rc = nr_parse_u32(sc->f[3], sc->l[3], UINT32_MAX, &sc->gid)) < 0) {
+	if ((rc = nr__parse_u32(sc->f[3], sc->l[3], UINT32_MAX, &sc->gid)) < 0) {
 		snprintf(why, whysize, "%s gid '%.*s'", rc == NR_ERANGE ? "out of range" : "invalid",
 			(int)(sc->l[3] > 32 ? 32 : sc->l[3]), sc->f[3]);
 		return -1;
@@ -53,8 +53,8 @@ static int scan(const char *s, size_t len, pw_scan *sc, char *why, size_t whysiz
 	return 0;
 }
 
-/* Strict u32 as nr_parse_u32(..., UINT32_MAX): up to 9 digits cannot overflow, so they take
- * a short loop; longer ones go to nr_parse_u32. */
+/* Strict u32 as nr__parse_u32(..., UINT32_MAX): up to 9 digits cannot overflow, so they take
+ * a short loop; longer ones go to nr__parse_u32. */
 static inline bool quick_u32(const char *s, size_t n, uint32_t *out)
 {
 	uint32_t v = 0;
@@ -63,7 +63,7 @@ static inline bool quick_u32(const char *s, size_t n, uint32_t *out)
 	if (n == 0)
 		return false;
 	if (n > 9)
-		return nr_parse_u32(s, n, UINT32_MAX, out) == 0;
+		return nr__parse_u32(s, n, UINT32_MAX, out) == 0;
 	for (i = 0; i < n; i++) {
 		unsigned d = (unsigned)(unsigned char)s[i] - '0';
 		if (d > 9)
@@ -200,7 +200,7 @@ void nr_passwd_free(nr_passwd *pw)
 	free(pw);
 }
 
-int nr_passwd_write(const nr_passwd *pw, char **out, size_t *len, nr_error *err)
+int nr_passwd_serialize(char **out, size_t *len, const nr_passwd *pw, nr_error *err)
 {
 	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
@@ -214,7 +214,7 @@ size_t nr_passwd_count(const nr_passwd *pw)
 	return pw ? pw->n : 0;
 }
 
-const nr_pwent *nr_passwd_entry(const nr_passwd *pw, size_t i)
+const nr_pwent *nr_passwd_at(const nr_passwd *pw, size_t i)
 {
 	return pw && i < pw->n ? &pw->items[i].pub : NULL;
 }
@@ -294,7 +294,7 @@ static int check_new_entry(const nr_passwd *pw, const nr_pwent *ent, const char 
 int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err)
 {
 	const char *passwd, *gecos, *dir, *shell;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	char *text = NULL, *storage = NULL, why[64];
 	size_t len, at, k, i;
 	pw_scan sc;
@@ -309,10 +309,10 @@ int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err)
 	shell = ent->shell ? ent->shell : "";
 	if ((error = check_new_entry(pw, ent, passwd, gecos, dir, shell, err)) < 0)
 		return error;
-	nr_buf_printf(&b, "%s:%s:%u:%u:%s:%s:%s", ent->name, passwd, ent->uid, ent->gid, gecos,
+	nr__buf_printf(&b, "%s:%s:%u:%u:%s:%s:%s", ent->name, passwd, ent->uid, ent->gid, gecos,
 		dir, shell);
-	if (b.oom || (text = nr_buf_detach(&b, &len)) == NULL) {
-		nr_buf_dispose(&b);
+	if (b.oom || (text = nr__buf_detach(&b, &len)) == NULL) {
+		nr__buf_dispose(&b);
 		return nr__error_oom(err);
 	}
 	if ((storage = nr__strndup(text, len)) == NULL ||

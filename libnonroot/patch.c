@@ -121,7 +121,7 @@ static int write_layer(nr__patch_ctx *c, nr__patch_plan *p, int64_t mtime, nr_im
 		ents[k].len = p->files[k].len;
 	}
 	/* Match the image's other layers: Docker or OCI media types, compressed or not. */
-	if (nl > 0 && (top = nr_image_layer(c->img, c->i, nl - 1)) != NULL && top->media_type) {
+	if (nl > 0 && (top = nr_image_layer_at(c->img, c->i, nl - 1)) != NULL && top->media_type) {
 		docker = strstr(top->media_type, "docker") != NULL;
 		gzip = !nr__ends_with(top->media_type, ".tar") &&
 			!nr__ends_with(top->media_type, "tar");
@@ -136,7 +136,7 @@ static int write_layer(nr__patch_ctx *c, nr__patch_plan *p, int64_t mtime, nr_im
 			return error;
 		error = nr__newlayer_write(ents, p->nfiles, mtime, gzip, sink_blob, w, &lr, c->err);
 		if (error == 0)
-			error = nr_blob_writer_finish(w, digest, &size, c->err);
+			error = nr_blob_writer_finish(digest, &size, w, c->err);
 		if (error == 0 && (strcmp(digest, lr.digest) != 0 || size != lr.size))
 			error = nr__error_set(c->err, NR_EDIGEST, lr.digest, 0, 0,
 				"patch: the stored layer %s does not match what was written", digest);
@@ -170,13 +170,13 @@ static int write_layer(nr__patch_ctx *c, nr__patch_plan *p, int64_t mtime, nr_im
 typedef struct scan {
 	const char *paths[64];
 	size_t npaths;
-	nr_buf homerel;
+	nr__buf homerel;
 	nr_scan_request req;
 	nr_scan_result *res;
 } scan;
 
 /* Append the home directory (relative) and each of its parents to paths. */
-static int home_paths(const char **paths, size_t *npaths, size_t max, nr_buf *homerel,
+static int home_paths(const char **paths, size_t *npaths, size_t max, nr__buf *homerel,
 	const char *home, nr_error *err)
 {
 	size_t k;
@@ -199,7 +199,7 @@ static int home_paths(const char **paths, size_t *npaths, size_t max, nr_buf *ho
 	return 0;
 }
 
-static void free_paths(const char **paths, size_t *npaths, const nr_buf *homerel)
+static void free_paths(const char **paths, size_t *npaths, const nr__buf *homerel)
 {
 	size_t k;
 
@@ -232,7 +232,7 @@ static int scan_first(scan *sc, nr_image *img, size_t i, const char *home,
 	sc->req.npaths = sc->npaths;
 	sc->req.progress = opts->progress;
 	sc->req.payload = opts->payload;
-	return nr_image_scan(img, i, &sc->req, &sc->res, err);
+	return nr_image_scan(&sc->res, img, i, &sc->req, err);
 }
 
 /* Scan again for another home (a reused user keeps its own). */
@@ -247,13 +247,13 @@ static int scan_home(scan *sc, nr_image *img, size_t i, const char *home, nr_err
 	    home, err)) < 0)
 		return error;
 	sc->req.npaths = sc->npaths;
-	return nr_image_scan(img, i, &sc->req, &sc->res, err);
+	return nr_image_scan(&sc->res, img, i, &sc->req, err);
 }
 
 static void scan_dispose(scan *sc)
 {
 	free_paths(sc->paths, &sc->npaths, &sc->homerel);
-	nr_buf_dispose(&sc->homerel);
+	nr__buf_dispose(&sc->homerel);
 	nr_scan_result_free(sc->res);
 }
 
@@ -319,13 +319,13 @@ static int apply(nr__patch_ctx *c, nr__patch_plan *p, nr_imgconfig *cfg, const c
 	int64_t mtime, bool cfg_changed)
 {
 	const nr__patch_settings *s = c->s;
-	nr_buf by = NR_BUF_INIT;
+	nr__buf by = NR__BUF_INIT;
 	char comment[256], *json = NULL;
 	size_t jlen;
 	int error = 0;
 
 	if (p->nfiles > 0) {
-		nr_buf_printf(&by, "nonroot patch --user %s --uid %u --gid %u --home %s "
+		nr__buf_printf(&by, "nonroot patch --user %s --uid %u --gid %u --home %s "
 			"--port-map %s%s", s->user, (unsigned)s->uid, (unsigned)s->gid, home,
 			s->portdesc, s->mode == NR_PATCH_COMPAT ? " --mode compat" : "");
 		snprintf(comment, sizeof(comment), "libnonroot %s", nr_version());
@@ -333,7 +333,7 @@ static int apply(nr__patch_ctx *c, nr__patch_plan *p, nr_imgconfig *cfg, const c
 			error = nr__error_oom(c->err);
 		else
 			error = write_layer(c, p, mtime, cfg, by.ptr, comment);
-		nr_buf_dispose(&by);
+		nr__buf_dispose(&by);
 		if (error < 0)
 			return error;
 		cfg_changed = true;
@@ -373,11 +373,11 @@ static int patch_one(nr_image *img, size_t i, const nr__patch_settings *gs, nr_p
 	*s = *gs;   /* per manifest: the user may be the image's own */
 	c.img = img;
 	c.i = i;
-	c.platform = nr_image_platform(img, i);
+	c.platform = nr_image_platform_at(img, i);
 	c.s = s;
 	c.r = r;
 	c.err = err;
-	if ((cjson = nr_image_config(img, i, &clen)) == NULL) {
+	if ((cjson = nr_image_config(&clen, img, i)) == NULL) {
 		free(s);
 		return nr__error_set(err, NR_EINVALID, c.platform, 0, 0, "patch: no config");
 	}
@@ -414,7 +414,7 @@ static int settings_paths(nr__patch_settings *s, const nr_patch_options *opts, c
 {
 	if (opts->home) {
 		size_t n = strlen(opts->home);
-		if (opts->home[0] != '/' || nr_span_has_ctrl(opts->home, n) || strchr(opts->home, ':'))
+		if (opts->home[0] != '/' || nr__span_has_ctrl(opts->home, n) || strchr(opts->home, ':'))
 			return nr__error_set(err, NR_EINVALID, "home", 0, 0,
 				"patch: the home must be an absolute path without ':' or control "
 				"characters: '%s'", opts->home);
@@ -431,7 +431,7 @@ static int settings_paths(nr__patch_settings *s, const nr_patch_options *opts, c
 	}
 	s->no_home = opts->no_home;
 	if (opts->shell && (opts->shell[0] != '/' || strchr(opts->shell, ':') ||
-	    nr_span_has_ctrl(opts->shell, strlen(opts->shell))))
+	    nr__span_has_ctrl(opts->shell, strlen(opts->shell))))
 		return nr__error_set(err, NR_EINVALID, "shell", 0, 0,
 			"patch: the shell must be an absolute path without ':' or control characters: "
 			"'%s'", opts->shell);
@@ -506,7 +506,7 @@ static int settings_from(nr__patch_settings *s, const nr_patch_options *opts, ch
 	return 0;
 }
 
-int nr_image_patch(nr_image *img, const nr_patch_options *opts, nr_patch_report **out,
+int nr_image_patch(nr_patch_report **out, nr_image *img, const nr_patch_options *opts,
 	nr_error *err)
 {
 	nr_patch_options defaults = NR_PATCH_OPTIONS_INIT;

@@ -278,7 +278,7 @@ static int plan_shadow(nr__patch_ctx *c, nr__patch_plan *p, const nr_scan_entry 
 	if (nr_shadow_find_name(sh, s->user) != NULL)
 		goto done;
 	if ((error = nr_shadow_add(sh, s->user, mtime / 86400, c->err)) < 0 ||
-	    (error = nr_shadow_write(sh, &out, &outlen, c->err)) < 0)
+	    (error = nr_shadow_serialize(&out, &outlen, sh, c->err)) < 0)
 		goto done;
 	file_attrs(esh, "etc/shadow", 0640, &where, &mode, &uid, &gid);
 	error = plan_file(c, p, esh, "etc/shadow", 0640, out, outlen);
@@ -312,7 +312,7 @@ static int plan_gshadow(nr__patch_ctx *c, nr__patch_plan *p, const nr_scan_entry
 	if (nr_gshadow_find_name(gs, s->user) != NULL)
 		goto done;
 	if ((error = nr_gshadow_add(gs, s->user, c->err)) < 0 ||
-	    (error = nr_gshadow_write(gs, &out, &outlen, c->err)) < 0)
+	    (error = nr_gshadow_serialize(&out, &outlen, gs, c->err)) < 0)
 		goto done;
 	file_attrs(egs, "etc/gshadow", 0640, &where, &mode, &uid, &gid);
 	error = plan_file(c, p, egs, "etc/gshadow", 0640, out, outlen);
@@ -336,12 +336,12 @@ static int plan_passwd_group(nr__patch_ctx *c, nr__patch_plan *p, accounts *ac)
 	int error;
 
 	if (ac->pw_changed) {
-		if ((error = nr_passwd_write(ac->pw, &out, &outlen, c->err)) < 0 ||
+		if ((error = nr_passwd_serialize(&out, &outlen, ac->pw, c->err)) < 0 ||
 		    (error = plan_file(c, p, ac->epw, "etc/passwd", 0644, out, outlen)) < 0)
 			return error;
 	}
 	if (ac->gr_changed) {
-		if ((error = nr_group_write(ac->gr, &out, &outlen, c->err)) < 0 ||
+		if ((error = nr_group_serialize(&out, &outlen, ac->gr, c->err)) < 0 ||
 		    (error = plan_file(c, p, ac->egr, "etc/group", 0644, out, outlen)) < 0)
 			return error;
 	}
@@ -466,7 +466,7 @@ int nr__patch_plan_home(nr__patch_ctx *c, const nr_scan_result *res, nr__patch_p
 	const char *home)
 {
 	const nr__patch_settings *s = c->s;
-	nr_buf rel = NR_BUF_INIT;
+	nr__buf rel = NR__BUF_INIT;
 	const nr_scan_entry *e;
 	char before[64], after[64];
 	bool dir;
@@ -496,6 +496,6 @@ int nr__patch_plan_home(nr__patch_ctx *c, const nr_scan_result *res, nr__patch_p
 	error = nr__patch_change(c, "directory", rel.ptr, dir ? before : NULL, after, dir
 		? "the home must be owned by the user" : "create the user's home directory");
 done:
-	nr_buf_dispose(&rel);
+	nr__buf_dispose(&rel);
 	return error;
 }

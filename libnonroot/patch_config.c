@@ -16,7 +16,7 @@
 static int drop_migrated(char **out, const char *name, const char *value, const nr_portmap *map,
 	nr_error *err)
 {
-	nr_buf nv = NR_BUF_INIT, kv = NR_BUF_INIT;
+	nr__buf nv = NR__BUF_INIT, kv = NR__BUF_INIT;
 	const char *p = value;
 	bool dropped = false, first = true;
 
@@ -27,34 +27,34 @@ static int drop_migrated(char **out, const char *name, const char *value, const 
 		nr_bindings *b = NULL;
 		bool drop = false;
 
-		nr_buf_truncate(&kv, 0);
-		nr_buf_printf(&kv, "%s=%.*s", name, (int)len, p);
+		nr__buf_truncate(&kv, 0);
+		nr__buf_printf(&kv, "%s=%.*s", name, (int)len, p);
 		envp[0] = kv.ptr;
 		envp[1] = NULL;
 		if (!kv.oom && len > 0 && nr_bindings_from_env(&b, envp, NULL, NULL) == 0 &&
 		    nr_bindings_count(b) == 1) {
-			const nr_binding *bd = nr_bindings_get(b, 0);
+			const nr_binding *bd = nr_bindings_at(b, 0);
 			drop = bd->privileged && nr_portmap_lookup(map, bd->parsed.port) >= 0;
 		}
 		nr_bindings_free(b);
 		if (drop) {
 			dropped = true;
 		} else if (len > 0) {
-			nr_buf_printf(&nv, "%s%.*s", first ? "" : ";", (int)len, p);
+			nr__buf_printf(&nv, "%s%.*s", first ? "" : ";", (int)len, p);
 			first = false;
 		}
 		if (semi == NULL)
 			break;
 		p = semi + 1;
 	}
-	nr_buf_dispose(&kv);
+	nr__buf_dispose(&kv);
 	if (nv.oom || kv.oom) {
-		nr_buf_dispose(&nv);
+		nr__buf_dispose(&nv);
 		return nr__error_oom(err);
 	}
 	if (dropped && nv.size > 0)
-		*out = nr_buf_detach(&nv, NULL);
-	nr_buf_dispose(&nv);
+		*out = nr__buf_detach(&nv, NULL);
+	nr__buf_dispose(&nv);
 	return 0;
 }
 
@@ -72,8 +72,8 @@ static size_t bound_ports(const nr_imgconfig *cfg, uint16_t *ports, size_t max)
 		envp[k] = nr_imgconfig_env_at(cfg, k);
 	if (nr_bindings_from_env(&b, envp, NULL, NULL) == 0)
 		for (k = 0; k < nr_bindings_count(b) && np < max; k++)
-			if (nr_bindings_get(b, k)->parsed.port > 0)
-				ports[np++] = (uint16_t)nr_bindings_get(b, k)->parsed.port;
+			if (nr_bindings_at(b, k)->parsed.port > 0)
+				ports[np++] = (uint16_t)nr_bindings_at(b, k)->parsed.port;
 	nr_bindings_free(b);
 	free(envp);
 	return np;
@@ -207,7 +207,7 @@ static int warn_exposed(nr__patch_ctx *c, nr_imgconfig *cfg)
 		const char *key = nr_imgconfig_exposed_at(cfg, k);
 		uint16_t port;
 		int mapped;
-		if (nr_imgconfig_parse_port_key(key, &port, NULL, NULL) < 0 || port == 0 ||
+		if (nr_imgconfig_parse_port_key(&port, NULL, key, NULL) < 0 || port == 0 ||
 		    port >= s->threshold)
 			continue;
 		if ((mapped = nr_portmap_lookup(&s->ports, port)) >= 0 && s->mode == NR_PATCH_COMPAT)
@@ -317,24 +317,24 @@ void nr__exposed_list(const nr_imgconfig *cfg, char *buf, size_t size)
 
 bool nr__urls_compat_done(const char *name, const char *value, const nr_portmap *map)
 {
-	nr_buf kv = NR_BUF_INIT;
+	nr__buf kv = NR__BUF_INIT;
 	nr_bindings *b = NULL;
 	const char *envp[2];
 	int32_t ports[64];
 	size_t n = 0, k, j;
 	bool done = true, any = false;
 
-	nr_buf_printf(&kv, "%s=%s", name, value);
+	nr__buf_printf(&kv, "%s=%s", name, value);
 	envp[0] = kv.ptr;
 	envp[1] = NULL;
 	if (kv.oom || nr_bindings_from_env(&b, envp, NULL, NULL) < 0) {
-		nr_buf_dispose(&kv);
+		nr__buf_dispose(&kv);
 		return false;
 	}
 	for (k = 0; k < nr_bindings_count(b) && n < NR_ARRAY_SIZE(ports); k++)
-		ports[n++] = nr_bindings_get(b, k)->parsed.port;
+		ports[n++] = nr_bindings_at(b, k)->parsed.port;
 	for (k = 0; k < nr_bindings_count(b); k++) {
-		const nr_binding *bd = nr_bindings_get(b, k);
+		const nr_binding *bd = nr_bindings_at(b, k);
 		int to;
 		bool found = false;
 		if (!bd->privileged || (to = nr_portmap_lookup(map, bd->parsed.port)) < 0)
@@ -347,7 +347,7 @@ bool nr__urls_compat_done(const char *name, const char *value, const nr_portmap 
 			done = false;
 	}
 	nr_bindings_free(b);
-	nr_buf_dispose(&kv);
+	nr__buf_dispose(&kv);
 	return any && done;
 }
 

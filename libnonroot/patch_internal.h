@@ -14,7 +14,7 @@
 
 /* An absolute image path made relative and lexically clean ("/home/app/" → "home/app"; ".."
  * clamped at the root; "/" → ""). */
-int nr__path_relative(nr_buf *out, const char *path, nr_error *err);
+int nr__path_relative(nr__buf *out, const char *path, nr_error *err);
 
 /* SOURCE_DATE_EPOCH: *t = its value, or -1 when unset; NR_EINVALID when set but not a
  * decimal number of seconds (source "SOURCE_DATE_EPOCH"). */

@@ -83,7 +83,7 @@ size_t nr_patch_report_count(const nr_patch_report *r)
 	return r ? r->n : 0;
 }
 
-const nr_patch_change *nr_patch_report_change(const nr_patch_report *r, size_t k)
+const nr_patch_change *nr_patch_report_at(const nr_patch_report *r, size_t k)
 {
 	return r && k < r->n ? &r->changes[k] : NULL;
 }
@@ -116,7 +116,7 @@ size_t nr_patch_report_platform_count(const nr_patch_report *r)
 	return r ? r->nbindings : 0;
 }
 
-const char *nr_patch_report_platform(const nr_patch_report *r, size_t manifest)
+const char *nr_patch_report_platform_at(const nr_patch_report *r, size_t manifest)
 {
 	return r && manifest < r->nbindings ? r->bindings[manifest].platform : NULL;
 }
@@ -166,13 +166,13 @@ static const nr_descriptor *desc_of(nr_descriptor *out, const char *mt, const ch
 	return out;
 }
 
-const nr_descriptor *nr_patch_report_written(const nr_patch_report *r, nr_descriptor *out)
+const nr_descriptor *nr_patch_report_written(nr_descriptor *out, const nr_patch_report *r)
 {
 	return r && out ? desc_of(out, r->written_mt, r->written_digest, r->written_size) : NULL;
 }
 
-const nr_descriptor *nr_patch_report_descriptor(const nr_patch_report *r, size_t manifest,
-	int which, nr_descriptor *out, const char **diff_id)
+const nr_descriptor *nr_patch_report_descriptor(nr_descriptor *out, const char **diff_id,
+	const nr_patch_report *r, size_t manifest, int which)
 {
 	if (diff_id)
 		*diff_id = NULL;

@@ -11,7 +11,7 @@
 #include "path.h"
 #include "patch_internal.h"
 
-int nr__path_relative(nr_buf *out, const char *path, nr_error *err)
+int nr__path_relative(nr__buf *out, const char *path, nr_error *err)
 {
 	if (nr__path_clean(out, path, strlen(path)) < 0)
 		return nr__error_oom(err);
@@ -26,7 +26,7 @@ int nr__source_date_epoch(int64_t *t, nr_error *err)
 	*t = -1;
 	if (v == NULL)
 		return 0;
-	if (nr_parse_u64(v, strlen(v), INT64_MAX, &u) < 0)
+	if (nr__parse_u64(v, strlen(v), INT64_MAX, &u) < 0)
 		return nr__error_set(err, NR_EINVALID, "SOURCE_DATE_EPOCH", 0, 0,
 			"SOURCE_DATE_EPOCH is not a number of seconds: '%s'", v);
 	*t = (int64_t)u;

@@ -7,12 +7,12 @@
 #include "internal.h"
 #include "path.h"
 
-int nr__path_clean(nr_buf *out, const char *path, size_t len)
+int nr__path_clean(nr__buf *out, const char *path, size_t len)
 {
 	size_t i = 0;
 
-	nr_buf_truncate(out, 0);
-	if (nr_buf_grow(out, len + 1) < 0)
+	nr__buf_truncate(out, 0);
+	if (nr__buf_grow(out, len + 1) < 0)
 		return NR_ENOMEM;
 	out->ptr[0] = '\0';
 	while (i < len) {
@@ -30,12 +30,12 @@ int nr__path_clean(nr_buf *out, const char *path, size_t len)
 			if (out->size == 0)
 				continue;                   /* clamped at the root */
 			slash = memrchr(out->ptr, '/', out->size);
-			nr_buf_truncate(out, slash ? (size_t)(slash - out->ptr) : 0);
+			nr__buf_truncate(out, slash ? (size_t)(slash - out->ptr) : 0);
 			continue;
 		}
 		if (out->size > 0)
-			nr_buf_putc(out, '/');
-		nr_buf_put(out, path + start, n);
+			nr__buf_putc(out, '/');
+		nr__buf_put(out, path + start, n);
 	}
 	return out->oom ? NR_ENOMEM : 0;
 }

@@ -10,6 +10,6 @@
 
 /* Clean a path lexically inside a root: leading '/', "." and empty components dropped, ".."
  * clamped at the root; "" is the root. Appends to out (which is truncated first). */
-int nr__path_clean(nr_buf *out, const char *path, size_t len);
+int nr__path_clean(nr__buf *out, const char *path, size_t len);
 
 #endif

@@ -6,12 +6,12 @@
 
 char *nr__platform_string(const char *os, const char *arch, const char *variant)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 
-	nr_buf_printf(&b, "%s/%s", os && *os ? os : "unknown", arch && *arch ? arch : "unknown");
+	nr__buf_printf(&b, "%s/%s", os && *os ? os : "unknown", arch && *arch ? arch : "unknown");
 	if (variant && *variant)
-		nr_buf_printf(&b, "/%s", variant);
-	return nr_buf_detach(&b, NULL);
+		nr__buf_printf(&b, "/%s", variant);
+	return nr__buf_detach(&b, NULL);
 }
 
 /*
@@ -105,17 +105,17 @@ void nr__taglist_add(nr__taglist *t, const char *tag)
 
 char *nr__taglist_str(const nr__taglist *t)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	char q[200];
 	size_t k;
 
 	if (t->n == 0)
-		nr_buf_puts(&b, " (it has no tags)");
+		nr__buf_puts(&b, " (it has no tags)");
 	for (k = 0; k < t->n; k++) {
 		nr__span_quote(q, sizeof(q), t->seen[k], strlen(t->seen[k]), 48);
-		nr_buf_printf(&b, "%s%s", k ? ", " : " (tags: ", q);
+		nr__buf_printf(&b, "%s%s", k ? ", " : " (tags: ", q);
 	}
 	if (t->n)
-		nr_buf_puts(&b, t->more ? ", ...)" : ")");
-	return nr_buf_detach(&b, NULL);
+		nr__buf_puts(&b, t->more ? ", ...)" : ")");
+	return nr__buf_detach(&b, NULL);
 }

@@ -95,12 +95,12 @@ int nr_portmap_parse(nr_portmap *map, const char *s, size_t len, nr_error *err)
 }
 
 typedef struct rewriter {
-	nr_buf out;
+	nr__buf out;
 	const char *name;
 	const nr_portmap *map;
 	unsigned int threshold, flags;
 	int changes;
-	nr_buf unmapped;   /* "81, 444" */
+	nr__buf unmapped;   /* "81, 444" */
 	struct bound { nr_url u; int32_t port; const char *text; size_t len; } *bound;
 	/* (u.port is the old port, port the new one) */
 	size_t nbound, abound;   /* every TCP binding of the new value, to find conflicts */
@@ -137,7 +137,7 @@ static int rewrite_entry(rewriter *w, const nr_url *u, const char *url, size_t u
 
 	if (u->kind == NR_URL_UNIX || u->kind == NR_URL_PIPE ||
 	    (u->port == 0 && !(u->flags & NR_URL_PORT_DEFAULTED)))
-		return nr_buf_put(&w->out, entry, elen) < 0 ? nr__error_oom(err) : 0;
+		return nr__buf_put(&w->out, entry, elen) < 0 ? nr__error_oom(err) : 0;
 	to = nr_portmap_lookup(w->map, u->port);
 	if ((to < 0 || (w->flags & NR_REWRITE_COMPAT)) &&
 	    remember(w, u, u->port, entry, elen, err) < 0)
@@ -151,28 +151,28 @@ static int rewrite_entry(rewriter *w, const nr_url *u, const char *url, size_t u
 			(int)ulen, url, (int)u->port);
 	if (to < 0) {
 		if (nr_url_is_privileged(u, w->threshold) &&
-		    nr_buf_printf(&w->unmapped, "%s%d", w->unmapped.size ? ", " : "", (int)u->port) < 0)
+		    nr__buf_printf(&w->unmapped, "%s%d", w->unmapped.size ? ", " : "", (int)u->port) < 0)
 			return nr__error_oom(err);
-		return nr_buf_put(&w->out, entry, elen) < 0 ? nr__error_oom(err) : 0;
+		return nr__buf_put(&w->out, entry, elen) < 0 ? nr__error_oom(err) : 0;
 	}
 	if (w->flags & NR_REWRITE_COMPAT) {
-		nr_buf_put(&w->out, entry, elen);
-		nr_buf_putc(&w->out, ';');
+		nr__buf_put(&w->out, entry, elen);
+		nr__buf_putc(&w->out, ';');
 	}
 	snprintf(num, sizeof(num), "%d", to);
 	if (u->flags & NR_URL_PORT_DEFAULTED) {
 		/* Insert ":PORT" after the host (before the path delimiter). */
 		at = SPAN_END(u->host) - shift;
-		nr_buf_put(&w->out, entry, at);
-		nr_buf_putc(&w->out, ':');
-		nr_buf_puts(&w->out, num);
-		nr_buf_put(&w->out, entry + at, elen - at);
+		nr__buf_put(&w->out, entry, at);
+		nr__buf_putc(&w->out, ':');
+		nr__buf_puts(&w->out, num);
+		nr__buf_put(&w->out, entry + at, elen - at);
 	} else {
 		at = u->port_text.off - shift;
 		cut = at + u->port_text.len;
-		nr_buf_put(&w->out, entry, at);
-		nr_buf_puts(&w->out, num);
-		nr_buf_put(&w->out, entry + cut, elen - cut);
+		nr__buf_put(&w->out, entry, at);
+		nr__buf_puts(&w->out, num);
+		nr__buf_put(&w->out, entry + cut, elen - cut);
 	}
 	w->changes++;
 	return w->out.oom ? nr__error_oom(err) : 0;
@@ -180,7 +180,7 @@ static int rewrite_entry(rewriter *w, const nr_url *u, const char *url, size_t u
 
 /* One HTTP(S)_PORTS entry (untrimmed, @p n bytes at @p p): read as Kestrel does, as
  * "http[s]://" + "*:" + the trimmed entry, and rewritten in place keeping its spaces. */
-static int rewrite_port(rewriter *w, nr_urls_key key, const char *p, size_t n, nr_buf *url,
+static int rewrite_port(rewriter *w, nr_urls_key key, const char *p, size_t n, nr__buf *url,
 	nr_error *err)
 {
 	const char *prefix = key == NR_URLS_KEY_HTTPS_PORTS ? "https://*:" : "http://*:";
@@ -191,21 +191,21 @@ static int rewrite_port(rewriter *w, nr_urls_key key, const char *p, size_t n, n
 
 	nr__urls_trim(&e, &en);
 	if (en == 0) {
-		nr_buf_put(&w->out, p, n);   /* out of memory: w->out.oom, checked at the end */
+		nr__buf_put(&w->out, p, n);   /* out of memory: w->out.oom, checked at the end */
 		return 0;
 	}
 	lead = (size_t)(e - p);
-	nr_buf_truncate(url, 0);
-	nr_buf_puts(url, prefix);
-	nr_buf_put(url, e, en);
+	nr__buf_truncate(url, 0);
+	nr__buf_puts(url, prefix);
+	nr__buf_put(url, e, en);
 	if (url->oom)
 		return nr__error_oom(err);
 	if ((error = nr__url_parse(&u, url->ptr, url->size, w->name, err)) < 0)
 		return error;
-	nr_buf_put(&w->out, p, lead);
+	nr__buf_put(&w->out, p, lead);
 	if ((error = rewrite_entry(w, &u, url->ptr, url->size, e, en, strlen(prefix), err)) < 0)
 		return error;
-	nr_buf_put(&w->out, e + en, n - lead - en);
+	nr__buf_put(&w->out, e + en, n - lead - en);
 	return 0;
 }
 
@@ -235,7 +235,7 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 	nr_error *err)
 {
 	rewriter w;
-	nr_buf url = NR_BUF_INIT;
+	nr__buf url = NR__BUF_INIT;
 	nr_urls_key key;
 	const char *p, *end;
 	int error = 0;
@@ -255,7 +255,7 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 	w.map = map;
 	w.threshold = threshold;
 	w.flags = flags;
-	if (nr_buf_grow(&w.out, len + 16) < 0) {
+	if (nr__buf_grow(&w.out, len + 16) < 0) {
 		error = nr__error_oom(err);
 		goto done;
 	}
@@ -279,7 +279,7 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 		}
 		if (semi == NULL)
 			break;
-		nr_buf_putc(&w.out, ';');
+		nr__buf_putc(&w.out, ';');
 		p = semi + 1;
 	}
 	if (w.unmapped.size > 0) {
@@ -293,15 +293,15 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 		error = nr__error_oom(err);
 		goto done;
 	}
-	if ((*out = nr_buf_detach(&w.out, outlen)) == NULL) {
+	if ((*out = nr__buf_detach(&w.out, outlen)) == NULL) {
 		error = nr__error_oom(err);
 		goto done;
 	}
 	error = w.changes;
 done:
-	nr_buf_dispose(&w.out);
-	nr_buf_dispose(&w.unmapped);
+	nr__buf_dispose(&w.out);
+	nr__buf_dispose(&w.unmapped);
 	free(w.bound);
-	nr_buf_dispose(&url);
+	nr__buf_dispose(&url);
 	return error;
 }

@@ -106,7 +106,7 @@ static int set_authz(nr__registry *r, const char *line)
 /* Basic: the credentials themselves go into every request's Authorization header. */
 static int auth_basic(nr__registry *r, nr_error *err)
 {
-	nr_buf line = NR_BUF_INIT;
+	nr__buf line = NR__BUF_INIT;
 	char *b64;
 	int error = 0;
 
@@ -116,7 +116,7 @@ static int auth_basic(nr__registry *r, nr_error *err)
 			r->repo, nr__reg_hint(401));
 	if ((b64 = nr__reg_basic(r->user, r->pass)) == NULL)
 		return nr__error_oom(err);
-	nr_buf_printf(&line, "Authorization: Basic %s", b64);
+	nr__buf_printf(&line, "Authorization: Basic %s", b64);
 	nr__reg_secret_free(b64);
 	if (line.oom || set_authz(r, line.ptr) < 0)
 		error = nr__error_oom(err);
@@ -124,22 +124,22 @@ static int auth_basic(nr__registry *r, nr_error *err)
 		r->scheme = 1;
 	if (line.ptr)
 		OPENSSL_cleanse(line.ptr, line.size);
-	nr_buf_dispose(&line);
+	nr__buf_dispose(&line);
 	return error;
 }
 
 /* The token request's URL: REALM?service=SERVICE&scope=S1&scope=S2 (one scope parameter per
  * space-separated scope of the handle). NR_ENOMEM or 0. */
-static int token_url(nr_buf *url, const nr__registry *r, const nr__reg_challenge *ch)
+static int token_url(nr__buf *url, const nr__registry *r, const nr__reg_challenge *ch)
 {
 	const char *s = r->scope, *sp;
 	char *esc;
 
-	nr_buf_puts(url, ch->realm);
-	nr_buf_putc(url, strchr(ch->realm, '?') ? '&' : '?');
+	nr__buf_puts(url, ch->realm);
+	nr__buf_putc(url, strchr(ch->realm, '?') ? '&' : '?');
 	if (ch->service) {
 		esc = curl_easy_escape(NULL, ch->service, 0);
-		nr_buf_printf(url, "service=%s&", esc ? esc : "");
+		nr__buf_printf(url, "service=%s&", esc ? esc : "");
 		curl_free(esc);
 	}
 	while (*s) {
@@ -147,7 +147,7 @@ static int token_url(nr_buf *url, const nr__registry *r, const nr__reg_challenge
 		sp = strchr(s, ' ');
 		snprintf(one, sizeof(one), "%.*s", (int)(sp ? (size_t)(sp - s) : strlen(s)), s);
 		esc = curl_easy_escape(NULL, one, 0);
-		nr_buf_printf(url, "scope=%s&", esc ? esc : "");
+		nr__buf_printf(url, "scope=%s&", esc ? esc : "");
 		curl_free(esc);
 		s = sp ? sp + 1 : s + strlen(s);
 	}
@@ -161,7 +161,7 @@ static int token_url(nr_buf *url, const nr__registry *r, const nr__reg_challenge
  * any request) and make it the Authorization header. */
 static int fetch_token(nr__registry *r, const char *url, nr_error *err)
 {
-	nr_buf line = NR_BUF_INIT;
+	nr__buf line = NR__BUF_INIT;
 	nr__reg_req q;
 	json_t *j = NULL;
 	json_error_t je;
@@ -201,7 +201,7 @@ static int fetch_token(nr__registry *r, const char *url, nr_error *err)
 			r->repo);
 		goto done;
 	}
-	nr_buf_printf(&line, "Authorization: Bearer %s", tok);
+	nr__buf_printf(&line, "Authorization: Bearer %s", tok);
 	if (line.oom || set_authz(r, line.ptr) < 0)
 		error = nr__error_oom(err);
 	else
@@ -215,7 +215,7 @@ done:
 	}
 	if (line.ptr)
 		OPENSSL_cleanse(line.ptr, line.size);
-	nr_buf_dispose(&line);
+	nr__buf_dispose(&line);
 	nr__reg_req_dispose(&q);
 	return error;
 }
@@ -224,7 +224,7 @@ done:
 int nr__reg_authenticate(nr__registry *r, const char *www, nr_error *err)
 {
 	nr__reg_challenge ch;
-	nr_buf url = NR_BUF_INIT;
+	nr__buf url = NR__BUF_INIT;
 	int error = 0;
 
 	if (www == NULL || (error = nr__reg_challenge_parse(&ch, www, strlen(www))) == -1)
@@ -244,7 +244,7 @@ int nr__reg_authenticate(nr__registry *r, const char *www, nr_error *err)
 		error = nr__error_oom(err);
 	else
 		error = fetch_token(r, url.ptr, err);
-	nr_buf_dispose(&url);
+	nr__buf_dispose(&url);
 	nr__reg_challenge_dispose(&ch);
 	return error;
 }
@@ -283,7 +283,7 @@ static int load_cert_dir(nr__registry *r, const char *dir, nr_error *err)
 {
 	static const char *const system_cas[] = { "/etc/ssl/certs/ca-certificates.crt",
 		"/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem" };
-	nr_buf pem = NR_BUF_INIT;
+	nr__buf pem = NR__BUF_INIT;
 	DIR *d;
 	struct dirent *de;
 	char *text;
@@ -293,13 +293,13 @@ static int load_cert_dir(nr__registry *r, const char *dir, nr_error *err)
 	for (k = 0; k < NR_ARRAY_SIZE(system_cas); k++)
 		if (nr__file_read_at(&text, &len, AT_FDCWD, system_cas[k], 0, 64u << 20, NULL,
 				NULL) == 0) {
-			nr_buf_put(&pem, text, len);
-			nr_buf_putc(&pem, '\n');
+			nr__buf_put(&pem, text, len);
+			nr__buf_putc(&pem, '\n');
 			free(text);
 			break;
 		}
 	if ((d = opendir(dir)) == NULL) {
-		nr_buf_dispose(&pem);
+		nr__buf_dispose(&pem);
 		return nr__error_errno(err, errno, dir, "--cert-dir");
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -310,8 +310,8 @@ static int load_cert_dir(nr__registry *r, const char *dir, nr_error *err)
 			if ((error = nr__file_read_at(&text, &len, AT_FDCWD, path, 0, 16u << 20, path,
 					err)) < 0)
 				break;
-			nr_buf_put(&pem, text, len);
-			nr_buf_putc(&pem, '\n');
+			nr__buf_put(&pem, text, len);
+			nr__buf_putc(&pem, '\n');
 			free(text);
 		} else if (n > 5 && strcmp(de->d_name + n - 5, ".cert") == 0) {
 			free(r->client_cert);
@@ -327,9 +327,9 @@ static int load_cert_dir(nr__registry *r, const char *dir, nr_error *err)
 	if (error == 0 && pem.oom)
 		error = nr__error_oom(err);
 	if (error == 0) {
-		r->cafile_blob = nr_buf_detach(&pem, &r->cafile_len);
+		r->cafile_blob = nr__buf_detach(&pem, &r->cafile_len);
 	}
-	nr_buf_dispose(&pem);
+	nr__buf_dispose(&pem);
 	return error;
 }
 
@@ -338,20 +338,20 @@ static int load_cert_dir(nr__registry *r, const char *dir, nr_error *err)
 static int handle_init(nr__registry *r, const char *host, const char *repo, bool push,
 	const char *mount_from)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 
 	if ((r->host = nr__strdup(host)) == NULL || (r->repo = nr__strdup(repo)) == NULL ||
 	    (r->api = nr__strdup(strcmp(host, "docker.io") == 0 ? "registry-1.docker.io" :
 			host)) == NULL)
 		return NR_ENOMEM;
-	nr_buf_printf(&b, "repository:%s:%s", repo, push ? "pull,push" : "pull");
+	nr__buf_printf(&b, "repository:%s:%s", repo, push ? "pull,push" : "pull");
 	if (mount_from && strcmp(mount_from, repo) != 0)
-		nr_buf_printf(&b, " repository:%s:pull", mount_from);
+		nr__buf_printf(&b, " repository:%s:pull", mount_from);
 	if (b.oom) {
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 		return NR_ENOMEM;
 	}
-	r->scope = nr_buf_detach(&b, NULL);
+	r->scope = nr__buf_detach(&b, NULL);
 	if ((r->share = curl_share_init()) == NULL)
 		return NR_ENOMEM;
 	curl_share_setopt(r->share, CURLSHOPT_LOCKFUNC, share_lock);
@@ -367,19 +367,19 @@ static int handle_init(nr__registry *r, const char *host, const char *repo, bool
  * not connect) and sets r->base; the answer (200, or 401 with the challenge) is left in *q. */
 static int ping(nr__registry *r, nr__reg_req *q, nr_error *err)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	bool tried_https = false;
 	CURLcode rc;
 	int attempt, error = 0;
 
 	for (;;) {
 		free(r->base);
-		nr_buf_truncate(&b, 0);
-		nr_buf_printf(&b, "%s://%s", tried_https && r->insecure ? "http" : "https", r->api);
+		nr__buf_truncate(&b, 0);
+		nr__buf_printf(&b, "%s://%s", tried_https && r->insecure ? "http" : "https", r->api);
 		if (b.oom)
 			goto oom;
-		r->base = nr_buf_detach(&b, NULL);
-		nr_buf_printf(&b, "%s/v2/", r->base);
+		r->base = nr__buf_detach(&b, NULL);
+		nr__buf_printf(&b, "%s/v2/", r->base);
 		if (b.oom)
 			goto oom;
 		q->method = "GET";
@@ -406,7 +406,7 @@ oom:
 	error = nr__error_oom(err);
 done:
 	q->url = NULL;
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 	return error;
 }
 
@@ -465,7 +465,7 @@ static char *bare_mt(const char *ct)
 int nr__registry_get_manifest(nr__registry *r, const char *ref, char **body, size_t *len,
 	char **mt, char digest[NR_DIGEST_SIZE], nr_error *err)
 {
-	nr_buf url = NR_BUF_INIT;
+	nr__buf url = NR__BUF_INIT;
 	nr__reg_req q;
 	int error;
 	char what[200];
@@ -509,7 +509,7 @@ int nr__registry_get_manifest(nr__registry *r, const char *ref, char **body, siz
 		goto done;
 	}
 	*len = q.rbody.size;
-	if ((*body = nr_buf_detach(&q.rbody, NULL)) == NULL)
+	if ((*body = nr__buf_detach(&q.rbody, NULL)) == NULL)
 		*body = nr__strdup("");
 	if (*body == NULL) {
 		free(*mt);
@@ -517,7 +517,7 @@ int nr__registry_get_manifest(nr__registry *r, const char *ref, char **body, siz
 		error = nr__error_oom(err);
 	}
 done:
-	nr_buf_dispose(&url);
+	nr__buf_dispose(&url);
 	nr__reg_req_dispose(&q);
 	return error;
 }
@@ -530,7 +530,7 @@ int nr__registry_has_manifest(nr__registry *r, const char *ref, bool *has, nr_er
 int nr__registry_put_manifest(nr__registry *r, const char *ref, const char *mt,
 	const char *body, size_t len, nr_error *err)
 {
-	nr_buf url = NR_BUF_INIT;
+	nr__buf url = NR__BUF_INIT;
 	nr__reg_req q;
 	char what[200];
 	int error;
@@ -548,7 +548,7 @@ int nr__registry_put_manifest(nr__registry *r, const char *ref, const char *mt,
 	q.rmax = NR__REG_ERRBODY_MAX;
 	if ((error = nr__reg_call(r, &q, what, err)) == 0 && q.status != 201)
 		error = nr__reg_http_error(r, &q, what, err);
-	nr_buf_dispose(&url);
+	nr__buf_dispose(&url);
 	nr__reg_req_dispose(&q);
 	return error;
 }

@@ -265,7 +265,7 @@ int nr__reg_challenge_parse(nr__reg_challenge *out, const char *s, size_t len)
 {
 	const char *end = s + len, *p = s, *name;
 	size_t nlen;
-	nr_buf val = NR_BUF_INIT;
+	nr__buf val = NR__BUF_INIT;
 
 	memset(out, 0, sizeof(*out));
 	while (p < end && (*p == ' ' || *p == '\t'))
@@ -297,7 +297,7 @@ int nr__reg_challenge_parse(nr__reg_challenge *out, const char *s, size_t len)
 		p++;
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
-		nr_buf_truncate(&val, 0);
+		nr__buf_truncate(&val, 0);
 		if (p < end && *p == '"') {
 			p++;
 			while (p < end && *p != '"') {
@@ -305,7 +305,7 @@ int nr__reg_challenge_parse(nr__reg_challenge *out, const char *s, size_t len)
 					p++;
 				if (*p == '\0')
 					goto bad;
-				nr_buf_put(&val, p, 1);
+				nr__buf_put(&val, p, 1);
 				p++;
 			}
 			if (p >= end)
@@ -316,7 +316,7 @@ int nr__reg_challenge_parse(nr__reg_challenge *out, const char *s, size_t len)
 			const char *v = p;
 			while (p < end && *p != ',' && *p != ' ' && *p != '\t' && *p != '\0')
 				p++;
-			nr_buf_put(&val, v, (size_t)(p - v));
+			nr__buf_put(&val, v, (size_t)(p - v));
 		}
 		if (val.oom)
 			goto oom;
@@ -330,14 +330,14 @@ int nr__reg_challenge_parse(nr__reg_challenge *out, const char *s, size_t len)
 		    (*slot = nr__strndup(val.ptr ? val.ptr : "", val.size)) == NULL)
 			goto oom;
 	}
-	nr_buf_dispose(&val);
+	nr__buf_dispose(&val);
 	return 0;
 bad:
-	nr_buf_dispose(&val);
+	nr__buf_dispose(&val);
 	nr__reg_challenge_dispose(out);
 	return -1;
 oom:
-	nr_buf_dispose(&val);
+	nr__buf_dispose(&val);
 	nr__reg_challenge_dispose(out);
 	return NR_ENOMEM;
 }

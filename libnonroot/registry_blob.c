@@ -162,7 +162,7 @@ static int dl_check(nr__registry *r, const nr__reg_req *q, dl *d, CURLcode rc,
 int nr__registry_fetch_blob(nr__registry *r, const char *digest, uint64_t size, int dirfd,
 	const char *relpath, nr_error *err)
 {
-	nr_buf url = NR_BUF_INIT;
+	nr__buf url = NR__BUF_INIT;
 	nr__reg_req q;
 	dl d;
 	char tmp[4200];
@@ -206,7 +206,7 @@ done:
 		nr__temp_untrack_at(tmp);
 	}
 	EVP_MD_CTX_free(d.md);
-	nr_buf_dispose(&url);
+	nr__buf_dispose(&url);
 	nr__reg_req_dispose(&q);
 	return error;
 }
@@ -214,13 +214,13 @@ done:
 /* ---- push -------------------------------------------------------------------------------------- */
 
 /* Absolute upload URL from a Location header (may be relative). */
-static int upload_url(nr_buf *b, nr__registry *r, const char *loc)
+static int upload_url(nr__buf *b, nr__registry *r, const char *loc)
 {
-	nr_buf_truncate(b, 0);
+	nr__buf_truncate(b, 0);
 	if (strncmp(loc, "http://", 7) == 0 || strncmp(loc, "https://", 8) == 0)
-		nr_buf_puts(b, loc);
+		nr__buf_puts(b, loc);
 	else
-		nr_buf_printf(b, "%s%s%s", r->base, *loc == '/' ? "" : "/", loc);
+		nr__buf_printf(b, "%s%s%s", r->base, *loc == '/' ? "" : "/", loc);
 	return b->oom ? NR_ENOMEM : 0;
 }
 
@@ -228,7 +228,7 @@ static int upload_url(nr_buf *b, nr__registry *r, const char *loc)
 static int finish_upload(nr__registry *r, const char *loc, const char *digest, uint64_t size,
 	int fd, nr_error *err)
 {
-	nr_buf url = NR_BUF_INIT;
+	nr__buf url = NR__BUF_INIT;
 	nr__reg_req q;
 	char what[120];
 	int error;
@@ -237,9 +237,9 @@ static int finish_upload(nr__registry *r, const char *loc, const char *digest, u
 	snprintf(what, sizeof(what), "upload blob %s", digest);
 	if (upload_url(&url, r, loc) < 0)
 		return nr__error_oom(err);
-	nr_buf_printf(&url, "%sdigest=%s", strchr(url.ptr, '?') ? "&" : "?", digest);
+	nr__buf_printf(&url, "%sdigest=%s", strchr(url.ptr, '?') ? "&" : "?", digest);
 	if (url.oom) {
-		nr_buf_dispose(&url);
+		nr__buf_dispose(&url);
 		return nr__error_oom(err);
 	}
 	q.method = "PUT";
@@ -250,7 +250,7 @@ static int finish_upload(nr__registry *r, const char *loc, const char *digest, u
 	q.rmax = NR__REG_ERRBODY_MAX;
 	if ((error = nr__reg_call(r, &q, what, err)) == 0 && q.status != 201)
 		error = nr__reg_http_error(r, &q, what, err);
-	nr_buf_dispose(&url);
+	nr__buf_dispose(&url);
 	nr__reg_req_dispose(&q);
 	return error;
 }
@@ -259,7 +259,7 @@ static int finish_upload(nr__registry *r, const char *loc, const char *digest, u
 static int start_upload(nr__registry *r, const char *digest, const char *from, char **loc,
 	nr_error *err)
 {
-	nr_buf url = NR_BUF_INIT;
+	nr__buf url = NR__BUF_INIT;
 	nr__reg_req q;
 	char what[160];
 	int error;
@@ -267,10 +267,10 @@ static int start_upload(nr__registry *r, const char *digest, const char *from, c
 	*loc = NULL;
 	memset(&q, 0, sizeof(q));
 	q.upfd = -1;
-	nr_buf_printf(&url, "%s/v2/%s/blobs/uploads/", r->base, r->repo);
+	nr__buf_printf(&url, "%s/v2/%s/blobs/uploads/", r->base, r->repo);
 	if (from) {
 		char *e = curl_easy_escape(NULL, from, 0);
-		nr_buf_printf(&url, "?mount=%s&from=%s", digest, e ? e : "");
+		nr__buf_printf(&url, "?mount=%s&from=%s", digest, e ? e : "");
 		curl_free(e);
 	}
 	if (url.oom)
@@ -292,7 +292,7 @@ static int start_upload(nr__registry *r, const char *digest, const char *from, c
 	if ((*loc = nr__strdup(q.location)) == NULL)
 		error = nr__error_oom(err);
 done:
-	nr_buf_dispose(&url);
+	nr__buf_dispose(&url);
 	nr__reg_req_dispose(&q);
 	return error;
 }

@@ -14,7 +14,7 @@
 static void req_reset_response(nr__reg_req *q)
 {
 	q->status = 0;
-	nr_buf_truncate(&q->rbody, 0);
+	nr__buf_truncate(&q->rbody, 0);
 	q->over = false;
 	free(q->location);
 	free(q->ctype_hdr);
@@ -28,7 +28,7 @@ static void req_reset_response(nr__reg_req *q)
 void nr__reg_req_dispose(nr__reg_req *q)
 {
 	req_reset_response(q);
-	nr_buf_dispose(&q->rbody);
+	nr__buf_dispose(&q->rbody);
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *ctx)
@@ -85,7 +85,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 		q->over = true;
 		return q->sink ? len : 0;
 	}
-	return nr_buf_put(&q->rbody, p, len) < 0 ? 0 : len;
+	return nr__buf_put(&q->rbody, p, len) < 0 ? 0 : len;
 }
 
 static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
@@ -329,17 +329,17 @@ void nr__reg_backoff(int attempt, const nr__reg_req *q)
 		;
 }
 
-int nr__reg_url(nr_buf *b, nr__registry *r, const char *kind, const char *ref)
+int nr__reg_url(nr__buf *b, nr__registry *r, const char *kind, const char *ref)
 {
-	nr_buf_truncate(b, 0);
-	nr_buf_printf(b, "%s/v2/%s/%s/%s", r->base, r->repo, kind, ref);
+	nr__buf_truncate(b, 0);
+	nr__buf_printf(b, "%s/v2/%s/%s/%s", r->base, r->repo, kind, ref);
 	return b->oom ? NR_ENOMEM : 0;
 }
 
 int nr__reg_head(nr__registry *r, const char *kind, const char *ref, bool *has,
 	nr_error *err)
 {
-	nr_buf url = NR_BUF_INIT;
+	nr__buf url = NR__BUF_INIT;
 	nr__reg_req q;
 	char what[200];
 	int error;
@@ -359,7 +359,7 @@ int nr__reg_head(nr__registry *r, const char *kind, const char *ref, bool *has,
 		else if (q.status != 404)
 			error = nr__reg_http_error(r, &q, what, err);
 	}
-	nr_buf_dispose(&url);
+	nr__buf_dispose(&url);
 	nr__reg_req_dispose(&q);
 	return error;
 }

@@ -53,7 +53,7 @@ typedef struct nr__reg_req {
 	const char *basic_user, *basic_pass;   /* for the token request */
 	/* response */
 	long status;
-	nr_buf rbody;            /* captured body (sink == NULL), at most rmax bytes */
+	nr__buf rbody;            /* captured body (sink == NULL), at most rmax bytes */
 	size_t rmax;
 	bool over;               /* the body went over rmax */
 	size_t (*sink)(void *ctx, const char *p, size_t n);   /* streamed body (2xx only) */
@@ -76,7 +76,7 @@ int nr__reg_transport_error(nr__registry *r, const nr__reg_req *q, CURLcode rc,
 bool nr__reg_retryable(CURLcode rc, long status);
 void nr__reg_backoff(int attempt, const nr__reg_req *q);
 /* BASE/v2/REPO/KIND/REF into b. */
-int nr__reg_url(nr_buf *b, nr__registry *r, const char *kind, const char *ref);
+int nr__reg_url(nr__buf *b, nr__registry *r, const char *kind, const char *ref);
 /* HEAD a blob or manifest: *has when 200, false when 404, an error otherwise. */
 int nr__reg_head(nr__registry *r, const char *kind, const char *ref, bool *has, nr_error *err);
 

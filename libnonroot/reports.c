@@ -41,17 +41,17 @@ int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *ima
 		goto nomem;
 	for (i = 0; i < np; i++) {
 		const nr_error *why = NULL;
-		const nr_bindings *b = nr_audit_bindings(a, i, &why);
+		const nr_bindings *b = nr_audit_bindings(&why, a, i);
 		json_t *p = json_object(), *list;
 		if (p == NULL || json_array_append_new(plats, p) < 0 ||
-		    !set(p, "platform", nr__json_text(nr_audit_platform(a, i))) ||
+		    !set(p, "platform", nr__json_text(nr_audit_platform_at(a, i))) ||
 		    !set(p, "user", nr__json_text(nr_audit_user(a, i))) ||
 		    !set(p, "bindings", bindings_or_null(b)) ||
 		    (why && !set(p, "bindings_error", nr__json_text(why->message))) ||
 		    !set(p, "findings", list = json_array()))
 			goto nomem;
 		for (k = 0; k < n; k++) {
-			const nr_finding *f = nr_audit_finding(a, k);
+			const nr_finding *f = nr_audit_at(a, k);
 			json_t *o;
 			if (f->manifest != i)
 				continue;
@@ -114,12 +114,12 @@ int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
 	    !set(doc, "written", nr__json_text(written)) ||
 	    !set(doc, "uid", json_integer(nr_patch_report_uid(r))) ||
 	    !set(doc, "gid", json_integer(nr_patch_report_gid(r))) ||
-	    !set(doc, "result", desc_json(nr_patch_report_written(r, &d), NULL)) ||
+	    !set(doc, "result", desc_json(nr_patch_report_written(&d, r), NULL)) ||
 	    !set(doc, "changes", changes = json_array()) ||
 	    !set(doc, "platforms", plats = json_array()))
 		goto nomem;
 	for (i = 0; i < n; i++) {
-		const nr_patch_change *c = nr_patch_report_change(r, i);
+		const nr_patch_change *c = nr_patch_report_at(r, i);
 		json_t *o = json_object();
 		if (o == NULL || json_array_append_new(changes, o) < 0 ||
 		    !set(o, "platform", nr__json_text(c->platform)) ||
@@ -133,15 +133,15 @@ int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
 	for (i = 0; i < nr_patch_report_platform_count(r); i++) {
 		json_t *o = json_object();
 		if (o == NULL || json_array_append_new(plats, o) < 0 ||
-		    !set(o, "platform", nr__json_text(nr_patch_report_platform(r, i))) ||
+		    !set(o, "platform", nr__json_text(nr_patch_report_platform_at(r, i))) ||
 		    !set(o, "bindings_before", bindings_or_null(nr_patch_report_bindings(r, i, 0))) ||
 		    !set(o, "bindings_after", bindings_or_null(nr_patch_report_bindings(r, i, 1))) ||
-		    !set(o, "manifest", desc_json(nr_patch_report_descriptor(r, i, NR_PATCH_MANIFEST,
-			&d, NULL), NULL)) ||
-		    !set(o, "config", desc_json(nr_patch_report_descriptor(r, i, NR_PATCH_CONFIG,
-			&d, NULL), NULL)))
+		    !set(o, "manifest", desc_json(nr_patch_report_descriptor(&d, NULL, r,
+			i, NR_PATCH_MANIFEST), NULL)) ||
+		    !set(o, "config", desc_json(nr_patch_report_descriptor(&d, NULL, r,
+			i, NR_PATCH_CONFIG), NULL)))
 			goto nomem;
-		layer = nr_patch_report_descriptor(r, i, NR_PATCH_LAYER, &d, &diff_id);
+		layer = nr_patch_report_descriptor(&d, &diff_id, r, i, NR_PATCH_LAYER);
 		if (!set(o, "layer", desc_json(layer, diff_id)))
 			goto nomem;
 	}

@@ -370,8 +370,8 @@ static int resolve_error(nr_error *err, int rc, const char *path)
 	return errno_error(err, -rc, path, "resolve");
 }
 
-int nr_rootfs_read_file(const nr_rootfs *rfs, const char *path, size_t max, char **out,
-	size_t *len, nr_error *err)
+int nr_rootfs_read_file(char **out, size_t *len, const nr_rootfs *rfs, const char *path,
+	size_t max, nr_error *err)
 {
 	const char *base;
 	char *buf;

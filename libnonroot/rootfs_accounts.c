@@ -32,7 +32,7 @@ static int read_optional(const nr_rootfs *rfs, const char *path, char **buf, siz
 	int rc;
 
 	*present = false;
-	rc = nr_rootfs_read_file(rfs, path, NR_ROOTFS_FILE_MAX, buf, len, &tmp);
+	rc = nr_rootfs_read_file(buf, len, rfs, path, NR_ROOTFS_FILE_MAX, &tmp);
 	if (rc == NR_ENOTFOUND) {
 		*buf = NULL;
 		*len = 0;
@@ -102,8 +102,8 @@ fail:
 	return rc;
 }
 
-int nr_rootfs_resolve_user(const nr_rootfs *rfs, const char *spec,
-	const nr_userspec_options *defaults, nr_exec_user *out, nr_error *err)
+int nr_rootfs_resolve_user(nr_exec_user *out, const nr_rootfs *rfs,
+	const char *spec, const nr_userspec_options *defaults, nr_error *err)
 {
 	account_files f;
 	int rc;
@@ -157,22 +157,22 @@ static int write_account(nr_rootfs *rfs, const char *path, const void *obj, writ
 
 static int w_passwd(const void *o, char **out, size_t *len, nr_error *err)
 {
-	return nr_passwd_write(o, out, len, err);
+	return nr_passwd_serialize(out, len, o, err);
 }
 
 static int w_group(const void *o, char **out, size_t *len, nr_error *err)
 {
-	return nr_group_write(o, out, len, err);
+	return nr_group_serialize(out, len, o, err);
 }
 
 static int w_shadow(const void *o, char **out, size_t *len, nr_error *err)
 {
-	return nr_shadow_write(o, out, len, err);
+	return nr_shadow_serialize(out, len, o, err);
 }
 
 static int w_gshadow(const void *o, char **out, size_t *len, nr_error *err)
 {
-	return nr_gshadow_write(o, out, len, err);
+	return nr_gshadow_serialize(out, len, o, err);
 }
 
 /* The result of adding a shadow/gshadow entry: NR_EEXISTS is an orphan entry (see its use)
@@ -231,13 +231,13 @@ static int choose_ids(const account_files *f, const nr_adduser_options *opts, ui
 	} else {
 		*new_group = true;
 	}
-	if (*uid == NR_ID_AUTO && (rc = nr_passwd_next_free_id(f->pw, *new_group &&
-	    *gid == NR_ID_AUTO ? f->gr : NULL, opts->id_first, opts->id_last, uid, err)) < 0)
+	if (*uid == NR_ID_AUTO && (rc = nr_passwd_next_free_id(uid, f->pw, *new_group &&
+	    *gid == NR_ID_AUTO ? f->gr : NULL, opts->id_first, opts->id_last, err)) < 0)
 		return rc;
 	if (*new_group && *gid == NR_ID_AUTO) {
 		if (*uid != NR_ID_AUTO && nr_group_find_gid(f->gr, *uid) == NULL)
 			*gid = *uid;
-		else if ((rc = nr_group_next_free_gid(f->gr, opts->id_first, opts->id_last, gid,
+		else if ((rc = nr_group_next_free_gid(gid, f->gr, opts->id_first, opts->id_last,
 		    err)) < 0)
 			return rc;
 	}
@@ -247,13 +247,13 @@ static int choose_ids(const account_files *f, const nr_adduser_options *opts, ui
 /* Defaults: home /home/NAME, shell /sbin/nologin when the image has it (else /bin/false),
  * shadow days today. */
 static int adduser_defaults(nr_rootfs *rfs, const account_files *f,
-	const nr_adduser_options *opts, nr_buf *home, const char **shell, int64_t *days,
+	const nr_adduser_options *opts, nr__buf *home, const char **shell, int64_t *days,
 	nr_error *err)
 {
 	if (opts->home)
-		nr_buf_puts(home, opts->home);
+		nr__buf_puts(home, opts->home);
 	else
-		nr_buf_printf(home, "/home/%s", opts->name);
+		nr__buf_printf(home, "/home/%s", opts->name);
 	if (home->oom)
 		return nr__error_oom(err);
 	*shell = opts->shell;
@@ -354,7 +354,7 @@ static int add_user_locked(nr_rootfs *rfs, account_files *f, const nr_adduser_op
 	nr_adduser_result *res, nr_error *err)
 {
 	const nr_pwent *old;
-	nr_buf home = NR_BUF_INIT;
+	nr__buf home = NR__BUF_INIT;
 	const char *shell = NULL;
 	bool new_group = false;
 	uint32_t uid = opts->uid, gid = opts->gid;
@@ -379,12 +379,12 @@ static int add_user_locked(nr_rootfs *rfs, account_files *f, const nr_adduser_op
 	if (opts->flags & NR_ADDUSER_CREATE_HOME)
 		rc = ensure_dir(rfs, home.ptr, 0755, uid, gid, &res->home_created, err);
 done:
-	nr_buf_dispose(&home);
+	nr__buf_dispose(&home);
 	return rc;
 }
 
-int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
-	nr_adduser_result *result, nr_error *err)
+int nr_rootfs_add_user(nr_adduser_result *result, nr_rootfs *rfs,
+	const nr_adduser_options *opts, nr_error *err)
 {
 	nr_adduser_result res;
 	account_files f;

@@ -26,28 +26,28 @@
 char *nr__scancache_dir(void)
 {
 	const char *v = getenv("NONROOT_CACHE"), *base;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 
 	if (v == NULL || *v == '\0' || strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
 		return NULL;
 	if (strcmp(v, "auto") != 0)
 		return nr__strdup(v);
 	if ((base = getenv("XDG_CACHE_HOME")) != NULL && base[0] == '/')
-		nr_buf_printf(&b, "%s/nonroot", base);
+		nr__buf_printf(&b, "%s/nonroot", base);
 	else if ((base = getenv("HOME")) != NULL && base[0] == '/')
-		nr_buf_printf(&b, "%s/.cache/nonroot", base);
+		nr__buf_printf(&b, "%s/.cache/nonroot", base);
 	else
 		return NULL;
-	return nr_buf_detach(&b, NULL);
+	return nr__buf_detach(&b, NULL);
 }
 
-static void put_u32(nr_buf *b, uint32_t v) { nr_buf_put(b, &v, sizeof(v)); }
-static void put_u64(nr_buf *b, uint64_t v) { nr_buf_put(b, &v, sizeof(v)); }
+static void put_u32(nr__buf *b, uint32_t v) { nr__buf_put(b, &v, sizeof(v)); }
+static void put_u64(nr__buf *b, uint64_t v) { nr__buf_put(b, &v, sizeof(v)); }
 
-static void put_str(nr_buf *b, const char *s, size_t len)
+static void put_str(nr__buf *b, const char *s, size_t len)
 {
 	put_u32(b, (uint32_t)len);
-	nr_buf_put(b, s, len);
+	nr__buf_put(b, s, len);
 }
 
 /* ---- the cache directory ------------------------------------------------------------------ */
@@ -214,13 +214,13 @@ fail:
 
 /* ---- records ------------------------------------------------------------------------------ */
 
-int nr__lrec_encode(nr_buf *b, const char *digest, const nr__lrec *r,
+int nr__lrec_encode(nr__buf *b, const char *digest, const nr__lrec *r,
 	const unsigned char key[NR_SCANCACHE_KEY])
 {
 	unsigned char md[32];
 	size_t i;
 
-	nr_buf_put(b, CACHE_MAGIC, 8);
+	nr__buf_put(b, CACHE_MAGIC, 8);
 	put_str(b, digest, strlen(digest));
 	put_str(b, r->plain, strlen(r->plain));
 	put_u64(b, r->n);
@@ -247,21 +247,21 @@ int nr__lrec_encode(nr_buf *b, const char *digest, const nr__lrec *r,
 	}
 	if (b->oom || hmac(key, b->ptr, b->size, md) < 0)
 		return -1;
-	nr_buf_put(b, md, 32);
+	nr__buf_put(b, md, 32);
 	return b->oom ? -1 : 0;
 }
 
 /* Best effort: a cache that cannot be written is no cache. */
 void nr__scancache_store(nr__scancache *c, const char *digest, const nr__lrec *r)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	char name[80];
 
 	if (nr__lrec_encode(&b, digest, r, c->key) == 0) {
 		snprintf(name, sizeof(name), "%s.scan", digest + 7);
 		(void)nr__file_write_atomic_at(c->lfd, name, b.ptr, b.size, 0600, NULL, NULL);
 	}
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 }
 
 typedef struct rd {

@@ -77,7 +77,7 @@ void nr__scancache_close(nr__scancache *c);
 /* A record's bytes: MAGIC, digest, entries, HMAC-SHA256(key, all before). Encode appends to b
  * (-1 on OOM); parse returns NULL unless the MAC, the digest (when not NULL) and every field
  * check out. */
-int nr__lrec_encode(nr_buf *b, const char *digest, const nr__lrec *r,
+int nr__lrec_encode(nr__buf *b, const char *digest, const nr__lrec *r,
 	const unsigned char key[NR_SCANCACHE_KEY]);
 nr__lrec *nr__lrec_parse(const char *data, size_t len, const char *digest,
 	const unsigned char key[NR_SCANCACHE_KEY]);

@@ -162,7 +162,7 @@ static int read_content(nr__lrec *r, nr__lent *le, struct archive *a, const char
 }
 
 /* A member's metadata as a new entry of rec (its path cleaned in *path). NR_ENOMEM or 0. */
-static int add_entry(nr__lrec *rec, nr__lent **out, nr_buf *path, struct archive_entry *e)
+static int add_entry(nr__lrec *rec, nr__lent **out, nr__buf *path, struct archive_entry *e)
 {
 	const char *name = archive_entry_pathname(e), *hl;
 	nr__lent *le;
@@ -236,7 +236,7 @@ int nr__lrec_build(nr__lrec **out, const nr__layer_ref *ref, size_t layer, size_
 	struct archive *a;
 	struct archive_entry *e;
 	nr__lrec *rec = NULL;
-	nr_buf path = NR_BUF_INIT;
+	nr__buf path = NR__BUF_INIT;
 	int error = 0, r;
 	size_t nmembers = 0;
 
@@ -294,7 +294,7 @@ check:
 	error = nr__layer_archive_finish(la, error, rec->plain, err);
 done:
 	nr__layer_archive_free(la);
-	nr_buf_dispose(&path);
+	nr__buf_dispose(&path);
 	if (error < 0)
 		nr__lrec_free(rec);
 	else

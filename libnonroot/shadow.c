@@ -44,7 +44,7 @@ typedef struct sh_scan {
 static int scan(const sh_db *db, const char *s, size_t len, sh_scan *sc, char *why,
 	size_t whysize)
 {
-	sc->nf = nr_split_fields(s, len, ':', sc->f, sc->l, db->nfields);
+	sc->nf = nr__split_fields(s, len, ':', sc->f, sc->l, db->nfields);
 	if (sc->nf < 2) {
 		snprintf(why, whysize, "expected %zu fields, found %zu", db->nfields, sc->nf);
 		return -1;
@@ -264,7 +264,7 @@ static int db_check(const sh_db *db, nr__problems *p, nr_error *err)
 				"maximum age", "warning period", "inactivity period", "expiration date" };
 			for (j = 2; j < 8 && j < sc.nf; j++) {
 				uint64_t v;
-				if (sc.l[j] > 0 && nr_parse_u64(sc.f[j], sc.l[j], INT64_MAX, &v) < 0)
+				if (sc.l[j] > 0 && nr__parse_u64(sc.f[j], sc.l[j], INT64_MAX, &v) < 0)
 					nr__problem_add(p, src, i + 1, "invalid %s '%.*s'", names[j - 2],
 						(int)(sc.l[j] > 32 ? 32 : sc.l[j]), sc.f[j]);
 			}
@@ -290,7 +290,7 @@ int nr_shadow_days_now(int64_t *days, nr_error *err)
 	NR_ASSERT_ARG(days, err);
 	sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde != NULL) {
-		if (nr_parse_u64(sde, strlen(sde), INT64_MAX, &v) < 0)
+		if (nr__parse_u64(sde, strlen(sde), INT64_MAX, &v) < 0)
 			return nr__error_set(err, NR_EINVALID, "SOURCE_DATE_EPOCH", 0, 0,
 				"'%.32s' is not a non-negative decimal number of seconds", sde);
 		*days = (int64_t)(v / 86400);
@@ -327,7 +327,7 @@ void nr_shadow_free(nr_shadow *sh)
 	free(sh);
 }
 
-int nr_shadow_write(const nr_shadow *sh, char **out, size_t *len, nr_error *err)
+int nr_shadow_serialize(char **out, size_t *len, const nr_shadow *sh, nr_error *err)
 {
 	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
@@ -341,7 +341,7 @@ size_t nr_shadow_count(const nr_shadow *sh)
 	return sh ? sh->db.n : 0;
 }
 
-const nr_spent *nr_shadow_entry(const nr_shadow *sh, size_t i)
+const nr_spent *nr_shadow_at(const nr_shadow *sh, size_t i)
 {
 	return sh && i < sh->db.n ? &sh->db.items[i].pub.sp : NULL;
 }
@@ -355,7 +355,7 @@ const nr_spent *nr_shadow_find_name(const nr_shadow *sh, const char *name)
 
 int nr_shadow_add(nr_shadow *sh, const char *name, int64_t days, nr_error *err)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	char *text;
 	size_t len;
 	int error;
@@ -365,18 +365,18 @@ int nr_shadow_add(nr_shadow *sh, const char *name, int64_t days, nr_error *err)
 	if ((error = nr__check_new_name(name, "name", err)) < 0)
 		return error;
 	if (days >= 0)
-		nr_buf_printf(&b, "%s:!:%lld::::::", name, (long long)days);
+		nr__buf_printf(&b, "%s:!:%lld::::::", name, (long long)days);
 	else
-		nr_buf_printf(&b, "%s:!:::::::", name);
-	if (b.oom || (text = nr_buf_detach(&b, &len)) == NULL) {
-		nr_buf_dispose(&b);
+		nr__buf_printf(&b, "%s:!:::::::", name);
+	if (b.oom || (text = nr__buf_detach(&b, &len)) == NULL) {
+		nr__buf_dispose(&b);
 		return nr__error_oom(err);
 	}
 	return db_add(&sh->db, name, text, len, err);
 }
 
-int nr_shadow_check(const nr_shadow *sh, const nr_passwd *pw, nr_error **problems,
-	size_t *count, nr_error *err)
+int nr_shadow_check(nr_error **problems, size_t *count, const nr_shadow *sh,
+	const nr_passwd *pw, nr_error *err)
 {
 	nr__problems p = { 0 };
 	size_t i;
@@ -411,7 +411,7 @@ int nr_shadow_check(const nr_shadow *sh, const nr_passwd *pw, nr_error **problem
 		}
 		nr__sort_problems(&p);
 		for (i = 0; i < nr_passwd_count(pw); i++) {
-			const nr_pwent *u = nr_passwd_entry(pw, i);
+			const nr_pwent *u = nr_passwd_at(pw, i);
 			if (!nr__nameset_has(&mine, u->name))
 				nr__problem_add(&p, nr__passwd_source(pw), u->line,
 					"user '%.64s' has no shadow entry", u->name);
@@ -453,7 +453,7 @@ void nr_gshadow_free(nr_gshadow *gs)
 	free(gs);
 }
 
-int nr_gshadow_write(const nr_gshadow *gs, char **out, size_t *len, nr_error *err)
+int nr_gshadow_serialize(char **out, size_t *len, const nr_gshadow *gs, nr_error *err)
 {
 	nr__error_reset(err);
 	NR_ASSERT_ARG(out, err);
@@ -467,7 +467,7 @@ size_t nr_gshadow_count(const nr_gshadow *gs)
 	return gs ? gs->db.n : 0;
 }
 
-const nr_sgent *nr_gshadow_entry(const nr_gshadow *gs, size_t i)
+const nr_sgent *nr_gshadow_at(const nr_gshadow *gs, size_t i)
 {
 	return gs && i < gs->db.n ? &gs->db.items[i].pub.sg : NULL;
 }
@@ -481,7 +481,7 @@ const nr_sgent *nr_gshadow_find_name(const nr_gshadow *gs, const char *name)
 
 int nr_gshadow_add(nr_gshadow *gs, const char *name, nr_error *err)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	char *text;
 	size_t len;
 	int error;
@@ -490,9 +490,9 @@ int nr_gshadow_add(nr_gshadow *gs, const char *name, nr_error *err)
 	NR_ASSERT_ARG(gs, err);
 	if ((error = nr__check_new_name(name, "name", err)) < 0)
 		return error;
-	nr_buf_printf(&b, "%s:!::", name);
-	if (b.oom || (text = nr_buf_detach(&b, &len)) == NULL) {
-		nr_buf_dispose(&b);
+	nr__buf_printf(&b, "%s:!::", name);
+	if (b.oom || (text = nr__buf_detach(&b, &len)) == NULL) {
+		nr__buf_dispose(&b);
 		return nr__error_oom(err);
 	}
 	return db_add(&gs->db, name, text, len, err);
@@ -555,8 +555,8 @@ int nr_gshadow_add_member(nr_gshadow *gs, const char *group, const char *member,
 	return 0;
 }
 
-int nr_gshadow_check(const nr_gshadow *gs, const nr_group *gr, nr_error **problems,
-	size_t *count, nr_error *err)
+int nr_gshadow_check(nr_error **problems, size_t *count, const nr_gshadow *gs,
+	const nr_group *gr, nr_error *err)
 {
 	nr__problems p = { 0 };
 	size_t i;
@@ -591,7 +591,7 @@ int nr_gshadow_check(const nr_gshadow *gs, const nr_group *gr, nr_error **proble
 		}
 		nr__sort_problems(&p);
 		for (i = 0; i < nr_group_count(gr); i++) {
-			const nr_grent *g = nr_group_entry(gr, i);
+			const nr_grent *g = nr_group_at(gr, i);
 			if (!nr__nameset_has(&mine, g->name))
 				nr__problem_add(&p, nr__group_source(gr), g->line,
 					"group '%.64s' has no gshadow entry", g->name);

@@ -301,9 +301,9 @@ done:
 	nr_rootfs_free(u.rfs);
 	nr__upk_hmap_clear(&u.upper);
 	nr__upk_hmap_clear(&u.dirs);
-	nr_buf_dispose(&u.cpath);
-	nr_buf_dispose(&u.path);
-	nr_buf_dispose(&u.tmp);
+	nr__buf_dispose(&u.cpath);
+	nr__buf_dispose(&u.path);
+	nr__buf_dispose(&u.tmp);
 	json_decref(cfg);
 	free(refs);
 	free(names);

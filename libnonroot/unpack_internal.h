@@ -40,10 +40,10 @@ typedef struct upk {
 	hmap upper;             /* paths written by this layer */
 	hmap dirs;              /* directory metadata applied at the end */
 	/* the last parent directory opened (members come grouped by directory) */
-	nr_buf cpath;
+	nr__buf cpath;
 	int cfd;
 	bool cvalid;
-	nr_buf path, tmp;
+	nr__buf path, tmp;
 } upk;
 
 /* ---- unpack_member.c ---------------------------------------------------------------------- */

@@ -177,8 +177,8 @@ static int parent_fd(upk *u, const char *dir, bool create)
 	fd = nr__rootfs_open_dir(u->rfs, dir);
 	if (fd == -ENOENT && create) {
 		/* Make the missing components one by one, each in its resolved parent. */
-		nr_buf_truncate(&u->tmp, 0);
-		nr_buf_put(&u->tmp, dir, n);
+		nr__buf_truncate(&u->tmp, 0);
+		nr__buf_put(&u->tmp, dir, n);
 		if (u->tmp.oom)
 			return -ENOMEM;
 		for (i = 0; i <= n; i++) {
@@ -224,8 +224,8 @@ static int parent_fd(upk *u, const char *dir, bool create)
 	}
 	if (fd < 0)
 		return fd;
-	nr_buf_truncate(&u->cpath, 0);
-	if (nr_buf_put(&u->cpath, dir, n) < 0) {
+	nr__buf_truncate(&u->cpath, 0);
+	if (nr__buf_put(&u->cpath, dir, n) < 0) {
 		close(fd);
 		return -ENOMEM;
 	}
@@ -337,16 +337,16 @@ static int whiteout(upk *u, const char *dir, size_t dn, const char *name)
 {
 	int pfd, rc;
 
-	nr_buf_truncate(&u->path, 0);
+	nr__buf_truncate(&u->path, 0);
 	if (dn)
-		nr_buf_printf(&u->path, "%.*s/", (int)dn, dir);
-	nr_buf_puts(&u->path, name);
+		nr__buf_printf(&u->path, "%.*s/", (int)dn, dir);
+	nr__buf_puts(&u->path, name);
 	if (u->path.oom)
 		return nr__error_oom(u->err);
 	if (hmap_find(&u->upper, u->path.ptr))
 		return 0;   /* written by this very layer: whiteouts hide lower layers only */
-	nr_buf_truncate(&u->tmp, 0);
-	if (nr_buf_put(&u->tmp, dir, dn) < 0)
+	nr__buf_truncate(&u->tmp, 0);
+	if (nr__buf_put(&u->tmp, dir, dn) < 0)
 		return nr__error_oom(u->err);
 	pfd = parent_fd(u, u->tmp.ptr ? u->tmp.ptr : "", false);
 	if (pfd == -ENOENT || pfd == -ENOTDIR)
@@ -386,10 +386,10 @@ static int opaque(upk *u, const char *dir, size_t dn)
 	while ((d = readdir(dh)) != NULL) {
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
-		nr_buf_truncate(&u->path, 0);
+		nr__buf_truncate(&u->path, 0);
 		if (dn)
-			nr_buf_printf(&u->path, "%s/", dirpath);
-		nr_buf_puts(&u->path, d->d_name);
+			nr__buf_printf(&u->path, "%s/", dirpath);
+		nr__buf_puts(&u->path, d->d_name);
 		if (u->path.oom) {
 			error = nr__error_oom(u->err);
 			break;

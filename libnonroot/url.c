@@ -41,7 +41,7 @@ bool nr__url_ieq(const char *s, size_t n, const char *lit)
 	return lit[n] == '\0';
 }
 
-/* Like nr_span_has_ctrl, but tells where. */
+/* Like nr__span_has_ctrl, but tells where. */
 static bool find_ctrl(const char *s, size_t n, size_t *at)
 {
 	size_t i;

@@ -181,7 +181,7 @@ static int add_warning(nr_bindings *b, nr_error *err, const char *fmt, ...)
 }
 
 /* Remember a binding: its url is at `off` in text (fixed up to a pointer at the end). */
-static int add_binding(nr_bindings *b, nr_buf *text, const char *url, size_t len,
+static int add_binding(nr_bindings *b, nr__buf *text, const char *url, size_t len,
 	const char *variable, const nr_urls_options *o, nr_error *err)
 {
 	nr_binding *x;
@@ -195,7 +195,7 @@ static int add_binding(nr_bindings *b, nr_buf *text, const char *url, size_t len
 	if ((error = nr__url_parse(&x->parsed, url, len, variable, err)) < 0 ||
 	    (error = nr__url_validate(&x->parsed, url, len, variable, err)) < 0)
 		return error;
-	if (nr_buf_put(text, url, len) < 0 || nr_buf_putc(text, '\0') < 0)
+	if (nr__buf_put(text, url, len) < 0 || nr__buf_putc(text, '\0') < 0)
 		return nr__error_oom(err);
 	x->url = (const char *)(uintptr_t)off;   /* an offset until the text is final */
 	x->url_len = len;
@@ -252,7 +252,7 @@ void nr__urls_trim(const char **s, size_t *n)
 
 /* The addresses GenericWebHostService hands to Kestrel, before Kestrel parses them. */
 typedef struct addr_list {
-	nr_buf text;        /* the addresses, NUL-terminated one after the other */
+	nr__buf text;        /* the addresses, NUL-terminated one after the other */
 	struct { size_t off, len; const char *variable; } *items;
 	size_t count, alloc;
 } addr_list;
@@ -263,10 +263,10 @@ static int add_addr(addr_list *l, const char *prefix, const char *s, size_t n,
 	if (nr__array_grow((void **)&l->items, &l->alloc, l->count + 1, sizeof(*l->items)) < 0)
 		return nr__error_oom(err);
 	l->items[l->count].off = l->text.size;
-	nr_buf_puts(&l->text, prefix);
-	nr_buf_put(&l->text, s, n);
+	nr__buf_puts(&l->text, prefix);
+	nr__buf_put(&l->text, s, n);
 	l->items[l->count].len = l->text.size - l->items[l->count].off;
-	nr_buf_putc(&l->text, '\0');
+	nr__buf_putc(&l->text, '\0');
 	l->items[l->count].variable = variable;
 	l->count++;
 	return l->text.oom ? nr__error_oom(err) : 0;
@@ -366,7 +366,7 @@ typedef struct from_env {
 	var win[NKEYS];            /* the value the host uses */
 	int order[NRANKS];         /* the sources, highest precedence first */
 	nr_bindings *b;
-	nr_buf text;               /* the bindings' URLs; offsets until the end */
+	nr__buf text;               /* the bindings' URLs; offsets until the end */
 	addr_list addrs;
 	endpoint *eps;
 	size_t neps, aeps;
@@ -479,7 +479,7 @@ static int host_addresses(from_env *f)
  * unless PreferHostingUrls is true; the overridden side is logged. */
 static int choose_strategy(from_env *f, bool *use_endpoints)
 {
-	nr_buf joined = NR_BUF_INIT;
+	nr__buf joined = NR__BUF_INIT;
 	size_t i;
 	int error = 0;
 
@@ -488,8 +488,8 @@ static int choose_strategy(from_env *f, bool *use_endpoints)
 		return 0;
 	for (i = 0; i < f->addrs.count; i++) {
 		if (i)
-			nr_buf_puts(&joined, ", ");
-		nr_buf_puts(&joined, f->addrs.text.ptr + f->addrs.items[i].off);
+			nr__buf_puts(&joined, ", ");
+		nr__buf_puts(&joined, f->addrs.text.ptr + f->addrs.items[i].off);
 	}
 	if (joined.oom)
 		error = nr__error_oom(f->err);
@@ -499,7 +499,7 @@ static int choose_strategy(from_env *f, bool *use_endpoints)
 			"and/or UseKestrel() instead." : "Overriding endpoints defined in UseKestrel() "
 			"because PreferHostingUrls is set to true. Binding to address(es) '%s' instead.",
 			joined.ptr);
-	nr_buf_dispose(&joined);
+	nr__buf_dispose(&joined);
 	return error < 0 ? error : 0;
 }
 
@@ -613,7 +613,7 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 	}
 	if ((error = choose_values(&f)) < 0 || (error = bind_all(&f)) < 0)
 		goto done;
-	if ((f.b->text = nr_buf_detach(&f.text, NULL)) == NULL) {
+	if ((f.b->text = nr__buf_detach(&f.text, NULL)) == NULL) {
 		error = nr__error_oom(err);
 		goto done;
 	}
@@ -622,8 +622,8 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 	*out = f.b;
 	f.b = NULL;
 done:
-	nr_buf_dispose(&f.text);
-	nr_buf_dispose(&f.addrs.text);
+	nr__buf_dispose(&f.text);
+	nr__buf_dispose(&f.addrs.text);
 	free(f.addrs.items);
 	free(f.eps);
 	nr_bindings_free(f.b);
@@ -640,7 +640,7 @@ size_t nr_bindings_count(const nr_bindings *b)
 	return b ? b->count : 0;
 }
 
-const nr_binding *nr_bindings_get(const nr_bindings *b, size_t i)
+const nr_binding *nr_bindings_at(const nr_bindings *b, size_t i)
 {
 	return b && i < b->count ? &b->items[i] : NULL;
 }
@@ -660,12 +660,12 @@ size_t nr_bindings_warning_count(const nr_bindings *b)
 	return b ? b->nwarnings : 0;
 }
 
-const char *nr_bindings_warning(const nr_bindings *b, size_t i)
+const char *nr_bindings_warning_at(const nr_bindings *b, size_t i)
 {
 	return b && i < b->nwarnings ? b->warnings[i] : NULL;
 }
 
-const char *nr_bindings_variable(const nr_bindings *b, nr_urls_key key, const char **value)
+const char *nr_bindings_variable(const char **value, const nr_bindings *b, nr_urls_key key)
 {
 	if (value)
 		*value = NULL;

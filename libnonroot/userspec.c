@@ -124,7 +124,7 @@ static int resolve_user(nr_exec_user *u, const char **home, const nr_pwent **mat
 
 	*match = NULL;
 	for (i = 0; i < nr_passwd_count(pw) && *match == NULL; i++) {
-		const nr_pwent *e = nr_passwd_entry(pw, i);
+		const nr_pwent *e = nr_passwd_at(pw, i);
 		if (s->user_len == 0 ? e->uid == u->uid :
 		    s->uid_num ? (int64_t)e->uid == s->uid :
 		    (strlen(e->name) == s->user_len && memcmp(e->name, s->user, s->user_len) == 0))
@@ -166,7 +166,7 @@ static int resolve_group(nr_exec_user *u, const spec_parts *s, const nr_group *g
 	bool is_entry;
 
 	for (i = 0; i < nr_group_count(gr) && g == NULL; i++) {
-		const nr_grent *e = nr_group_entry(gr, i);
+		const nr_grent *e = nr_group_at(gr, i);
 		if (s->gid_num ? (int64_t)e->gid == s->gid :
 		    (strlen(e->name) == s->group_len && memcmp(e->name, s->group, s->group_len) == 0))
 			g = e;
@@ -212,7 +212,7 @@ static int member_groups(nr_exec_user *u, const nr_pwent *match, const nr_group 
 	while (nr__group_go_hidden_member(gr, match->name, gl, &gl, &gg)) {
 		bool have = gg.id == (int64_t)match->gid;
 		for (i = 0; i < nr_group_count(gr) && !have; i++) {
-			const nr_grent *e = nr_group_entry(gr, i);
+			const nr_grent *e = nr_group_at(gr, i);
 			have = e->gid == gg.id && lists_member(e, match->name);
 		}
 		if (!have)
@@ -220,13 +220,13 @@ static int member_groups(nr_exec_user *u, const nr_pwent *match, const nr_group 
 				"a group listing the user, group", &gg, false);
 	}
 	for (i = 0; i < nr_group_count(gr); i++)
-		n += lists_member(nr_group_entry(gr, i), match->name);
+		n += lists_member(nr_group_at(gr, i), match->name);
 	if (n == 0)
 		return 0;
 	if ((u->additional_gids = nr__calloc(n, sizeof(uint32_t))) == NULL)
 		return nr__error_oom(err);
 	for (i = 0; i < nr_group_count(gr); i++) {
-		const nr_grent *e = nr_group_entry(gr, i);
+		const nr_grent *e = nr_group_at(gr, i);
 		if (lists_member(e, match->name))
 			u->additional_gids[u->n_additional_gids++] = e->gid;
 	}
@@ -281,8 +281,8 @@ fail:
 	return error;
 }
 
-int nr_userspec_additional_gids(const nr_group *gr, const char *const *groups, size_t n,
-	uint32_t **gids, size_t *ngids, nr_error *err)
+int nr_userspec_additional_gids(uint32_t **gids, size_t *ngids, const nr_group *gr,
+	const char *const *groups, size_t n, nr_error *err)
 {
 	uint32_t *v = NULL;
 	size_t nv = 0, i, k;
@@ -305,7 +305,7 @@ int nr_userspec_additional_gids(const nr_group *gr, const char *const *groups, s
 		/* runc: the first group matching by name or by its decimal gid whose gid is not
 		 * taken yet; else a numeric value in range. */
 		for (k = 0; k < nr_group_count(gr) && !found; k++) {
-			const nr_grent *e = nr_group_entry(gr, k);
+			const nr_grent *e = nr_group_at(gr, k);
 			char num[16];
 			snprintf(num, sizeof(num), "%u", e->gid);
 			if (strcmp(e->name, ag) != 0 && strcmp(num, ag) != 0)

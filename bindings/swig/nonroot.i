@@ -99,7 +99,7 @@ static void nr_swig_release(const void *base, size_t size)
 }
 
 /* ---- borrowed structs are copied out ------------------------------------------------------
- * nr_passwd_entry(pw, i) and the like return a pointer into their owner; a target-language
+ * nr_passwd_at(pw, i) and the like return a pointer into their owner; a target-language
  * object holding it would dangle once the owner is closed (a JVM crash, an invalid read in
  * Perl). These functions return an owned deep copy instead (its strings recorded as above),
  * freed by the copy's own destructor. */
@@ -574,9 +574,9 @@ NR_CLOSEABLE(TYPE)
 %ignore nr_image_scan;
 %ignore nr_scan_result_get;
 %ignore nr_scan_result_count;
-%ignore nr_scan_result_entry;
+%ignore nr_scan_result_at;
 %ignore nr_scan_result_setid_count;
-%ignore nr_scan_result_setid;
+%ignore nr_scan_result_setid_at;
 %ignore nr_scan_result_free;
 %ignore nr_scan_entry;
 %ignore nr_scan_request;
@@ -650,21 +650,21 @@ NR_CLOSEABLE(nr_binding)
 	result = (const TYPE *)nr_swig_dup_##TYPE(result);
 }
 %enddef
-NR_COPY_OUT(nr_passwd_entry, nr_pwent)
+NR_COPY_OUT(nr_passwd_at, nr_pwent)
 NR_COPY_OUT(nr_passwd_find_name, nr_pwent)
 NR_COPY_OUT(nr_passwd_find_uid, nr_pwent)
-NR_COPY_OUT(nr_group_entry, nr_grent)
+NR_COPY_OUT(nr_group_at, nr_grent)
 NR_COPY_OUT(nr_group_find_name, nr_grent)
 NR_COPY_OUT(nr_group_find_gid, nr_grent)
-NR_COPY_OUT(nr_shadow_entry, nr_spent)
+NR_COPY_OUT(nr_shadow_at, nr_spent)
 NR_COPY_OUT(nr_shadow_find_name, nr_spent)
-NR_COPY_OUT(nr_gshadow_entry, nr_sgent)
+NR_COPY_OUT(nr_gshadow_at, nr_sgent)
 NR_COPY_OUT(nr_gshadow_find_name, nr_sgent)
-NR_COPY_OUT(nr_audit_finding, nr_finding)
-NR_COPY_OUT(nr_patch_report_change, nr_patch_change)
+NR_COPY_OUT(nr_audit_at, nr_finding)
+NR_COPY_OUT(nr_patch_report_at, nr_patch_change)
 NR_COPY_OUT(nr_image_config_descriptor, nr_descriptor)
-NR_COPY_OUT(nr_image_layer, nr_descriptor)
-NR_COPY_OUT(nr_bindings_get, nr_binding)
+NR_COPY_OUT(nr_image_layer_at, nr_descriptor)
+NR_COPY_OUT(nr_bindings_at, nr_binding)
 NR_CLOSEABLE(nr_exec_user)
 NR_CLOSEABLE(nr_portmap)
 NR_CLOSEABLE(nr_url)
@@ -714,18 +714,18 @@ NR_RETURNS_OUT(nr_bundle_parse, nr_bundle)
 NR_RETURNS_OUT(nr_bundle_harden, nr_bundle_report)
 NR_RETURNS_OUT(nr_bundle_harden_dir, nr_bundle_report)
 
-NR_RETURNS_STRING(nr_passwd_write)
-NR_RETURNS_STRING(nr_group_write)
-NR_RETURNS_STRING(nr_shadow_write)
-NR_RETURNS_STRING(nr_gshadow_write)
+NR_RETURNS_STRING(nr_passwd_serialize)
+NR_RETURNS_STRING(nr_group_serialize)
+NR_RETURNS_STRING(nr_shadow_serialize)
+NR_RETURNS_STRING(nr_gshadow_serialize)
 NR_RETURNS_STRING(nr_imgconfig_serialize)
 NR_RETURNS_STRING(nr_imgconfig_healthcheck)
 NR_RETURNS_STRING(nr_image_read_file)
 NR_RETURNS_STRING(nr_urls_rewrite)
 NR_RETURNS_STRING(nr_rootfs_read_file)
-NR_RETURNS_STRING(nr_bundle_dump)
-NR_RETURNS_STRING(nr_bundle_report_json)
-NR_RETURNS_STRING(nr_bundle_report_text)
+NR_RETURNS_STRING(nr_bundle_serialize)
+NR_RETURNS_STRING(nr_bundle_report_to_json)
+NR_RETURNS_STRING(nr_bundle_report_to_text)
 NR_RETURNS_STRING(nr_bindings_to_json)
 NR_RETURNS_STRING(nr_audit_to_json)
 NR_RETURNS_STRING(nr_patch_report_to_json)

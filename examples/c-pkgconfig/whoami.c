@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < nr_bindings_count(b); i++) {
-		const nr_binding *bd = nr_bindings_get(b, i);
+		const nr_binding *bd = nr_bindings_at(b, i);
 		printf("listen %s%s\n", bd->url, bd->privileged ? " (privileged: needs root)" : "");
 	}
 	if (nr_bindings_any_privileged(b))

@@ -9,7 +9,7 @@ my ($ref, $dest) = @ARGV or die "usage: $0 IMAGE DEST\n";
 my $img = Nonroot::nr_image_open($ref, undef);
 my $audit = Nonroot::nr_image_audit($img, undef);
 for my $k (0 .. Nonroot::nr_audit_count($audit) - 1) {
-	my $f = Nonroot::nr_audit_finding($audit, $k);
+	my $f = Nonroot::nr_audit_at($audit, $k);
 	print "before: $f->{id} $f->{location}: $f->{message}\n";
 }
 # errors are Nonroot::Error objects (code, line, column, source, message)

@@ -448,9 +448,9 @@ int main(int argc, char **argv)
 	}
 	for (i = 0, n = nr_bindings_warning_count(b); i < n; i++)
 		klog("warn", "Microsoft.AspNetCore.Hosting.Diagnostics", 15, "%s",
-			nr_bindings_warning(b, i));
+			nr_bindings_warning_at(b, i));
 	for (i = 0, n = nr_bindings_count(b); i < n; i++) {
-		if (bind_one(nr_bindings_get(b, i)) != 0) {
+		if (bind_one(nr_bindings_at(b, i)) != 0) {
 			close_all();
 			nr_bindings_free(b);
 			return 1;

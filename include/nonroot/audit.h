@@ -1,7 +1,7 @@
 /** @file
  * audit.h: why an image would run as root or need privileges, as findings with stable ids.
  *
- *     nr_image_open() → nr_image_audit() → nr_audit_count()/nr_audit_finding() → nr_audit_free()
+ *     nr_image_open() → nr_image_audit() → nr_audit_count()/nr_audit_at() → nr_audit_free()
  *
  * Each manifest (platform) is audited on its own: the config (User, Env, ExposedPorts,
  * Healthcheck) and the effective /etc/passwd, /etc/group, set-id files and the user's home
@@ -66,7 +66,7 @@ NR_EXTERN(size_t) nr_audit_rule_count(void);
 NR_EXTERN(const nr_audit_rule *) nr_audit_rule_at(size_t k);
 
 /** @return the rule with this id (static), NULL when none. */
-NR_EXTERN(const nr_audit_rule *) nr_audit_rule_find(const char *id);
+NR_EXTERN(const nr_audit_rule *) nr_audit_rule_get(const char *id);
 
 /** One finding. Borrowed strings, valid while the audit is. */
 typedef struct nr_finding {
@@ -113,14 +113,14 @@ typedef struct nr_audit nr_audit;
  * @return 0; NR_EINVALID (a config that is not JSON), any nr_image_scan() error (NR_EDIGEST for
  *         a tampered blob, ...), NR_ENOMEM, NR_EARG
  */
-NR_EXTERN(int) nr_image_audit(nr_image *img, const nr_audit_options *opts, nr_audit **out,
+NR_EXTERN(int) nr_image_audit(nr_audit **out, nr_image *img, const nr_audit_options *opts,
 	nr_error *err);
 
 /** @return the number of audited manifests (platforms). */
 NR_EXTERN(size_t) nr_audit_platform_count(const nr_audit *a);
 
 /** @return the platform of manifest @p i ("linux/amd64"), borrowed; NULL when out of range. */
-NR_EXTERN(const char *) nr_audit_platform(const nr_audit *a, size_t i);
+NR_EXTERN(const char *) nr_audit_platform_at(const nr_audit *a, size_t i);
 
 /** @return the config User of manifest @p i as written ("" when unset), borrowed. */
 NR_EXTERN(const char *) nr_audit_user(const nr_audit *a, size_t i);
@@ -134,14 +134,14 @@ NR_EXTERN(const char *) nr_audit_user(const nr_audit *a, size_t i);
  *                  NULL because Kestrel would refuse the environment, else to NULL
  * @return the bindings (borrowed, valid while the audit is); NULL when out of range or refused
  */
-NR_EXTERN(const nr_bindings *) nr_audit_bindings(const nr_audit *a, size_t i,
-	const nr_error **why);
+NR_EXTERN(const nr_bindings *) nr_audit_bindings(const nr_error **why, const nr_audit *a,
+	size_t i);
 
 /** @return the number of findings (all platforms, in manifest order). */
 NR_EXTERN(size_t) nr_audit_count(const nr_audit *a);
 
 /** @return finding @p k (borrowed), NULL when out of range. */
-NR_EXTERN(const nr_finding *) nr_audit_finding(const nr_audit *a, size_t k);
+NR_EXTERN(const nr_finding *) nr_audit_at(const nr_audit *a, size_t k);
 
 /** @return the highest level among the findings that are not in a baseline (NR_LEVEL_NONE
  *  when clean). */

@@ -2,7 +2,7 @@
  * bundle.h: OCI runtime bundles (a directory with config.json and a root filesystem).
  *
  * Lifecycle: nr_bundle_open() (or nr_bundle_parse() for a config.json in memory) →
- * nr_bundle_harden() → nr_bundle_save() → nr_bundle_free(); nr_bundle_harden_dir() does all of
+ * nr_bundle_harden() → nr_bundle_write() → nr_bundle_free(); nr_bundle_harden_dir() does all of
  * it in one call. Every field of config.json that hardening does not touch is kept, in its
  * order; the file is replaced atomically and keeps its mode, and its indentation style (tabs,
  * N spaces or compact).
@@ -27,7 +27,7 @@ typedef struct nr_bundle_report nr_bundle_report;
 /**
  * Open the bundle in directory @p dir: read and parse dir/config.json.
  * @param[out] out  new bundle, owned by the caller (nr_bundle_free()); NULL on failure
- * @param dir       bundle directory; the bundle keeps it open for nr_bundle_save() and user
+ * @param dir       bundle directory; the bundle keeps it open for nr_bundle_write() and user
  *                  resolution in its root filesystem
  * @param err       may be NULL; a JSON syntax error is "config.json:LINE:COLUMN: text"
  * @return 0, NR_EIO (cannot open/read), NR_ETOOBIG, NR_EINVALID (not JSON, or not a JSON
@@ -40,8 +40,8 @@ NR_EXTERN(int) nr_bundle_open(nr_bundle **out, const char *dir, nr_error *err);
  * @param[out] out  new bundle, owned by the caller; NULL on failure
  * @param json      the document, @p len bytes (need not be NUL-terminated)
  * @param dir       bundle directory that root.path is relative to, used to resolve a User
- *                  spec and by nr_bundle_save(); NULL for a bundle with no directory (then
- *                  hardening with a user spec fails with NR_EARG and nr_bundle_save() too)
+ *                  spec and by nr_bundle_write(); NULL for a bundle with no directory (then
+ *                  hardening with a user spec fails with NR_EARG and nr_bundle_write() too)
  * @param len length of json in bytes
  * @param err optional error details (may be NULL)
  * @return 0, NR_EINVALID (not JSON or not an object, embedded NUL), NR_EIO (dir) or NR_ENOMEM
@@ -66,13 +66,13 @@ NR_EXTERN(const char *) nr_bundle_root_path(const nr_bundle *b);
  * @param err optional error details (may be NULL)
  * @return 0 or NR_ENOMEM
  */
-NR_EXTERN(int) nr_bundle_dump(char **out, size_t *len, const nr_bundle *b, nr_error *err);
+NR_EXTERN(int) nr_bundle_serialize(char **out, size_t *len, const nr_bundle *b, nr_error *err);
 
 /**
  * Atomically replace dir/config.json with the bundle's current content (same mode and owner).
  * @return 0, NR_EARG (the bundle has no directory), NR_EIO or NR_ENOMEM
  */
-NR_EXTERN(int) nr_bundle_save(nr_bundle *b, nr_error *err);
+NR_EXTERN(int) nr_bundle_write(nr_bundle *b, nr_error *err);
 
 /** Version of nr_bundle_harden_options this header describes. */
 #define NR_BUNDLE_HARDEN_OPTIONS_VERSION 1
@@ -125,8 +125,8 @@ NR_EXTERN(int) nr_bundle_harden_options_init(nr_bundle_harden_options *opts,
  *         root); NR_ENOTFOUND / NR_ERANGE (the user spec, with runc's wording); NR_EESCAPE,
  *         NR_EIO (the root filesystem); NR_ENOMEM
  */
-NR_EXTERN(int) nr_bundle_harden(nr_bundle *b, const nr_bundle_harden_options *opts,
-	nr_bundle_report **report, nr_error *err);
+NR_EXTERN(int) nr_bundle_harden(nr_bundle_report **report, nr_bundle *b,
+	const nr_bundle_harden_options *opts, nr_error *err);
 
 /**
  * Open the bundle in @p dir, harden it and, unless opts->dry_run or nothing changed, save it.
@@ -134,10 +134,10 @@ NR_EXTERN(int) nr_bundle_harden(nr_bundle *b, const nr_bundle_harden_options *op
  * @param dir the bundle directory (holding config.json)
  * @param opts options; NULL for the defaults
  * @param err optional error details (may be NULL)
- * @return as nr_bundle_open(), nr_bundle_harden() and nr_bundle_save()
+ * @return as nr_bundle_open(), nr_bundle_harden() and nr_bundle_write()
  */
-NR_EXTERN(int) nr_bundle_harden_dir(const char *dir, const nr_bundle_harden_options *opts,
-	nr_bundle_report **report, nr_error *err);
+NR_EXTERN(int) nr_bundle_harden_dir(nr_bundle_report **report, const char *dir,
+	const nr_bundle_harden_options *opts, nr_error *err);
 
 /** @return the number of fields the hardening changed (0: already hardened). */
 NR_EXTERN(size_t) nr_bundle_report_changes(const nr_bundle_report *r);
@@ -157,12 +157,12 @@ NR_EXTERN(int) nr_bundle_report_written(const nr_bundle_report *r);
  * @param err optional error details (may be NULL)
  * @return 0 or NR_ENOMEM
  */
-NR_EXTERN(int) nr_bundle_report_json(char **out, size_t *len, const nr_bundle_report *r,
+NR_EXTERN(int) nr_bundle_report_to_json(char **out, size_t *len, const nr_bundle_report *r,
 	nr_error *err);
 
 /** The report as text for people (one line per change, grant and warning); as
- *  nr_bundle_report_json() for ownership and return codes. */
-NR_EXTERN(int) nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r,
+ *  nr_bundle_report_to_json() for ownership and return codes. */
+NR_EXTERN(int) nr_bundle_report_to_text(char **out, size_t *len, const nr_bundle_report *r,
 	nr_error *err);
 
 /** Free a report; NULL is a no-op. */

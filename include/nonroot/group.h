@@ -6,7 +6,7 @@
  * member list is optional and, as in glibc, everything after the 3rd colon: it is split at
  * ',' with empty items and leading white space of items skipped. Comments, blank lines, NIS
  * '+'/'-' lines and lines without a valid gid are kept verbatim and are never entries.
- * nr_group_write() reproduces the input byte for byte until the object is changed.
+ * nr_group_serialize() reproduces the input byte for byte until the object is changed.
  *
  * Lifetime: nr_grent pointers and their strings are borrowed, valid until the object is
  * changed (nr_group_add, nr_group_add_member) or freed.
@@ -56,12 +56,12 @@ NR_EXTERN(void) nr_group_free(nr_group *gr);
  * @param err optional error details (may be NULL)
  * @return 0, NR_ENOMEM or NR_EARG
  */
-NR_EXTERN(int) nr_group_write(const nr_group *gr, char **out, size_t *len, nr_error *err);
+NR_EXTERN(int) nr_group_serialize(char **out, size_t *len, const nr_group *gr, nr_error *err);
 
 /** @return the number of entries. */
 NR_EXTERN(size_t) nr_group_count(const nr_group *gr);
 /** @return entry i (0-based, file order), borrowed; NULL when out of range. */
-NR_EXTERN(const nr_grent *) nr_group_entry(const nr_group *gr, size_t i);
+NR_EXTERN(const nr_grent *) nr_group_at(const nr_group *gr, size_t i);
 /** @return the first entry named name, borrowed; NULL when none. */
 NR_EXTERN(const nr_grent *) nr_group_find_name(const nr_group *gr, const char *name);
 /** @return the first entry with this gid, borrowed; NULL when none. */
@@ -92,8 +92,8 @@ NR_EXTERN(int) nr_group_add_member(nr_group *gr, const char *group, const char *
  * Find a free gid from first to last inclusive (downward when first > last).
  * @return 0 with *gid set; NR_ENOTFOUND when the range is full; NR_EARG
  */
-NR_EXTERN(int) nr_group_next_free_gid(const nr_group *gr, uint32_t first, uint32_t last,
-	uint32_t *gid, nr_error *err);
+NR_EXTERN(int) nr_group_next_free_gid(uint32_t *gid, const nr_group *gr, uint32_t first,
+	uint32_t last, nr_error *err);
 
 /**
  * Validate like grpck (read-only): non-entry lines that are not comments, blanks or NIS,
@@ -107,8 +107,8 @@ NR_EXTERN(int) nr_group_next_free_gid(const nr_group *gr, uint32_t first, uint32
  * @param err optional error details (may be NULL)
  * @return the number of problems (>= 0), or NR_ENOMEM / NR_EARG
  */
-NR_EXTERN(int) nr_group_check(const nr_group *gr, const struct nr_passwd *pw,
-	nr_error **problems, size_t *count, nr_error *err);
+NR_EXTERN(int) nr_group_check(nr_error **problems, size_t *count,
+	const nr_group *gr, const struct nr_passwd *pw, nr_error *err);
 
 NR_END_DECL
 

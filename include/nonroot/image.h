@@ -6,7 +6,7 @@
  *     nr_image_open()            OCI layout dir, OCI archive, docker-archive (bare paths sniffed),
  *                                a registry (docker://)
  *       nr_image_count()         the image's manifests (one per platform)
- *       nr_image_platform(), nr_image_config(), nr_image_layer() ...   borrowed views
+ *       nr_image_platform_at(), nr_image_config(), nr_image_layer_at() ...   borrowed views
  *       nr_image_scan()          one streaming pass over a manifest's layers: effective files
  *       nr_blob_writer_open() / _write() / _finish()    stream a new blob (e.g. a layer) in
  *       nr_image_set_config(), nr_image_add_layer()     edit manifest i in memory
@@ -114,7 +114,7 @@ NR_EXTERN(size_t) nr_image_count(const nr_image *img);
 /** @return "os/arch" or "os/arch/variant" of manifest @p i, from the index descriptor's
  *  platform or else the config; borrowed, valid until nr_image_free(); NULL when out of
  *  range */
-NR_EXTERN(const char *) nr_image_platform(const nr_image *img, size_t i);
+NR_EXTERN(const char *) nr_image_platform_at(const nr_image *img, size_t i);
 
 /** Media types (e.g. "application/vnd.oci.image.manifest.v1+json" or Docker's
  *  "application/vnd.docker.distribution.manifest.v2+json") of manifest @p i.
@@ -128,7 +128,7 @@ NR_EXTERN(const char *) nr_image_manifest_media_type(const nr_image *img, size_t
  * @param i index of the manifest (platform), 0-based
  *  @return borrowed bytes, valid until the next edit of that manifest or nr_image_free();
  *          NULL when out of range */
-NR_EXTERN(const char *) nr_image_config(const nr_image *img, size_t i, size_t *len);
+NR_EXTERN(const char *) nr_image_config(size_t *len, const nr_image *img, size_t i);
 
 /** A content descriptor: borrowed strings, valid while the image is. */
 typedef struct nr_descriptor {
@@ -147,7 +147,7 @@ NR_EXTERN(size_t) nr_image_layer_count(const nr_image *img, size_t i);
  *  For docker-archive images the media type is Docker's
  *  "application/vnd.docker.image.rootfs.diff.tar" and the digest is the layer file's (its
  *  diff_id, since `docker save` stores layers uncompressed). */
-NR_EXTERN(const nr_descriptor *) nr_image_layer(const nr_image *img, size_t i, size_t j);
+NR_EXTERN(const nr_descriptor *) nr_image_layer_at(const nr_image *img, size_t i, size_t j);
 
 /* ---- scanning the layer stack ------------------------------------------------------------ */
 
@@ -243,8 +243,8 @@ typedef struct nr_scan_result nr_scan_result;
  *         NR_EINVALID (a layer is not a readable tar, or a member is cut short: the layer's
  *         digest is named), NR_EUNSUPPORTED (layer media type), NR_ENOMEM, NR_EIO
  */
-NR_EXTERN(int) nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req,
-	nr_scan_result **out, nr_error *err);
+NR_EXTERN(int) nr_image_scan(nr_scan_result **out, nr_image *img, size_t i,
+	const nr_scan_request *req, nr_error *err);
 
 /** @return the entry for requested path @p path (normalised like the request), or NULL when
  *  that path was not requested. Absent files have type NR_ENTRY_NONE. Borrowed. */
@@ -255,7 +255,7 @@ NR_EXTERN(const nr_scan_entry *) nr_scan_result_get(const nr_scan_result *res,
 NR_EXTERN(size_t) nr_scan_result_count(const nr_scan_result *res);
 
 /** @return requested entry @p k, NULL when out of range. Borrowed. */
-NR_EXTERN(const nr_scan_entry *) nr_scan_result_entry(const nr_scan_result *res, size_t k);
+NR_EXTERN(const nr_scan_entry *) nr_scan_result_at(const nr_scan_result *res, size_t k);
 
 /** @return the number of set-uid/set-gid regular files in the final rootfs (only with
  *  NR_SCAN_SETID), and of files with file capabilities (only with NR_SCAN_CAPS; flagged
@@ -263,7 +263,7 @@ NR_EXTERN(const nr_scan_entry *) nr_scan_result_entry(const nr_scan_result *res,
 NR_EXTERN(size_t) nr_scan_result_setid_count(const nr_scan_result *res);
 
 /** @return set-id file @p k (path, mode, uid, gid, layer), NULL when out of range. Borrowed. */
-NR_EXTERN(const nr_scan_entry *) nr_scan_result_setid(const nr_scan_result *res, size_t k);
+NR_EXTERN(const nr_scan_entry *) nr_scan_result_setid_at(const nr_scan_result *res, size_t k);
 
 /** Free a scan result. NULL is a no-op. */
 NR_EXTERN(void) nr_scan_result_free(nr_scan_result *res);
@@ -280,8 +280,8 @@ NR_EXTERN(void) nr_scan_result_free(nr_scan_result *res);
  * @return 0; NR_ENOTFOUND (absent), NR_EINVALID (not a regular file), NR_ETOOBIG, or any
  *         nr_image_scan() error
  */
-NR_EXTERN(int) nr_image_read_file(nr_image *img, size_t i, const char *path, char **out,
-	size_t *len, nr_error *err);
+NR_EXTERN(int) nr_image_read_file(char **out, size_t *len, nr_image *img, size_t i,
+	const char *path, nr_error *err);
 
 /* ---- writing --------------------------------------------------------------------------- */
 
@@ -311,7 +311,7 @@ NR_EXTERN(int) nr_blob_writer_write(nr_blob_writer *w, const void *data, size_t 
  * @param err optional error details (may be NULL)
  * @return 0, NR_EIO, NR_EARG (already finished)
  */
-NR_EXTERN(int) nr_blob_writer_finish(nr_blob_writer *w, char digest[72], uint64_t *size,
+NR_EXTERN(int) nr_blob_writer_finish(char digest[72], uint64_t *size, nr_blob_writer *w,
 	nr_error *err);
 
 /** Free a writer; an unfinished blob is discarded. NULL is a no-op. */

@@ -119,8 +119,8 @@ NR_EXTERN(const char *) nr_imgconfig_exposed_at(const nr_imgconfig *cfg, size_t 
  * @param err optional error details (may be NULL)
  * @return 0 or NR_EINVALID (ranges like "8000-8010/tcp" are refused)
  */
-NR_EXTERN(int) nr_imgconfig_parse_port_key(const char *key, uint16_t *port,
-	const char **proto, nr_error *err);
+NR_EXTERN(int) nr_imgconfig_parse_port_key(uint16_t *port, const char **proto,
+	const char *key, nr_error *err);
 
 /**
  * Map ExposedPorts keys through a port map: a key whose port equals from[i] gets port to[i],

@@ -11,7 +11,7 @@
  * is kept verbatim but is never an entry; unlike runc's parser, such a line never turns
  * into a uid-0 user. A "\r" before "\n" stays part of the line (and of the last field).
  *
- * nr_passwd_write() reproduces the parsed input byte for byte until the object is changed;
+ * nr_passwd_serialize() reproduces the parsed input byte for byte until the object is changed;
  * a change rewrites only the lines it touches. nr_passwd_check() reports, like pwck, what
  * is not canonical.
  *
@@ -76,13 +76,13 @@ NR_EXTERN(void) nr_passwd_free(nr_passwd *pw);
  * @param err optional error details (may be NULL)
  * @return 0, NR_ENOMEM or NR_EARG
  */
-NR_EXTERN(int) nr_passwd_write(const nr_passwd *pw, char **out, size_t *len, nr_error *err);
+NR_EXTERN(int) nr_passwd_serialize(char **out, size_t *len, const nr_passwd *pw, nr_error *err);
 
 /** @return the number of entries (lines that are entries, see the file comment). */
 NR_EXTERN(size_t) nr_passwd_count(const nr_passwd *pw);
 
 /** @return entry i (0-based, in file order), borrowed; NULL when i is out of range. */
-NR_EXTERN(const nr_pwent *) nr_passwd_entry(const nr_passwd *pw, size_t i);
+NR_EXTERN(const nr_pwent *) nr_passwd_at(const nr_passwd *pw, size_t i);
 
 /** @return the first entry named name (as glibc's getpwnam), borrowed; NULL when none. */
 NR_EXTERN(const nr_pwent *) nr_passwd_find_name(const nr_passwd *pw, const char *name);
@@ -119,8 +119,8 @@ NR_EXTERN(int) nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err);
  * @param err optional error details (may be NULL)
  * @return 0; NR_ENOTFOUND when every id in the range is taken; NR_EARG
  */
-NR_EXTERN(int) nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, uint32_t first,
-	uint32_t last, uint32_t *id, nr_error *err);
+NR_EXTERN(int) nr_passwd_next_free_id(uint32_t *id, const nr_passwd *pw, const nr_group *gr,
+	uint32_t first, uint32_t last, nr_error *err);
 
 /**
  * Validate the file like pwck (read-only). Each problem is an nr_error with code
@@ -136,8 +136,8 @@ NR_EXTERN(int) nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, u
  * @param err optional error details (may be NULL)
  * @return the number of problems (>= 0), or NR_ENOMEM / NR_EARG
  */
-NR_EXTERN(int) nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems,
-	size_t *count, nr_error *err);
+NR_EXTERN(int) nr_passwd_check(nr_error **problems, size_t *count, const nr_passwd *pw,
+	const nr_group *gr, nr_error *err);
 
 NR_END_DECL
 

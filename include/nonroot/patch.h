@@ -109,14 +109,14 @@ typedef struct nr_patch_report nr_patch_report;
  *         not a directory, an ASP.NET variable Kestrel would refuse), any nr_image_scan() error,
  *         NR_EIO, NR_ENOMEM, NR_EARG
  */
-NR_EXTERN(int) nr_image_patch(nr_image *img, const nr_patch_options *opts,
-	nr_patch_report **out, nr_error *err);
+NR_EXTERN(int) nr_image_patch(nr_patch_report **out, nr_image *img,
+	const nr_patch_options *opts, nr_error *err);
 
 /** @return the number of changes (including warnings). */
 NR_EXTERN(size_t) nr_patch_report_count(const nr_patch_report *r);
 
 /** @return change @p k (borrowed), NULL when out of range. */
-NR_EXTERN(const nr_patch_change *) nr_patch_report_change(const nr_patch_report *r, size_t k);
+NR_EXTERN(const nr_patch_change *) nr_patch_report_at(const nr_patch_report *r, size_t k);
 
 /** @return 1 when the image was (or, for a dry run, would be) changed; 0 when it is already
  *  patched. */
@@ -145,7 +145,7 @@ NR_EXTERN(size_t) nr_patch_report_platform_count(const nr_patch_report *r);
 
 /** @return the platform of manifest @p manifest ("linux/amd64"), borrowed; NULL when out of
  *  range. */
-NR_EXTERN(const char *) nr_patch_report_platform(const nr_patch_report *r, size_t manifest);
+NR_EXTERN(const char *) nr_patch_report_platform_at(const nr_patch_report *r, size_t manifest);
 
 /** @return 1 when the report is of a dry run (nothing was changed), else 0. */
 NR_EXTERN(int) nr_patch_report_dry_run(const nr_patch_report *r);
@@ -170,8 +170,8 @@ NR_EXTERN(int) nr_patch_report_set_written(nr_patch_report *r, const nr_image *i
  * @return @p out, or NULL when nothing was recorded (nr_patch_report_set_written() not
  *         called, a docker-archive destination, several index.json entries)
  */
-NR_EXTERN(const nr_descriptor *) nr_patch_report_written(const nr_patch_report *r,
-	nr_descriptor *out);
+NR_EXTERN(const nr_descriptor *) nr_patch_report_written(nr_descriptor *out,
+	const nr_patch_report *r);
 
 /** Which descriptor of a platform nr_patch_report_descriptor() gives. */
 enum {
@@ -190,8 +190,8 @@ enum {
  * @return @p out, or NULL when there is none (no new layer, nothing written, a dry run's
  *         config, out of range)
  */
-NR_EXTERN(const nr_descriptor *) nr_patch_report_descriptor(const nr_patch_report *r,
-	size_t manifest, int which, nr_descriptor *out, const char **diff_id);
+NR_EXTERN(const nr_descriptor *) nr_patch_report_descriptor(nr_descriptor *out,
+	const char **diff_id, const nr_patch_report *r, size_t manifest, int which);
 
 /**
  * The report as a JSON document (docs/schemas/patch.json): {"image", "dry_run", "changed",

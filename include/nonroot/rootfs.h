@@ -75,8 +75,8 @@ NR_EXTERN(int) nr_rootfs_uses_openat2(const nr_rootfs *rfs);
  *         FIFO, a directory, a device); NR_ETOOBIG (over max); NR_EIO (e.g. a symlink loop);
  *         NR_ENOMEM
  */
-NR_EXTERN(int) nr_rootfs_read_file(const nr_rootfs *rfs, const char *path, size_t max,
-	char **out, size_t *len, nr_error *err);
+NR_EXTERN(int) nr_rootfs_read_file(char **out, size_t *len, const nr_rootfs *rfs,
+	const char *path, size_t max, nr_error *err);
 
 /**
  * Atomically replace (or create) a file inside the root: temp file in the same directory,
@@ -170,8 +170,8 @@ typedef struct nr_adduser_result {
  *         NR_ECONFLICT (uid/gid taken, or the group `name` has another gid: holder named);
  *         NR_ENOTFOUND (no free id in the range); NR_ETOOBIG; NR_EIO; NR_ENOMEM; NR_EARG
  */
-NR_EXTERN(int) nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
-	nr_adduser_result *result, nr_error *err);
+NR_EXTERN(int) nr_rootfs_add_user(nr_adduser_result *result, nr_rootfs *rfs,
+	const nr_adduser_options *opts, nr_error *err);
 
 /**
  * Resolve an OCI User spec against the root's etc/passwd and etc/group (a missing file is
@@ -183,8 +183,8 @@ NR_EXTERN(int) nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts
  * @param err optional error details (may be NULL)
  * @return as nr_userspec_resolve(), plus the read errors of nr_rootfs_read_file()
  */
-NR_EXTERN(int) nr_rootfs_resolve_user(const nr_rootfs *rfs, const char *spec,
-	const nr_userspec_options *defaults, nr_exec_user *out, nr_error *err);
+NR_EXTERN(int) nr_rootfs_resolve_user(nr_exec_user *out, const nr_rootfs *rfs,
+	const char *spec, const nr_userspec_options *defaults, nr_error *err);
 
 NR_END_DECL
 

@@ -72,11 +72,11 @@ NR_EXTERN(int) nr_shadow_parse(nr_shadow **out, const char *buf, size_t len, con
 /** Free; NULL is a no-op. */
 NR_EXTERN(void) nr_shadow_free(nr_shadow *sh);
 /** Serialise (byte-for-byte when unchanged); *out owned by the caller (nr_free). */
-NR_EXTERN(int) nr_shadow_write(const nr_shadow *sh, char **out, size_t *len, nr_error *err);
+NR_EXTERN(int) nr_shadow_serialize(char **out, size_t *len, const nr_shadow *sh, nr_error *err);
 /** @return the number of entries. */
 NR_EXTERN(size_t) nr_shadow_count(const nr_shadow *sh);
 /** @return entry i (borrowed) or NULL. */
-NR_EXTERN(const nr_spent *) nr_shadow_entry(const nr_shadow *sh, size_t i);
+NR_EXTERN(const nr_spent *) nr_shadow_at(const nr_shadow *sh, size_t i);
 /** @return the first entry named name (borrowed) or NULL. */
 NR_EXTERN(const nr_spent *) nr_shadow_find_name(const nr_shadow *sh, const char *name);
 /**
@@ -100,8 +100,8 @@ NR_EXTERN(int) nr_shadow_add(nr_shadow *sh, const char *name, int64_t days, nr_e
  * @param err optional error details (may be NULL)
  * @return the number of problems, or NR_ENOMEM / NR_EARG
  */
-NR_EXTERN(int) nr_shadow_check(const nr_shadow *sh, const nr_passwd *pw, nr_error **problems,
-	size_t *count, nr_error *err);
+NR_EXTERN(int) nr_shadow_check(nr_error **problems, size_t *count, const nr_shadow *sh,
+	const nr_passwd *pw, nr_error *err);
 
 /** Parse a gshadow file (source NULL: "gshadow"); *out owned by the caller. */
 NR_EXTERN(int) nr_gshadow_parse(nr_gshadow **out, const char *buf, size_t len,
@@ -109,11 +109,11 @@ NR_EXTERN(int) nr_gshadow_parse(nr_gshadow **out, const char *buf, size_t len,
 /** Free; NULL is a no-op. */
 NR_EXTERN(void) nr_gshadow_free(nr_gshadow *gs);
 /** Serialise (byte-for-byte when unchanged); *out owned by the caller (nr_free). */
-NR_EXTERN(int) nr_gshadow_write(const nr_gshadow *gs, char **out, size_t *len, nr_error *err);
+NR_EXTERN(int) nr_gshadow_serialize(char **out, size_t *len, const nr_gshadow *gs, nr_error *err);
 /** @return the number of entries. */
 NR_EXTERN(size_t) nr_gshadow_count(const nr_gshadow *gs);
 /** @return entry i (borrowed) or NULL. */
-NR_EXTERN(const nr_sgent *) nr_gshadow_entry(const nr_gshadow *gs, size_t i);
+NR_EXTERN(const nr_sgent *) nr_gshadow_at(const nr_gshadow *gs, size_t i);
 /** @return the first entry named name (borrowed) or NULL. */
 NR_EXTERN(const nr_sgent *) nr_gshadow_find_name(const nr_gshadow *gs, const char *name);
 /**
@@ -132,8 +132,8 @@ NR_EXTERN(int) nr_gshadow_add_member(nr_gshadow *gs, const char *group, const ch
  * (when gr is given) entries without a group entry and groups without a gshadow entry.
  * @return the number of problems, or NR_ENOMEM / NR_EARG
  */
-NR_EXTERN(int) nr_gshadow_check(const nr_gshadow *gs, const nr_group *gr, nr_error **problems,
-	size_t *count, nr_error *err);
+NR_EXTERN(int) nr_gshadow_check(nr_error **problems, size_t *count, const nr_gshadow *gs,
+	const nr_group *gr, nr_error *err);
 
 NR_END_DECL
 

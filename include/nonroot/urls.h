@@ -197,7 +197,7 @@ NR_EXTERN(nr_urls_source) nr_bindings_source(const nr_bindings *b);
 /** @return the number of bindings */
 NR_EXTERN(size_t) nr_bindings_count(const nr_bindings *b);
 /** @return the i-th binding (borrowed), NULL when out of range */
-NR_EXTERN(const nr_binding *) nr_bindings_get(const nr_bindings *b, size_t i);
+NR_EXTERN(const nr_binding *) nr_bindings_at(const nr_bindings *b, size_t i);
 /** @return 1 when any binding is privileged, else 0 */
 NR_EXTERN(int) nr_bindings_any_privileged(const nr_bindings *b);
 /** Warnings in order: which prefix won, Kestrel's "Overriding HTTP_PORTS '...' and
@@ -205,7 +205,7 @@ NR_EXTERN(int) nr_bindings_any_privileged(const nr_bindings *b);
  *  two bindings of one port on a shared address (Kestrel fails: address already in use). */
 NR_EXTERN(size_t) nr_bindings_warning_count(const nr_bindings *b);
 /** @return the i-th warning (borrowed), NULL when out of range */
-NR_EXTERN(const char *) nr_bindings_warning(const nr_bindings *b, size_t i);
+NR_EXTERN(const char *) nr_bindings_warning_at(const nr_bindings *b, size_t i);
 /**
  * The variable that supplies @p key (highest precedence among those present, even when empty).
  * @param[out] value  its value (may be NULL)
@@ -213,8 +213,8 @@ NR_EXTERN(const char *) nr_bindings_warning(const nr_bindings *b, size_t i);
  * @param key the setting to look up (URLS, HTTP_PORTS, ...)
  * @return the variable's name as written in envp, or NULL when none is set (borrowed)
  */
-NR_EXTERN(const char *) nr_bindings_variable(const nr_bindings *b, nr_urls_key key,
-	const char **value);
+NR_EXTERN(const char *) nr_bindings_variable(const char **value, const nr_bindings *b,
+	nr_urls_key key);
 /** NULL is a no-op. */
 NR_EXTERN(void) nr_bindings_free(nr_bindings *b);
 

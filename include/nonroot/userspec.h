@@ -91,8 +91,8 @@ NR_EXTERN(void) nr_exec_user_dispose(nr_exec_user *u);
  * @param err optional error details (may be NULL)
  * @return 0; NR_ENOTFOUND (`Unable to find group NAME`); NR_ERANGE; NR_ENOMEM; NR_EARG
  */
-NR_EXTERN(int) nr_userspec_additional_gids(const nr_group *gr, const char *const *groups,
-	size_t n, uint32_t **gids, size_t *ngids, nr_error *err);
+NR_EXTERN(int) nr_userspec_additional_gids(uint32_t **gids, size_t *ngids,
+	const nr_group *gr, const char *const *groups, size_t n, nr_error *err);
 
 NR_END_DECL
 

@@ -73,7 +73,7 @@ const char * nr_imgconfig_env_get(const nr_imgconfig *cfg, const char *name);
 int nr_imgconfig_env_set(nr_imgconfig *cfg, const char *name, const char *value, nr_error *err);
 size_t nr_imgconfig_exposed_count(const nr_imgconfig *cfg);
 const char * nr_imgconfig_exposed_at(const nr_imgconfig *cfg, size_t i);
-int nr_imgconfig_parse_port_key(const char *key, uint16_t *port, const char **proto,
+int nr_imgconfig_parse_port_key(uint16_t *port, const char **proto, const char *key,
 	nr_error *err);
 int nr_imgconfig_map_exposed(nr_imgconfig *cfg, const uint16_t *from, const uint16_t *to,
 	size_t n, int keep_old, nr_error *err);
@@ -106,17 +106,17 @@ int nr_bundle_parse(nr_bundle **out, const char *json, size_t len, const char *d
 	nr_error *err);
 void nr_bundle_free(nr_bundle *b);
 const char * nr_bundle_root_path(const nr_bundle *b);
-int nr_bundle_dump(char **out, size_t *len, const nr_bundle *b, nr_error *err);
-int nr_bundle_save(nr_bundle *b, nr_error *err);
+int nr_bundle_serialize(char **out, size_t *len, const nr_bundle *b, nr_error *err);
+int nr_bundle_write(nr_bundle *b, nr_error *err);
 int nr_bundle_harden_options_init(nr_bundle_harden_options *opts, unsigned int version);
-int nr_bundle_harden(nr_bundle *b, const nr_bundle_harden_options *opts,
-	nr_bundle_report **report, nr_error *err);
-int nr_bundle_harden_dir(const char *dir, const nr_bundle_harden_options *opts,
-	nr_bundle_report **report, nr_error *err);
+int nr_bundle_harden(nr_bundle_report **report, nr_bundle *b,
+	const nr_bundle_harden_options *opts, nr_error *err);
+int nr_bundle_harden_dir(nr_bundle_report **report, const char *dir,
+	const nr_bundle_harden_options *opts, nr_error *err);
 size_t nr_bundle_report_changes(const nr_bundle_report *r);
 int nr_bundle_report_written(const nr_bundle_report *r);
-int nr_bundle_report_json(char **out, size_t *len, const nr_bundle_report *r, nr_error *err);
-int nr_bundle_report_text(char **out, size_t *len, const nr_bundle_report *r, nr_error *err);
+int nr_bundle_report_to_json(char **out, size_t *len, const nr_bundle_report *r, nr_error *err);
+int nr_bundle_report_to_text(char **out, size_t *len, const nr_bundle_report *r, nr_error *err);
 void nr_bundle_report_free(nr_bundle_report *r);
 
 /* names.h */
@@ -140,18 +140,18 @@ typedef struct nr_grent {
 int nr_group_parse(nr_group **out, const char *buf, size_t len, const char *source,
 	nr_error *err);
 void nr_group_free(nr_group *gr);
-int nr_group_write(const nr_group *gr, char **out, size_t *len, nr_error *err);
+int nr_group_serialize(char **out, size_t *len, const nr_group *gr, nr_error *err);
 size_t nr_group_count(const nr_group *gr);
-const nr_grent * nr_group_entry(const nr_group *gr, size_t i);
+const nr_grent * nr_group_at(const nr_group *gr, size_t i);
 const nr_grent * nr_group_find_name(const nr_group *gr, const char *name);
 const nr_grent * nr_group_find_gid(const nr_group *gr, uint32_t gid);
 int nr_group_add(nr_group *gr, const nr_grent *ent, nr_error *err);
 int nr_group_add_member(nr_group *gr, const char *group, const char *member,
 	nr_error *err);
-int nr_group_next_free_gid(const nr_group *gr, uint32_t first, uint32_t last,
-	uint32_t *gid, nr_error *err);
-int nr_group_check(const nr_group *gr, const struct nr_passwd *pw,
-	nr_error **problems, size_t *count, nr_error *err);
+int nr_group_next_free_gid(uint32_t *gid, const nr_group *gr, uint32_t first,
+	uint32_t last, nr_error *err);
+int nr_group_check(nr_error **problems, size_t *count,
+	const nr_group *gr, const struct nr_passwd *pw, nr_error *err);
 
 /* passwd.h */
 typedef struct nr_passwd nr_passwd;
@@ -173,16 +173,16 @@ typedef struct nr_pwent {
 int nr_passwd_parse(nr_passwd **out, const char *buf, size_t len, const char *source,
 	nr_error *err);
 void nr_passwd_free(nr_passwd *pw);
-int nr_passwd_write(const nr_passwd *pw, char **out, size_t *len, nr_error *err);
+int nr_passwd_serialize(char **out, size_t *len, const nr_passwd *pw, nr_error *err);
 size_t nr_passwd_count(const nr_passwd *pw);
-const nr_pwent * nr_passwd_entry(const nr_passwd *pw, size_t i);
+const nr_pwent * nr_passwd_at(const nr_passwd *pw, size_t i);
 const nr_pwent * nr_passwd_find_name(const nr_passwd *pw, const char *name);
 const nr_pwent * nr_passwd_find_uid(const nr_passwd *pw, uint32_t uid);
 int nr_passwd_add(nr_passwd *pw, const nr_pwent *ent, nr_error *err);
-int nr_passwd_next_free_id(const nr_passwd *pw, const nr_group *gr, uint32_t first,
-	uint32_t last, uint32_t *id, nr_error *err);
-int nr_passwd_check(const nr_passwd *pw, const nr_group *gr, nr_error **problems,
-	size_t *count, nr_error *err);
+int nr_passwd_next_free_id(uint32_t *id, const nr_passwd *pw, const nr_group *gr,
+	uint32_t first, uint32_t last, nr_error *err);
+int nr_passwd_check(nr_error **problems, size_t *count, const nr_passwd *pw,
+	const nr_group *gr, nr_error *err);
 
 /* shadow.h */
 typedef struct nr_shadow nr_shadow;
@@ -212,25 +212,25 @@ int nr_shadow_days_now(int64_t *days, nr_error *err);
 int nr_shadow_parse(nr_shadow **out, const char *buf, size_t len, const char *source,
 	nr_error *err);
 void nr_shadow_free(nr_shadow *sh);
-int nr_shadow_write(const nr_shadow *sh, char **out, size_t *len, nr_error *err);
+int nr_shadow_serialize(char **out, size_t *len, const nr_shadow *sh, nr_error *err);
 size_t nr_shadow_count(const nr_shadow *sh);
-const nr_spent * nr_shadow_entry(const nr_shadow *sh, size_t i);
+const nr_spent * nr_shadow_at(const nr_shadow *sh, size_t i);
 const nr_spent * nr_shadow_find_name(const nr_shadow *sh, const char *name);
 int nr_shadow_add(nr_shadow *sh, const char *name, int64_t days, nr_error *err);
-int nr_shadow_check(const nr_shadow *sh, const nr_passwd *pw, nr_error **problems,
-	size_t *count, nr_error *err);
+int nr_shadow_check(nr_error **problems, size_t *count, const nr_shadow *sh,
+	const nr_passwd *pw, nr_error *err);
 int nr_gshadow_parse(nr_gshadow **out, const char *buf, size_t len,
 	const char *source, nr_error *err);
 void nr_gshadow_free(nr_gshadow *gs);
-int nr_gshadow_write(const nr_gshadow *gs, char **out, size_t *len, nr_error *err);
+int nr_gshadow_serialize(char **out, size_t *len, const nr_gshadow *gs, nr_error *err);
 size_t nr_gshadow_count(const nr_gshadow *gs);
-const nr_sgent * nr_gshadow_entry(const nr_gshadow *gs, size_t i);
+const nr_sgent * nr_gshadow_at(const nr_gshadow *gs, size_t i);
 const nr_sgent * nr_gshadow_find_name(const nr_gshadow *gs, const char *name);
 int nr_gshadow_add(nr_gshadow *gs, const char *name, nr_error *err);
 int nr_gshadow_add_member(nr_gshadow *gs, const char *group, const char *member,
 	nr_error *err);
-int nr_gshadow_check(const nr_gshadow *gs, const nr_group *gr, nr_error **problems,
-	size_t *count, nr_error *err);
+int nr_gshadow_check(nr_error **problems, size_t *count, const nr_gshadow *gs,
+	const nr_group *gr, nr_error *err);
 
 /* userspec.h */
 #define NR_USERSPEC_ID_MAX ...
@@ -257,8 +257,8 @@ typedef struct nr_exec_user {
 int nr_userspec_resolve(nr_exec_user *out, const char *spec, const nr_passwd *pw,
 	const nr_group *gr, const nr_userspec_options *opts, nr_error *err);
 void nr_exec_user_dispose(nr_exec_user *u);
-int nr_userspec_additional_gids(const nr_group *gr, const char *const *groups,
-	size_t n, uint32_t **gids, size_t *ngids, nr_error *err);
+int nr_userspec_additional_gids(uint32_t **gids, size_t *ngids,
+	const nr_group *gr, const char *const *groups, size_t n, nr_error *err);
 
 /* rootfs.h */
 typedef struct nr_rootfs nr_rootfs;
@@ -276,8 +276,8 @@ int nr_rootfs_open_ext(nr_rootfs **out, const char *dir,
 	const nr_rootfs_options *opts, nr_error *err);
 void nr_rootfs_free(nr_rootfs *rfs);
 int nr_rootfs_uses_openat2(const nr_rootfs *rfs);
-int nr_rootfs_read_file(const nr_rootfs *rfs, const char *path, size_t max,
-	char **out, size_t *len, nr_error *err);
+int nr_rootfs_read_file(char **out, size_t *len, const nr_rootfs *rfs,
+	const char *path, size_t max, nr_error *err);
 int nr_rootfs_write_file(nr_rootfs *rfs, const char *path, const void *data,
 	size_t len, unsigned mode, nr_error *err);
 int nr_rootfs_exists(const nr_rootfs *rfs, const char *path, nr_error *err);
@@ -313,10 +313,10 @@ typedef struct nr_adduser_result {
 	int gshadow_updated;
 	...;
 } nr_adduser_result;
-int nr_rootfs_add_user(nr_rootfs *rfs, const nr_adduser_options *opts,
-	nr_adduser_result *result, nr_error *err);
-int nr_rootfs_resolve_user(const nr_rootfs *rfs, const char *spec,
-	const nr_userspec_options *defaults, nr_exec_user *out, nr_error *err);
+int nr_rootfs_add_user(nr_adduser_result *result, nr_rootfs *rfs,
+	const nr_adduser_options *opts, nr_error *err);
+int nr_rootfs_resolve_user(nr_exec_user *out, const nr_rootfs *rfs,
+	const char *spec, const nr_userspec_options *defaults, nr_error *err);
 
 /* urls.h */
 typedef enum nr_url_kind {
@@ -391,12 +391,12 @@ int nr_bindings_from_env(nr_bindings **out, const char *const *envp,
 	const nr_urls_options *opts, nr_error *err);
 nr_urls_source nr_bindings_source(const nr_bindings *b);
 size_t nr_bindings_count(const nr_bindings *b);
-const nr_binding * nr_bindings_get(const nr_bindings *b, size_t i);
+const nr_binding * nr_bindings_at(const nr_bindings *b, size_t i);
 int nr_bindings_any_privileged(const nr_bindings *b);
 size_t nr_bindings_warning_count(const nr_bindings *b);
-const char * nr_bindings_warning(const nr_bindings *b, size_t i);
-const char * nr_bindings_variable(const nr_bindings *b, nr_urls_key key,
-	const char **value);
+const char * nr_bindings_warning_at(const nr_bindings *b, size_t i);
+const char * nr_bindings_variable(const char **value, const nr_bindings *b,
+	nr_urls_key key);
 void nr_bindings_free(nr_bindings *b);
 int nr_bindings_to_json(char **out, size_t *len, const nr_bindings *b, nr_error *err);
 /* imgconfig.h, declared here because it needs nr_bindings */
@@ -440,9 +440,9 @@ int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *
 void nr_image_free(nr_image *img);
 int nr_image_transport_of(const nr_image *img);
 size_t nr_image_count(const nr_image *img);
-const char * nr_image_platform(const nr_image *img, size_t i);
+const char * nr_image_platform_at(const nr_image *img, size_t i);
 const char * nr_image_manifest_media_type(const nr_image *img, size_t i);
-const char * nr_image_config(const nr_image *img, size_t i, size_t *len);
+const char * nr_image_config(size_t *len, const nr_image *img, size_t i);
 typedef struct nr_descriptor {
 	const char *media_type;
 	const char *digest;
@@ -451,7 +451,7 @@ typedef struct nr_descriptor {
 } nr_descriptor;
 const nr_descriptor * nr_image_config_descriptor(const nr_image *img, size_t i);
 size_t nr_image_layer_count(const nr_image *img, size_t i);
-const nr_descriptor * nr_image_layer(const nr_image *img, size_t i, size_t j);
+const nr_descriptor * nr_image_layer_at(const nr_image *img, size_t i, size_t j);
 const nr_descriptor * nr_image_written(const nr_image *img);
 const nr_descriptor * nr_image_written_manifest(const nr_image *img, size_t i);
 typedef enum nr_entry_type {
@@ -500,21 +500,21 @@ typedef struct nr_scan_request {
 } nr_scan_request;
 #define NR_SCAN_REQUEST_VERSION ...
 typedef struct nr_scan_result nr_scan_result;
-int nr_image_scan(nr_image *img, size_t i, const nr_scan_request *req,
-	nr_scan_result **out, nr_error *err);
+int nr_image_scan(nr_scan_result **out, nr_image *img, size_t i,
+	const nr_scan_request *req, nr_error *err);
 const nr_scan_entry * nr_scan_result_get(const nr_scan_result *res, const char *path);
 size_t nr_scan_result_count(const nr_scan_result *res);
-const nr_scan_entry * nr_scan_result_entry(const nr_scan_result *res, size_t k);
+const nr_scan_entry * nr_scan_result_at(const nr_scan_result *res, size_t k);
 size_t nr_scan_result_setid_count(const nr_scan_result *res);
-const nr_scan_entry * nr_scan_result_setid(const nr_scan_result *res, size_t k);
+const nr_scan_entry * nr_scan_result_setid_at(const nr_scan_result *res, size_t k);
 void nr_scan_result_free(nr_scan_result *res);
-int nr_image_read_file(nr_image *img, size_t i, const char *path, char **out,
-	size_t *len, nr_error *err);
+int nr_image_read_file(char **out, size_t *len, nr_image *img, size_t i,
+	const char *path, nr_error *err);
 typedef struct nr_blob_writer nr_blob_writer;
 int nr_blob_writer_open(nr_blob_writer **out, nr_image *img, nr_error *err);
 int nr_blob_writer_write(nr_blob_writer *w, const void *data, size_t len,
 	nr_error *err);
-int nr_blob_writer_finish(nr_blob_writer *w, char digest[72], uint64_t *size,
+int nr_blob_writer_finish(char digest[72], uint64_t *size, nr_blob_writer *w,
 	nr_error *err);
 void nr_blob_writer_free(nr_blob_writer *w);
 int nr_image_set_config(nr_image *img, size_t i, const char *json, size_t len,
@@ -550,7 +550,7 @@ typedef struct nr_audit_rule {
 } nr_audit_rule;
 size_t nr_audit_rule_count(void);
 const nr_audit_rule * nr_audit_rule_at(size_t k);
-const nr_audit_rule * nr_audit_rule_find(const char *id);
+const nr_audit_rule * nr_audit_rule_get(const char *id);
 typedef struct nr_finding {
 	const char *id;
 	nr_level level;
@@ -573,13 +573,13 @@ typedef struct nr_audit_options {
 #define NR_AUDIT_OPTIONS_VERSION ...
 int nr_audit_options_init(nr_audit_options *opts, unsigned int version);
 typedef struct nr_audit nr_audit;
-int nr_image_audit(nr_image *img, const nr_audit_options *opts, nr_audit **out,
+int nr_image_audit(nr_audit **out, nr_image *img, const nr_audit_options *opts,
 	nr_error *err);
 size_t nr_audit_platform_count(const nr_audit *a);
-const char * nr_audit_platform(const nr_audit *a, size_t i);
+const char * nr_audit_platform_at(const nr_audit *a, size_t i);
 const char * nr_audit_user(const nr_audit *a, size_t i);
 size_t nr_audit_count(const nr_audit *a);
-const nr_finding * nr_audit_finding(const nr_audit *a, size_t k);
+const nr_finding * nr_audit_at(const nr_audit *a, size_t k);
 int nr_audit_max_level(const nr_audit *a);
 int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *image,
 	nr_error *err);
@@ -636,15 +636,15 @@ typedef struct nr_patch_change {
 	...;
 } nr_patch_change;
 typedef struct nr_patch_report nr_patch_report;
-int nr_image_patch(nr_image *img, const nr_patch_options *opts,
-	nr_patch_report **out, nr_error *err);
+int nr_image_patch(nr_patch_report **out, nr_image *img,
+	const nr_patch_options *opts, nr_error *err);
 size_t nr_patch_report_count(const nr_patch_report *r);
-const nr_patch_change * nr_patch_report_change(const nr_patch_report *r, size_t k);
+const nr_patch_change * nr_patch_report_at(const nr_patch_report *r, size_t k);
 int nr_patch_report_changed(const nr_patch_report *r);
 uint32_t nr_patch_report_uid(const nr_patch_report *r);
 uint32_t nr_patch_report_gid(const nr_patch_report *r);
 size_t nr_patch_report_platform_count(const nr_patch_report *r);
-const char * nr_patch_report_platform(const nr_patch_report *r, size_t manifest);
+const char * nr_patch_report_platform_at(const nr_patch_report *r, size_t manifest);
 int nr_patch_report_dry_run(const nr_patch_report *r);
 int nr_patch_report_to_json(char **out, size_t *len, const nr_patch_report *r,
 	const char *image, const char *written, nr_error *err);

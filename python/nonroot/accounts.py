@@ -97,10 +97,10 @@ def _sgent(e: Any) -> Optional[SgEnt]:
 
 
 def _problems(fn: Callable[..., int], *args: Any) -> List[NonrootError]:
-    """fn(*args, &problems, &count, err): the problems as (unraised) exceptions."""
+    """fn(&problems, &count, *args, err): the problems as (unraised) exceptions."""
     arr = ffi.new("nr_error **")
     count = ffi.new("size_t *")
-    call(fn, *args, arr, count)
+    call(fn, arr, count, *args)
     try:
         return [error_from(arr[0][i].code, arr[0][i]) for i in range(count[0])]
     finally:
@@ -140,7 +140,7 @@ class _File(Handle, Mapping[str, E]):
                                     cstr(source)))
 
     def __str__(self) -> str:
-        return owned_string(self._write, self._ptr, out_last=True) or ""
+        return owned_string(self._write, self._ptr) or ""
 
     def __bytes__(self) -> bytes:
         return str(self).encode("utf-8", "surrogateescape")
@@ -195,9 +195,9 @@ class Passwd(_File[PwEnt]):
     _conv = staticmethod(_pwent)
     _find = lib.nr_passwd_find_name
 
-    _write = lib.nr_passwd_write
+    _write = lib.nr_passwd_serialize
     _count = lib.nr_passwd_count
-    _entry = lib.nr_passwd_entry
+    _entry = lib.nr_passwd_at
 
     def find_name(self, name: str) -> Optional[PwEnt]:
         """The first entry named name, or None."""
@@ -222,7 +222,7 @@ class Passwd(_File[PwEnt]):
                      group: Optional["Group"] = None) -> int:
         """A uid no entry has (nor, with group, any gid), searched first..last."""
         out = ffi.new("uint32_t *")
-        call(lib.nr_passwd_next_free_id, self._ptr, _ptr(group), first, last, out)
+        call(lib.nr_passwd_next_free_id, out, self._ptr, _ptr(group), first, last)
         return int(out[0])
 
     def check(self, group: Optional["Group"] = None) -> List[NonrootError]:
@@ -238,9 +238,9 @@ class Group(_File[GrEnt]):
     _conv = staticmethod(_grent)
     _find = lib.nr_group_find_name
 
-    _write = lib.nr_group_write
+    _write = lib.nr_group_serialize
     _count = lib.nr_group_count
-    _entry = lib.nr_group_entry
+    _entry = lib.nr_group_at
 
     def find_name(self, name: str) -> Optional[GrEnt]:
         """The first group named name, or None."""
@@ -271,7 +271,7 @@ class Group(_File[GrEnt]):
     def next_free_gid(self, first: int = USER_ID_MIN, last: int = USER_ID_MAX) -> int:
         """A gid no group has, searched first..last (NotFound when there is none)."""
         out = ffi.new("uint32_t *")
-        call(lib.nr_group_next_free_gid, self._ptr, first, last, out)
+        call(lib.nr_group_next_free_gid, out, self._ptr, first, last)
         return int(out[0])
 
     def check(self, passwd: Optional[Passwd] = None) -> List[NonrootError]:
@@ -287,9 +287,9 @@ class Shadow(_File[SpEnt]):
     _conv = staticmethod(_spent)
     _find = lib.nr_shadow_find_name
 
-    _write = lib.nr_shadow_write
+    _write = lib.nr_shadow_serialize
     _count = lib.nr_shadow_count
-    _entry = lib.nr_shadow_entry
+    _entry = lib.nr_shadow_at
 
     def find_name(self, name: str) -> Optional[SpEnt]:
         """The first entry named name, or None."""
@@ -315,9 +315,9 @@ class GShadow(_File[SgEnt]):
     _conv = staticmethod(_sgent)
     _find = lib.nr_gshadow_find_name
 
-    _write = lib.nr_gshadow_write
+    _write = lib.nr_gshadow_serialize
     _count = lib.nr_gshadow_count
-    _entry = lib.nr_gshadow_entry
+    _entry = lib.nr_gshadow_at
 
     def find_name(self, name: str) -> Optional[SgEnt]:
         """The first entry named name, or None."""
@@ -413,7 +413,7 @@ def additional_gids(groups: Sequence[str], group: Union[Group, Text, None] = Non
     arr = ffi.new("const char *[]", keep or [ffi.NULL])
     out = ffi.new("uint32_t **")
     n = ffi.new("size_t *")
-    call(lib.nr_userspec_additional_gids, _ptr(gr), arr, len(keep), out, n)
+    call(lib.nr_userspec_additional_gids, out, n, _ptr(gr), arr, len(keep))
     try:
         return [int(out[0][i]) for i in range(n[0])]
     finally:

@@ -42,11 +42,11 @@ class BundleReport(Handle):
 
     def json(self) -> str:
         """The report as JSON text."""
-        return owned_string(lib.nr_bundle_report_json, self._ptr) or ""
+        return owned_string(lib.nr_bundle_report_to_json, self._ptr) or ""
 
     def text(self) -> str:
         """The report as human-readable text."""
-        return owned_string(lib.nr_bundle_report_text, self._ptr) or ""
+        return owned_string(lib.nr_bundle_report_to_text, self._ptr) or ""
 
     def to_dict(self) -> Dict[str, Any]:
         """The report as a dict (json() parsed)."""
@@ -59,7 +59,7 @@ class BundleReport(Handle):
 
 def _report(fn: Callable[..., int], *args: Any) -> BundleReport:
     out = ffi.new("nr_bundle_report **")
-    (call_file if fn is lib.nr_bundle_harden_dir else call)(fn, *args, out)
+    (call_file if fn is lib.nr_bundle_harden_dir else call)(fn, out, *args)
     return BundleReport._wrap(ffi.gc(out[0], lib.nr_bundle_report_free))
 
 
@@ -90,14 +90,14 @@ class Bundle(Handle):
 
     def dump(self) -> str:
         """config.json as it would be saved."""
-        return owned_string(lib.nr_bundle_dump, self._ptr) or ""
+        return owned_string(lib.nr_bundle_serialize, self._ptr) or ""
 
     def __str__(self) -> str:
         return self.dump()
 
     def save(self) -> None:
         """Write config.json back (atomically) to the bundle directory."""
-        call(lib.nr_bundle_save, self._ptr)
+        call(lib.nr_bundle_write, self._ptr)
 
     def harden(self, user: Optional[str] = None, allow_low_ports: bool = False,
                unprivileged_port_start: int = -1, allow_root: bool = False) -> BundleReport:

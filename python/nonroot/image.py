@@ -83,9 +83,9 @@ class ScanResult(Handle):
     @classmethod
     def _new(cls, ptr: Any) -> "ScanResult":
         self = cls._wrap(ptr)
-        self.entries = [_entry(lib.nr_scan_result_entry(ptr, k))
+        self.entries = [_entry(lib.nr_scan_result_at(ptr, k))
                         for k in range(lib.nr_scan_result_count(ptr))]
-        self.setid = [_entry(lib.nr_scan_result_setid(ptr, k))
+        self.setid = [_entry(lib.nr_scan_result_setid_at(ptr, k))
                       for k in range(lib.nr_scan_result_setid_count(ptr))]
         return self
 
@@ -130,7 +130,7 @@ class BlobWriter(Handle):
         self._image._ptr
         digest = ffi.new("char[72]")
         size = ffi.new("uint64_t *")
-        call(lib.nr_blob_writer_finish, self._ptr, digest, size)
+        call(lib.nr_blob_writer_finish, digest, size, self._ptr)
         return str(ffi.string(digest).decode("ascii")), int(size[0])
 
 
@@ -172,7 +172,7 @@ class PatchReport(_Copied):
         self = cls.__new__(cls)
         self.changes = []
         for k in range(lib.nr_patch_report_count(ptr)):
-            c = lib.nr_patch_report_change(ptr, k)
+            c = lib.nr_patch_report_at(ptr, k)
             self.changes.append(PatchChange(int(c.manifest), text(c.platform) or "",
                                             text(c.what) or "", text(c.target) or "",
                                             text(c.before), text(c.after), text(c.why) or ""))
@@ -180,7 +180,7 @@ class PatchReport(_Copied):
         self.uid = int(lib.nr_patch_report_uid(ptr))
         self.gid = int(lib.nr_patch_report_gid(ptr))
         self.dry_run = bool(lib.nr_patch_report_dry_run(ptr))
-        self.platforms = [text(lib.nr_patch_report_platform(ptr, i)) or ""
+        self.platforms = [text(lib.nr_patch_report_platform_at(ptr, i)) or ""
                           for i in range(lib.nr_patch_report_platform_count(ptr))]
         self._image = image
         self._report = ptr
@@ -250,7 +250,7 @@ def audit_rules() -> List[AuditRule]:
 
 def audit_rule(rule_id: str) -> Optional[AuditRule]:
     """The rule with this id ("NR001"), or None."""
-    return _rule(lib.nr_audit_rule_find(cstr(rule_id)))
+    return _rule(lib.nr_audit_rule_get(cstr(rule_id)))
 
 
 class Finding(NamedTuple):
@@ -316,13 +316,13 @@ class Audit(_Copied):
     @classmethod
     def _new(cls, ptr: Any, image: Optional[str] = None) -> "Audit":
         self = cls.__new__(cls)
-        self.platforms = [text(lib.nr_audit_platform(ptr, i)) or ""
+        self.platforms = [text(lib.nr_audit_platform_at(ptr, i)) or ""
                           for i in range(lib.nr_audit_platform_count(ptr))]
         self.users = [text(lib.nr_audit_user(ptr, i)) or ""
                       for i in range(len(self.platforms))]
         self.findings = []
         for k in range(lib.nr_audit_count(ptr)):
-            f = lib.nr_audit_finding(ptr, k)
+            f = lib.nr_audit_at(ptr, k)
             self.findings.append(Finding(text(f.id) or "", _level(f.level), int(f.manifest),
                                          text(f.platform) or "", text(f.location) or "",
                                          text(f.message) or "", text(f.fix) or "",
@@ -403,7 +403,7 @@ class Image(Handle):
     @property
     def platforms(self) -> List[str]:
         """The platform ("linux/amd64") of each manifest."""
-        return [text(lib.nr_image_platform(self._ptr, i)) or "" for i in range(len(self))]
+        return [text(lib.nr_image_platform_at(self._ptr, i)) or "" for i in range(len(self))]
 
     def manifest_media_type(self, i: int = 0) -> Optional[str]:
         """Manifest i's media type (OCI or Docker v2), None when i is out of range."""
@@ -412,7 +412,7 @@ class Image(Handle):
     def config_json(self, i: int = 0) -> Optional[str]:
         """Manifest i's config blob as JSON text, None when i is out of range."""
         n = ffi.new("size_t *")
-        p = lib.nr_image_config(self._ptr, i, n)
+        p = lib.nr_image_config(n, self._ptr, i)
         return None if p == ffi.NULL else str(ffi.buffer(p, n[0])[:].decode("utf-8"))
 
     def config(self, i: int = 0) -> ImageConfig:
@@ -428,7 +428,7 @@ class Image(Handle):
 
     def layers(self, i: int = 0) -> List[Descriptor]:
         """Manifest i's layer descriptors, bottom first."""
-        out = [_descriptor(lib.nr_image_layer(self._ptr, i, j))
+        out = [_descriptor(lib.nr_image_layer_at(self._ptr, i, j))
                for j in range(lib.nr_image_layer_count(self._ptr, i))]
         return [d for d in out if d is not None]
 
@@ -447,7 +447,7 @@ class Image(Handle):
         prog = _progress(req, progress)
         out = ffi.new("nr_scan_result **")
         try:
-            call_progress(prog, lib.nr_image_scan, self._ptr, i, req, out)
+            call_progress(prog, lib.nr_image_scan, out, self._ptr, i, req)
         finally:
             res = ffi.gc(out[0], lib.nr_scan_result_free) if out[0] != ffi.NULL else None
         return ScanResult._new(res)
@@ -483,7 +483,7 @@ class Image(Handle):
         """The content of one effective regular file (symlinks followed), at most 10 MiB."""
         out = ffi.new("char **")
         n = ffi.new("size_t *")
-        call(lib.nr_image_read_file, self._ptr, i, cstr(path), out, n)
+        call(lib.nr_image_read_file, out, n, self._ptr, i, cstr(path))
         return owned_bytes(out, n)
 
     def blob_writer(self) -> BlobWriter:
@@ -525,7 +525,7 @@ class Image(Handle):
         prog = _progress(opts, progress)
         out = ffi.new("nr_audit **")
         try:
-            call_progress(prog, lib.nr_image_audit, self._ptr, opts, out)
+            call_progress(prog, lib.nr_image_audit, out, self._ptr, opts)
         finally:
             res = ffi.gc(out[0], lib.nr_audit_free) if out[0] != ffi.NULL else None
         try:
@@ -569,7 +569,7 @@ class Image(Handle):
         prog = _progress(opts, progress)
         out = ffi.new("nr_patch_report **")
         try:
-            call_progress(prog, lib.nr_image_patch, self._ptr, opts, out)
+            call_progress(prog, lib.nr_image_patch, out, self._ptr, opts)
         finally:
             res = ffi.gc(out[0], lib.nr_patch_report_free) if out[0] != ffi.NULL else None
         rep = PatchReport._new(res, self._ref)

@@ -117,5 +117,5 @@ def parse_port_key(key: str) -> Tuple[int, str]:
     data = cstr(key)
     port = ffi.new("uint16_t *")
     proto = ffi.new("const char **")
-    call(lib.nr_imgconfig_parse_port_key, data, port, proto)
+    call(lib.nr_imgconfig_parse_port_key, port, proto, data)
     return int(port[0]), text(proto[0]) or "tcp"

@@ -60,7 +60,7 @@ class RootFS(Handle):
         out = ffi.new("char **")
         n = ffi.new("size_t *")
         try:
-            call(lib.nr_rootfs_read_file, self._ptr, cstr(path), max_size, out, n)
+            call(lib.nr_rootfs_read_file, out, n, self._ptr, cstr(path), max_size)
         except NotFound as e:   # the only thing looked up is the file
             raise FileNotFound(e.message, code=e.code, line=e.line, column=e.column,
                                source=e.source) from None
@@ -104,7 +104,7 @@ class RootFS(Handle):
         opts.id_first, opts.id_last = id_first, id_last
         opts.shadow_days = lib.NR_DAYS_AUTO if shadow_days is None else shadow_days
         res = ffi.new("nr_adduser_result *")
-        call(lib.nr_rootfs_add_user, self._ptr, opts, res)
+        call(lib.nr_rootfs_add_user, res, self._ptr, opts)
         return AddUserResult(int(res.uid), int(res.gid), bool(res.existed), bool(res.group_created),
                              bool(res.home_created), bool(res.shadow_updated),
                              bool(res.gshadow_updated))
@@ -114,5 +114,5 @@ class RootFS(Handle):
         """Resolve an OCI User spec against the root's etc/passwd and etc/group (runc)."""
         opts, _keep = _userspec_options(uid, gid, home, additional_gids)
         out = ffi.new("nr_exec_user *")
-        call(lib.nr_rootfs_resolve_user, self._ptr, cstr(spec), opts, out)
+        call(lib.nr_rootfs_resolve_user, out, self._ptr, cstr(spec), opts)
         return _exec_user(out)

@@ -116,12 +116,12 @@ class Bindings(Handle):
         self.source = text(lib.nr_urls_source_name(lib.nr_bindings_source(ptr))) or ""
         self.bindings = []
         for i in range(lib.nr_bindings_count(ptr)):
-            b = lib.nr_bindings_get(ptr, i)
+            b = lib.nr_bindings_at(ptr, i)
             data = bytes(ffi.buffer(b.url, b.url_len))
             self.bindings.append(Binding(data.decode("utf-8", "surrogateescape"),
                                          _url(data, b.parsed), bool(b.privileged),
                                          text(b.variable)))
-        self.warnings = [text(lib.nr_bindings_warning(ptr, i)) or ""
+        self.warnings = [text(lib.nr_bindings_warning_at(ptr, i)) or ""
                          for i in range(lib.nr_bindings_warning_count(ptr))]
         self.any_privileged = bool(lib.nr_bindings_any_privileged(ptr))
         return self
@@ -133,7 +133,7 @@ class Bindings(Handle):
         """(name, value) of the variable supplying key ("urls", "http_ports",
         "https_ports"), or None when none is set."""
         value = ffi.new("const char **")
-        name = lib.nr_bindings_variable(self._ptr, _KEY_VALUES[key], value)
+        name = lib.nr_bindings_variable(value, self._ptr, _KEY_VALUES[key])
         if name == ffi.NULL:
             return None
         return text(name) or "", text(value[0]) or ""

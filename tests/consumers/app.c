@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return strcmp(nr_version(), NR_VERSION) == 0 ? 0 : 1;
 	if ((rc = nr_image_open(&img, argv[1], NULL, &err)) < 0 ||
-	    (rc = nr_image_read_file(img, 0, "etc/passwd", &text, &len, &err)) < 0 ||
+	    (rc = nr_image_read_file(&text, &len, img, 0, "etc/passwd", &err)) < 0 ||
 	    (rc = nr_passwd_parse(&pw, text, len, "etc/passwd", &err)) < 0) {
 		nr_error_format(&err, line, sizeof(line));
 		fprintf(stderr, "app: %s: %s\n", argv[1], line);

@@ -71,11 +71,11 @@ static int cmd_info(nr_image *img)
 	json_object_set_new(root, "transport", json_integer(nr_image_transport_of(img)));
 	for (i = 0; i < nr_image_count(img); i++) {
 		json_t *m = json_object(), *layers = json_array();
-		json_object_set_new(m, "platform", json_string(nr_image_platform(img, i)));
+		json_object_set_new(m, "platform", json_string(nr_image_platform_at(img, i)));
 		json_object_set_new(m, "mediaType", json_string(nr_image_manifest_media_type(img, i)));
 		json_object_set_new(m, "config", desc_json(nr_image_config_descriptor(img, i)));
 		for (j = 0; j < nr_image_layer_count(img, i); j++)
-			json_array_append_new(layers, desc_json(nr_image_layer(img, i, j)));
+			json_array_append_new(layers, desc_json(nr_image_layer_at(img, i, j)));
 		json_object_set_new(m, "layers", layers);
 		json_array_append_new(mans, m);
 	}
@@ -99,7 +99,7 @@ static int cmd_scan(nr_image *img, const char **paths, size_t n, unsigned flags)
 		req.paths = paths;
 		req.npaths = n;
 		req.flags = flags;
-		if (nr_image_scan(img, i, &req, &res, &err) < 0) {
+		if (nr_image_scan(&res, img, i, &req, &err) < 0) {
 			json_decref(root);
 			json_decref(p);
 			json_decref(ents);
@@ -108,12 +108,12 @@ static int cmd_scan(nr_image *img, const char **paths, size_t n, unsigned flags)
 			return fail("scan", &err);
 		}
 		for (k = 0; k < nr_scan_result_count(res); k++) {
-			const nr_scan_entry *e = nr_scan_result_entry(res, k);
+			const nr_scan_entry *e = nr_scan_result_at(res, k);
 			json_object_set_new(ents, e->path, entry_json(e));
 		}
 		for (k = 0; k < nr_scan_result_setid_count(res); k++)
-			json_array_append_new(setid, entry_json(nr_scan_result_setid(res, k)));
-		json_object_set_new(p, "platform", json_string(nr_image_platform(img, i)));
+			json_array_append_new(setid, entry_json(nr_scan_result_setid_at(res, k)));
+		json_object_set_new(p, "platform", json_string(nr_image_platform_at(img, i)));
 		json_object_set_new(p, "entries", ents);
 		json_object_set_new(p, "setid", setid);
 		json_array_append_new(plats, p);
@@ -192,7 +192,7 @@ static int cmd_addfile(nr_image *img, const char *dest, const char *path, const 
 
 	make_layer(path, content, gzip, &layer, &len, diff_id);
 	if (nr_blob_writer_open(&w, img, &err) < 0 || nr_blob_writer_write(w, layer, len, &err) < 0 ||
-	    nr_blob_writer_finish(w, digest, &size, &err) < 0) {
+	    nr_blob_writer_finish(digest, &size, w, &err) < 0) {
 		nr_blob_writer_free(w);
 		free(layer);
 		return fail("blob", &err);
@@ -201,9 +201,9 @@ static int cmd_addfile(nr_image *img, const char *dest, const char *path, const 
 	free(layer);
 	for (i = 0; i < nr_image_count(img); i++) {
 		size_t clen;
-		const char *cfg = nr_image_config(img, i, &clen);
+		const char *cfg = nr_image_config(&clen, img, i);
 		json_t *c = json_loadb(cfg, clen, 0, NULL);
-		const char *mt = nr_image_layer(img, i, 0)->media_type;
+		const char *mt = nr_image_layer_at(img, i, 0)->media_type;
 		int docker = strstr(mt, "docker") != NULL;
 		nr_descriptor d;
 		char *text;

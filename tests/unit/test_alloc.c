@@ -85,11 +85,11 @@ static int s_passwd(void *ctx)
 		goto done;
 	if ((rc = nr_passwd_add(pw, &e, NULL)) < 0)
 		goto done;
-	if ((rc = nr_passwd_write(pw, &out, &len, NULL)) < 0)
+	if ((rc = nr_passwd_serialize(&out, &len, pw, NULL)) < 0)
 		goto done;
-	if ((rc = nr_passwd_check(pw, gr, &problems, &n, NULL)) < 0)
+	if ((rc = nr_passwd_check(&problems, &n, pw, gr, NULL)) < 0)
 		goto done;
-	rc = nr_passwd_next_free_id(pw, gr, NR_SYS_ID_MAX, NR_SYS_ID_MIN, &id, NULL);
+	rc = nr_passwd_next_free_id(&id, pw, gr, NR_SYS_ID_MAX, NR_SYS_ID_MIN, NULL);
 done:
 	nr_free(problems);
 	nr_free(out);
@@ -120,9 +120,9 @@ static int s_group(void *ctx)
 		goto done;
 	if ((rc = nr_group_add_member(gr, "root", "new", NULL)) < 0)
 		goto done;
-	if ((rc = nr_group_write(gr, &out, NULL, NULL)) < 0)
+	if ((rc = nr_group_serialize(&out, NULL, gr, NULL)) < 0)
 		goto done;
-	rc = nr_group_check(gr, pw, &problems, &n, NULL);
+	rc = nr_group_check(&problems, &n, gr, pw, NULL);
 done:
 	nr_free(problems);
 	nr_free(out);
@@ -152,17 +152,17 @@ static int s_shadow(void *ctx)
 	    (rc = nr_gshadow_add(gs, "app", NULL)) < 0 ||
 	    (rc = nr_gshadow_add_member(gs, "daemon", "x", NULL)) < 0)
 		goto done;
-	if ((rc = nr_shadow_write(sh, &out, NULL, NULL)) < 0)
+	if ((rc = nr_shadow_serialize(&out, NULL, sh, NULL)) < 0)
 		goto done;
 	nr_free(out);
 	out = NULL;
-	if ((rc = nr_gshadow_write(gs, &out, NULL, NULL)) < 0)
+	if ((rc = nr_gshadow_serialize(&out, NULL, gs, NULL)) < 0)
 		goto done;
-	if ((rc = nr_shadow_check(sh, pw, &problems, &n, NULL)) < 0)
+	if ((rc = nr_shadow_check(&problems, &n, sh, pw, NULL)) < 0)
 		goto done;
 	nr_free(problems);
 	problems = NULL;
-	rc = nr_gshadow_check(gs, gr, &problems, &n, NULL);
+	rc = nr_gshadow_check(&problems, &n, gs, gr, NULL);
 done:
 	nr_free(problems);
 	nr_free(out);
@@ -197,7 +197,7 @@ static int s_userspec(void *ctx)
 			goto done;
 		nr_exec_user_dispose(&u);
 	}
-	rc = nr_userspec_additional_gids(gr, groups, 3, &gids, &n, NULL);
+	rc = nr_userspec_additional_gids(&gids, &n, gr, groups, 3, NULL);
 done:
 	nr_free(gids);
 	nr_group_free(gr);
@@ -280,9 +280,9 @@ static int s_rootfs_add_user(void *ctx)
 	o.name = "new";
 	o.flags = NR_ADDUSER_CREATE_HOME;
 	o.shadow_days = 19675;
-	if ((rc = nr_rootfs_add_user(rfs, &o, NULL, NULL)) < 0)
+	if ((rc = nr_rootfs_add_user(NULL, rfs, &o, NULL)) < 0)
 		goto done;
-	if ((rc = nr_rootfs_resolve_user(rfs, "new", NULL, &u, NULL)) < 0)
+	if ((rc = nr_rootfs_resolve_user(&u, rfs, "new", NULL, NULL)) < 0)
 		goto done;
 	nr_exec_user_dispose(&u);
 done:
@@ -413,16 +413,16 @@ static int s_bundle(void *ctx)
 	opts.unprivileged_port_start = 0;
 	opts.dry_run = 1;
 	if ((rc = nr_bundle_parse(&b, json, sizeof(json) - 1, (const char *)ctx, NULL)) < 0 ||
-	    (rc = nr_bundle_harden(b, &opts, &rep, NULL)) < 0 ||
-	    (rc = nr_bundle_report_json(&out, &len, rep, NULL)) < 0)
+	    (rc = nr_bundle_harden(&rep, b, &opts, NULL)) < 0 ||
+	    (rc = nr_bundle_report_to_json(&out, &len, rep, NULL)) < 0)
 		goto done;
 	nr_free(out);
 	out = NULL;
-	if ((rc = nr_bundle_report_text(&out, &len, rep, NULL)) < 0)
+	if ((rc = nr_bundle_report_to_text(&out, &len, rep, NULL)) < 0)
 		goto done;
 	nr_free(out);
 	out = NULL;
-	rc = nr_bundle_dump(&out, &len, b, NULL);
+	rc = nr_bundle_serialize(&out, &len, b, NULL);
 done:
 	nr_free(out);
 	nr_bundle_report_free(rep);

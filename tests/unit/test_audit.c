@@ -114,7 +114,7 @@ static void run_case(const char *dir, const char *name, void *payload)
 		CU_FAIL("audit failed");
 	}
 	for (line = strtok_r(expected, "\n", &save), k = 0; line; line = strtok_r(NULL, "\n", &save), k++) {
-		const nr_finding *fd = nr_audit_finding(a, k);
+		const nr_finding *fd = nr_audit_at(a, k);
 		char head[256], *bar = strstr(line, " | ");
 		nexp++;
 		if (fd == NULL) {
@@ -135,9 +135,9 @@ static void run_case(const char *dir, const char *name, void *payload)
 	}
 	if (nr_audit_count(a) != nexp) {
 		for (k = nexp; k < nr_audit_count(a); k++)
-			fprintf(stderr, "\n  %s: unexpected %s %s %s | %s\n", name, nr_audit_finding(a, k)->id,
-				nr_level_name(nr_audit_finding(a, k)->level), nr_audit_finding(a, k)->location,
-				nr_audit_finding(a, k)->message);
+			fprintf(stderr, "\n  %s: unexpected %s %s %s | %s\n", name, nr_audit_at(a, k)->id,
+				nr_level_name(nr_audit_at(a, k)->level), nr_audit_at(a, k)->location,
+				nr_audit_at(a, k)->message);
 		CU_FAIL("wrong number of findings");
 	}
 	CU_ASSERT_EQUAL(nr_audit_platform_count(a), 1);
@@ -170,16 +170,16 @@ static void test_rules(void)
 		const nr_audit_rule *r = nr_audit_rule_at(k);
 		id = ids[k];
 		CU_ASSERT_STRING_EQUAL(r->id, id);
-		CU_ASSERT_PTR_EQUAL(nr_audit_rule_find(id), r);
+		CU_ASSERT_PTR_EQUAL(nr_audit_rule_get(id), r);
 		CU_ASSERT(strlen(r->summary) > 10 && strlen(r->help) > 10);
 	}
-	CU_ASSERT_STRING_EQUAL(nr_audit_rule_find("NR001")->name, "runs-as-root");
-	CU_ASSERT_EQUAL(nr_audit_rule_find("NR001")->level, NR_LEVEL_ERROR);
-	CU_ASSERT_STRING_EQUAL(nr_audit_rule_find("NR014")->name, "root-group");
-	CU_ASSERT_STRING_EQUAL(nr_audit_rule_find("NR015")->name, "file-capabilities");
-	CU_ASSERT_EQUAL(nr_audit_rule_find("NR015")->level, NR_LEVEL_WARNING);
+	CU_ASSERT_STRING_EQUAL(nr_audit_rule_get("NR001")->name, "runs-as-root");
+	CU_ASSERT_EQUAL(nr_audit_rule_get("NR001")->level, NR_LEVEL_ERROR);
+	CU_ASSERT_STRING_EQUAL(nr_audit_rule_get("NR014")->name, "root-group");
+	CU_ASSERT_STRING_EQUAL(nr_audit_rule_get("NR015")->name, "file-capabilities");
+	CU_ASSERT_EQUAL(nr_audit_rule_get("NR015")->level, NR_LEVEL_WARNING);
 	CU_ASSERT_PTR_NULL(nr_audit_rule_at(NR_ARRAY_SIZE(ids)));
-	CU_ASSERT_PTR_NULL(nr_audit_rule_find("NR999"));
+	CU_ASSERT_PTR_NULL(nr_audit_rule_get("NR999"));
 	CU_ASSERT_STRING_EQUAL(nr_level_name(NR_LEVEL_WARNING), "warning");
 	CU_ASSERT_STRING_EQUAL(nr_level_name(7), "?");
 }
@@ -240,7 +240,7 @@ static void test_bad_config(void)
 	CU_ASSERT_EQUAL(nr_audit_options_init(&o, NR_AUDIT_OPTIONS_VERSION), 0);
 	CU_ASSERT_EQUAL(o.threshold, 1024);
 	CU_ASSERT_EQUAL(nr_audit_options_init(&o, 99), NR_EARG);
-	CU_ASSERT_EQUAL(nr_image_audit(NULL, NULL, &a, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_image_audit(&a, NULL, NULL, &err), NR_EARG);
 }
 
 static CU_TestInfo audit_tests[] = {

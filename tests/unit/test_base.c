@@ -57,53 +57,53 @@ static void test_error_format_parts(void)
 
 static void test_buf(void)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	char *s;
 	size_t len, i;
 
-	CU_ASSERT_EQUAL(nr_buf_puts(&b, "abc"), 0);
-	CU_ASSERT_EQUAL(nr_buf_printf(&b, ":%d:", 1654), 0);
-	CU_ASSERT_EQUAL(nr_buf_putc(&b, 'x'), 0);
+	CU_ASSERT_EQUAL(nr__buf_puts(&b, "abc"), 0);
+	CU_ASSERT_EQUAL(nr__buf_printf(&b, ":%d:", 1654), 0);
+	CU_ASSERT_EQUAL(nr__buf_putc(&b, 'x'), 0);
 	CU_ASSERT_STRING_EQUAL(b.ptr, "abc:1654:x");
 	for (i = 0; i < 10000; i++)
-		CU_ASSERT_EQUAL_FATAL(nr_buf_put(&b, "0123456789", 10), 0);
+		CU_ASSERT_EQUAL_FATAL(nr__buf_put(&b, "0123456789", 10), 0);
 	CU_ASSERT_EQUAL(b.size, 10 + 100000);
-	nr_buf_truncate(&b, 3);
-	s = nr_buf_detach(&b, &len);
+	nr__buf_truncate(&b, 3);
+	s = nr__buf_detach(&b, &len);
 	CU_ASSERT_STRING_EQUAL(s, "abc");
 	CU_ASSERT_EQUAL(len, 3);
 	CU_ASSERT_PTR_NULL(b.ptr);
 	free(s);
-	s = nr_buf_detach(&b, &len);   /* empty buffer detaches as "" */
+	s = nr__buf_detach(&b, &len);   /* empty buffer detaches as "" */
 	CU_ASSERT_STRING_EQUAL(s, "");
 	free(s);
-	CU_ASSERT_EQUAL(nr_buf_grow(&b, SIZE_MAX), NR_ENOMEM);   /* overflow is caught */
-	CU_ASSERT_EQUAL(nr_buf_puts(&b, "x"), NR_ENOMEM);        /* and sticky */
-	CU_ASSERT_PTR_NULL(nr_buf_detach(&b, NULL));
-	nr_buf_dispose(&b);
+	CU_ASSERT_EQUAL(nr__buf_grow(&b, SIZE_MAX), NR_ENOMEM);   /* overflow is caught */
+	CU_ASSERT_EQUAL(nr__buf_puts(&b, "x"), NR_ENOMEM);        /* and sticky */
+	CU_ASSERT_PTR_NULL(nr__buf_detach(&b, NULL));
+	nr__buf_dispose(&b);
 }
 
 static void test_cursor_lines(void)
 {
 	const char text[] = "a\r\n\nlast";
-	nr_cursor c;
+	nr__cursor c;
 	const char *line;
 	size_t n, eol;
 
-	nr_cursor_init(&c, text, sizeof(text) - 1);
-	CU_ASSERT_TRUE(nr_cursor_line(&c, &line, &n, &eol));
+	nr__cursor_init(&c, text, sizeof(text) - 1);
+	CU_ASSERT_TRUE(nr__cursor_line(&c, &line, &n, &eol));
 	CU_ASSERT_EQUAL(n, 2);   /* "\r" kept in the content */
 	CU_ASSERT_EQUAL(eol, 1);
 	CU_ASSERT_EQUAL(c.line, 2);
-	CU_ASSERT_TRUE(nr_cursor_line(&c, &line, &n, &eol));
+	CU_ASSERT_TRUE(nr__cursor_line(&c, &line, &n, &eol));
 	CU_ASSERT_EQUAL(n, 0);
-	CU_ASSERT_TRUE(nr_cursor_line(&c, &line, &n, &eol));
+	CU_ASSERT_TRUE(nr__cursor_line(&c, &line, &n, &eol));
 	CU_ASSERT_EQUAL(n, 4);
 	CU_ASSERT_EQUAL(eol, 0);
 	CU_ASSERT_NSTRING_EQUAL(line, "last", 4);
-	CU_ASSERT_FALSE(nr_cursor_line(&c, &line, &n, &eol));
-	nr_cursor_init(&c, NULL, 5);
-	CU_ASSERT_FALSE(nr_cursor_line(&c, &line, &n, &eol));
+	CU_ASSERT_FALSE(nr__cursor_line(&c, &line, &n, &eol));
+	nr__cursor_init(&c, NULL, 5);
+	CU_ASSERT_FALSE(nr__cursor_line(&c, &line, &n, &eol));
 }
 
 static void test_split(void)
@@ -112,13 +112,13 @@ static void test_split(void)
 	size_t l[7];
 	const char s[] = "odd:x:111:112::/home/odd:::::";
 
-	CU_ASSERT_EQUAL(nr_split_fields(s, strlen(s), ':', f, l, 7), 7);
+	CU_ASSERT_EQUAL(nr__split_fields(s, strlen(s), ':', f, l, 7), 7);
 	CU_ASSERT_EQUAL(l[0], 3);
 	CU_ASSERT_EQUAL(l[4], 0);
 	CU_ASSERT_EQUAL(l[6], 4);   /* the last field keeps the rest: "::::" */
 	CU_ASSERT_NSTRING_EQUAL(f[6], "::::", 4);
-	CU_ASSERT_EQUAL(nr_split_fields("abc", 3, ':', f, l, 7), 1);
-	CU_ASSERT_EQUAL(nr_split_fields("", 0, ':', f, l, 7), 1);
+	CU_ASSERT_EQUAL(nr__split_fields("abc", 3, ':', f, l, 7), 1);
+	CU_ASSERT_EQUAL(nr__split_fields("", 0, ':', f, l, 7), 1);
 	CU_ASSERT_EQUAL(l[0], 0);
 }
 
@@ -127,27 +127,27 @@ static void test_numbers(void)
 	uint32_t v = 7;
 	uint64_t w;
 
-	CU_ASSERT_EQUAL(nr_parse_u32("1654", 4, UINT32_MAX, &v), 0);
+	CU_ASSERT_EQUAL(nr__parse_u32("1654", 4, UINT32_MAX, &v), 0);
 	CU_ASSERT_EQUAL(v, 1654);
-	CU_ASSERT_EQUAL(nr_parse_u32("2147483647", 10, 2147483647u, &v), 0);
-	CU_ASSERT_EQUAL(nr_parse_u32("2147483648", 10, 2147483647u, &v), NR_ERANGE);
-	CU_ASSERT_EQUAL(nr_parse_u32("99999999999999999999999", 23, UINT32_MAX, &v), NR_ERANGE);
-	CU_ASSERT_EQUAL(nr_parse_u32("", 0, UINT32_MAX, &v), NR_EINVALID);
-	CU_ASSERT_EQUAL(nr_parse_u32("+1", 2, UINT32_MAX, &v), NR_EINVALID);
-	CU_ASSERT_EQUAL(nr_parse_u32("-1", 2, UINT32_MAX, &v), NR_EINVALID);
-	CU_ASSERT_EQUAL(nr_parse_u32(" 1", 2, UINT32_MAX, &v), NR_EINVALID);
-	CU_ASSERT_EQUAL(nr_parse_u32("0x10", 4, UINT32_MAX, &v), NR_EINVALID);
-	CU_ASSERT_EQUAL(nr_parse_u32("12a", 3, UINT32_MAX, &v), NR_EINVALID);
-	CU_ASSERT_EQUAL(nr_parse_u64("18446744073709551615", 20, UINT64_MAX, &w), 0);
+	CU_ASSERT_EQUAL(nr__parse_u32("2147483647", 10, 2147483647u, &v), 0);
+	CU_ASSERT_EQUAL(nr__parse_u32("2147483648", 10, 2147483647u, &v), NR_ERANGE);
+	CU_ASSERT_EQUAL(nr__parse_u32("99999999999999999999999", 23, UINT32_MAX, &v), NR_ERANGE);
+	CU_ASSERT_EQUAL(nr__parse_u32("", 0, UINT32_MAX, &v), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__parse_u32("+1", 2, UINT32_MAX, &v), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__parse_u32("-1", 2, UINT32_MAX, &v), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__parse_u32(" 1", 2, UINT32_MAX, &v), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__parse_u32("0x10", 4, UINT32_MAX, &v), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__parse_u32("12a", 3, UINT32_MAX, &v), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr__parse_u64("18446744073709551615", 20, UINT64_MAX, &w), 0);
 	CU_ASSERT_EQUAL(w, UINT64_MAX);
-	CU_ASSERT_EQUAL(nr_parse_u64("18446744073709551616", 20, UINT64_MAX, &w), NR_ERANGE);
-	CU_ASSERT_EQUAL(nr_parse_u32("007", 3, UINT32_MAX, &v), 0);
+	CU_ASSERT_EQUAL(nr__parse_u64("18446744073709551616", 20, UINT64_MAX, &w), NR_ERANGE);
+	CU_ASSERT_EQUAL(nr__parse_u32("007", 3, UINT32_MAX, &v), 0);
 	CU_ASSERT_EQUAL(v, 7);
-	CU_ASSERT_TRUE(nr_span_has_ctrl("a\tb", 3));
-	CU_ASSERT_TRUE(nr_span_has_ctrl("a\x7f", 2));
-	CU_ASSERT_FALSE(nr_span_has_ctrl("h\xc3\xa9", 3));
-	CU_ASSERT_TRUE(nr_span_eq("app", 3, "app"));
-	CU_ASSERT_FALSE(nr_span_eq("app", 2, "app"));
+	CU_ASSERT_TRUE(nr__span_has_ctrl("a\tb", 3));
+	CU_ASSERT_TRUE(nr__span_has_ctrl("a\x7f", 2));
+	CU_ASSERT_FALSE(nr__span_has_ctrl("h\xc3\xa9", 3));
+	CU_ASSERT_TRUE(nr__span_eq("app", 3, "app"));
+	CU_ASSERT_FALSE(nr__span_eq("app", 2, "app"));
 }
 
 static void test_atomic_write(void)

@@ -81,14 +81,14 @@ static void valid_case(const char *dir, const char *name, void *payload)
 	read_args(dir, &opts);
 	expected = case_file(dir, "expected.json", &len, 0);
 	CU_ASSERT_EQUAL_FATAL(nr_bundle_open(&b, full_path(dir), &err), 0);
-	if (nr_bundle_harden(b, &opts, &r, &err) != 0) {
+	if (nr_bundle_harden(&r, b, &opts, &err) != 0) {
 		char t[512];
 		nr_error_format(&err, t, sizeof(t));
 		fprintf(stderr, "\n  %s: %s\n", name, t);
 		CU_FAIL("harden failed on a valid case");
 		goto done;
 	}
-	CU_ASSERT_EQUAL(nr_bundle_dump(&out, &outlen, b, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_serialize(&out, &outlen, b, &err), 0);
 	CU_ASSERT_EQUAL(outlen, strlen(out));
 	if (strcmp(out, expected) != 0) {
 		fprintf(stderr, "\n  %s: config.json differs from expected.json:\n%s\n", name, out);
@@ -97,12 +97,12 @@ static void valid_case(const char *dir, const char *name, void *payload)
 	/* Hardening is idempotent: a second pass changes nothing. */
 	{
 		nr_bundle_report *r2 = NULL;
-		CU_ASSERT_EQUAL(nr_bundle_harden(b, &opts, &r2, &err), 0);
+		CU_ASSERT_EQUAL(nr_bundle_harden(&r2, b, &opts, &err), 0);
 		CU_ASSERT_EQUAL(nr_bundle_report_changes(r2), 0);
 		nr_bundle_report_free(r2);
 	}
 	/* The JSON report parses and its change count agrees. */
-	CU_ASSERT_EQUAL(nr_bundle_report_json(&json, NULL, r, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_report_to_json(&json, NULL, r, &err), 0);
 	doc = json_loads(json, 0, &jerr);
 	CU_ASSERT_PTR_NOT_NULL(doc);
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(doc, "changes")),
@@ -110,7 +110,7 @@ static void valid_case(const char *dir, const char *name, void *payload)
 	CU_ASSERT_TRUE(json_is_false(json_object_get(doc, "written")));
 	json_decref(doc);
 	/* The text report, from its second line (the first names the bundle's path). */
-	CU_ASSERT_EQUAL(nr_bundle_report_text(&text, NULL, r, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_report_to_text(&text, NULL, r, &err), 0);
 	want_report = case_file(dir, "report.txt", &len, 1);
 	if (want_report && text && strcmp(strchr(text, '\n') + 1, want_report) != 0) {
 		fprintf(stderr, "\n  %s: report differs from report.txt:\n%s\n", name, text);
@@ -142,11 +142,11 @@ static void invalid_case(const char *dir, const char *name, void *payload)
 	want[strcspn(want, "\n")] = '\0';
 	rc = nr_bundle_open(&b, full_path(dir), &err);
 	if (rc == 0) {
-		CU_ASSERT_EQUAL(nr_bundle_dump(&before, NULL, b, NULL), 0);
-		rc = nr_bundle_harden(b, &opts, &r, &err);
+		CU_ASSERT_EQUAL(nr_bundle_serialize(&before, NULL, b, NULL), 0);
+		rc = nr_bundle_harden(&r, b, &opts, &err);
 		CU_ASSERT_PTR_NULL(r);
 		/* A failed harden leaves the bundle as it was. */
-		CU_ASSERT_EQUAL(nr_bundle_dump(&after, NULL, b, NULL), 0);
+		CU_ASSERT_EQUAL(nr_bundle_serialize(&after, NULL, b, NULL), 0);
 		if (before && after)
 			CU_ASSERT_STRING_EQUAL(before, after);
 	} else {
@@ -198,27 +198,27 @@ static void test_options(void)
 
 	CU_ASSERT_EQUAL_FATAL(nr_bundle_parse(&b, cfg, strlen(cfg), NULL, &err), 0);
 	o.version = 7;
-	CU_ASSERT_EQUAL(nr_bundle_harden(b, &o, NULL, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_harden(NULL, b, &o, &err), NR_EARG);
 	NRTEST_ASSERT_ERR(&err, NR_EARG, "options version 7");
 	nr_error_clear(&err);
 	o.version = NR_BUNDLE_HARDEN_OPTIONS_VERSION;
 	o.unprivileged_port_start = 65536;
-	CU_ASSERT_EQUAL(nr_bundle_harden(b, &o, NULL, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_harden(NULL, b, &o, &err), NR_EARG);
 	NRTEST_ASSERT_ERR(&err, NR_EARG, "65536 is out of range (0-65535)");
 	nr_error_clear(&err);
 	o.unprivileged_port_start = -2;
-	CU_ASSERT_EQUAL(nr_bundle_harden(b, &o, NULL, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_harden(NULL, b, &o, &err), NR_EARG);
 	/* NULL options: the defaults. */
 	nr_error_clear(&err);
-	CU_ASSERT_EQUAL(nr_bundle_harden(b, NULL, NULL, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_harden(NULL, b, NULL, &err), 0);
 	/* A user spec needs a directory to resolve in. */
 	o.unprivileged_port_start = -1;
 	o.user = "app";
-	CU_ASSERT_EQUAL(nr_bundle_harden(b, &o, NULL, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_harden(NULL, b, &o, &err), NR_EARG);
 	NRTEST_ASSERT_ERR(&err, NR_EARG, "config.json: cannot resolve user 'app': the bundle has "
 		"no directory");
 	nr_error_clear(&err);
-	CU_ASSERT_EQUAL(nr_bundle_save(b, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_write(b, &err), NR_EARG);
 	NRTEST_ASSERT_ERR(&err, NR_EARG, "no directory to save to");
 	nr_bundle_free(b);
 }
@@ -234,14 +234,14 @@ static void test_null_args(void)
 	CU_ASSERT_PTR_NULL(b);
 	CU_ASSERT_EQUAL(nr_bundle_open(NULL, "x", NULL), NR_EARG);
 	CU_ASSERT_EQUAL(nr_bundle_parse(&b, NULL, 0, NULL, NULL), NR_EARG);
-	CU_ASSERT_EQUAL(nr_bundle_harden(NULL, NULL, &r, NULL), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_harden(&r, NULL, NULL, NULL), NR_EARG);
 	CU_ASSERT_PTR_NULL(r);
 	CU_ASSERT_EQUAL(nr_bundle_harden_dir(NULL, NULL, NULL, NULL), NR_EARG);
-	CU_ASSERT_EQUAL(nr_bundle_dump(&s, NULL, NULL, NULL), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_serialize(&s, NULL, NULL, NULL), NR_EARG);
 	CU_ASSERT_PTR_NULL(s);
-	CU_ASSERT_EQUAL(nr_bundle_report_json(&s, NULL, NULL, NULL), NR_EARG);
-	CU_ASSERT_EQUAL(nr_bundle_report_text(&s, NULL, NULL, NULL), NR_EARG);
-	CU_ASSERT_EQUAL(nr_bundle_save(NULL, NULL), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_report_to_json(&s, NULL, NULL, NULL), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_report_to_text(&s, NULL, NULL, NULL), NR_EARG);
+	CU_ASSERT_EQUAL(nr_bundle_write(NULL, NULL), NR_EARG);
 	CU_ASSERT_PTR_NULL(nr_bundle_root_path(NULL));
 	CU_ASSERT_EQUAL(nr_bundle_report_changes(NULL), 0);
 	CU_ASSERT_EQUAL(nr_bundle_report_written(NULL), 0);
@@ -314,7 +314,7 @@ static void test_harden_dir(void)
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	/* Dry run: reported, not written. */
 	o.dry_run = 1;
-	CU_ASSERT_EQUAL(nr_bundle_harden_dir(dir, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_harden_dir(&r, dir, &o, &err), 0);
 	CU_ASSERT(nr_bundle_report_changes(r) > 0);
 	CU_ASSERT_FALSE(nr_bundle_report_written(r));
 	nr_bundle_report_free(r);
@@ -323,7 +323,7 @@ static void test_harden_dir(void)
 	free(now);
 	/* For real: written atomically, mode kept, content as expected.json. */
 	o.dry_run = 0;
-	CU_ASSERT_EQUAL(nr_bundle_harden_dir(dir, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_harden_dir(&r, dir, &o, &err), 0);
 	CU_ASSERT_TRUE(nr_bundle_report_written(r));
 	nr_bundle_report_free(r);
 	CU_ASSERT_EQUAL(stat(path, &st1), 0);
@@ -334,7 +334,7 @@ static void test_harden_dir(void)
 	free(now);
 	free(want);
 	/* Again: nothing to change, so the file is not rewritten (same inode). */
-	CU_ASSERT_EQUAL(nr_bundle_harden_dir(dir, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_harden_dir(&r, dir, &o, &err), 0);
 	CU_ASSERT_EQUAL(nr_bundle_report_changes(r), 0);
 	CU_ASSERT_FALSE(nr_bundle_report_written(r));
 	nr_bundle_report_free(r);
@@ -348,7 +348,7 @@ static void test_harden_dir(void)
 		nr_error e2 = NR_ERROR_INIT;
 		const char bad[] = "{\"process\":{\"user\":{\"uid\":1,\"gid\":1}}}\n";
 		CU_ASSERT_EQUAL(nr__file_write_atomic(path, bad, strlen(bad), 0640, &e2), 0);
-		CU_ASSERT_EQUAL(nr_bundle_harden_dir(dir, &o, &r, &err), NR_EINVALID);
+		CU_ASSERT_EQUAL(nr_bundle_harden_dir(&r, dir, &o, &err), NR_EINVALID);
 		CU_ASSERT_PTR_NULL(r);
 		cfg = read_path(dir, "config.json");
 		CU_ASSERT_STRING_EQUAL(cfg, bad);
@@ -374,9 +374,9 @@ static void test_report_shape(void)
 	CU_ASSERT_EQUAL_FATAL(nr_bundle_parse(&b, cfg, strlen(cfg), NULL, &err), 0);
 	o.allow_low_ports = 1;
 	o.unprivileged_port_start = 1000;
-	CU_ASSERT_EQUAL_FATAL(nr_bundle_harden(b, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_bundle_harden(&r, b, &o, &err), 0);
 	CU_ASSERT_EQUAL(nr_bundle_report_changes(r), 7);
-	CU_ASSERT_EQUAL_FATAL(nr_bundle_report_json(&json, NULL, r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_bundle_report_to_json(&json, NULL, r, &err), 0);
 	doc = json_loads(json, 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	CU_ASSERT_TRUE(json_is_null(json_object_get(doc, "bundle")));
@@ -428,8 +428,8 @@ static void test_absolute_root_path(void)
 	CU_ASSERT_EQUAL_FATAL(nr_bundle_parse(&b, cfg, strlen(cfg), bdir, &err), 0);
 	CU_ASSERT_STRING_EQUAL(nr_bundle_root_path(b), rdir);
 	o.user = "web";
-	CU_ASSERT_EQUAL_FATAL(nr_bundle_harden(b, &o, &r, &err), 0);
-	CU_ASSERT_EQUAL(nr_bundle_report_json(&json, NULL, r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_bundle_harden(&r, b, &o, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_report_to_json(&json, NULL, r, &err), 0);
 	doc = json_loads(json, 0, NULL);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(doc, "user"), "uid")), 33);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(doc, "user"),
@@ -440,11 +440,11 @@ static void test_absolute_root_path(void)
 	nr_free(json);
 	nr_bundle_report_free(r);
 	/* Saved into the bundle directory, not next to the root filesystem. */
-	CU_ASSERT_EQUAL(nr_bundle_save(b, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_write(b, &err), 0);
 	nr_bundle_free(b);
 	b = NULL;
 	CU_ASSERT_EQUAL_FATAL(nr_bundle_open(&b, bdir, &err), 0);
-	CU_ASSERT_EQUAL(nr_bundle_harden(b, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL(nr_bundle_harden(&r, b, &o, &err), 0);
 	CU_ASSERT_EQUAL(nr_bundle_report_changes(r), 0);
 	nr_bundle_report_free(r);
 	nr_bundle_free(b);

@@ -138,9 +138,9 @@ static void test_error_reset(void)
 	REUSE(nr_portmap_parse(&map, "80", 2, &err),
 	      nr_portmap_parse(&map, "80:8080", 7, &err),
 	      nr_portmap_parse(&map, "80:0", 4, &err), "0");
-	REUSE(nr_imgconfig_parse_port_key("x/tcp", &port, NULL, &err),
-	      nr_imgconfig_parse_port_key("80/tcp", &port, NULL, &err),
-	      nr_imgconfig_parse_port_key("70000/tcp", &port, NULL, &err), "70000");
+	REUSE(nr_imgconfig_parse_port_key(&port, NULL, "x/tcp", &err),
+	      nr_imgconfig_parse_port_key(&port, NULL, "80/tcp", &err),
+	      nr_imgconfig_parse_port_key(&port, NULL, "70000/tcp", &err), "70000");
 	REUSE_R(nr_userspec_resolve(&eu, "nobody", NULL, NULL, NULL, &err),
 	      nr_userspec_resolve(&eu, "1000:1000", NULL, NULL, NULL, &err),
 	      nr_exec_user_dispose(&eu),
@@ -196,7 +196,7 @@ static void test_options_version(void)
 		ho.version = bad[k];
 		CU_ASSERT_EQUAL(nr_bundle_parse(&bundle, bundle_json, strlen(bundle_json), NULL, &err),
 			0);
-		check_version_error(nr_bundle_harden(bundle, &ho, NULL, &err), &err,
+		check_version_error(nr_bundle_harden(NULL, bundle, &ho, &err), &err,
 			"nr_bundle_harden_options");
 		nr_bundle_free(bundle);
 		bundle = NULL;

@@ -11,30 +11,30 @@
 
 static char *dump(const nr_group *gr)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t i, j;
 
-	nr_buf_puts(&b, "");
+	nr__buf_puts(&b, "");
 	for (i = 0; i < nr_group_count(gr); i++) {
-		const nr_grent *e = nr_group_entry(gr, i);
-		nr_buf_printf(&b, "%zu:%s:%s:%u:", e->line, e->name, e->passwd, e->gid);
+		const nr_grent *e = nr_group_at(gr, i);
+		nr__buf_printf(&b, "%zu:%s:%s:%u:", e->line, e->name, e->passwd, e->gid);
 		for (j = 0; j < e->nmembers; j++)
-			nr_buf_printf(&b, "%s%s", j ? "," : "", e->members[j]);
+			nr__buf_printf(&b, "%s%s", j ? "," : "", e->members[j]);
 		CU_ASSERT_PTR_NULL(e->members[e->nmembers]);
-		nr_buf_putc(&b, '\n');
+		nr__buf_putc(&b, '\n');
 	}
-	return nr_buf_detach(&b, NULL);
+	return nr__buf_detach(&b, NULL);
 }
 
 static char *dump_problems(const nr_error *p, size_t n)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t i;
 
-	nr_buf_puts(&b, "");
+	nr__buf_puts(&b, "");
 	for (i = 0; i < n; i++)
-		nr_buf_printf(&b, "%zu: %s\n", p[i].line, p[i].message);
-	return nr_buf_detach(&b, NULL);
+		nr__buf_printf(&b, "%zu: %s\n", p[i].line, p[i].message);
+	return nr__buf_detach(&b, NULL);
 }
 
 static void expect_text(const char *what, const char *dir, const char *got, const char *want)
@@ -58,7 +58,7 @@ static void valid_case(const char *dir, const char *name, void *payload)
 	snprintf(rel, sizeof(rel), "%s/input", dir);
 	input = nrtest_read(rel, &len);
 	CU_ASSERT_EQUAL_FATAL(nr_group_parse(&gr, input, len, NULL, &err), 0);
-	CU_ASSERT_EQUAL(nr_group_write(gr, &out, &outlen, &err), 0);
+	CU_ASSERT_EQUAL(nr_group_serialize(&out, &outlen, gr, &err), 0);
 	CU_ASSERT(outlen == len && memcmp(out, input, len) == 0);
 	nr_free(out);
 	snprintf(rel, sizeof(rel), "%s/entries", dir);
@@ -74,7 +74,7 @@ static void valid_case(const char *dir, const char *name, void *payload)
 	}
 	snprintf(rel, sizeof(rel), "%s/problems", dir);
 	want = nrtest_read(rel, NULL);
-	CU_ASSERT_EQUAL(nr_group_check(gr, pw, &problems, &n, &err), (int)n);
+	CU_ASSERT_EQUAL(nr_group_check(&problems, &n, gr, pw, &err), (int)n);
 	got = dump_problems(problems, n);
 	expect_text("problems", dir, got, want);
 	free(want);
@@ -121,7 +121,7 @@ static char *write_str(const nr_group *gr)
 {
 	char *out = NULL;
 
-	CU_ASSERT_EQUAL(nr_group_write(gr, &out, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(nr_group_serialize(&out, NULL, gr, NULL), 0);
 	return out;
 }
 

@@ -28,11 +28,11 @@ static void test_urls_env_without_ports(void)
 	CU_ASSERT_EQUAL_FATAL(nr_bindings_from_env(&b, empty, NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_bindings_source(b), NR_URLS_SOURCE_DEFAULT);
 	CU_ASSERT_EQUAL_FATAL(nr_bindings_count(b), 1);
-	CU_ASSERT_STRING_EQUAL(nr_bindings_get(b, 0)->url, "http://localhost:5000");
+	CU_ASSERT_STRING_EQUAL(nr_bindings_at(b, 0)->url, "http://localhost:5000");
 	nr_bindings_free(b);
 	CU_ASSERT_EQUAL_FATAL(nr_bindings_from_env(&b, urls_only, NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_bindings_source(b), NR_URLS_SOURCE_URLS);
-	CU_ASSERT_EQUAL(nr_bindings_get(b, 0)->parsed.port, 80);
+	CU_ASSERT_EQUAL(nr_bindings_at(b, 0)->parsed.port, 80);
 	nr_bindings_free(b);
 }
 
@@ -50,7 +50,7 @@ static void test_group_add_member_crlf(void)
 	CU_ASSERT_EQUAL_FATAL(nr_group_parse(&gr, text, strlen(text), NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_group_add_member(gr, "root", "app", &err), 0);
 	CU_ASSERT_EQUAL(nr_group_add_member(gr, "staff", "app", &err), 0);
-	CU_ASSERT_EQUAL_FATAL(nr_group_write(gr, &out, &len, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_group_serialize(&out, &len, gr, &err), 0);
 	CU_ASSERT_STRING_EQUAL(out, "root:x:0:app,\r\nstaff:x:50:bob,app,\r\n");
 	CU_ASSERT_EQUAL_FATAL(nr_group_parse(&again, out, len, NULL, &err), 0);
 	g = nr_group_find_name(again, "root");
@@ -94,7 +94,7 @@ static void test_c1_controls(void)
 static int to_buf(void *ctx, const void *buf, size_t len, nr_error *err)
 {
 	(void)err;
-	return nr_buf_put(ctx, buf, len);
+	return nr__buf_put(ctx, buf, len);
 }
 
 /* tests/hostile patch-user-utf8: a UTF-8 user name (accepted by nr_name_check) made the new
@@ -105,7 +105,7 @@ static void test_newlayer_utf8_path(void)
 		{ "home", NR__LAYER_DIR, 0755, 0, 0, NULL, 0 },
 		{ "home/\xc3\xa9l\xc3\xa8ve", NR__LAYER_DIR, 0755, 1654, 1654, NULL, 0 },
 	};
-	nr_buf out = NR_BUF_INIT;
+	nr__buf out = NR__BUF_INIT;
 	nr__layer_result res;
 	nr_error err = NR_ERROR_INIT;
 	struct archive *a;
@@ -121,7 +121,7 @@ static void test_newlayer_utf8_path(void)
 			strcmp(archive_entry_pathname(e), "home/\xc3\xa9l\xc3\xa8ve") == 0;
 	CU_ASSERT(found);
 	archive_read_free(a);
-	nr_buf_dispose(&out);
+	nr__buf_dispose(&out);
 }
 
 static void put(const char *dir, const char *name, const char *text)
@@ -158,19 +158,19 @@ static void test_adduser_after_kill(void)
 	o.name = "app";
 	o.uid = 1654;
 	o.shadow_days = 19000;
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), 0);
 	if (err.code)
 		fprintf(stderr, "\n  %s\n", err.message);
-	CU_ASSERT_EQUAL(nr_rootfs_read_file(rfs, "etc/passwd", 1 << 20, &text, &len, &err), 0);
+	CU_ASSERT_EQUAL(nr_rootfs_read_file(&text, &len, rfs, "etc/passwd", 1 << 20, &err), 0);
 	CU_ASSERT_TRUE(text != NULL && strstr(text, "app:x:1654:1654:") != NULL);
 	nr_free(text);
 	text = NULL;
-	CU_ASSERT_EQUAL(nr_rootfs_read_file(rfs, "etc/shadow", 1 << 20, &text, &len, &err), 0);
+	CU_ASSERT_EQUAL(nr_rootfs_read_file(&text, &len, rfs, "etc/shadow", 1 << 20, &err), 0);
 	CU_ASSERT_STRING_EQUAL(text, "root:*:19000:0:99999:7:::\napp:!:19000::::::\n");   /* once */
 	nr_free(text);
 	/* A user that really exists is still refused. */
 	nr_error_clear(&err);
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, NULL, &err), NR_EEXISTS);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(NULL, rfs, &o, &err), NR_EEXISTS);
 	nr_rootfs_free(rfs);
 	nrtest_rmtree(dir);
 	free(dir);

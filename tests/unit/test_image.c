@@ -122,9 +122,9 @@ static void test_open_simple(void)
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref("oci:", dir, ""), NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_image_transport_of(img), NR_TRANSPORT_OCI);
 	CU_ASSERT_EQUAL(nr_image_count(img), 1);
-	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 0), "linux/amd64");
+	CU_ASSERT_STRING_EQUAL(nr_image_platform_at(img, 0), "linux/amd64");
 	CU_ASSERT_STRING_EQUAL(nr_image_manifest_media_type(img, 0), MT_MANIFEST);
-	cfg = nr_image_config(img, 0, &len);
+	cfg = nr_image_config(&len, img, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
 	CU_ASSERT_EQUAL(strlen(cfg), len);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cfg, "\"x-unknown\":7"));
@@ -132,18 +132,18 @@ static void test_open_simple(void)
 	CU_ASSERT_STRING_EQUAL(d->media_type, MT_CONFIG);
 	CU_ASSERT_EQUAL(d->size, len);
 	CU_ASSERT_EQUAL(nr_image_layer_count(img, 0), 1);
-	d = nr_image_layer(img, 0, 0);
+	d = nr_image_layer_at(img, 0, 0);
 	CU_ASSERT_STRING_EQUAL(d->media_type, MT_LAYER);
-	CU_ASSERT_PTR_NULL(nr_image_layer(img, 0, 1));
-	CU_ASSERT_PTR_NULL(nr_image_layer(img, 1, 0));
-	CU_ASSERT_PTR_NULL(nr_image_platform(img, 1));
-	CU_ASSERT_EQUAL(nr_image_read_file(img, 0, "/etc/passwd", &content, &len, &err), 0);
+	CU_ASSERT_PTR_NULL(nr_image_layer_at(img, 0, 1));
+	CU_ASSERT_PTR_NULL(nr_image_layer_at(img, 1, 0));
+	CU_ASSERT_PTR_NULL(nr_image_platform_at(img, 1));
+	CU_ASSERT_EQUAL(nr_image_read_file(&content, &len, img, 0, "/etc/passwd", &err), 0);
 	CU_ASSERT_STRING_EQUAL(content, "root:x:0:0::/root:/bin/sh\n");
 	free(content);
-	CU_ASSERT_EQUAL(nr_image_read_file(img, 0, "etc/shadow", &content, &len, &err),
+	CU_ASSERT_EQUAL(nr_image_read_file(&content, &len, img, 0, "etc/shadow", &err),
 		NR_ENOTFOUND);
 	nr_error_clear(&err);
-	CU_ASSERT_EQUAL(nr_image_read_file(img, 0, "etc", &content, &len, &err), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_image_read_file(&content, &len, img, 0, "etc", &err), NR_EINVALID);
 	nr_image_free(img);
 	img = NULL;
 	/* bare path, tag */
@@ -213,7 +213,7 @@ static void test_tampered(void)
 	cd = nr_image_config_descriptor(img, 0);
 	snprintf(digest, sizeof(digest), "%s", cd->digest);
 	/* a layer changed on disk after open: the scan refuses it, naming the layer */
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, nr_image_layer(img, 0, 0)->digest + 7);
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, nr_image_layer_at(img, 0, 0)->digest + 7);
 	buf = read_abs(path, &len);
 	p = memmem(buf, len, "root:x:0", 8);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -222,8 +222,8 @@ static void test_tampered(void)
 	free(buf);
 	req.paths = paths;
 	req.npaths = 1;
-	CU_ASSERT_EQUAL(nr_image_scan(img, 0, &req, &res, &err), NR_EDIGEST);
-	NRTEST_ASSERT_ERR(&err, NR_EDIGEST, nr_image_layer(img, 0, 0)->digest);
+	CU_ASSERT_EQUAL(nr_image_scan(&res, img, 0, &req, &err), NR_EDIGEST);
+	NRTEST_ASSERT_ERR(&err, NR_EDIGEST, nr_image_layer_at(img, 0, 0)->digest);
 	nr_image_free(img);
 	img = NULL;
 	/* a tampered config: refused at open, naming the config */
@@ -260,8 +260,8 @@ static void test_platforms(void)
 		"org.opencontainers.image.ref.name", "multi"));
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_image_count(img), 2);
-	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 1), "linux/arm64");
-	CU_ASSERT_EQUAL(nr_image_read_file(img, 1, "etc/passwd", &content, &len, &err), 0);
+	CU_ASSERT_STRING_EQUAL(nr_image_platform_at(img, 1), "linux/arm64");
+	CU_ASSERT_EQUAL(nr_image_read_file(&content, &len, img, 1, "etc/passwd", &err), 0);
 	CU_ASSERT_STRING_EQUAL(content, "arm\n");
 	free(content);
 	nr_image_free(img);
@@ -269,24 +269,24 @@ static void test_platforms(void)
 	oo.platform = "linux/arm64";
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, &oo, &err), 0);
 	CU_ASSERT_EQUAL(nr_image_count(img), 1);
-	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 0), "linux/arm64");
+	CU_ASSERT_STRING_EQUAL(nr_image_platform_at(img, 0), "linux/arm64");
 	nr_image_free(img);
 	img = NULL;
 	/* normalized as containerd does: arm64/v8 = arm64, aarch64 = arm64, amd64/v1 = amd64 */
 	oo.platform = "linux/arm64/v8";
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, &oo, &err), 0);
 	CU_ASSERT_EQUAL(nr_image_count(img), 1);
-	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 0), "linux/arm64");
+	CU_ASSERT_STRING_EQUAL(nr_image_platform_at(img, 0), "linux/arm64");
 	nr_image_free(img);
 	img = NULL;
 	oo.platform = "linux/aarch64";
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, &oo, &err), 0);
-	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 0), "linux/arm64");
+	CU_ASSERT_STRING_EQUAL(nr_image_platform_at(img, 0), "linux/arm64");
 	nr_image_free(img);
 	img = NULL;
 	oo.platform = "linux/amd64/v1";
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, &oo, &err), 0);
-	CU_ASSERT_STRING_EQUAL(nr_image_platform(img, 0), "linux/amd64");
+	CU_ASSERT_STRING_EQUAL(nr_image_platform_at(img, 0), "linux/amd64");
 	nr_image_free(img);
 	img = NULL;
 	oo.platform = "linux/arm64/v9";
@@ -333,17 +333,17 @@ static void add_passwd_layer(nr_image *img, const char *text)
 	CU_ASSERT_EQUAL_FATAL(nr_blob_writer_open(&w, img, &err), 0);
 	CU_ASSERT_EQUAL(nr_blob_writer_write(w, buf, len / 2, &err), 0);
 	CU_ASSERT_EQUAL(nr_blob_writer_write(w, buf + len / 2, len - len / 2, &err), 0);
-	CU_ASSERT_EQUAL(nr_blob_writer_finish(w, digest, &size, &err), 0);
+	CU_ASSERT_EQUAL(nr_blob_writer_finish(digest, &size, w, &err), 0);
 	CU_ASSERT_STRING_EQUAL(digest, ld);
 	CU_ASSERT_EQUAL(size, len);
-	CU_ASSERT_EQUAL(nr_blob_writer_finish(w, digest, &size, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_blob_writer_finish(digest, &size, w, &err), NR_EARG);
 	CU_ASSERT_EQUAL(nr_blob_writer_write(w, "x", 1, NULL), NR_EARG);
 	nr_blob_writer_free(w);
 	free(buf);
 	for (i = 0; i < nr_image_count(img); i++) {
 		nr_descriptor d = { "application/vnd.oci.image.layer.v1.tar+gzip", digest, size };
 		size_t clen = 0;
-		const char *cfg = nr_image_config(img, i, &clen);
+		const char *cfg = nr_image_config(&clen, img, i);
 		json_t *c = json_loadb(cfg, clen, 0, NULL);
 		char *ct;
 		json_array_append_new(json_object_get(json_object_get(c, "rootfs"), "diff_ids"),
@@ -376,7 +376,7 @@ static void check_passwd(const char *r, size_t nlayers, const char *want)
 
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, r, NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_image_layer_count(img, 0), nlayers);
-	CU_ASSERT_EQUAL(nr_image_read_file(img, 0, "etc/passwd", &content, &len, &err), 0);
+	CU_ASSERT_EQUAL(nr_image_read_file(&content, &len, img, 0, "etc/passwd", &err), 0);
 	if (content && strcmp(content, want) != 0)
 		fprintf(stderr, "\n%s: passwd is %s\n", r, content);
 	CU_ASSERT_STRING_EQUAL(content, want);
@@ -405,7 +405,7 @@ static void test_write_in_place(void)
 	{
 		char *c = NULL;
 		size_t len;
-		CU_ASSERT_EQUAL(nr_image_read_file(img, 0, "etc/passwd", &c, &len, &err), 0);
+		CU_ASSERT_EQUAL(nr_image_read_file(&c, &len, img, 0, "etc/passwd", &err), 0);
 		CU_ASSERT_STRING_EQUAL(c, "new\n");
 		free(c);
 	}
@@ -487,7 +487,7 @@ static void test_write_transports(void)
 	/* docker-archive → oci keeps working (layers uncompressed there) */
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref("", out, "/d.tar"), NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_image_transport_of(img), NR_TRANSPORT_DOCKER_ARCHIVE);
-	CU_ASSERT_STRING_EQUAL(nr_image_layer(img, 0, 1)->media_type,
+	CU_ASSERT_STRING_EQUAL(nr_image_layer_at(img, 0, 1)->media_type,
 		"application/vnd.docker.image.rootfs.diff.tar");
 	CU_ASSERT_EQUAL(nr_image_write(img, ref("oci:", out, "/o:fromdocker"), NULL, &err), 0);
 	nr_image_free(img);

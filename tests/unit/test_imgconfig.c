@@ -186,22 +186,22 @@ static void test_port_keys(void)
 	const char *proto = NULL;
 	nr_error err = NR_ERROR_INIT;
 
-	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key("80/tcp", &port, &proto, &err), 0);
+	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key(&port, &proto, "80/tcp", &err), 0);
 	CU_ASSERT_EQUAL(port, 80);
 	CU_ASSERT_STRING_EQUAL(proto, "tcp");
-	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key("53/udp", &port, &proto, &err), 0);
+	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key(&port, &proto, "53/udp", &err), 0);
 	CU_ASSERT_STRING_EQUAL(proto, "udp");
-	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key("443", &port, &proto, &err), 0);
+	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key(&port, &proto, "443", &err), 0);
 	CU_ASSERT_EQUAL(port, 443);
 	CU_ASSERT_STRING_EQUAL(proto, "tcp");
-	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key("8000-8010/tcp", &port, NULL, &err),
+	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key(&port, NULL, "8000-8010/tcp", &err),
 		NR_EINVALID);
 	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "config.ExposedPorts: image config: invalid port '8000-8010/tcp'");
 	nr_error_clear(&err);
-	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key("65536/tcp", &port, NULL, &err), NR_EINVALID);
-	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key("80/", &port, NULL, NULL), NR_EINVALID);
-	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key("80/TCP", &port, NULL, NULL), NR_EINVALID);
-	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key("", &port, NULL, NULL), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key(&port, NULL, "65536/tcp", &err), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key(&port, NULL, "80/", NULL), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key(&port, NULL, "80/TCP", NULL), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_imgconfig_parse_port_key(&port, NULL, "", NULL), NR_EINVALID);
 }
 
 static void test_edits_refused(void)

@@ -78,14 +78,14 @@ static void test_path_clean(void)
 		{ "etc/../../x", "x" }, { "/", "" }, { "", "" }, { "a/./b/../c", "a/c" },
 		{ "..", "" }, { "a/..b", "a/..b" },
 	};
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t i;
 
 	for (i = 0; i < NR_ARRAY_SIZE(cases); i++) {
 		CU_ASSERT_EQUAL(nr__path_clean(&b, cases[i][0], strlen(cases[i][0])), 0);
 		CU_ASSERT_STRING_EQUAL(b.ptr, cases[i][1]);
 	}
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 }
 
 static void test_basic(void)
@@ -120,7 +120,7 @@ static void test_basic(void)
 	CU_ASSERT_EQUAL(e->type, NR_ENTRY_DIRECTORY);
 	CU_ASSERT_EQUAL(e->mode, 0755);
 	CU_ASSERT_PTR_NULL(nr_scan_result_get(res, "etc/hosts"));   /* not requested */
-	CU_ASSERT_PTR_NULL(nr_scan_result_entry(res, 3));
+	CU_ASSERT_PTR_NULL(nr_scan_result_at(res, 3));
 	nr_scan_result_free(res);
 	nr_scan_result_free(NULL);
 	stack_free(&s);
@@ -344,8 +344,8 @@ static void test_setid(void)
 	res = scan(&s, NULL, 0, NR_SCAN_SETID, &err, &rc);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_EQUAL(nr_scan_result_setid_count(res), 4);
-	CU_ASSERT_STRING_EQUAL(nr_scan_result_setid(res, 0)->path, "bin/ping");   /* sorted */
-	e = nr_scan_result_setid(res, 3);
+	CU_ASSERT_STRING_EQUAL(nr_scan_result_setid_at(res, 0)->path, "bin/ping");   /* sorted */
+	e = nr_scan_result_setid_at(res, 3);
 	CU_ASSERT_STRING_EQUAL(e->path, "usr/bin/wall");
 	CU_ASSERT_EQUAL(e->mode, 02755);
 	CU_ASSERT_EQUAL(e->gid, 5);
@@ -355,10 +355,10 @@ static void test_setid(void)
 	res = scan(&s, NULL, 0, NR_SCAN_SETID, &err, &rc);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_EQUAL_FATAL(nr_scan_result_setid_count(res), 2);
-	CU_ASSERT_STRING_EQUAL(nr_scan_result_setid(res, 0)->path, "sbin/newgrp");
-	CU_ASSERT_STRING_EQUAL(nr_scan_result_setid(res, 1)->path, "usr/bin/passwd");
-	CU_ASSERT_EQUAL(nr_scan_result_setid(res, 1)->layer, 1);
-	CU_ASSERT_PTR_NULL(nr_scan_result_setid(res, 2));
+	CU_ASSERT_STRING_EQUAL(nr_scan_result_setid_at(res, 0)->path, "sbin/newgrp");
+	CU_ASSERT_STRING_EQUAL(nr_scan_result_setid_at(res, 1)->path, "usr/bin/passwd");
+	CU_ASSERT_EQUAL(nr_scan_result_setid_at(res, 1)->layer, 1);
+	CU_ASSERT_PTR_NULL(nr_scan_result_setid_at(res, 2));
 	nr_scan_result_free(res);
 	/* without the flag: no list */
 	res = scan(&s, NULL, 0, 0, &err, &rc);
@@ -374,7 +374,7 @@ static const nr__scan_caps *caps_of(const nr_scan_result *res, const char *path)
 	size_t k;
 
 	for (k = 0; k < nr_scan_result_setid_count(res); k++)
-		if (!strcmp(nr_scan_result_setid(res, k)->path, path))
+		if (!strcmp(nr_scan_result_setid_at(res, k)->path, path))
 			return nr__scan_result_caps(res, k);
 	return NULL;
 }
@@ -385,7 +385,7 @@ static const char *setid_paths(const nr_scan_result *res, char *buf, size_t size
 
 	buf[0] = '\0';
 	for (k = 0; k < nr_scan_result_setid_count(res) && o < size; k++) {
-		const nr_scan_entry *e = nr_scan_result_setid(res, k);
+		const nr_scan_entry *e = nr_scan_result_setid_at(res, k);
 		o += (size_t)snprintf(buf + o, size - o, "%s%s%s", k ? " " : "", e->path,
 			e->flags & NR_SCAN_ENTRY_CAPS ? "+caps" : "");
 	}
@@ -580,7 +580,7 @@ static void test_too_big(void)
 	req.npaths = 1;
 	req.content_max = 9;
 	CU_ASSERT_EQUAL_FATAL(nr__scan_layers(s.refs, 1, &req, &res, NULL), 0);
-	e = nr_scan_result_entry(res, 0);
+	e = nr_scan_result_at(res, 0);
 	CU_ASSERT_EQUAL(e->type, NR_ENTRY_REGULAR);
 	CU_ASSERT_EQUAL(e->size, 10);
 	CU_ASSERT_PTR_NULL(e->content);

@@ -17,9 +17,9 @@
 
 static int mem_sink(void *ctx, const void *buf, size_t len, nr_error *err)
 {
-	nr_buf *b = ctx;
+	nr__buf *b = ctx;
 	(void)err;
-	return nr_buf_put(b, buf, len);
+	return nr__buf_put(b, buf, len);
 }
 
 static int fail_sink(void *ctx, const void *buf, size_t len, nr_error *err)
@@ -46,7 +46,7 @@ static void sha_hex(char out[72], const void *p, size_t n)
 static char *gunzip(const char *p, size_t n, size_t *outlen)
 {
 	z_stream z;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	unsigned char tmp[4096];
 	int zr;
 
@@ -59,10 +59,10 @@ static char *gunzip(const char *p, size_t n, size_t *outlen)
 		z.avail_out = sizeof(tmp);
 		zr = inflate(&z, Z_NO_FLUSH);
 		CU_ASSERT_FATAL(zr == Z_OK || zr == Z_STREAM_END);
-		nr_buf_put(&b, tmp, sizeof(tmp) - z.avail_out);
+		nr__buf_put(&b, tmp, sizeof(tmp) - z.avail_out);
 	} while (zr != Z_STREAM_END);
 	inflateEnd(&z);
-	return nr_buf_detach(&b, outlen);
+	return nr__buf_detach(&b, outlen);
 }
 
 static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\napp:x:1654:1654::/home/app:/sbin/nologin\n";
@@ -80,7 +80,7 @@ static void fill(nr__layer_entry e[4])
 static void test_gzip_layer(void)
 {
 	nr__layer_entry e[4];
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	nr__layer_result r;
 	nr_error err = NR_ERROR_INIT;
 	char hex[72], *tar;
@@ -137,13 +137,13 @@ static void test_gzip_layer(void)
 	CU_ASSERT_EQUAL(i, 4);
 	archive_read_free(a);
 	free(tar);
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 }
 
 static void test_deterministic(void)
 {
 	nr__layer_entry e[4], rev[4];
-	nr_buf b1 = NR_BUF_INIT, b2 = NR_BUF_INIT, b3 = NR_BUF_INIT;
+	nr__buf b1 = NR__BUF_INIT, b2 = NR__BUF_INIT, b3 = NR__BUF_INIT;
 	nr__layer_result r1, r2, r3, rt;
 	int i;
 
@@ -160,21 +160,21 @@ static void test_deterministic(void)
 	CU_ASSERT_EQUAL(nr__newlayer_write(e, 4, 1001, 1, mem_sink, &b3, &r3, NULL), 0);
 	CU_ASSERT_STRING_NOT_EQUAL(r1.diff_id, r3.diff_id);
 	/* uncompressed: digest == diff_id */
-	nr_buf_truncate(&b3, 0);
+	nr__buf_truncate(&b3, 0);
 	CU_ASSERT_EQUAL(nr__newlayer_write(e, 4, 1000, 0, mem_sink, &b3, &rt, NULL), 0);
 	CU_ASSERT_STRING_EQUAL(rt.digest, rt.diff_id);
 	CU_ASSERT_STRING_EQUAL(rt.diff_id, r1.diff_id);
 	CU_ASSERT_EQUAL(rt.size, rt.tar_size);
-	nr_buf_dispose(&b1);
-	nr_buf_dispose(&b2);
-	nr_buf_dispose(&b3);
+	nr__buf_dispose(&b1);
+	nr__buf_dispose(&b2);
+	nr__buf_dispose(&b3);
 }
 
 static void test_refused(void)
 {
 	nr__layer_entry e[2];
 	nr__layer_result r;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	nr_error err = NR_ERROR_INIT;
 	int calls = 0;
 	const char *bad[] = { "/etc/passwd", "../etc/passwd", "etc/../x", "etc/", "", "./etc", "a//b" };
@@ -205,7 +205,7 @@ static void test_refused(void)
 	CU_ASSERT(r.tar_size >= 1024);
 	CU_ASSERT_STRING_EQUAL(nr__newlayer_media_type(0, 1), "application/vnd.oci.image.layer.v1.tar+gzip");
 	CU_ASSERT_STRING_EQUAL(nr__newlayer_media_type(1, 1), "application/vnd.docker.image.rootfs.diff.tar.gzip");
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 }
 
 static CU_TestInfo newlayer_tests[] = {

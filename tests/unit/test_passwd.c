@@ -12,27 +12,27 @@
 /* Dump entries as "LINE:name:passwd:uid:gid:gecos:dir:shell\n". */
 static char *dump(const nr_passwd *pw)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t i;
 
-	nr_buf_puts(&b, "");
+	nr__buf_puts(&b, "");
 	for (i = 0; i < nr_passwd_count(pw); i++) {
-		const nr_pwent *e = nr_passwd_entry(pw, i);
-		nr_buf_printf(&b, "%zu:%s:%s:%u:%u:%s:%s:%s\n", e->line, e->name, e->passwd, e->uid,
+		const nr_pwent *e = nr_passwd_at(pw, i);
+		nr__buf_printf(&b, "%zu:%s:%s:%u:%u:%s:%s:%s\n", e->line, e->name, e->passwd, e->uid,
 			e->gid, e->gecos, e->dir, e->shell);
 	}
-	return nr_buf_detach(&b, NULL);
+	return nr__buf_detach(&b, NULL);
 }
 
 static char *dump_problems(const nr_error *p, size_t n)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t i;
 
-	nr_buf_puts(&b, "");
+	nr__buf_puts(&b, "");
 	for (i = 0; i < n; i++)
-		nr_buf_printf(&b, "%zu: %s\n", p[i].line, p[i].message);
-	return nr_buf_detach(&b, NULL);
+		nr__buf_printf(&b, "%zu: %s\n", p[i].line, p[i].message);
+	return nr__buf_detach(&b, NULL);
 }
 
 static void expect_text(const char *what, const char *dir, const char *got, const char *want)
@@ -58,7 +58,7 @@ static void valid_case(const char *dir, const char *name, void *payload)
 	input = nrtest_read(rel, &len);
 	CU_ASSERT_EQUAL_FATAL(nr_passwd_parse(&pw, input, len, NULL, &err), 0);
 	/* byte-for-byte round trip */
-	CU_ASSERT_EQUAL(nr_passwd_write(pw, &out, &outlen, &err), 0);
+	CU_ASSERT_EQUAL(nr_passwd_serialize(&out, &outlen, pw, &err), 0);
 	CU_ASSERT_EQUAL(outlen, len);
 	CU_ASSERT(outlen == len && memcmp(out, input, len) == 0);
 	nr_free(out);
@@ -75,7 +75,7 @@ static void valid_case(const char *dir, const char *name, void *payload)
 	}
 	snprintf(rel, sizeof(rel), "%s/problems", dir);
 	want = nrtest_read(rel, NULL);
-	rc = nr_passwd_check(pw, gr, &problems, &n, &err);
+	rc = nr_passwd_check(&problems, &n, pw, gr, &err);
 	CU_ASSERT_EQUAL(rc, (int)n);
 	got = dump_problems(problems, n);
 	expect_text("problems", dir, got, want);
@@ -139,11 +139,11 @@ static void test_lookups(void)
 	CU_ASSERT_EQUAL(e->uid, 1654);
 	CU_ASSERT_EQUAL(e->line, 4);
 	CU_ASSERT_STRING_EQUAL(e->dir, "/home/app");
-	CU_ASSERT_PTR_EQUAL(nr_passwd_find_uid(pw, 1), nr_passwd_entry(pw, 1));
+	CU_ASSERT_PTR_EQUAL(nr_passwd_find_uid(pw, 1), nr_passwd_at(pw, 1));
 	CU_ASSERT_PTR_NULL(nr_passwd_find_uid(pw, 2));
 	CU_ASSERT_PTR_NULL(nr_passwd_find_name(pw, "#comment"));
 	CU_ASSERT_PTR_NULL(nr_passwd_find_name(pw, NULL));
-	CU_ASSERT_PTR_NULL(nr_passwd_entry(pw, 3));
+	CU_ASSERT_PTR_NULL(nr_passwd_at(pw, 3));
 	CU_ASSERT_PTR_NULL(nr_passwd_find_name(NULL, "app"));
 	CU_ASSERT_EQUAL(nr_passwd_count(NULL), 0);
 	nr_passwd_free(pw);
@@ -155,7 +155,7 @@ static char *write_str(const nr_passwd *pw)
 	char *out = NULL;
 	size_t len;
 
-	CU_ASSERT_EQUAL(nr_passwd_write(pw, &out, &len, NULL), 0);
+	CU_ASSERT_EQUAL(nr_passwd_serialize(&out, &len, pw, NULL), 0);
 	CU_ASSERT_EQUAL(strlen(out), len);
 	return out;
 }
@@ -231,8 +231,8 @@ static void test_add_edges(void)
 	nr_free(out);
 	CU_ASSERT_EQUAL(nr_passwd_find_name(pw, "app")->line, 2);
 	CU_ASSERT_EQUAL(nr_passwd_find_name(pw, "late")->line, 4);
-	CU_ASSERT_STRING_EQUAL(nr_passwd_entry(pw, 1)->name, "app");   /* file order */
-	CU_ASSERT_STRING_EQUAL(nr_passwd_entry(pw, 2)->name, "late");
+	CU_ASSERT_STRING_EQUAL(nr_passwd_at(pw, 1)->name, "app");   /* file order */
+	CU_ASSERT_STRING_EQUAL(nr_passwd_at(pw, 2)->name, "late");
 	nr_passwd_free(pw);
 
 	/* no final newline: one is added before the new line */
@@ -263,22 +263,22 @@ static void test_next_free_id(void)
 
 	CU_ASSERT_EQUAL_FATAL(nr_passwd_parse(&pw, pws, strlen(pws), NULL, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(nr_group_parse(&gr, grs, strlen(grs), NULL, NULL), 0);
-	CU_ASSERT_EQUAL(nr_passwd_next_free_id(pw, NULL, 100, 999, &id, NULL), 0);
+	CU_ASSERT_EQUAL(nr_passwd_next_free_id(&id, pw, NULL, 100, 999, NULL), 0);
 	CU_ASSERT_EQUAL(id, 102);
-	CU_ASSERT_EQUAL(nr_passwd_next_free_id(pw, gr, 100, 999, &id, NULL), 0);
+	CU_ASSERT_EQUAL(nr_passwd_next_free_id(&id, pw, gr, 100, 999, NULL), 0);
 	CU_ASSERT_EQUAL(id, 103);
-	CU_ASSERT_EQUAL(nr_passwd_next_free_id(pw, gr, NR_SYS_ID_MAX, NR_SYS_ID_MIN, &id, NULL), 0);
+	CU_ASSERT_EQUAL(nr_passwd_next_free_id(&id, pw, gr, NR_SYS_ID_MAX, NR_SYS_ID_MIN, NULL), 0);
 	CU_ASSERT_EQUAL(id, 998);   /* downward, like useradd -r */
-	CU_ASSERT_EQUAL(nr_passwd_next_free_id(NULL, NULL, 5, 5, &id, NULL), 0);
+	CU_ASSERT_EQUAL(nr_passwd_next_free_id(&id, NULL, NULL, 5, 5, NULL), 0);
 	CU_ASSERT_EQUAL(id, 5);
-	CU_ASSERT_EQUAL(nr_passwd_next_free_id(pw, gr, 100, 102, &id, &err), NR_ENOTFOUND);
+	CU_ASSERT_EQUAL(nr_passwd_next_free_id(&id, pw, gr, 100, 102, &err), NR_ENOTFOUND);
 	NRTEST_ASSERT_ERR(&err, NR_ENOTFOUND, "no free id in 100-102");
 	/* the top of the range: (uid_t)-1 is never handed out, and the loop ends */
-	CU_ASSERT_EQUAL(nr_passwd_next_free_id(NULL, NULL, UINT32_MAX, UINT32_MAX, &id, NULL),
+	CU_ASSERT_EQUAL(nr_passwd_next_free_id(&id, NULL, NULL, UINT32_MAX, UINT32_MAX, NULL),
 		NR_ENOTFOUND);
-	CU_ASSERT_EQUAL(nr_passwd_next_free_id(NULL, NULL, UINT32_MAX - 1, UINT32_MAX, &id, NULL), 0);
+	CU_ASSERT_EQUAL(nr_passwd_next_free_id(&id, NULL, NULL, UINT32_MAX - 1, UINT32_MAX, NULL), 0);
 	CU_ASSERT_EQUAL(id, UINT32_MAX - 1);
-	CU_ASSERT_EQUAL(nr_group_next_free_gid(gr, 102, 110, &id, NULL), 0);
+	CU_ASSERT_EQUAL(nr_group_next_free_gid(&id, gr, 102, 110, NULL), 0);
 	CU_ASSERT_EQUAL(id, 103);
 	nr_group_free(gr);
 	nr_passwd_free(pw);
@@ -295,7 +295,7 @@ static void test_check_with_group(void)
 
 	CU_ASSERT_EQUAL_FATAL(nr_passwd_parse(&pw, pws, strlen(pws), "etc/passwd", NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(nr_group_parse(&gr, grs, strlen(grs), NULL, NULL), 0);
-	CU_ASSERT_EQUAL(nr_passwd_check(pw, gr, &p, &n, NULL), 1);
+	CU_ASSERT_EQUAL(nr_passwd_check(&p, &n, pw, gr, NULL), 1);
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_EQUAL(p[0].line, 2);
 	CU_ASSERT_EQUAL(p[0].code, NR_EINVALID);
@@ -303,7 +303,7 @@ static void test_check_with_group(void)
 	CU_ASSERT_STRING_EQUAL(p[0].source, "etc/passwd");
 	CU_ASSERT_STRING_EQUAL(p[0].message, "user 'app': no group 1654");
 	nr_free(p);
-	CU_ASSERT_EQUAL(nr_passwd_check(pw, NULL, &p, &n, NULL), 0);
+	CU_ASSERT_EQUAL(nr_passwd_check(&p, &n, pw, NULL, NULL), 0);
 	CU_ASSERT_PTR_NULL(p);
 	CU_ASSERT_EQUAL(n, 0);
 	nr_group_free(gr);
@@ -320,7 +320,7 @@ static void test_args(void)
 	nr_error_clear(&err);
 	CU_ASSERT_EQUAL(nr_passwd_parse(&pw, NULL, 5, NULL, &err), NR_EARG);
 	nr_error_clear(&err);
-	CU_ASSERT_EQUAL(nr_passwd_write(NULL, &big, NULL, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_passwd_serialize(&big, NULL, NULL, &err), NR_EARG);
 	/* over the 10 MiB cap */
 	big = calloc(1, 10u * 1024 * 1024 + 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(big);

@@ -53,14 +53,14 @@ static void put_blob(const char *dir, const void *data, size_t len, char digest[
 static int mem_sink(void *ctx, const void *buf, size_t len, nr_error *err)
 {
 	(void)err;
-	return nr_buf_put(ctx, buf, len);
+	return nr__buf_put(ctx, buf, len);
 }
 
 /* A layout at dir/ with one layer of `n` entries and the given config "config" object. */
 static void make_image(const char *dir, const nr__layer_entry *ents, size_t n,
 	const char *config_obj)
 {
-	nr_buf layer = NR_BUF_INIT, cfg = NR_BUF_INIT, man = NR_BUF_INIT, idx = NR_BUF_INIT;
+	nr__buf layer = NR__BUF_INIT, cfg = NR__BUF_INIT, man = NR__BUF_INIT, idx = NR__BUF_INIT;
 	nr__layer_result lr;
 	char path[1024], ldig[72], cdig[72], mdig[72];
 
@@ -72,24 +72,24 @@ static void make_image(const char *dir, const nr__layer_entry *ents, size_t n,
 	CU_ASSERT_EQUAL_FATAL(nr__newlayer_write(ents, n, 1704067200, 1, mem_sink, &layer, &lr,
 		NULL), 0);
 	put_blob(dir, layer.ptr, layer.size, ldig);
-	nr_buf_printf(&cfg, "{\"created\":\"2024-01-01T00:00:00Z\",\"architecture\":\"amd64\","
+	nr__buf_printf(&cfg, "{\"created\":\"2024-01-01T00:00:00Z\",\"architecture\":\"amd64\","
 		"\"os\":\"linux\",\"config\":%s,\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},"
 		"\"history\":[{\"created\":\"2024-01-01T00:00:00Z\",\"created_by\":\"test\"}]}",
 		config_obj, lr.diff_id);
 	put_blob(dir, cfg.ptr, cfg.size, cdig);
-	nr_buf_printf(&man, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+	nr__buf_printf(&man, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
 		"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
 		"\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%zu}]}",
 		cdig, cfg.size, ldig, layer.size);
 	put_blob(dir, man.ptr, man.size, mdig);
-	nr_buf_printf(&idx, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+	nr__buf_printf(&idx, "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
 		"\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref.name\":\"latest\"}}]}",
 		mdig, man.size);
 	put_file(dir, "index.json", idx.ptr, idx.size);
-	nr_buf_dispose(&layer);
-	nr_buf_dispose(&cfg);
-	nr_buf_dispose(&man);
-	nr_buf_dispose(&idx);
+	nr__buf_dispose(&layer);
+	nr__buf_dispose(&cfg);
+	nr__buf_dispose(&man);
+	nr__buf_dispose(&idx);
 }
 
 static const char passwd_root[] = "root:x:0:0:root:/root:/bin/sh\n";
@@ -122,7 +122,7 @@ static const nr_patch_change *find_change(const nr_patch_report *r, const char *
 	size_t k;
 
 	for (k = 0; k < nr_patch_report_count(r); k++) {
-		const nr_patch_change *c = nr_patch_report_change(r, k);
+		const nr_patch_change *c = nr_patch_report_at(r, k);
 		if (!strcmp(c->what, what) && !strcmp(c->target, target))
 			return c;
 	}
@@ -149,7 +149,7 @@ static void test_patch_and_again(void)
 	base_entries(e, passwd_root, group_root);
 	make_image(dir, e, 5, rootful_cfg);
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref, NULL, &err), 0);
-	if (nr_image_patch(img, NULL, &rep, &err) < 0)
+	if (nr_image_patch(&rep, img, NULL, &err) < 0)
 		fprintf(stderr, "\n  patch: %s\n", err.message);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
 	CU_ASSERT_EQUAL(nr_patch_report_changed(rep), 1);
@@ -171,9 +171,9 @@ static void test_patch_and_again(void)
 	/* Read back. */
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref, NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_image_layer_count(img, 0), 2);
-	CU_ASSERT_STRING_EQUAL(nr_image_layer(img, 0, 1)->media_type,
+	CU_ASSERT_STRING_EQUAL(nr_image_layer_at(img, 0, 1)->media_type,
 		"application/vnd.oci.image.layer.v1.tar+gzip");
-	cj = nr_image_config(img, 0, &clen);
+	cj = nr_image_config(&clen, img, 0);
 	CU_ASSERT_EQUAL_FATAL(nr_imgconfig_parse(&cfg, cj, clen, &err), 0);
 	CU_ASSERT_STRING_EQUAL(nr_imgconfig_user(cfg), "1654:1654");
 	CU_ASSERT_STRING_EQUAL(nr_imgconfig_env_get(cfg, "APP_UID"), "1654");
@@ -190,7 +190,7 @@ static void test_patch_and_again(void)
 
 	req.paths = paths;
 	req.npaths = 5;
-	CU_ASSERT_EQUAL_FATAL(nr_image_scan(img, 0, &req, &res, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_image_scan(&res, img, 0, &req, &err), 0);
 	se = nr_scan_result_get(res, "etc/passwd");
 	CU_ASSERT_STRING_EQUAL(se->content,
 		"root:x:0:0:root:/root:/bin/sh\napp:x:1654:1654::/home/app:/sbin/nologin\n");
@@ -210,7 +210,7 @@ static void test_patch_and_again(void)
 	nr_scan_result_free(res);
 
 	/* Patching again changes nothing. */
-	CU_ASSERT_EQUAL_FATAL(nr_image_patch(img, NULL, &rep, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_image_patch(&rep, img, NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_patch_report_changed(rep), 0);
 	CU_ASSERT_EQUAL(nr_patch_report_count(rep), 0);
 	CU_ASSERT_EQUAL(nr_image_layer_count(img, 0), 2);
@@ -237,11 +237,11 @@ static void test_deterministic(void)
 		nr_image *img = NULL;
 		nr_patch_report *rep = NULL;
 		CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, k ? r2 : r1, NULL, &err), 0);
-		CU_ASSERT_EQUAL_FATAL(nr_image_patch(img, NULL, &rep, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(nr_image_patch(&rep, img, NULL, &err), 0);
 		CU_ASSERT_EQUAL_FATAL(nr_image_write(img, NULL, NULL, &err), 0);
 		nr_image_free(img);
 		CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, k ? r2 : r1, NULL, &err), 0);
-		strcpy(dig[k], nr_image_layer(img, 0, 1)->digest);
+		strcpy(dig[k], nr_image_layer_at(img, 0, 1)->digest);
 		strcpy(cfgdig[k], nr_image_config_descriptor(img, 0)->digest);
 		nr_image_free(img);
 		nr_patch_report_free(rep);
@@ -267,7 +267,7 @@ static int patch_expect(const char *passwd, const char *group, const nr_patch_op
 	base_entries(e, passwd, group);
 	make_image(dir, e, 5, rootful_cfg);
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref, NULL, err), 0);
-	rc = nr_image_patch(img, o, rep, err);
+	rc = nr_image_patch(rep, img, o, err);
 	nr_image_free(img);
 	nrtest_rmtree(dir);
 	free(dir);
@@ -322,7 +322,7 @@ static void test_reuse_compat_dry(void)
 	CU_ASSERT_PTR_NULL(find_change(rep, "file", "etc/passwd"));
 	CU_ASSERT_PTR_NULL(find_change(rep, "file", "etc/group"));
 	CU_ASSERT_PTR_NOT_NULL(find_change(rep, "directory", "home/app"));
-	CU_ASSERT_STRING_EQUAL(nr_patch_report_change(rep, nr_patch_report_count(rep) - 1)->what,
+	CU_ASSERT_STRING_EQUAL(nr_patch_report_at(rep, nr_patch_report_count(rep) - 1)->what,
 		"layer");
 	nr_patch_report_free(rep);
 	rep = NULL;
@@ -378,7 +378,7 @@ static void test_scratch(void)
 
 	make_image(dir, e, 1, "{\"Env\":[\"ASPNETCORE_HTTP_PORTS=80\"]}");
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref, NULL, &err), 0);
-	if (nr_image_patch(img, NULL, &rep, &err) < 0)
+	if (nr_image_patch(&rep, img, NULL, &err) < 0)
 		fprintf(stderr, "\n  patch: %s\n", err.message);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
 	CU_ASSERT_PTR_NOT_NULL(find_change(rep, "directory", "etc"));
@@ -388,7 +388,7 @@ static void test_scratch(void)
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, ref, NULL, &err), 0);
 	req.paths = paths;
 	req.npaths = 3;
-	CU_ASSERT_EQUAL_FATAL(nr_image_scan(img, 0, &req, &res, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_image_scan(&res, img, 0, &req, &err), 0);
 	se = nr_scan_result_get(res, "etc");
 	CU_ASSERT_EQUAL(se->type, NR_ENTRY_DIRECTORY);
 	CU_ASSERT_EQUAL(se->mode, 0755);
@@ -410,7 +410,7 @@ static void test_helpers(void)
 {
 	int64_t t = 0;
 	char buf[32];
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 
 	CU_ASSERT_EQUAL(nr__parse_time("2024-01-01T00:00:00Z", &t), 0);
 	CU_ASSERT_EQUAL(t, 1704067200);
@@ -423,7 +423,7 @@ static void test_helpers(void)
 	CU_ASSERT_STRING_EQUAL(buf, "2024-01-01T00:00:00Z");
 	CU_ASSERT_EQUAL(nr__path_relative(&b, "/home//app/../app/", NULL), 0);
 	CU_ASSERT_STRING_EQUAL(b.ptr, "home/app");
-	nr_buf_dispose(&b);
+	nr__buf_dispose(&b);
 	setenv("SOURCE_DATE_EPOCH", "12x", 1);
 	CU_ASSERT_EQUAL(nr__source_date_epoch(&t, NULL), NR_EINVALID);
 	setenv("SOURCE_DATE_EPOCH", "86400", 1);

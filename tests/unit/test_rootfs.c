@@ -126,7 +126,7 @@ static void expect_read(nr_rootfs *rfs, const char *path, int code, const char *
 	nr_error err = NR_ERROR_INIT;
 	char *buf = NULL, text[512];
 	size_t len = 0;
-	int rc = nr_rootfs_read_file(rfs, path, 0, &buf, &len, &err);
+	int rc = nr_rootfs_read_file(&buf, &len, rfs, path, 0, &err);
 
 	nr_error_format(&err, text, sizeof(text));
 	if (rc != code || (rc == 0 && strcmp(buf, want) != 0) || (rc < 0 && !strstr(text, want))) {
@@ -204,7 +204,7 @@ static void t_non_regular_and_big(void)
 	close(fd);
 	expect_read(rfs, "etc/big", NR_ETOOBIG, "etc/big: file is 10485761 bytes, over the limit");
 	nr_error_clear(&err);
-	CU_ASSERT_EQUAL(nr_rootfs_read_file(rfs, "etc/passwd", 5, &buf, &len, &err), NR_ETOOBIG);
+	CU_ASSERT_EQUAL(nr_rootfs_read_file(&buf, &len, rfs, "etc/passwd", 5, &err), NR_ETOOBIG);
 	CU_ASSERT_PTR_NULL(buf);
 	nr_rootfs_free(rfs);
 }
@@ -372,7 +372,7 @@ static void t_add_user(void)
 	o.uid = 1654;
 	o.gid = 1654;
 	o.flags = NR_ADDUSER_CREATE_HOME;
-	CU_ASSERT_EQUAL_FATAL(nr_rootfs_add_user(rfs, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_rootfs_add_user(&r, rfs, &o, &err), 0);
 	CU_ASSERT_EQUAL(r.uid, 1654);
 	CU_ASSERT_EQUAL(r.gid, 1654);
 	CU_ASSERT_EQUAL(r.group_created, 1);
@@ -400,15 +400,15 @@ static void t_add_user(void)
 	CU_ASSERT_EQUAL(st.st_mode & 07777, 0755);
 
 	/* again: exists (its line named); with EXIST_OK and the same ids: fine */
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_EEXISTS);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), NR_EEXISTS);
 	NRTEST_ASSERT_ERR(&err, NR_EEXISTS, "etc/passwd:2: user 'app' exists already (uid 1654, gid 1654)");
 	o.flags |= NR_ADDUSER_EXIST_OK;
 	nr_error_clear(&err);
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), 0);
 	CU_ASSERT_EQUAL(r.existed, 1);
 	CU_ASSERT_EQUAL(r.home_created, 0);
 	o.uid = 1655;
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_EEXISTS);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), NR_EEXISTS);
 
 	/* automatic ids, existing group reused by gid, no home */
 	nr_adduser_options_init(&o, NR_ADDUSER_OPTIONS_VERSION);
@@ -417,7 +417,7 @@ static void t_add_user(void)
 	o.shell = "/bin/false";
 	o.home = "/srv/worker";
 	nr_error_clear(&err);
-	CU_ASSERT_EQUAL_FATAL(nr_rootfs_add_user(rfs, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_rootfs_add_user(&r, rfs, &o, &err), 0);
 	CU_ASSERT_EQUAL(r.uid, 1000);
 	CU_ASSERT_EQUAL(r.gid, 1654);
 	CU_ASSERT_EQUAL(r.group_created, 0);
@@ -435,7 +435,7 @@ static void t_add_user(void)
 	o.name = "svc";
 	o.id_first = NR_SYS_ID_MAX;
 	o.id_last = NR_SYS_ID_MIN;
-	CU_ASSERT_EQUAL_FATAL(nr_rootfs_add_user(rfs, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_rootfs_add_user(&r, rfs, &o, &err), 0);
 	CU_ASSERT_EQUAL(r.uid, 999);
 	CU_ASSERT_EQUAL(r.gid, 999);
 	s = get("root/etc/group");
@@ -446,32 +446,32 @@ static void t_add_user(void)
 	nr_adduser_options_init(&o, NR_ADDUSER_OPTIONS_VERSION);
 	o.name = "other";
 	o.uid = 1654;
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_ECONFLICT);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), NR_ECONFLICT);
 	NRTEST_ASSERT_ERR(&err, NR_ECONFLICT, "etc/passwd:2: uid 1654 is already used by user 'app'");
 	nr_error_clear(&err);
 	o.name = "svc2";
 	o.uid = NR_ID_AUTO;
 	put("root/etc/group", "root:x:0:\napp:x:1654:\nsvc:x:999:\nsvc2:x:5000:\n");
 	o.gid = 6000;
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_ECONFLICT);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), NR_ECONFLICT);
 	NRTEST_ASSERT_ERR(&err, NR_ECONFLICT, "etc/group:4: group 'svc2' exists already with gid 5000, not 6000");
 	nr_error_clear(&err);
 	o.name = "bad:name";
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), NR_EINVALID);
 	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "name: invalid name 'bad:name': must not contain ':'");
 	nr_error_clear(&err);
 	o.name = "x";
 	o.home = "home/x";
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), NR_EINVALID);
 	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "home: invalid home 'home/x': must be an absolute path");
 	nr_error_clear(&err);
 	o.home = NULL;
 	o.shell = "sh";
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), NR_EINVALID);
 	NRTEST_ASSERT_ERR(&err, NR_EINVALID, "shell: invalid shell 'sh': must be an absolute path");
 	nr_error_clear(&err);
 	o.shell = "/bin/sh\n";
-	CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, &r, &err), NR_EINVALID);
+	CU_ASSERT_EQUAL(nr_rootfs_add_user(&r, rfs, &o, &err), NR_EINVALID);
 	s = get("root/etc/group");
 	CU_ASSERT(strstr(s, "\nx:") == NULL);   /* the group was not written either */
 	free(s);
@@ -493,7 +493,7 @@ static void t_add_user_bare_root(void)
 	ro.flags = mode_flags;
 	CU_ASSERT_EQUAL_FATAL(nr_rootfs_open_ext(&rfs, root, &ro, &err), 0);
 	o.name = "app";
-	CU_ASSERT_EQUAL_FATAL(nr_rootfs_add_user(rfs, &o, NULL, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(nr_rootfs_add_user(NULL, rfs, &o, &err), 0);
 	s = get("root/etc/passwd");
 	CU_ASSERT_STRING_EQUAL(s, "app:x:1000:1000::/home/app:/bin/false\n");
 	free(s);
@@ -508,7 +508,7 @@ static void t_add_user_bare_root(void)
 		unlink(path);
 		CU_ASSERT_EQUAL(mkfifo(path, 0644), 0);
 		o.name = "b";
-		CU_ASSERT_EQUAL(nr_rootfs_add_user(rfs, &o, NULL, &err), NR_EINVALID);
+		CU_ASSERT_EQUAL(nr_rootfs_add_user(NULL, rfs, &o, &err), NR_EINVALID);
 		NRTEST_ASSERT_ERR(&err, NR_EINVALID, "etc/passwd: not a regular file (a FIFO)");
 	}
 	nr_rootfs_free(rfs);
@@ -522,7 +522,7 @@ static void t_resolve_user(void)
 
 	put("root/etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1654:1654::/home/app:/x\n");
 	put("root/etc/group", "root:x:0:\napp:x:1654:\nextra:x:50:app\n");
-	CU_ASSERT_EQUAL(nr_rootfs_resolve_user(rfs, "app", NULL, &u, &err), 0);
+	CU_ASSERT_EQUAL(nr_rootfs_resolve_user(&u, rfs, "app", NULL, &err), 0);
 	CU_ASSERT_EQUAL(u.uid, 1654);
 	CU_ASSERT_EQUAL(u.gid, 1654);
 	CU_ASSERT_STRING_EQUAL(u.home, "/home/app");
@@ -530,12 +530,12 @@ static void t_resolve_user(void)
 	CU_ASSERT_EQUAL_FATAL(u.n_additional_gids, 1);
 	CU_ASSERT_EQUAL(u.additional_gids[0], 50);
 	nr_exec_user_dispose(&u);
-	CU_ASSERT_EQUAL(nr_rootfs_resolve_user(rfs, "nobody", NULL, &u, &err), NR_ENOTFOUND);
+	CU_ASSERT_EQUAL(nr_rootfs_resolve_user(&u, rfs, "nobody", NULL, &err), NR_ENOTFOUND);
 	NRTEST_ASSERT_ERR(&err, NR_ENOTFOUND,
 		"unable to find user nobody: no matching entries in passwd file");
 	/* no group file: like runc, no groups */
 	rm_host("root/etc/group");
-	CU_ASSERT_EQUAL(nr_rootfs_resolve_user(rfs, "app", NULL, &u, NULL), 0);
+	CU_ASSERT_EQUAL(nr_rootfs_resolve_user(&u, rfs, "app", NULL, NULL), 0);
 	CU_ASSERT_EQUAL(u.n_additional_gids, 0);
 	nr_exec_user_dispose(&u);
 	nr_rootfs_free(rfs);

@@ -114,7 +114,7 @@ static void check_result(nr_scan_result *res)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	CU_ASSERT_STRING_EQUAL(e->content, "root:x:0:\n");
 	CU_ASSERT_EQUAL(nr_scan_result_setid_count(res), 1);
-	CU_ASSERT_STRING_EQUAL(nr_scan_result_setid(res, 0)->path, "usr/bin/su");
+	CU_ASSERT_STRING_EQUAL(nr_scan_result_setid_at(res, 0)->path, "usr/bin/su");
 }
 
 static void test_cache(void)

@@ -12,13 +12,13 @@
 
 static char *dump_problems(const nr_error *p, size_t n)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t i;
 
-	nr_buf_puts(&b, "");
+	nr__buf_puts(&b, "");
 	for (i = 0; i < n; i++)
-		nr_buf_printf(&b, "%zu: %s\n", p[i].line, p[i].message);
-	return nr_buf_detach(&b, NULL);
+		nr__buf_printf(&b, "%zu: %s\n", p[i].line, p[i].message);
+	return nr__buf_detach(&b, NULL);
 }
 
 static void expect_text(const char *what, const char *dir, const char *got, const char *want)
@@ -35,23 +35,23 @@ static void shadow_case(const char *dir, const char *name, void *payload)
 	size_t len, outlen, n, i;
 	nr_shadow *sh = NULL;
 	nr_error err = NR_ERROR_INIT, *problems = NULL;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 
 	(void)name;
 	(void)payload;
 	snprintf(rel, sizeof(rel), "%s/input", dir);
 	input = nrtest_read(rel, &len);
 	CU_ASSERT_EQUAL_FATAL(nr_shadow_parse(&sh, input, len, NULL, &err), 0);
-	CU_ASSERT_EQUAL(nr_shadow_write(sh, &out, &outlen, &err), 0);
+	CU_ASSERT_EQUAL(nr_shadow_serialize(&out, &outlen, sh, &err), 0);
 	CU_ASSERT(outlen == len && memcmp(out, input, len) == 0);
 	nr_free(out);
-	nr_buf_puts(&b, "");
+	nr__buf_puts(&b, "");
 	for (i = 0; i < nr_shadow_count(sh); i++) {
-		const nr_spent *e = nr_shadow_entry(sh, i);
-		nr_buf_printf(&b, "%zu:%s:%s:%s:%s:%s:%s:%s:%s:%s\n", e->line, e->name, e->passwd,
+		const nr_spent *e = nr_shadow_at(sh, i);
+		nr__buf_printf(&b, "%zu:%s:%s:%s:%s:%s:%s:%s:%s:%s\n", e->line, e->name, e->passwd,
 			e->lastchg, e->min, e->max, e->warn, e->inact, e->expire, e->flag);
 	}
-	got = nr_buf_detach(&b, NULL);
+	got = nr__buf_detach(&b, NULL);
 	snprintf(rel, sizeof(rel), "%s/entries", dir);
 	want = nrtest_read(rel, NULL);
 	expect_text("entries", dir, got, want);
@@ -59,7 +59,7 @@ static void shadow_case(const char *dir, const char *name, void *payload)
 	free(got);
 	snprintf(rel, sizeof(rel), "%s/problems", dir);
 	want = nrtest_read(rel, NULL);
-	CU_ASSERT_EQUAL(nr_shadow_check(sh, NULL, &problems, &n, &err), (int)n);
+	CU_ASSERT_EQUAL(nr_shadow_check(&problems, &n, sh, NULL, &err), (int)n);
 	got = dump_problems(problems, n);
 	expect_text("problems", dir, got, want);
 	free(want);
@@ -75,23 +75,23 @@ static void gshadow_case(const char *dir, const char *name, void *payload)
 	size_t len, outlen, n, i;
 	nr_gshadow *gs = NULL;
 	nr_error err = NR_ERROR_INIT, *problems = NULL;
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 
 	(void)name;
 	(void)payload;
 	snprintf(rel, sizeof(rel), "%s/input", dir);
 	input = nrtest_read(rel, &len);
 	CU_ASSERT_EQUAL_FATAL(nr_gshadow_parse(&gs, input, len, NULL, &err), 0);
-	CU_ASSERT_EQUAL(nr_gshadow_write(gs, &out, &outlen, &err), 0);
+	CU_ASSERT_EQUAL(nr_gshadow_serialize(&out, &outlen, gs, &err), 0);
 	CU_ASSERT(outlen == len && memcmp(out, input, len) == 0);
 	nr_free(out);
-	nr_buf_puts(&b, "");
+	nr__buf_puts(&b, "");
 	for (i = 0; i < nr_gshadow_count(gs); i++) {
-		const nr_sgent *e = nr_gshadow_entry(gs, i);
-		nr_buf_printf(&b, "%zu:%s:%s:%s:%s\n", e->line, e->name, e->passwd, e->admins,
+		const nr_sgent *e = nr_gshadow_at(gs, i);
+		nr__buf_printf(&b, "%zu:%s:%s:%s:%s\n", e->line, e->name, e->passwd, e->admins,
 			e->members);
 	}
-	got = nr_buf_detach(&b, NULL);
+	got = nr__buf_detach(&b, NULL);
 	snprintf(rel, sizeof(rel), "%s/entries", dir);
 	want = nrtest_read(rel, NULL);
 	expect_text("entries", dir, got, want);
@@ -99,7 +99,7 @@ static void gshadow_case(const char *dir, const char *name, void *payload)
 	free(got);
 	snprintf(rel, sizeof(rel), "%s/problems", dir);
 	want = nrtest_read(rel, NULL);
-	CU_ASSERT_EQUAL(nr_gshadow_check(gs, NULL, &problems, &n, &err), (int)n);
+	CU_ASSERT_EQUAL(nr_gshadow_check(&problems, &n, gs, NULL, &err), (int)n);
 	got = dump_problems(problems, n);
 	expect_text("problems", dir, got, want);
 	free(want);
@@ -150,7 +150,7 @@ static void test_shadow_add(void)
 	CU_ASSERT_EQUAL_FATAL(nr_shadow_parse(&sh, base, strlen(base), "etc/shadow", NULL), 0);
 	CU_ASSERT_EQUAL(nr_shadow_add(sh, "app", 19675, &err), 0);
 	CU_ASSERT_EQUAL(nr_shadow_add(sh, "nodays", -1, &err), 0);
-	CU_ASSERT_EQUAL(nr_shadow_write(sh, &out, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(nr_shadow_serialize(&out, NULL, sh, NULL), 0);
 	CU_ASSERT_STRING_EQUAL(out, "root:*:19000:0:99999:7:::\napp:!:19675::::::\n"
 		"nodays:!:::::::\n+::::::::");
 	nr_free(out);
@@ -178,7 +178,7 @@ static void test_gshadow_add(void)
 	CU_ASSERT_EQUAL(nr_gshadow_add_member(gs, "root", "app", NULL), 0);
 	CU_ASSERT_EQUAL(nr_gshadow_add_member(gs, "x", "app", NULL), 0);
 	CU_ASSERT_EQUAL(nr_gshadow_add_member(gs, "nope", "app", NULL), NR_ENOTFOUND);
-	CU_ASSERT_EQUAL(nr_gshadow_write(gs, &out, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(nr_gshadow_serialize(&out, NULL, gs, NULL), 0);
 	CU_ASSERT_STRING_EQUAL(out, "root:*::app\nsudo:*::alice,app\nx:!::app\napp:!::\n");
 	nr_free(out);
 	CU_ASSERT_STRING_EQUAL(nr_gshadow_find_name(gs, "sudo")->members, "alice,app");
@@ -203,7 +203,7 @@ static void test_cross_checks(void)
 	CU_ASSERT_EQUAL_FATAL(nr_shadow_parse(&sh, shs, strlen(shs), "etc/shadow", NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(nr_group_parse(&gr, grs, strlen(grs), "etc/group", NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(nr_gshadow_parse(&gs, gss, strlen(gss), "etc/gshadow", NULL), 0);
-	CU_ASSERT_EQUAL(nr_shadow_check(sh, pw, &p, &n, NULL), 2);
+	CU_ASSERT_EQUAL(nr_shadow_check(&p, &n, sh, pw, NULL), 2);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_STRING_EQUAL(p[0].source, "etc/shadow");
 	CU_ASSERT_EQUAL(p[0].line, 2);
@@ -213,7 +213,7 @@ static void test_cross_checks(void)
 	CU_ASSERT_STRING_EQUAL(p[1].message, "user 'app' has no shadow entry");
 	CU_ASSERT_EQUAL(p[1].column, 0);
 	nr_free(p);
-	CU_ASSERT_EQUAL(nr_gshadow_check(gs, gr, &p, &n, NULL), 1);
+	CU_ASSERT_EQUAL(nr_gshadow_check(&p, &n, gs, gr, NULL), 1);
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(p[0].source, "etc/group");
 	CU_ASSERT_STRING_EQUAL(p[0].message, "group 'app' has no gshadow entry");

@@ -160,18 +160,18 @@ static void one_env(const char *dir, const char *name, void *payload)
 	const char *envp[65];
 	size_t len, n = 0, i, linelen, eol;
 	const char *line;
-	nr_cursor c;
+	nr__cursor c;
 	nr_urls_options o = NR_URLS_OPTIONS_INIT;
 	nr_error err = NR_ERROR_INIT;
 	nr_bindings *b = NULL;
-	nr_buf got = NR_BUF_INIT;
+	nr__buf got = NR__BUF_INIT;
 	int rc, expect_error;
 
 	(void)name; (void)payload;
 	snprintf(path, sizeof(path), "%s/env", dir);
 	envtext = nrtest_read(path, &len);
-	nr_cursor_init(&c, envtext, len);
-	while (n < 64 && nr_cursor_line(&c, &line, &linelen, &eol))
+	nr__cursor_init(&c, envtext, len);
+	while (n < 64 && nr__cursor_line(&c, &line, &linelen, &eol))
 		lines[n] = strndup(line, linelen), envp[n] = lines[n], n++;
 	envp[n] = NULL;
 	read_options(dir, &o, NULL);
@@ -187,31 +187,31 @@ static void one_env(const char *dir, const char *name, void *payload)
 		char text[512];
 		CU_ASSERT_PTR_NULL(b);
 		nr_error_format(&err, text, sizeof(text));
-		nr_buf_printf(&got, "%s\n", text);
+		nr__buf_printf(&got, "%s\n", text);
 	} else {
-		nr_buf_printf(&got, "effective=%s\n", nr_urls_source_name(nr_bindings_source(b)));
+		nr__buf_printf(&got, "effective=%s\n", nr_urls_source_name(nr_bindings_source(b)));
 		for (i = 0; i < nr_bindings_warning_count(b); i++)
-			nr_buf_printf(&got, "warning=%s\n", nr_bindings_warning(b, i));
-		CU_ASSERT_PTR_NULL(nr_bindings_warning(b, i));
+			nr__buf_printf(&got, "warning=%s\n", nr_bindings_warning_at(b, i));
+		CU_ASSERT_PTR_NULL(nr_bindings_warning_at(b, i));
 		for (i = 0; i < nr_bindings_count(b); i++) {
-			const nr_binding *x = nr_bindings_get(b, i);
-			nr_buf_printf(&got, "binding=%s %s ", x->url, nr_url_kind_name(x->parsed.kind));
+			const nr_binding *x = nr_bindings_at(b, i);
+			nr__buf_printf(&got, "binding=%s %s ", x->url, nr_url_kind_name(x->parsed.kind));
 			if (x->parsed.kind == NR_URL_UNIX || x->parsed.kind == NR_URL_PIPE)
-				nr_buf_puts(&got, "-");
+				nr__buf_puts(&got, "-");
 			else
-				nr_buf_printf(&got, "%d", (int)x->parsed.port);
-			nr_buf_puts(&got, x->privileged ? " priv\n" : " -\n");
+				nr__buf_printf(&got, "%d", (int)x->parsed.port);
+			nr__buf_puts(&got, x->privileged ? " priv\n" : " -\n");
 			CU_ASSERT_EQUAL(strlen(x->url), x->url_len);
 			CU_ASSERT_EQUAL(x->variable == NULL, nr_bindings_source(b) ==
 				NR_URLS_SOURCE_DEFAULT);
 		}
-		CU_ASSERT_PTR_NULL(nr_bindings_get(b, i));
+		CU_ASSERT_PTR_NULL(nr_bindings_at(b, i));
 	}
 	CU_ASSERT_EQUAL(rc < 0, expect_error);
 	expect_str(dir, expect_error ? "error" : "result", got.ptr, want);
 	nenv++;
 	nr_bindings_free(b);
-	nr_buf_dispose(&got);
+	nr__buf_dispose(&got);
 	for (i = 0; i < n; i++)
 		free(lines[i]);
 	free(envtext);
@@ -301,12 +301,12 @@ static void test_rewrite_roundtrip(void)
 	CU_ASSERT_EQUAL_FATAL(nr_bindings_from_env(&b, envp, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(nr_bindings_count(b), 4);
 	CU_ASSERT_EQUAL(nr_bindings_any_privileged(b), 0);
-	CU_ASSERT_EQUAL(nr_bindings_get(b, 0)->parsed.port, 8080);
-	CU_ASSERT_EQUAL(nr_bindings_get(b, 1)->parsed.port, 8443);
-	CU_ASSERT_EQUAL(nr_bindings_get(b, 2)->parsed.port, 8080);
-	CU_ASSERT_EQUAL(nr_bindings_get(b, 3)->parsed.port, 8443);
+	CU_ASSERT_EQUAL(nr_bindings_at(b, 0)->parsed.port, 8080);
+	CU_ASSERT_EQUAL(nr_bindings_at(b, 1)->parsed.port, 8443);
+	CU_ASSERT_EQUAL(nr_bindings_at(b, 2)->parsed.port, 8080);
+	CU_ASSERT_EQUAL(nr_bindings_at(b, 3)->parsed.port, 8443);
 	for (i = 0; i < nr_bindings_count(b); i++)
-		CU_ASSERT_EQUAL(nr_bindings_get(b, i)->parsed.flags & NR_URL_PORT_DEFAULTED, 0);
+		CU_ASSERT_EQUAL(nr_bindings_at(b, i)->parsed.flags & NR_URL_PORT_DEFAULTED, 0);
 	nr_bindings_free(b);
 	free(assign);
 	nr_free(out);
@@ -344,12 +344,12 @@ static void test_portmap(void)
 	CU_ASSERT_EQUAL(nr_portmap_parse(&m, "", 0, &err), NR_EINVALID);
 	nr_error_clear(&err);
 	{
-		nr_buf b = NR_BUF_INIT;
+		nr__buf b = NR__BUF_INIT;
 		int i;
 		for (i = 1; i <= NR_PORTMAP_MAX + 1; i++)
-			nr_buf_printf(&b, "%s%d:%d", i > 1 ? "," : "", i, 10000 + i);
+			nr__buf_printf(&b, "%s%d:%d", i > 1 ? "," : "", i, 10000 + i);
 		CU_ASSERT_EQUAL(nr_portmap_parse(&m, b.ptr, b.size, &err), NR_ETOOBIG);
-		nr_buf_dispose(&b);
+		nr__buf_dispose(&b);
 	}
 	nr_portmap_default(&m);
 	CU_ASSERT_EQUAL(m.count, 2);
@@ -382,8 +382,8 @@ static void test_api(void)
 	CU_ASSERT_PTR_NULL(out);
 	nr_bindings_free(NULL);
 	CU_ASSERT_EQUAL(nr_bindings_count(NULL), 0);
-	CU_ASSERT_PTR_NULL(nr_bindings_get(NULL, 0));
-	CU_ASSERT_PTR_NULL(nr_bindings_variable(NULL, NR_URLS_KEY_URLS, &value));
+	CU_ASSERT_PTR_NULL(nr_bindings_at(NULL, 0));
+	CU_ASSERT_PTR_NULL(nr_bindings_variable(&value, NULL, NR_URLS_KEY_URLS));
 	CU_ASSERT_PTR_NULL(value);
 	CU_ASSERT_STRING_EQUAL(nr_url_kind_name(NR_URL_PIPE), "pipe");
 	CU_ASSERT_STRING_EQUAL(nr_url_kind_name((nr_url_kind)42), "?");
@@ -416,14 +416,14 @@ static void test_api(void)
 	{
 		const char *envp[] = { "ASPNETCORE_HTTP_PORTS=8080", "DOTNET_HTTPS_PORTS=", NULL };
 		CU_ASSERT_EQUAL_FATAL(nr_bindings_from_env(&b, envp, NULL, NULL), 0);
-		CU_ASSERT_STRING_EQUAL(nr_bindings_variable(b, NR_URLS_KEY_HTTP_PORTS, &value),
+		CU_ASSERT_STRING_EQUAL(nr_bindings_variable(&value, b, NR_URLS_KEY_HTTP_PORTS),
 			"ASPNETCORE_HTTP_PORTS");
 		CU_ASSERT_STRING_EQUAL(value, "8080");
-		CU_ASSERT_STRING_EQUAL(nr_bindings_variable(b, NR_URLS_KEY_HTTPS_PORTS, &value),
+		CU_ASSERT_STRING_EQUAL(nr_bindings_variable(&value, b, NR_URLS_KEY_HTTPS_PORTS),
 			"DOTNET_HTTPS_PORTS");
 		CU_ASSERT_STRING_EQUAL(value, "");
-		CU_ASSERT_PTR_NULL(nr_bindings_variable(b, NR_URLS_KEY_URLS, NULL));
-		CU_ASSERT_PTR_NULL(nr_bindings_variable(b, (nr_urls_key)7, NULL));
+		CU_ASSERT_PTR_NULL(nr_bindings_variable(NULL, b, NR_URLS_KEY_URLS));
+		CU_ASSERT_PTR_NULL(nr_bindings_variable(NULL,b, (nr_urls_key)7));
 		nr_bindings_free(b);
 	}
 }

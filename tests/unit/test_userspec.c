@@ -56,18 +56,18 @@ static const char *code_name(int code)
 
 static char *describe(int rc, const nr_exec_user *u, const nr_error *err)
 {
-	nr_buf b = NR_BUF_INIT;
+	nr__buf b = NR__BUF_INIT;
 	size_t i;
 
 	if (rc < 0) {
-		nr_buf_printf(&b, "error=%s %s", code_name(rc), err->message);
+		nr__buf_printf(&b, "error=%s %s", code_name(rc), err->message);
 	} else {
-		nr_buf_printf(&b, "uid=%u gid=%u sgids=", u->uid, u->gid);
+		nr__buf_printf(&b, "uid=%u gid=%u sgids=", u->uid, u->gid);
 		for (i = 0; i < u->n_additional_gids; i++)
-			nr_buf_printf(&b, "%s%u", i ? "," : "", u->additional_gids[i]);
-		nr_buf_printf(&b, " home=%s name=%s", u->home, u->name ? u->name : "");
+			nr__buf_printf(&b, "%s%u", i ? "," : "", u->additional_gids[i]);
+		nr__buf_printf(&b, " home=%s name=%s", u->home, u->name ? u->name : "");
 	}
-	return nr_buf_detach(&b, NULL);
+	return nr__buf_detach(&b, NULL);
 }
 
 static size_t ncases;
@@ -184,7 +184,7 @@ static void test_additional_gids(void)
 		uint32_t *gids = (uint32_t *)1;
 		size_t n = 99;
 		char got[256] = "";
-		int rc = nr_userspec_additional_gids(gr, cases[i].groups, cases[i].n, &gids, &n, &err);
+		int rc = nr_userspec_additional_gids(&gids, &n, gr, cases[i].groups, cases[i].n, &err);
 		if (rc < 0) {
 			snprintf(got, sizeof(got), "error=%s %s", code_name(rc), err.message);
 			CU_ASSERT_PTR_NULL(gids);
@@ -204,11 +204,11 @@ static void test_additional_gids(void)
 		const char *num[] = { "1234", "5678" }, *mixed[] = { "1234", "fake" };
 		uint32_t *gids;
 		size_t n;
-		CU_ASSERT_EQUAL(nr_userspec_additional_gids(NULL, num, 2, &gids, &n, NULL), 0);
+		CU_ASSERT_EQUAL(nr_userspec_additional_gids(&gids, &n, NULL, num, 2, NULL), 0);
 		CU_ASSERT_EQUAL_FATAL(n, 2);
 		CU_ASSERT(gids[0] == 1234 && gids[1] == 5678);
 		nr_free(gids);
-		CU_ASSERT_EQUAL(nr_userspec_additional_gids(NULL, mixed, 2, &gids, &n, NULL),
+		CU_ASSERT_EQUAL(nr_userspec_additional_gids(&gids, &n, NULL, mixed, 2, NULL),
 			NR_ENOTFOUND);
 	}
 }

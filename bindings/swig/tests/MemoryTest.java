@@ -37,7 +37,7 @@ public class MemoryTest {
 
 	static void copies(nr_passwd pw, int n) {
 		for (int i = 0; i < n; i++)
-			try (nr_pwent e = NonrootNative.nr_passwd_entry(pw, i % 2)) {
+			try (nr_pwent e = NonrootNative.nr_passwd_at(pw, i % 2)) {
 				if (e.getUid() != (i % 2 == 0 ? 0 : 1654))
 					throw new AssertionError("uid");
 			}
@@ -52,10 +52,10 @@ public class MemoryTest {
 				"root:x:0:0:root:/root:/bin/sh\napp:x:1654:1654::/home/app:/bin/false\n", "etc/passwd");
 		     nr_group gr = NonrootNative.nr_group_parse("root:x:0:\nstaff:x:50:app,bob\n", "etc/group");
 		     nr_bindings b = NonRoot.parseUrls("http://+:80")) {
-			root = NonrootNative.nr_passwd_entry(pw, 0);
+			root = NonrootNative.nr_passwd_at(pw, 0);
 			app = NonrootNative.nr_passwd_find_name(pw, "app");
 			staff = NonrootNative.nr_group_find_gid(gr, 50);
-			binding = NonrootNative.nr_bindings_get(b, 0);
+			binding = NonrootNative.nr_bindings_at(b, 0);
 		}
 		// churn the C heap so that freed memory would be reused
 		churn(1000);

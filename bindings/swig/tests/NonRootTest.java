@@ -58,11 +58,11 @@ public class NonRootTest {
 		// URLs: Kestrel's parsing and precedence
 		try (nr_bindings b = NonRoot.parseUrls("http://+:80;https://localhost:8443")) {
 			eq(2L, NonrootNative.nr_bindings_count(b), "binding count");
-			nr_binding first = NonrootNative.nr_bindings_get(b, 0);
+			nr_binding first = NonrootNative.nr_bindings_at(b, 0);
 			eq("http://+:80", first.getUrl(), "first url");
 			eq(1, first.getPrivileged(), "port 80 is privileged");
 			eq(nr_url_kind.NR_URL_ANY, first.getParsed().getKind(), "kind");
-			eq(8443, NonrootNative.nr_bindings_get(b, 1).getParsed().getPort(), "second port");
+			eq(8443, NonrootNative.nr_bindings_at(b, 1).getParsed().getPort(), "second port");
 			eq("urls", NonrootNative.nr_urls_source_name(NonrootNative.nr_bindings_source(b)),
 				"source");
 		}
@@ -71,7 +71,7 @@ public class NonRootTest {
 		env.put("ASPNETCORE_URLS", "http://+:80");
 		try (nr_bindings b = NonRoot.effectiveBindings(env)) {
 			eq(1L, NonrootNative.nr_bindings_warning_count(b), "override warning");
-			check(NonrootNative.nr_bindings_warning(b, 0).startsWith("Overriding HTTP_PORTS"),
+			check(NonrootNative.nr_bindings_warning_at(b, 0).startsWith("Overriding HTTP_PORTS"),
 				"warning text");
 		}
 		NonrootException e = expect(nr_error_code.NR_EINVALID, () -> NonRoot.parseUrls("http://"));
@@ -89,7 +89,7 @@ public class NonRootTest {
 		String passwd = "root:x:0:0:root:/root:/bin/sh\n# keep me\n";
 		try (nr_passwd pw = NonrootNative.nr_passwd_parse(passwd, "etc/passwd");
 		     nr_pwent ent = new nr_pwent()) {
-			eq(passwd, NonrootNative.nr_passwd_write(pw), "lossless");
+			eq(passwd, NonrootNative.nr_passwd_serialize(pw), "lossless");
 			ent.setName("app");
 			ent.setUid(1654);
 			ent.setGid(1654);
@@ -97,13 +97,13 @@ public class NonRootTest {
 			ent.setShell("/sbin/nologin");
 			NonrootNative.nr_passwd_add(pw, ent);
 			eq(passwd + "app:x:1654:1654::/home/app:/sbin/nologin\n",
-				NonrootNative.nr_passwd_write(pw), "added");
+				NonrootNative.nr_passwd_serialize(pw), "added");
 			eq("app", NonrootNative.nr_passwd_find_uid(pw, 1654).getName(), "find_uid");
 			NonrootException dup = expect(nr_error_code.NR_EEXISTS,
 				() -> NonrootNative.nr_passwd_add(pw, ent));
 			eq(3L, dup.getLine(), "duplicate's line");
 			long[] id = new long[1];
-			NonrootNative.nr_passwd_next_free_id(pw, null, 1000, 60000, id);
+			NonrootNative.nr_passwd_next_free_id(id, pw, null, 1000, 60000);
 			eq(1000L, id[0], "next free id");
 		}
 
@@ -131,14 +131,14 @@ public class NonRootTest {
 			NonrootNative.nr_rootfs_write_file(rfs, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644);
 			ao.setName("app");
 			ao.setUid(1654);
-			NonrootNative.nr_rootfs_add_user(rfs, ao, res);
+			NonrootNative.nr_rootfs_add_user(res, rfs, ao);
 			eq(1654L, res.getGid(), "user group gid");
 			eq(1, res.getGroup_created(), "group created");
 			check(NonrootNative.nr_rootfs_read_file(rfs, "/etc/passwd", 0)
 				.endsWith("app:x:1654:1654::/home/app:/bin/false\n"), "passwd line");
-			NonrootNative.nr_rootfs_resolve_user(rfs, "app", null, who);
+			NonrootNative.nr_rootfs_resolve_user(who, rfs, "app", null);
 			eq("/home/app", who.getHome(), "resolved in rootfs");
-			expect(nr_error_code.NR_EEXISTS, () -> NonrootNative.nr_rootfs_add_user(rfs, ao, null));
+			expect(nr_error_code.NR_EEXISTS, () -> NonrootNative.nr_rootfs_add_user(null, rfs, ao));
 		}
 
 		// a runtime bundle: harden its config.json for user app
@@ -152,11 +152,11 @@ public class NonRootTest {
 			+ "\"capabilities\": {\"bounding\": [\"CAP_KILL\"]}}}\n");
 		try (nr_bundle_report r = NonRoot.hardenBundle(bundle.getPath(), "app")) {
 			eq(1, NonrootNative.nr_bundle_report_written(r), "config.json written");
-			check(NonrootNative.nr_bundle_report_json(r).replace(" ", "").contains("\"name\":\"app\""),
+			check(NonrootNative.nr_bundle_report_to_json(r).replace(" ", "").contains("\"name\":\"app\""),
 				"report names the user");
 		}
 		try (nr_bundle b = NonrootNative.nr_bundle_open(bundle.getPath())) {
-			check(NonrootNative.nr_bundle_dump(b).contains("\"uid\": 1654"), "uid 1654 saved");
+			check(NonrootNative.nr_bundle_serialize(b).contains("\"uid\": 1654"), "uid 1654 saved");
 		}
 		e = expect(nr_error_code.NR_ENOTFOUND, () -> NonRoot.hardenBundle(bundle.getPath(), "nobody"));
 		check(e.getDetail().contains("unable to find user nobody"), "runc's wording: " + e.getDetail());
@@ -165,7 +165,7 @@ public class NonRootTest {
 		try (nr_image img = NonRoot.openImage(ref); nr_audit a = NonRoot.audit(img)) {
 			eq(nr_level.NR_LEVEL_ERROR.swigValue(), NonrootNative.nr_audit_max_level(a),
 				"rootful image audit");
-			eq("NR001", NonrootNative.nr_audit_finding(a, 0).getId(), "first finding");
+			eq("NR001", NonrootNative.nr_audit_at(a, 0).getId(), "first finding");
 		}
 		String out = "oci:" + tmp + "/java-out:patched";
 		try (nr_patch_report r = NonRoot.patch(ref, out)) {

@@ -12,14 +12,14 @@ my $N = $ENV{NR_LOOPS} || 2000;
 # use after free: entries outlive their owner
 my $pw = Nonroot::nr_passwd_parse("root:x:0:0:root:/root:/bin/sh\napp:x:1654:1654::/home/app:/bin/false\n",
 	'etc/passwd');
-my $root = Nonroot::nr_passwd_entry($pw, 0);
+my $root = Nonroot::nr_passwd_at($pw, 0);
 my $app = Nonroot::nr_passwd_find_uid($pw, 1654);
 my $gr = Nonroot::nr_group_parse("root:x:0:\nstaff:x:50:app,bob\n", 'etc/group');
 my $staff = Nonroot::nr_group_find_name($gr, 'staff');
 my $sh = Nonroot::nr_shadow_parse("root:*:19000:0:99999:7:::\n", 'etc/shadow');
-my $sp = Nonroot::nr_shadow_entry($sh, 0);
+my $sp = Nonroot::nr_shadow_at($sh, 0);
 my $b = Nonroot::nr_bindings_from_env(['ASPNETCORE_URLS=http://+:80'], undef);
-my $binding = Nonroot::nr_bindings_get($b, 0);
+my $binding = Nonroot::nr_bindings_at($b, 0);
 undef $_ for ($pw, $gr, $sh, $b);        # the owners are freed here
 is($root->{name}, 'root', 'passwd entry after its owner is freed');
 is($root->{shell}, '/bin/sh', 'its strings too');
@@ -48,7 +48,7 @@ is($keep->{gecos}, "x" x 100, 'the last value set is kept');
 my $many = Nonroot::nr_passwd_parse(join('', map { sprintf("u%d:x:%d:%d::/home/u%d:/bin/sh\n", ($_) x 4) } 1 .. 50),
 	'etc/passwd');
 for my $i (1 .. $N) {
-	my $e = Nonroot::nr_passwd_entry($many, $i % 50);
+	my $e = Nonroot::nr_passwd_at($many, $i % 50);
 	die 'entry' unless $e->{uid} == $i % 50 + 1;
 }
 ok(1, "$N entry copies");

@@ -52,7 +52,7 @@ public final class Image implements AutoCloseable {
 	public List<String> platforms() {
 		List<String> out = new ArrayList<>();
 		for (int i = 0; i < manifestCount(); i++)
-			out.add(NonrootNative.nr_image_platform(handle(), i));
+			out.add(NonrootNative.nr_image_platform_at(handle(), i));
 		return Collections.unmodifiableList(out);
 	}
 
@@ -141,7 +141,7 @@ public final class Image implements AutoCloseable {
 			List<Finding> out = new ArrayList<>();
 			long n = NonrootNative.nr_audit_count(a);
 			for (long k = 0; k < n; k++)
-				try (nr_finding f = NonrootNative.nr_audit_finding(a, k)) {
+				try (nr_finding f = NonrootNative.nr_audit_at(a, k)) {
 					out.add(new Finding(f));
 				}
 			findings = Collections.unmodifiableList(out);
@@ -176,7 +176,7 @@ public final class Image implements AutoCloseable {
 			List<String> out = new ArrayList<>();
 			long n = NonrootNative.nr_patch_report_count(r);
 			for (long k = 0; k < n; k++)
-				try (nr_patch_change c = NonrootNative.nr_patch_report_change(r, k)) {
+				try (nr_patch_change c = NonrootNative.nr_patch_report_at(r, k)) {
 					out.add(c.getWhat() + " " + c.getTarget() + ": " + c.getBefore() + " -> "
 						+ c.getAfter());
 				}

@@ -62,7 +62,7 @@ public final class Passwd implements AutoCloseable {
 		int n = size();
 		List<Entry> out = new ArrayList<>(n);
 		for (int i = 0; i < n; i++)
-			out.add(Entry.of(NonrootNative.nr_passwd_entry(handle(), i)));
+			out.add(Entry.of(NonrootNative.nr_passwd_at(handle(), i)));
 		return Collections.unmodifiableList(out);
 	}
 
@@ -123,14 +123,14 @@ public final class Passwd implements AutoCloseable {
 	 */
 	public long nextFreeId(long first, long last) {
 		long[] id = new long[1];
-		NonrootNative.nr_passwd_next_free_id(handle(), null, first, last, id);
+		NonrootNative.nr_passwd_next_free_id(id, handle(), null, first, last);
 		return id[0];
 	}
 
 	/** @return the file's text (the input itself until an edit) */
 	@Override
 	public String toString() {
-		return NonrootNative.nr_passwd_write(handle());
+		return NonrootNative.nr_passwd_serialize(handle());
 	}
 
 	/** Free the parsed file now; later calls throw IllegalStateException. Idempotent. */
