@@ -29,13 +29,13 @@ e2e_step "patch it in place"
 e2e_patch "docker-archive:$T/x.tar" >/dev/null
 tar -tf "$T/x.tar" | sort
 # nothing maps app:1 to the old id any more, and the old id's json and VERSION are gone
-if tar -tf "$T/x.tar" | grep -qx repositories; then
+if tar -tf "$T/x.tar" | grep -x repositories >/dev/null; then
 	tar -xOf "$T/x.tar" repositories | jq -e --arg o "$old" \
 		'[.. | strings | select(. == $o)] | length == 0'
 fi
 ! tar -tf "$T/x.tar" | grep -E "^$old/(json|VERSION)$"
 # its layer.tar (a link to a layer the patched image still has) stays
-tar -tf "$T/x.tar" | grep -qx "$old/layer.tar"
+tar -tf "$T/x.tar" | grep -x "$old/layer.tar" >/dev/null
 # the old config (User root) is not carried along either
 oldcfg=$(tar -xOf "$T/x0.tar" manifest.json | jq -r '.[0].Config')
 ! tar -tf "$T/x.tar" | grep -x "$oldcfg"
@@ -55,7 +55,7 @@ jq -s '.[0] + .[1]' <(tar -xOf "$T/y.tar" repositories) <(tar -xOf "$T/x0.tar" r
 e2e_patch "docker-archive:$T/both.tar:app:1" >/dev/null
 tar -xOf "$T/both.tar" repositories | jq -c .
 tar -xOf "$T/both.tar" repositories | jq -e --arg o "$other" '. == {"docker.io/library/other": {"2": $o}}'
-tar -tf "$T/both.tar" | grep -qx "$other/json"
-tar -tf "$T/both.tar" | grep -qx "$other/layer.tar"
+tar -tf "$T/both.tar" | grep -x "$other/json" >/dev/null
+tar -tf "$T/both.tar" | grep -x "$other/layer.tar" >/dev/null
 ! tar -tf "$T/both.tar" | grep -E "^$old/(json|VERSION)$"
 echo ok

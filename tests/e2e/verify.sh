@@ -97,7 +97,7 @@ e2e_step "SIGINT during verify: no container and no directory left"
 "$NONROOT" verify "oci:$T/sleeper:seed" --timeout 60 >"$T/sigint.out" 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do
-	runc list -q | grep -q "^nonroot-verify-$pid-" && break
+	runc list -q | grep "^nonroot-verify-$pid-" >/dev/null && break
 	sleep 0.1
 done
 runc list -q | grep "^nonroot-verify-$pid-"
