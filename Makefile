@@ -57,7 +57,7 @@ bench: build
 install: build
 	cmake --install $(BUILD)
 
-# Debian packages (debhelper): libnonroot0, libnonroot-dev, nonroot, python3-nonroot,
+# Debian packages (debhelper): libnonroot0.2, libnonroot-dev, nonroot, python3-nonroot,
 # libnonroot-java, libnonroot-perl in $(BUILD)/deb, lintian clean of errors. CTest deb.install
 # (label deb, part of `make test`) installs them into a fresh debootstrap chroot and uses each.
 deb: deps

@@ -467,7 +467,7 @@ static int audit_image(audit_args *aa, const char *ref)
 		rc = cli_fail(ref, &err);
 		goto done;
 	}
-	rc = nr_audit_max_level(a) >= aa->fail_on ? NR_EXIT_FINDINGS : NR_EXIT_OK;
+	rc = (int)nr_audit_max_level(a) >= aa->fail_on ? NR_EXIT_FINDINGS : NR_EXIT_OK;
 	if (aa->fmt == FMT_JSON) {
 		if (print_json(ref, a) != NR_EXIT_OK)
 			rc = NR_EXIT_USAGE;

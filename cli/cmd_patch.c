@@ -352,12 +352,12 @@ static int parse_number(patch_args *pa, int c, const char *arg)
 	case O_UID:
 		if (cli_parse_uint("--uid", arg, 2147483647ul, &v) < 0)
 			return NR_EXIT_USAGE;
-		pa->po.uid = (int64_t)v;
+		pa->po.uid = (uint32_t)v;
 		break;
 	case O_GID:
 		if (cli_parse_uint("--gid", arg, 2147483647ul, &v) < 0)
 			return NR_EXIT_USAGE;
-		pa->po.gid = (int64_t)v;
+		pa->po.gid = (uint32_t)v;
 		break;
 	case O_THRESHOLD:
 		if (cli_parse_uint("--threshold", arg, 65535, &v) < 0)

@@ -77,7 +77,7 @@ static const nr_audit_rule rules[] = {
 	  "no-new-privileges and no bounding capabilities (nonroot bundle harden)." },
 };
 
-const char *nr_level_name(int level)
+const char *nr_level_name(nr_level level)
 {
 	switch (level) {
 	case NR_LEVEL_NONE: return "none";
@@ -150,7 +150,7 @@ const nr_finding *nr_audit_at(const nr_audit *a, size_t k)
 	return a && k < a->n ? &a->f[k] : NULL;
 }
 
-int nr_audit_max_level(const nr_audit *a)
+nr_level nr_audit_max_level(const nr_audit *a)
 {
 	return a ? a->max : NR_LEVEL_NONE;
 }

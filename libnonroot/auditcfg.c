@@ -138,7 +138,8 @@ int nr_audit_config_ignore(nr_audit_config *cfg, const char *ids, nr_error *err)
 	return 0;
 }
 
-int nr_audit_config_set_level(nr_audit_config *cfg, const char *id, int level, nr_error *err)
+int nr_audit_config_set_level(nr_audit_config *cfg, const char *id, nr_level level,
+	nr_error *err)
 {
 	const nr_audit_rule *r;
 	size_t i;

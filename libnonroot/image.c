@@ -231,9 +231,9 @@ fail:
 
 /* ---- accessors ------------------------------------------------------------------------------ */
 
-int nr_image_transport_of(const nr_image *img)
+nr_image_transport nr_image_transport_of(const nr_image *img)
 {
-	return img ? img->transport : 0;
+	return img ? img->transport : NR_TRANSPORT_NONE;
 }
 
 size_t nr_image_count(const nr_image *img)

@@ -473,12 +473,13 @@ static int settings_from(nr__patch_settings *s, const nr_patch_options *opts, ch
 	s->user = opts->user ? opts->user : DEFAULT_USER;
 	if ((error = nr_name_check(s->user, strlen(s->user), err)) < 0)
 		return error;
-	if (opts->uid < -1 || opts->uid > 2147483647 || opts->gid < -1 || opts->gid > 2147483647)
+	if ((opts->uid != NR_ID_AUTO && opts->uid > 2147483647) ||
+	    (opts->gid != NR_ID_AUTO && opts->gid > 2147483647))
 		return nr__error_set(err, NR_ERANGE, "uid", 0, 0,
 			"patch: uid and gid must be 0..2147483647");
 	s->user_given = opts->user != NULL;
-	s->uid_given = opts->uid >= 0;
-	s->gid_given = opts->gid >= 0;
+	s->uid_given = opts->uid != NR_ID_AUTO;
+	s->gid_given = opts->gid != NR_ID_AUTO;
 	s->home_given = opts->home != NULL;
 	if (opts->version >= 2) {
 		s->new_user = opts->new_user != 0;
@@ -487,8 +488,8 @@ static int settings_from(nr__patch_settings *s, const nr_patch_options *opts, ch
 	}
 	if (s->threshold == 0)
 		s->threshold = NR_UNPRIVILEGED_PORT_START;
-	s->uid = opts->uid < 0 ? DEFAULT_ID : (uint32_t)opts->uid;
-	s->gid = opts->gid < 0 ? s->uid : (uint32_t)opts->gid;
+	s->uid = s->uid_given ? opts->uid : DEFAULT_ID;
+	s->gid = s->gid_given ? opts->gid : s->uid;
 	if (s->uid == 0 || s->gid == 0)
 		return nr__error_set(err, NR_EINVALID, s->uid == 0 ? "uid" : "gid", 0, 0,
 			"patch: refusing uid/gid 0: the point is not to run as root");

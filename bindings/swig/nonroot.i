@@ -287,6 +287,8 @@ package Nonroot;
 #endif
 
 /* The error struct itself stays C-side: exceptions carry its fields. */
+/* reserved space in caller-allocated structs is not for callers */
+%ignore reserved;
 %ignore nr_error;
 %ignore nr_error_clear;
 %ignore nr_error_format;
@@ -746,6 +748,8 @@ NR_OPTIONS(nr_bundle_harden_options, nr_bundle_harden_options_init,
  * the memberin typemap above owns the copy (no leak), so SWIG's warning does not apply. */
 #pragma SWIG nowarn=451
 
+/* NR_ID_AUTO is UINT32_MAX, which SWIG cannot evaluate */
+%constant unsigned int NR_ID_AUTO = 0xFFFFFFFFu;
 %include "nonroot/common.h"
 %include "nonroot/errors.h"
 %include "nonroot/names.h"

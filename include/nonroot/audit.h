@@ -48,7 +48,7 @@ typedef enum nr_level {
 } nr_level;
 
 /** @return "none", "note", "warning" or "error" (static); "?" when out of range. */
-NR_EXTERN(const char *) nr_level_name(int level);
+NR_EXTERN(const char *) nr_level_name(nr_level level);
 
 /** A rule: static metadata (for SARIF's tool.driver.rules). */
 typedef struct nr_audit_rule {
@@ -145,7 +145,7 @@ NR_EXTERN(const nr_finding *) nr_audit_at(const nr_audit *a, size_t k);
 
 /** @return the highest level among the findings that are not in a baseline (NR_LEVEL_NONE
  *  when clean). */
-NR_EXTERN(int) nr_audit_max_level(const nr_audit *a);
+NR_EXTERN(nr_level) nr_audit_max_level(const nr_audit *a);
 
 /**
  * The audit as a JSON document (docs/schemas/audit.json): {"image", "max_level", "suppressed",
@@ -192,7 +192,7 @@ NR_EXTERN(int) nr_audit_config_ignore(nr_audit_config *cfg, const char *ids, nr_
 /** Override a rule's level (NR_LEVEL_NONE drops its findings).
  *  @param cfg the config @param id the rule id @param level an nr_level
  *  @param err optional error details @return 0, NR_EINVALID, NR_ENOMEM, NR_EARG */
-NR_EXTERN(int) nr_audit_config_set_level(nr_audit_config *cfg, const char *id, int level,
+NR_EXTERN(int) nr_audit_config_set_level(nr_audit_config *cfg, const char *id, nr_level level,
 	nr_error *err);
 
 /** Accept set-id files (NR008) and files with file capabilities (NR015) whose path in the image matches @p pattern (fnmatch with

@@ -28,12 +28,12 @@
 /** Major version of these headers. */
 #define NR_VERSION_MAJOR 0
 /** Minor version of these headers. */
-#define NR_VERSION_MINOR 1
+#define NR_VERSION_MINOR 2
 /** Patch version of these headers. */
 #define NR_VERSION_PATCH 0
 /** Version string of these headers (nr_version() gives the library's). */
-#define NR_VERSION "0.1.0"
-/** The headers' version as one number, MAJOR * 10000 + MINOR * 100 + PATCH (0.1.0 is 100),
+#define NR_VERSION "0.2.0"
+/** The headers' version as one number, MAJOR * 10000 + MINOR * 100 + PATCH (0.2.0 is 200),
  *  for comparisons in the preprocessor; nr_version_number() gives the library's. */
 #define NR_VERSION_NUMBER (NR_VERSION_MAJOR * 10000 + NR_VERSION_MINOR * 100 + NR_VERSION_PATCH)
 /** True when these headers are version @p major.@p minor.@p patch or later:
@@ -45,6 +45,11 @@
  *  default net.ipv4.ip_unprivileged_port_start). The default threshold of every function and
  *  options struct that takes one (nr_urls_options, nr_audit_options, nr_patch_options). */
 #define NR_UNPRIVILEGED_PORT_START 1024
+
+/** The one "auto" value of a user or group id in an options struct: the library chooses
+ *  (nr_adduser_options.uid / gid: a free id; nr_patch_options.uid / gid: 1654, the gid the
+ *  uid). */
+#define NR_ID_AUTO UINT32_MAX
 
 NR_BEGIN_DECL
 

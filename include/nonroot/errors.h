@@ -40,10 +40,11 @@ typedef struct nr_error {
 	size_t column;        /**< 1-based column in the input, 0 when not applicable */
 	char source[80];      /**< file, field or digest the error is about ("" when none) */
 	char message[256];    /**< one line, no trailing period */
+	void *reserved[4];     /**< zero; room for fields added later without an ABI break */
 } nr_error;
 
 /** Static initialiser for an nr_error meaning "no error". */
-#define NR_ERROR_INIT { 0, 0, 0, "", "" }
+#define NR_ERROR_INIT { 0, 0, 0, "", "", { 0 } }
 
 /** Reset @p err to "no error". NULL is a no-op. */
 NR_EXTERN(void) nr_error_clear(nr_error *err);

@@ -43,6 +43,7 @@ typedef struct nr_image nr_image;
 
 /** Image transports (nr_image_transport()). */
 typedef enum nr_image_transport {
+	NR_TRANSPORT_NONE = 0,           /**< no image (nr_image_transport_of(NULL)) */
 	NR_TRANSPORT_OCI = 1,            /**< `oci:DIR[:TAG]`, an OCI image layout directory */
 	NR_TRANSPORT_OCI_ARCHIVE = 2,    /**< `oci-archive:FILE[:TAG]`, a tar of an OCI layout */
 	NR_TRANSPORT_DOCKER_ARCHIVE = 3, /**< `docker-archive:FILE[:NAME:TAG]` (`docker save`) */
@@ -105,8 +106,8 @@ NR_EXTERN(int) nr_image_open(nr_image **out, const char *ref, const nr_image_ope
  *  blobs). NULL is a no-op. */
 NR_EXTERN(void) nr_image_free(nr_image *img);
 
-/** @return the image's transport (an nr_image_transport value), 0 when @p img is NULL */
-NR_EXTERN(int) nr_image_transport_of(const nr_image *img);
+/** @return the image's transport , NR_TRANSPORT_NONE when @p img is NULL */
+NR_EXTERN(nr_image_transport) nr_image_transport_of(const nr_image *img);
 
 /** @return the number of manifests (platforms) selected in the image; 0 when @p img is NULL */
 NR_EXTERN(size_t) nr_image_count(const nr_image *img);
@@ -135,6 +136,7 @@ typedef struct nr_descriptor {
 	const char *media_type;   /**< e.g. "application/vnd.oci.image.layer.v1.tar+gzip" */
 	const char *digest;       /**< "sha256:<64 lowercase hex>" */
 	uint64_t size;            /**< bytes */
+	void *reserved[2];     /**< zero; room for fields added later without an ABI break */
 } nr_descriptor;
 
 /** @return the config descriptor of manifest @p i (borrowed), NULL when out of range */

@@ -50,8 +50,8 @@ typedef enum nr_patch_mode {
 typedef struct nr_patch_options {
 	unsigned int version;     /**< NR_PATCH_OPTIONS_VERSION */
 	const char *user;         /**< user (and primary group) name; NULL: "app" */
-	int64_t uid;              /**< -1: 1654 */
-	int64_t gid;              /**< -1: same as the uid */
+	uint32_t uid;             /**< NR_ID_AUTO: 1654; else 1..2147483647 */
+	uint32_t gid;             /**< NR_ID_AUTO: same as the uid; else 1..2147483647 */
 	const char *home;         /**< absolute; NULL: "/home/NAME" */
 	int no_home;              /**< do not create the home directory */
 	const char *shell;        /**< NULL: /sbin/nologin when the image has it, else /bin/false */
@@ -72,7 +72,7 @@ typedef struct nr_patch_options {
  *  Version 1 (without new_user, no_passwd_entry, threshold) is still accepted. */
 #define NR_PATCH_OPTIONS_VERSION 2
 /** Static initialiser with the defaults (same as the matching *_init() function). */
-#define NR_PATCH_OPTIONS_INIT { NR_PATCH_OPTIONS_VERSION, NULL, -1, -1, NULL, 0, NULL, NULL, \
+#define NR_PATCH_OPTIONS_INIT { NR_PATCH_OPTIONS_VERSION, NULL, NR_ID_AUTO, NR_ID_AUTO, NULL, 0, NULL, NULL, \
 	NR_PATCH_NONROOT, 0, -1, NULL, NULL, 0, 0, 0 }
 
 /** Initialise @p opts with the defaults. @return 0, or NR_EARG (NULL, unknown version) */

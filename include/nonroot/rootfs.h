@@ -102,9 +102,6 @@ NR_EXTERN(int) nr_rootfs_exists(const nr_rootfs *rfs, const char *path, nr_error
 NR_EXTERN(int) nr_rootfs_mkdir(nr_rootfs *rfs, const char *path, unsigned mode, uint32_t uid,
 	uint32_t gid, nr_error *err);
 
-/** "Choose a free id" for nr_adduser_options.uid / gid. */
-#define NR_ID_AUTO UINT32_MAX
-
 /** Flags of nr_adduser_options. */
 #define NR_ADDUSER_CREATE_HOME 1u   /**< create the home directory (0755, owned uid:gid) */
 #define NR_ADDUSER_EXIST_OK    2u   /**< an existing user with the same name whose uid (and
@@ -150,6 +147,7 @@ typedef struct nr_adduser_result {
 	int home_created;        /**< 1: the home directory was created */
 	int shadow_updated;      /**< 1: etc/shadow was present and got an entry */
 	int gshadow_updated;     /**< 1: etc/gshadow was present and got an entry */
+	void *reserved[2];     /**< zero; room for fields added later without an ABI break */
 } nr_adduser_result;
 
 /**

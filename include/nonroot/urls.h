@@ -61,6 +61,7 @@ typedef struct nr_url {
 	unsigned int flags;    /**< NR_URL_* */
 	int family;            /**< 4 or 6 for an IP literal (kinds IP and ANY), 0 otherwise */
 	unsigned char addr[16];/**< the address of an IP literal, network order (4 or 16 bytes) */
+	void *reserved[2];     /**< zero; room for fields added later without an ABI break */
 } nr_url;
 
 /**
@@ -242,6 +243,7 @@ NR_EXTERN(int) nr_bindings_to_json(char **out, size_t *len, const nr_bindings *b
 typedef struct nr_portmap {
 	size_t count;   /**< entries used */
 	struct { uint16_t from, to; } entries[NR_PORTMAP_MAX];   /**< FROM:TO pairs, in order */
+	void *reserved[2];     /**< zero; room for fields added later without an ABI break */
 } nr_portmap;
 
 /**

@@ -60,6 +60,7 @@ typedef struct nr_exec_user {
 	size_t n_additional_gids;    /**< length of additional_gids */
 	char *home;                  /**< never NULL after success */
 	char *name;                  /**< the matched passwd entry's name, NULL when none */
+	void *reserved[2];     /**< zero; room for fields added later without an ABI break */
 } nr_exec_user;
 
 /**

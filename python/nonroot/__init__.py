@@ -40,7 +40,7 @@ __all__ = [
     "SYS_ID_MIN", "SYS_ID_MAX", "USER_ID_MIN", "USER_ID_MAX", "RootFS", "AddUserResult",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def version() -> str:
@@ -54,7 +54,7 @@ VERSION_NUMBER: int = int(lib.NR_VERSION_NUMBER)
 
 def version_number() -> int:
     """The loaded libnonroot's version as one number, MAJOR * 10000 + MINOR * 100 + PATCH
-    (nr_version_number(); 0.1.0 is 100)."""
+    (nr_version_number(); 0.2.0 is 200)."""
     return int(lib.nr_version_number())
 
 

@@ -54,6 +54,7 @@ typedef struct nr_error {
 	size_t column;
 	char source[80];
 	char message[256];
+	void *reserved[4];
 } nr_error;
 void nr_error_clear(nr_error *err);
 const char * nr_strerror(int code);
@@ -406,6 +407,7 @@ int nr_imgconfig_bindings(nr_bindings **out, const nr_imgconfig *cfg,
 typedef struct nr_portmap {
 	size_t count;
 	struct { uint16_t from, to; } entries[...];
+	...;
 } nr_portmap;
 int nr_portmap_parse(nr_portmap *map, const char *s, size_t len, nr_error *err);
 void nr_portmap_default(nr_portmap *map);
@@ -418,6 +420,7 @@ int nr_urls_rewrite(char **out, size_t *outlen, const char *name, const char *va
 /* image.h */
 typedef struct nr_image nr_image;
 typedef enum nr_image_transport {
+	NR_TRANSPORT_NONE = 0,
 	NR_TRANSPORT_OCI = 1,
 	NR_TRANSPORT_OCI_ARCHIVE = 2,
 	NR_TRANSPORT_DOCKER_ARCHIVE = 3,
@@ -438,7 +441,7 @@ int nr_image_open_options_init(nr_image_open_options *opts, unsigned int version
 int nr_image_open(nr_image **out, const char *ref, const nr_image_open_options *opts,
 	nr_error *err);
 void nr_image_free(nr_image *img);
-int nr_image_transport_of(const nr_image *img);
+nr_image_transport nr_image_transport_of(const nr_image *img);
 size_t nr_image_count(const nr_image *img);
 const char * nr_image_platform_at(const nr_image *img, size_t i);
 const char * nr_image_manifest_media_type(const nr_image *img, size_t i);
@@ -539,7 +542,7 @@ typedef enum nr_level {
 	NR_LEVEL_WARNING = 2,
 	NR_LEVEL_ERROR = 3
 } nr_level;
-const char * nr_level_name(int level);
+const char * nr_level_name(nr_level level);
 typedef struct nr_audit_rule {
 	const char *id;
 	const char *name;
@@ -580,7 +583,7 @@ const char * nr_audit_platform_at(const nr_audit *a, size_t i);
 const char * nr_audit_user(const nr_audit *a, size_t i);
 size_t nr_audit_count(const nr_audit *a);
 const nr_finding * nr_audit_at(const nr_audit *a, size_t k);
-int nr_audit_max_level(const nr_audit *a);
+nr_level nr_audit_max_level(const nr_audit *a);
 int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *image,
 	nr_error *err);
 typedef struct nr_audit_config nr_audit_config;
@@ -588,7 +591,7 @@ int nr_audit_config_new(nr_audit_config **out, nr_error *err);
 int nr_audit_config_load(nr_audit_config *cfg, const char *text, size_t len,
 	const char *source, nr_error *err);
 int nr_audit_config_ignore(nr_audit_config *cfg, const char *ids, nr_error *err);
-int nr_audit_config_set_level(nr_audit_config *cfg, const char *id, int level,
+int nr_audit_config_set_level(nr_audit_config *cfg, const char *id, nr_level level,
 	nr_error *err);
 int nr_audit_config_allow_setid(nr_audit_config *cfg, const char *pattern,
 	nr_error *err);
@@ -607,8 +610,8 @@ typedef enum nr_patch_mode {
 typedef struct nr_patch_options {
 	unsigned int version;
 	const char *user;
-	int64_t uid;
-	int64_t gid;
+	uint32_t uid;
+	uint32_t gid;
 	const char *home;
 	int no_home;
 	const char *shell;

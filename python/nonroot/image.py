@@ -556,8 +556,8 @@ class Image(Handle):
             keep.append(ffi.new("char[]", to_bytes(v)))
             return keep[-1]
         opts.user, opts.home, opts.shell = s(user), s(home), s(shell)
-        opts.uid = -1 if uid is None else uid
-        opts.gid = -1 if gid is None else gid
+        opts.uid = lib.NR_ID_AUTO if uid is None else uid
+        opts.gid = lib.NR_ID_AUTO if gid is None else gid
         opts.no_home = int(no_home)
         if ports is not None:
             pm = ports if isinstance(ports, PortMap) else PortMap(ports)

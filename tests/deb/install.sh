@@ -2,7 +2,7 @@
 # The Debian packages as users get them (CTest deb.install, label deb): builds them (make-deb),
 # installs all six with `apt-get install ./*.deb` into a fresh Debian chroot (debootstrap;
 # apt resolves their dependencies) and uses each:
-#   libnonroot-dev + libnonroot0  a C program built with pkg-config (tests/consumers/app.c)
+#   libnonroot-dev + libnonroot0.2  a C program built with pkg-config (tests/consumers/app.c)
 #   python3-nonroot               python3 -c 'import nonroot'
 #   libnonroot-java               a Java class against /usr/share/java/nonroot.jar
 #   libnonroot-perl               a Perl script
@@ -50,7 +50,7 @@ if [ "${NR_DEB_REUSE:-0}" != 1 ] || ! ls "$work"/debs/*.deb >/dev/null 2>&1; the
 	"$src/scripts/make-deb" "$work/debs" | tail -12
 fi
 debs=("$work"/debs/*.deb)
-for p in libnonroot0 libnonroot-dev nonroot python3-nonroot libnonroot-java libnonroot-perl; do
+for p in libnonroot0.2 libnonroot-dev nonroot python3-nonroot libnonroot-java libnonroot-perl; do
 	ls "$work"/debs/${p}_*.deb >/dev/null 2>&1 || { echo "FAIL: no package $p"; exit 1; }
 done
 
@@ -86,7 +86,7 @@ cp "${debs[@]}" "$root/tmp/debs/"
 inroot apt-get update -qq
 inroot sh -c 'cd /tmp/debs && apt-get install -y --no-install-recommends ./*.deb' >"$work/install.log" 2>&1 ||
 	{ tail -30 "$work/install.log"; echo "FAIL: apt-get install ./*.deb"; exit 1; }
-inroot dpkg-query -W -f='${Package} ${Version} ${Status}\n' libnonroot0 libnonroot-dev \
+inroot dpkg-query -W -f='${Package} ${Version} ${Status}\n' libnonroot0.2 libnonroot-dev \
 	nonroot python3-nonroot libnonroot-java libnonroot-perl
 
 # An image to use (umoci, on the host), copied in.
@@ -103,9 +103,9 @@ run() {  # run WHAT COMMAND...: in the chroot, as a plain shell command
 	fi
 }
 
-# C: libnonroot-dev's pkg-config file, libnonroot0 at run time.
+# C: libnonroot-dev's pkg-config file, libnonroot0.2 at run time.
 cp "$src/tests/consumers/app.c" "$root/tmp/app.c"
-run "C via pkg-config" "cd /tmp && cc -Wall -Wextra -Werror app.c \$(pkg-config --cflags --libs libnonroot) -o app && ldd ./app | grep -q 'libnonroot.so.0 => /' && ./app $image"
+run "C via pkg-config" "cd /tmp && cc -Wall -Wextra -Werror app.c \$(pkg-config --cflags --libs libnonroot) -o app && ldd ./app | grep -q 'libnonroot.so.0.2 => /' && ./app $image"
 # Python
 run "python3 import nonroot" "python3 -c 'import nonroot; print(\"python: libnonroot\", nonroot.version())'"
 # Java: the class compiled here against the packaged jar, run there with the JRE only.

@@ -341,7 +341,8 @@ static void add_passwd_layer(nr_image *img, const char *text)
 	nr_blob_writer_free(w);
 	free(buf);
 	for (i = 0; i < nr_image_count(img); i++) {
-		nr_descriptor d = { "application/vnd.oci.image.layer.v1.tar+gzip", digest, size };
+		nr_descriptor d = { .media_type = "application/vnd.oci.image.layer.v1.tar+gzip",
+			.digest = digest, .size = size };
 		size_t clen = 0;
 		const char *cfg = nr_image_config(&clen, img, i);
 		json_t *c = json_loadb(cfg, clen, 0, NULL);
@@ -390,8 +391,9 @@ static void test_write_in_place(void)
 	nr_error err = NR_ERROR_INIT;
 	nr_image *img = NULL;
 	nr_image_write_options wo = NR_IMAGE_WRITE_OPTIONS_INIT;
-	nr_descriptor bogus = { "application/vnd.oci.image.layer.v1.tar+gzip",
-		"sha256:0000000000000000000000000000000000000000000000000000000000000000", 1 };
+	nr_descriptor bogus = { .media_type = "application/vnd.oci.image.layer.v1.tar+gzip",
+		.digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+		.size = 1 };
 
 	CU_ASSERT_EQUAL_FATAL(nr_image_open(&img, dir, NULL, &err), 0);
 	CU_ASSERT_EQUAL(nr_image_add_layer(img, 0, &bogus, &err), NR_ENOTFOUND);

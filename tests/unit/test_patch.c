@@ -343,9 +343,9 @@ static void test_reuse_compat_dry(void)
 	nr_patch_report_free(rep);
 	rep = NULL;
 	CU_ASSERT_TRUE(nr__urls_compat_done("ASPNETCORE_URLS", "http://+:80;http://+:8080",
-		&(nr_portmap){ 1, { { 80, 8080 } } }));
+		&(nr_portmap){ .count = 1, .entries = { { 80, 8080 } } }));
 	CU_ASSERT_FALSE(nr__urls_compat_done("ASPNETCORE_URLS", "http://+:80",
-		&(nr_portmap){ 1, { { 80, 8080 } } }));
+		&(nr_portmap){ .count = 1, .entries = { { 80, 8080 } } }));
 
 	/* Options: another user, ids, shell, no home. */
 	o.mode = NR_PATCH_NONROOT;

@@ -163,7 +163,7 @@ public class NonRootTest {
 
 		// an image: audit, patch, write, read back
 		try (nr_image img = NonRoot.openImage(ref); nr_audit a = NonRoot.audit(img)) {
-			eq(nr_level.NR_LEVEL_ERROR.swigValue(), NonrootNative.nr_audit_max_level(a),
+			eq(nr_level.NR_LEVEL_ERROR, NonrootNative.nr_audit_max_level(a),
 				"rootful image audit");
 			eq("NR001", NonrootNative.nr_audit_at(a, 0).getId(), "first finding");
 		}
@@ -183,7 +183,7 @@ public class NonRootTest {
 			check(NonrootNative.nr_image_read_file(img, 0, "etc/passwd")
 				.contains("app:x:1654:1654::/home/app:"), "passwd has app");
 			try (nr_audit a = NonRoot.audit(img)) {
-				eq(nr_level.NR_LEVEL_NONE.swigValue(), NonrootNative.nr_audit_max_level(a),
+				eq(nr_level.NR_LEVEL_NONE, NonrootNative.nr_audit_max_level(a),
 					"patched image is clean");
 			}
 			expect(nr_error_code.NR_ENOTFOUND,

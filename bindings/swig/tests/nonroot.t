@@ -119,7 +119,7 @@ my $audit = Nonroot::nr_image_audit($img, undef);
 is(Nonroot::nr_audit_max_level($audit), $Nonroot::NR_LEVEL_ERROR, 'rootful image: error');
 is(Nonroot::nr_audit_at($audit, 0)->{id}, 'NR001', 'runs as root');
 my $opts = Nonroot::nr_patch_options->new();
-is($opts->{uid}, -1, 'options constructor ran nr_patch_options_init');
+is($opts->{uid}, $Nonroot::NR_ID_AUTO, 'options constructor ran nr_patch_options_init');
 my $report = Nonroot::nr_image_patch($img, $opts);
 is(Nonroot::nr_patch_report_changed($report), 1, 'changed');
 is(Nonroot::nr_patch_report_uid($report), 1654, 'patched uid');

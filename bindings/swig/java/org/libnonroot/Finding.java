@@ -19,7 +19,7 @@ public final class Finding {
 
 	Finding(nr_finding f) {
 		id = f.getId();
-		level = NonrootNative.nr_level_name(f.getLevel().swigValue());
+		level = NonrootNative.nr_level_name(f.getLevel());
 		manifest = Math.toIntExact(f.getManifest());
 		platform = f.getPlatform();
 		location = f.getLocation();

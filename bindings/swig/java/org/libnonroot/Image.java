@@ -104,8 +104,8 @@ public final class Image implements AutoCloseable {
 	public PatchResult patch(String user, long uid, boolean dryRun) {
 		try (nr_patch_options o = new nr_patch_options()) {
 			o.setUser(user);
-			o.setUid(uid);
-			o.setGid(uid);
+			o.setUid(uid < 0 ? NonrootNativeConstants.NR_ID_AUTO : uid);
+			o.setGid(uid < 0 ? NonrootNativeConstants.NR_ID_AUTO : uid);
 			o.setDry_run(dryRun ? 1 : 0);
 			try (nr_patch_report r = NonrootNative.nr_image_patch(handle(), o)) {
 				return new PatchResult(r);
