@@ -174,81 +174,18 @@ static int print_json(const char *ref, const nr_audit *a)
 	return NR_EXIT_OK;
 }
 
-/* SARIF 2.1.0: rules; per result partialFingerprints (stable across rebuilds), the path in
- * the image as a physical location or the config field as a logical one, baselineState with
- * --baseline; invocations with the exit status; automationDetails.id per image. */
-static void print_sarif(const char *ref, const nr_audit *a, int exit_code, int baseline)
+/* SARIF 2.1.0 (nr_audit_to_sarif()): the exit status and whether --baseline was given go
+ * into the document. */
+static int print_sarif(const char *ref, const nr_audit *a, int exit_code, int baseline)
 {
-	size_t k, n = nr_audit_count(a), nr = nr_audit_rule_count();
+	nr_error err = NR_ERROR_INIT;
+	char *doc = NULL;
 
-	printf("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
-		"\"runs\":[{\"tool\":{\"driver\":{\"name\":\"nonroot\",\"version\":\"%s\","
-		"\"semanticVersion\":\"%s\",\"informationUri\":"
-		"\"https://github.com/libnonroot/libnonroot\",\"rules\":[", nr_version(), nr_version());
-	for (k = 0; k < nr; k++) {
-		const nr_audit_rule *r = nr_audit_rule_at(k);
-		printf("%s{\"id\":\"%s\",\"name\":", k ? "," : "", r->id);
-		cli_json_string(stdout, r->name);
-		printf(",\"shortDescription\":{\"text\":");
-		cli_json_string(stdout, r->summary);
-		printf("},\"fullDescription\":{\"text\":");
-		cli_json_string(stdout, r->summary);
-		printf("},\"help\":{\"text\":");
-		cli_json_string(stdout, r->help);
-		printf("},\"defaultConfiguration\":{\"level\":\"%s\"}}", nr_level_name(r->level));
-	}
-	printf("]}},\"automationDetails\":{\"id\":");
-	{
-		/* "category/": one category per image, so code scanning keeps each image's
-		 * results apart and compares a run with the previous one of the same image */
-		size_t len = strlen(ref) + 32;
-		char *id = malloc(len);
-		if (id)
-			snprintf(id, len, "nonroot-audit/%s/", ref);
-		cli_json_string(stdout, id ? id : "nonroot-audit/");
-		free(id);
-	}
-	printf("},\"invocations\":[{\"executionSuccessful\":true,\"exitCode\":%d}],"
-		"\"artifacts\":[{\"location\":{\"uri\":", exit_code);
-	cli_json_string(stdout, ref);
-	printf("},\"description\":{\"text\":\"the audited image\"}}],\"results\":[");
-	for (k = 0; k < n; k++) {
-		const nr_finding *f = nr_audit_at(a, k);
-		int config = strncmp(f->location, "config.", 7) == 0;
-		size_t idx;
-		for (idx = 0; idx < nr && strcmp(nr_audit_rule_at(idx)->id, f->id) != 0; idx++)
-			;
-		printf("%s{\"ruleId\":\"%s\",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":",
-			k ? "," : "", f->id, idx, nr_level_name(f->level));
-		cli_json_string(stdout, f->message);
-		printf("},\"locations\":[{");
-		if (config) {
-			const char *dot = strrchr(f->location, '.');
-			printf("\"logicalLocations\":[{\"name\":");
-			cli_json_string(stdout, dot && dot[1] ? dot + 1 : f->location);
-			printf(",\"fullyQualifiedName\":");
-			cli_json_string(stdout, f->location);
-			printf(",\"kind\":\"member\"}]");
-		} else {
-			/* a path in the image's root filesystem: "usr/bin/su", "home/app" */
-			printf("\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
-			cli_json_string(stdout, f->location);
-			printf("}}");
-		}
-		printf("}],\"partialFingerprints\":{\"nonroot/v1\":\"%s\"}", f->fingerprint);
-		if (baseline)
-			printf(",\"baselineState\":\"%s\"", f->baseline ? "unchanged" : "new");
-		printf(",\"properties\":{\"platform\":");
-		cli_json_string(stdout, f->platform);
-		printf(",\"location\":");
-		cli_json_string(stdout, f->location);
-		printf(",\"image\":");
-		cli_json_string(stdout, ref);
-		printf(",\"fix\":");
-		cli_json_string(stdout, f->fix);
-		printf("}}");
-	}
-	printf("]}]}\n");
+	if (nr_audit_to_sarif(&doc, NULL, a, ref, exit_code, baseline, &err) < 0)
+		return cli_fail(ref, &err);
+	puts(doc);
+	nr_free(doc);
+	return NR_EXIT_OK;
 }
 
 /* The config: --config FILE, else ./.nonroot.yaml, ./.nonroot.yml or ./.nonroot.json. */
@@ -472,7 +409,8 @@ static int audit_image(audit_args *aa, const char *ref)
 		if (print_json(ref, a) != NR_EXIT_OK)
 			rc = NR_EXIT_USAGE;
 	} else if (aa->fmt == FMT_SARIF) {
-		print_sarif(ref, a, rc, aa->baseline != NULL);
+		if (print_sarif(ref, a, rc, aa->baseline != NULL) != NR_EXIT_OK)
+			rc = NR_EXIT_USAGE;
 	} else {
 		print_text(ref, a, aa->quiet);
 	}

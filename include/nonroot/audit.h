@@ -162,6 +162,27 @@ NR_EXTERN(nr_level) nr_audit_max_level(const nr_audit *a);
 NR_EXTERN(int) nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *image,
 	nr_error *err);
 
+/**
+ * The audit as a SARIF 2.1.0 document (docs/ci-sarif.md), as `nonroot audit --format sarif`
+ * prints it: tool.driver with every rule; automationDetails.id "nonroot-audit/IMAGE/" (one
+ * category per image); invocations with @p exit_code; per finding a result with ruleId,
+ * ruleIndex, level, message, the location (a path in the image as a physical location, a
+ * "config." field as a logical one), partialFingerprints "nonroot/v1", baselineState
+ * ("new" or "unchanged") when @p baseline, and properties platform, location, image, fix.
+ * @param[out] out  new NUL-terminated compact JSON (no final newline), free with nr_free();
+ *                  NULL on failure
+ * @param[out] len  its length (may be NULL)
+ * @param a the audit
+ * @param image the image reference as given (may be NULL: "")
+ * @param exit_code the exit status of the run, recorded in invocations[0].exitCode
+ * @param baseline nonzero when a baseline was applied (nr_audit_config_load_baseline()):
+ *                 each result then has a baselineState
+ * @param err optional error details (may be NULL)
+ * @return 0, NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_audit_to_sarif(char **out, size_t *len, const nr_audit *a, const char *image,
+	int exit_code, int baseline, nr_error *err);
+
 /* ---- accepting findings: ignored rules, levels, allowed set-id paths, baselines ---------- */
 
 /** What a pipeline accepts (opaque): built from a config file (nr_audit_config_load()),

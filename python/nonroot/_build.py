@@ -586,6 +586,8 @@ const nr_finding * nr_audit_at(const nr_audit *a, size_t k);
 nr_level nr_audit_max_level(const nr_audit *a);
 int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *image,
 	nr_error *err);
+int nr_audit_to_sarif(char **out, size_t *len, const nr_audit *a, const char *image,
+	int exit_code, int baseline, nr_error *err);
 typedef struct nr_audit_config nr_audit_config;
 int nr_audit_config_new(nr_audit_config **out, nr_error *err);
 int nr_audit_config_load(nr_audit_config *cfg, const char *text, size_t len,

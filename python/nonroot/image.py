@@ -311,6 +311,8 @@ class Audit(_Copied):
     findings: List[Finding]
     max_level: str
     suppressed: int
+    _image: Optional[str]
+    _audit: Any             # the C audit, kept for to_sarif()
     _json: str
 
     @classmethod
@@ -330,12 +332,22 @@ class Audit(_Copied):
         self.max_level = _level(lib.nr_audit_max_level(ptr))
         self.suppressed = int(lib.nr_audit_suppressed_count(ptr))
         self._json = owned_string(lib.nr_audit_to_json, ptr, cstr(image)) or ""
+        self._image = image
+        self._audit = ptr
         return self
 
     def to_json(self) -> str:
         """The library's JSON document of the audit (nr_audit_to_json), as
         `nonroot audit --format json IMAGE` prints it."""
         return self._json
+
+    def to_sarif(self, exit_code: int = 0, baseline: bool = False) -> str:
+        """The library's SARIF 2.1.0 document of the audit (nr_audit_to_sarif), as
+        `nonroot audit --format sarif IMAGE` prints it: exit_code goes into
+        invocations[0].exitCode; baseline (a baseline was applied): every result has a
+        baselineState."""
+        return owned_string(lib.nr_audit_to_sarif, self._audit, cstr(self._image),
+                            exit_code, 1 if baseline else 0) or ""
 
     def bindings(self, i: int = 0) -> Optional[Dict[str, Any]]:
         """The effective Kestrel bindings document of platform i (as `nonroot urls --json`
@@ -528,12 +540,9 @@ class Image(Handle):
             call_progress(prog, lib.nr_image_audit, out, self._ptr, opts)
         finally:
             res = ffi.gc(out[0], lib.nr_audit_free) if out[0] != ffi.NULL else None
-        try:
-            if config is not None:
-                call(lib.nr_audit_apply, res, config._ptr)
-            return Audit._new(res, self._ref)
-        finally:
-            ffi.release(res)
+        if config is not None:
+            call(lib.nr_audit_apply, res, config._ptr)
+        return Audit._new(res, self._ref)   # keeps res (freed by the gc) for to_sarif()
 
     def patch(self, user: Optional[str] = None, uid: Optional[int] = None,
               gid: Optional[int] = None, home: Optional[str] = None, no_home: bool = False,

@@ -77,6 +77,29 @@ class AuditConfigTest(unittest.TestCase):
             cfg = nonroot.AuditConfig.new(f.read(), path)
         self.assertEqual(json.loads(r.stdout), json.loads(self.img.audit(config=cfg).to_json()))
 
+    @unittest.skipUnless(NONROOT and os.path.exists(NONROOT), "NONROOT (the CLI) is not set")
+    def test_same_sarif_as_the_cli(self):
+        before = self.img.audit()
+        path = os.path.join(self.tmp, "before.json")
+        with open(path, "w") as f:
+            f.write(before.to_json())
+        r = subprocess.run([NONROOT, "audit", "--no-config", "--baseline", path, "--format",
+                            "sarif", "--fail-on", "note", self.ref],
+                           capture_output=True, text=True,
+                           env=dict(os.environ, NONROOT_CACHE="off"))
+        self.assertEqual(r.returncode, 0)
+        cfg = nonroot.AuditConfig.new()
+        cfg.load_baseline(before.to_json(), "before.json")
+        sarif = self.img.audit(config=cfg).to_sarif(exit_code=0, baseline=True)
+        self.assertEqual(r.stdout, sarif + "\n")   # the same bytes
+        run = json.loads(sarif)["runs"][0]
+        self.assertEqual(run["automationDetails"]["id"], "nonroot-audit/" + self.ref + "/")
+        self.assertEqual(sorted(x["ruleId"] for x in run["results"]), ["NR004", "NR005", "NR009"])
+        self.assertTrue(all(x["baselineState"] == "unchanged" for x in run["results"]))
+        plain = json.loads(before.to_sarif(exit_code=1))["runs"][0]
+        self.assertEqual(plain["invocations"][0]["exitCode"], 1)
+        self.assertNotIn("baselineState", plain["results"][0])
+
 
 if __name__ == "__main__":
     unittest.main()

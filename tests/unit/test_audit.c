@@ -243,11 +243,95 @@ static void test_bad_config(void)
 	CU_ASSERT_EQUAL(nr_image_audit(&a, NULL, NULL, &err), NR_EARG);
 }
 
+/* nr_audit_to_sarif(): the document the CLI prints for --format sarif, checked parsed and
+ * byte by byte where the escaping matters. */
+static void test_sarif(void)
+{
+	static const char config[] = "{\"config\":{\"User\":\"0\"}}";
+	static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n";
+	nr__audit_setid setid[1] = { { "usr/bin/su", 04755, 0, 0, NULL, 0 } };
+	nr_error err = NR_ERROR_INIT;
+	nr__audit_facts f;
+	nr_audit *a = nr__audit_new();
+	json_t *doc, *run, *results, *r;
+	char *out = NULL;
+	size_t len = 0, k, got = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	memset(&f, 0, sizeof(f));
+	f.platform = "linux/amd64";
+	f.config = config;
+	f.config_len = sizeof(config) - 1;
+	f.passwd = passwd;
+	f.passwd_len = sizeof(passwd) - 1;
+	f.setid = setid;
+	f.nsetid = 1;
+	f.threshold = 1024;
+	CU_ASSERT_EQUAL_FATAL(nr__audit_eval(a, &f, &err), 0);
+	CU_ASSERT_EQUAL(nr_audit_to_sarif(NULL, NULL, a, "x", 0, 0, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_audit_to_sarif(&out, &len, NULL, "x", 0, 0, &err), NR_EARG);
+	CU_ASSERT_PTR_NULL(out);
+
+	CU_ASSERT_EQUAL_FATAL(nr_audit_to_sarif(&out, &len, a, "oci:/t\"a\tb:1", 1, 0, &err), 0);
+	CU_ASSERT_EQUAL(len, strlen(out));
+	CU_ASSERT(strncmp(out, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\","
+		"\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"nonroot\"", 120) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"automationDetails\":{\"id\":"
+		"\"nonroot-audit/oci:/t\\\"a\\tb:1/\"}"));
+	CU_ASSERT_PTR_NULL(strstr(out, "baselineState"));
+	CU_ASSERT(out[len - 1] == '}');
+	doc = json_loads(out, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	run = json_array_get(json_object_get(doc, "runs"), 0);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(json_object_get(json_object_get(run,
+		"tool"), "driver"), "rules")), nr_audit_rule_count());
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(json_object_get(run,
+		"invocations"), 0), "exitCode")), 1);
+	results = json_object_get(run, "results");
+	CU_ASSERT_EQUAL(json_array_size(results), nr_audit_count(a));
+	json_array_foreach(results, k, r) {
+		const char *id = json_string_value(json_object_get(r, "ruleId"));
+		json_t *loc = json_array_get(json_object_get(r, "locations"), 0);
+		CU_ASSERT_STRING_EQUAL(id, nr_audit_at(a, k)->id);
+		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(r,
+			"partialFingerprints"), "nonroot/v1")), nr_audit_at(a, k)->fingerprint);
+		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(r,
+			"properties"), "image")), "oci:/t\"a\tb:1");
+		if (!strcmp(id, "NR001")) {
+			json_t *l = json_array_get(json_object_get(loc, "logicalLocations"), 0);
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(l, "name")), "User");
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(l,
+				"fullyQualifiedName")), "config.User");
+			CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "ruleIndex")), 0);
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "level")), "error");
+			got++;
+		} else if (!strcmp(id, "NR008")) {
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(
+				json_object_get(loc, "physicalLocation"), "artifactLocation"), "uri")),
+				"usr/bin/su");
+			CU_ASSERT_EQUAL(json_integer_value(json_object_get(r, "ruleIndex")), 7);
+			got++;
+		}
+	}
+	CU_ASSERT_EQUAL(got, 2);
+	json_decref(doc);
+	nr_free(out);
+
+	/* with a baseline: every result has a baselineState ("new": none was in it) */
+	CU_ASSERT_EQUAL_FATAL(nr_audit_to_sarif(&out, NULL, a, NULL, 0, 1, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"baselineState\":\"new\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"automationDetails\":{\"id\":\"nonroot-audit//\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"exitCode\":0}"));
+	nr_free(out);
+	nr_audit_free(a);
+}
+
 static CU_TestInfo audit_tests[] = {
 	{ "data cases", test_cases },
 	{ "rule table", test_rules },
 	{ "capability text", test_caps_text },
 	{ "bad config", test_bad_config },
+	{ "SARIF document", test_sarif },
 	CU_TEST_INFO_NULL
 };
 
