@@ -64,102 +64,17 @@ static void usage(FILE *f)
 		"(a blob that does not match its digest is an input error).\n");
 }
 
-/* NR008 and NR015: one line per image, listing the files (NR015 with their capabilities,
- * from the message "file /PATH has file capabilities CAPS (mode ...)"). */
-static void print_file_group(const nr_audit *a, size_t i, int quiet, const char *id,
-	const char *noun, const char *nouns)
+/* The text report (nr_audit_to_text()); quiet: the findings only. */
+static int print_text(const char *ref, const nr_audit *a, int quiet)
 {
-	size_t k, n = nr_audit_count(a), count = 0, inbase = 0;
-	int level = NR_LEVEL_NONE;
-	bool caps = !strcmp(id, "NR015");
+	nr_error err = NR_ERROR_INIT;
+	char *doc = NULL;
 
-	for (k = 0; k < n; k++) {
-		const nr_finding *f = nr_audit_at(a, k);
-		if (f->manifest != i || strcmp(f->id, id) != 0)
-			continue;
-		count++;
-		inbase += f->baseline != 0;
-		if ((int)f->level > level)
-			level = (int)f->level;
-	}
-	if (count == 0)
-		return;
-	if (quiet)
-		printf("%s: ", nr_audit_platform_at(a, i));
-	else
-		printf("  ");
-	printf("%s %-7s %zu %s:", id, nr_level_name(level), count, count > 1 ? nouns : noun);
-	for (k = 0; k < n; k++) {
-		const nr_finding *f = nr_audit_at(a, k);
-		if (f->manifest == i && !strcmp(f->id, id)) {
-			const char *c = caps ? strstr(f->message, " has file capabilities ") : NULL;
-			const char *m = c ? strstr(c, " (mode ") : NULL;
-			fputs(" /", stdout);
-			cli_put_safe(stdout, f->location);
-			if (c && m) {
-				char *t;
-				c += strlen(" has file capabilities ");
-				if ((t = strndup(c, (size_t)(m - c))) != NULL) {
-					fputs(" (", stdout);
-					cli_put_safe(stdout, t);
-					fputc(')', stdout);
-					free(t);
-				}
-			}
-			if (inbase && inbase < count && f->baseline)
-				fputs(" [baseline]", stdout);
-		}
-	}
-	printf("%s\n", inbase == count ? " [baseline]" : "");
-	if (!quiet)
-		printf("          fix: %s Or accept them: allow-setid in .nonroot.yaml "
-			"(--allow-setid PATH).\n", nr_audit_rule_get(id)->help);
-}
-
-static void print_text(const char *ref, const nr_audit *a, int quiet)
-{
-	size_t i, k, n = nr_audit_count(a), np = nr_audit_platform_count(a);
-
-	for (i = 0; i < np; i++) {
-		size_t count = 0;
-		const char *u = nr_audit_user(a, i);
-
-		if (!quiet) {
-			cli_put_safe(stdout, ref);
-			printf(" (%s): User %s", nr_audit_platform_at(a, i), *u ? "'" : "");
-			cli_put_safe(stdout, *u ? u : "not set");
-			printf("%s\n", *u ? "'" : "");
-		}
-		for (k = 0; k < n; k++) {
-			const nr_finding *f = nr_audit_at(a, k);
-			if (f->manifest != i)
-				continue;
-			count++;
-			if (!strcmp(f->id, "NR008") || !strcmp(f->id, "NR015"))
-				continue;
-			if (quiet)
-				printf("%s: ", nr_audit_platform_at(a, i));
-			else
-				fputs("  ", stdout);
-			printf("%s %-7s ", f->id, nr_level_name(f->level));
-			cli_put_safe(stdout, f->message);
-			fputs(f->baseline ? " [baseline]\n" : "\n", stdout);
-			if (!quiet) {
-				fputs("          fix: ", stdout);
-				cli_put_safe(stdout, f->fix);
-				fputc('\n', stdout);
-			}
-		}
-		print_file_group(a, i, quiet, "NR008", "set-uid/set-gid file",
-			"set-uid/set-gid files");
-		print_file_group(a, i, quiet, "NR015", "file with file capabilities",
-			"files with file capabilities");
-		if (count == 0 && !quiet)
-			printf("  clean: no findings\n");
-	}
-	if (!quiet && nr_audit_suppressed_count(a) > 0)
-		printf("(%zu finding%s accepted by the config or options)\n",
-			nr_audit_suppressed_count(a), nr_audit_suppressed_count(a) > 1 ? "s" : "");
+	if (nr_audit_to_text(&doc, NULL, a, ref, quiet, &err) < 0)
+		return cli_fail(ref, &err);
+	fputs(doc, stdout);
+	nr_free(doc);
+	return NR_EXIT_OK;
 }
 
 static int print_json(const char *ref, const nr_audit *a)
@@ -411,8 +326,8 @@ static int audit_image(audit_args *aa, const char *ref)
 	} else if (aa->fmt == FMT_SARIF) {
 		if (print_sarif(ref, a, rc, aa->baseline != NULL) != NR_EXIT_OK)
 			rc = NR_EXIT_USAGE;
-	} else {
-		print_text(ref, a, aa->quiet);
+	} else if (print_text(ref, a, aa->quiet) != NR_EXIT_OK) {
+		rc = NR_EXIT_USAGE;
 	}
 done:
 	nr_audit_free(a);

@@ -731,6 +731,7 @@ NR_RETURNS_STRING(nr_bundle_report_to_text)
 NR_RETURNS_STRING(nr_bindings_to_json)
 NR_RETURNS_STRING(nr_audit_to_json)
 NR_RETURNS_STRING(nr_audit_to_sarif)
+NR_RETURNS_STRING(nr_audit_to_text)
 NR_RETURNS_STRING(nr_patch_report_to_json)
 
 NR_OPTIONS(nr_urls_options, nr_urls_options_init, NR_URLS_OPTIONS_VERSION)

@@ -183,6 +183,25 @@ NR_EXTERN(int) nr_audit_to_json(char **out, size_t *len, const nr_audit *a, cons
 NR_EXTERN(int) nr_audit_to_sarif(char **out, size_t *len, const nr_audit *a, const char *image,
 	int exit_code, int baseline, nr_error *err);
 
+/**
+ * The audit as text for people, as `nonroot audit` prints it: per platform a header
+ * "IMAGE (PLATFORM): User 'USER'", then a line per finding with its fix, set-id files (NR008)
+ * and files with capabilities (NR015) grouped in one line each, "clean: no findings" when a
+ * platform has none, and how many findings the config or options accepted. Text from the
+ * image is made safe for a terminal (control bytes and bytes that are not UTF-8 as \\xHH).
+ * With @p quiet only the findings, one line each, prefixed with the platform.
+ * @param[out] out  new NUL-terminated text ("" when quiet and clean), each line ending in a
+ *                  newline, free with nr_free(); NULL on failure
+ * @param[out] len  its length (may be NULL)
+ * @param a the audit
+ * @param image the image reference as given (may be NULL: "")
+ * @param quiet nonzero: the findings only (`nonroot audit -q`)
+ * @param err optional error details (may be NULL)
+ * @return 0, NR_ENOMEM, NR_EARG
+ */
+NR_EXTERN(int) nr_audit_to_text(char **out, size_t *len, const nr_audit *a, const char *image,
+	int quiet, nr_error *err);
+
 /* ---- accepting findings: ignored rules, levels, allowed set-id paths, baselines ---------- */
 
 /** What a pipeline accepts (opaque): built from a config file (nr_audit_config_load()),

@@ -588,6 +588,8 @@ int nr_audit_to_json(char **out, size_t *len, const nr_audit *a, const char *ima
 	nr_error *err);
 int nr_audit_to_sarif(char **out, size_t *len, const nr_audit *a, const char *image,
 	int exit_code, int baseline, nr_error *err);
+int nr_audit_to_text(char **out, size_t *len, const nr_audit *a, const char *image,
+	int quiet, nr_error *err);
 typedef struct nr_audit_config nr_audit_config;
 int nr_audit_config_new(nr_audit_config **out, nr_error *err);
 int nr_audit_config_load(nr_audit_config *cfg, const char *text, size_t len,

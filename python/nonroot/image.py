@@ -341,6 +341,12 @@ class Audit(_Copied):
         `nonroot audit --format json IMAGE` prints it."""
         return self._json
 
+    def to_text(self, quiet: bool = False) -> str:
+        """The library's text report of the audit (nr_audit_to_text), as `nonroot audit
+        IMAGE` prints it; quiet: the findings only, one line each (`nonroot audit -q`)."""
+        return owned_string(lib.nr_audit_to_text, self._audit, cstr(self._image),
+                            1 if quiet else 0) or ""
+
     def to_sarif(self, exit_code: int = 0, baseline: bool = False) -> str:
         """The library's SARIF 2.1.0 document of the audit (nr_audit_to_sarif), as
         `nonroot audit --format sarif IMAGE` prints it: exit_code goes into

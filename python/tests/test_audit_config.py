@@ -100,6 +100,18 @@ class AuditConfigTest(unittest.TestCase):
         self.assertEqual(plain["invocations"][0]["exitCode"], 1)
         self.assertNotIn("baselineState", plain["results"][0])
 
+    @unittest.skipUnless(NONROOT and os.path.exists(NONROOT), "NONROOT (the CLI) is not set")
+    def test_same_text_as_the_cli(self):
+        a = self.img.audit()
+        for args, quiet in (([], False), (["-q"], True)):
+            r = subprocess.run([NONROOT, "audit", "--no-config", *args, self.ref],
+                               capture_output=True, text=True,
+                               env=dict(os.environ, NONROOT_CACHE="off"))
+            self.assertEqual(r.stdout, a.to_text(quiet=quiet))
+        self.assertTrue(a.to_text().startswith(self.ref + " (linux/amd64): User '1654:1654'\n"))
+        self.assertIn("\n  NR005 error   ASPNETCORE_URLS=http://+:80", a.to_text())
+        self.assertTrue(a.to_text(quiet=True).startswith("linux/amd64: NR"))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -245,17 +245,18 @@ static void test_bad_config(void)
 
 /* nr_audit_to_sarif(): the document the CLI prints for --format sarif, checked parsed and
  * byte by byte where the escaping matters. */
-static void test_sarif(void)
+/* An audit of User 0 and a set-uid /usr/bin/su and /bin/ping (with capabilities). */
+static nr_audit *root_audit(void)
 {
 	static const char config[] = "{\"config\":{\"User\":\"0\"}}";
 	static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n";
-	nr__audit_setid setid[1] = { { "usr/bin/su", 04755, 0, 0, NULL, 0 } };
+	static const char caps[] = "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00"
+		"\x00\x00\x00\x00\x00\x00\x00\x00";
+	nr__audit_setid setid[2] = { { "usr/bin/su", 04755, 0, 0, NULL, 0 },
+		{ "bin/ping", 0755, 0, 0, caps, sizeof(caps) - 1 } };
 	nr_error err = NR_ERROR_INIT;
 	nr__audit_facts f;
 	nr_audit *a = nr__audit_new();
-	json_t *doc, *run, *results, *r;
-	char *out = NULL;
-	size_t len = 0, k, got = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	memset(&f, 0, sizeof(f));
@@ -265,9 +266,20 @@ static void test_sarif(void)
 	f.passwd = passwd;
 	f.passwd_len = sizeof(passwd) - 1;
 	f.setid = setid;
-	f.nsetid = 1;
+	f.nsetid = 2;
 	f.threshold = 1024;
 	CU_ASSERT_EQUAL_FATAL(nr__audit_eval(a, &f, &err), 0);
+	return a;
+}
+
+static void test_sarif(void)
+{
+	nr_error err = NR_ERROR_INIT;
+	nr_audit *a = root_audit();
+	json_t *doc, *run, *results, *r;
+	char *out = NULL;
+	size_t len = 0, k, got = 0;
+
 	CU_ASSERT_EQUAL(nr_audit_to_sarif(NULL, NULL, a, "x", 0, 0, &err), NR_EARG);
 	CU_ASSERT_EQUAL(nr_audit_to_sarif(&out, &len, NULL, "x", 0, 0, &err), NR_EARG);
 	CU_ASSERT_PTR_NULL(out);
@@ -326,12 +338,43 @@ static void test_sarif(void)
 	nr_audit_free(a);
 }
 
+/* nr_audit_to_text(): the lines `nonroot audit` prints, NR008 and NR015 grouped, and the
+ * reference made safe for a terminal. */
+static void test_text(void)
+{
+	nr_error err = NR_ERROR_INIT;
+	nr_audit *a = root_audit();
+	char *out = NULL;
+	size_t len = 0;
+
+	CU_ASSERT_EQUAL(nr_audit_to_text(NULL, NULL, a, "x", 0, &err), NR_EARG);
+	CU_ASSERT_EQUAL(nr_audit_to_text(&out, &len, NULL, "x", 0, &err), NR_EARG);
+	CU_ASSERT_EQUAL_FATAL(nr_audit_to_text(&out, &len, a, "oci:t\x1b[1m\xff:1", 0, &err), 0);
+	CU_ASSERT_EQUAL(len, strlen(out));
+	CU_ASSERT(strncmp(out, "oci:t\\x1b[1m\\xff:1 (linux/amd64): User '0'\n"
+		"  NR001 error   User '0' runs as root (uid 0)\n          fix: Add a non-root user", 120) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n  NR008 warning 1 set-uid/set-gid file: /usr/bin/su\n"
+		"          fix: Remove the set-id bit"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n  NR015 warning 1 file with file capabilities: "
+		"/bin/ping (cap_net_raw=ep)\n          fix: "));
+	CU_ASSERT(len > 0 && out[len - 1] == '\n');
+	CU_ASSERT_PTR_NULL(strstr(out, "accepted by the config"));
+	nr_free(out);
+	CU_ASSERT_EQUAL_FATAL(nr_audit_to_text(&out, &len, a, "x", 1, &err), 0);
+	CU_ASSERT_STRING_EQUAL(out, "linux/amd64: NR001 error   User '0' runs as root (uid 0)\n"
+		"linux/amd64: NR008 warning 1 set-uid/set-gid file: /usr/bin/su\n"
+		"linux/amd64: NR015 warning 1 file with file capabilities: /bin/ping (cap_net_raw=ep)\n");
+	nr_free(out);
+	nr_audit_free(a);
+}
+
 static CU_TestInfo audit_tests[] = {
 	{ "data cases", test_cases },
 	{ "rule table", test_rules },
 	{ "capability text", test_caps_text },
 	{ "bad config", test_bad_config },
 	{ "SARIF document", test_sarif },
+	{ "text report", test_text },
 	CU_TEST_INFO_NULL
 };
 
